@@ -1,0 +1,47 @@
+package servingbench
+
+import "time"
+
+// Config describes one benchmark run. The zero value of every optional
+// field is documented and useful; Run validates the whole Config before it
+// sends a request and names the bad field in its error.
+type Config struct {
+	// Client sends the requests. Required.
+	Client Client
+	// Requests are sent in order of their scheduled arrival. Required, at
+	// least one.
+	Requests []Request
+	// Arrival schedules the requests. Nil means all at t=0 (request rate inf).
+	Arrival Arrival
+	// MaxConcurrency bounds the requests in flight; 0 means no bound.
+	MaxConcurrency int
+	// Warmup sends Requests[0] once, untimed, before the run (vLLM v0.9.1
+	// always does this). A failed warm-up aborts the run with an error.
+	Warmup bool
+	// Tokenizer, when set, counts prompts whose PromptTokens is 0.
+	Tokenizer Tokenizer
+	// Goodput holds the SLOs for the goodput metric; the zero value means
+	// goodput is not computed.
+	Goodput SLO
+	// OnResult, when set, is called once per finished request, from the
+	// request's goroutine: it must be safe for concurrent use and quick.
+	OnResult func(*Result)
+
+	// Identity, copied into the Report.
+	Backend     string
+	Model       string
+	TokenizerID string
+	Metadata    map[string]string
+}
+
+// SLO is a set of per-request service-level objectives in vLLM's goodput
+// sense: a request is good when each set value is >= the request's metric.
+// A zero field is not checked.
+type SLO struct {
+	TTFT time.Duration
+	TPOT time.Duration
+	E2EL time.Duration
+}
+
+// IsZero reports whether no objective is set.
+func (s SLO) IsZero() bool { return s == SLO{} }

@@ -1,0 +1,117 @@
+package servingbench
+
+import (
+	"math"
+	"time"
+)
+
+// Report is the outcome of a run: every metric of vLLM's benchmark_serving
+// plus failures, queueing delay and peaks. A Report read back from a result
+// file has summaries without samples and no Results.
+type Report struct {
+	// Identity of the run.
+	Date           time.Time
+	Backend        string
+	Model          string
+	TokenizerID    string
+	NumPrompts     int
+	RequestRate    float64 // math.Inf(1) for "inf"
+	Burstiness     float64
+	MaxConcurrency int // 0: none
+	Metadata       map[string]string
+	// Partial is set when the run was cancelled before every request ended.
+	Partial bool
+
+	// Duration runs from just before the first request was dispatched to the
+	// end of the last request.
+	Duration time.Duration
+	// Completed and Failed count requests; requests never sent because the
+	// run was cancelled count in neither.
+	Completed int
+	Failed    int
+	// Token totals over successful requests, and how many requests' counts
+	// came from each source.
+	TotalInputTokens  int
+	TotalOutputTokens int
+	InputSources      map[CountSource]int
+	OutputSources     map[CountSource]int
+
+	// Throughputs per second of Duration.
+	RequestThroughput    float64
+	OutputThroughput     float64
+	TotalTokenThroughput float64
+	// Goodput is the rate of requests meeting GoodputSLO; valid when
+	// GoodputSLO is not zero.
+	Goodput    float64
+	GoodputSLO SLO
+
+	// Peaks over 1-second buckets from the start of the run.
+	PeakOutputThroughput float64
+	PeakConcurrency      int
+
+	// Latency distributions over successful requests. ITL pools the gaps of
+	// all requests. Queue is slot-acquired minus scheduled.
+	TTFT  Summary
+	TPOT  Summary
+	ITL   Summary
+	E2EL  Summary
+	Queue Summary
+
+	// Errors groups failed requests by reason, most frequent first.
+	Errors []ErrorCount
+	// Results holds every measured request (nil when read from a summary).
+	Results []*Result
+	// Warnings are diagnostics that are not failures.
+	Warnings []error
+}
+
+// ErrorCount is one group of failures.
+type ErrorCount struct {
+	Reason string
+	Count  int
+}
+
+// Summary describes one latency distribution with numpy's conventions:
+// population standard deviation and linearly interpolated percentiles.
+// An empty distribution has 0 for every statistic.
+type Summary struct {
+	Count  int
+	Mean   time.Duration
+	Median time.Duration
+	Std    time.Duration
+	// Samples, sorted ascending; nil when read from a summary-only file.
+	Samples []time.Duration
+	// Percentiles known without samples (read back from a result file),
+	// keyed by percentile in [0,100].
+	Percentiles map[float64]time.Duration
+}
+
+// Percentile returns the p-th percentile (p in [0,100]) and whether it is
+// known: always with samples, otherwise only for percentiles read back.
+func (s Summary) Percentile(p float64) (time.Duration, bool) {
+	if s.Samples != nil || s.Count == 0 {
+		return durationPercentile(s.Samples, p), true
+	}
+	v, ok := s.Percentiles[p]
+	return v, ok
+}
+
+// durationPercentile is numpy.percentile(x, p) with the default linear
+// method over sorted x; 0 for an empty x.
+func durationPercentile(sorted []time.Duration, p float64) time.Duration {
+	n := len(sorted)
+	if n == 0 {
+		return 0
+	}
+	rank := p / 100 * float64(n-1)
+	lo := int(math.Floor(rank))
+	if lo >= n-1 {
+		return sorted[n-1]
+	}
+	if lo < 0 {
+		return sorted[0]
+	}
+	frac := rank - float64(lo)
+	a, b := float64(sorted[lo]), float64(sorted[lo+1])
+	return time.Duration(math.Round(a + frac*(b-a)))
+}

@@ -1,0 +1,141 @@
+package servingbench
+
+import (
+	"context"
+	"time"
+)
+
+// Request is one prompt to send. The zero MaxTokens means "let the server
+// decide" and is rarely what a benchmark wants.
+type Request struct {
+	// Prompt is the text sent as the completions prompt or as the single
+	// user message of a chat request.
+	Prompt string
+	// PromptTokens is the tokenizer's count of Prompt, 0 when unknown. It is
+	// the input count when the server reports no usage.
+	PromptTokens int
+	// MaxTokens is the number of output tokens asked for (max_tokens, or
+	// max_completion_tokens for chat).
+	MaxTokens int
+}
+
+// Client sends one request and measures it. Implementations fill in
+// Result.Sent, Result.Events, Result.Done, the token counts they learn from
+// the server and Result.Err; the runner fills in the rest. A failed request
+// is data: Send never panics and reports every failure through Result.Err.
+// Implementations must be safe for concurrent use.
+type Client interface {
+	Send(ctx context.Context, req *Request, res *Result)
+}
+
+// Tokenizer converts between text and token ids. Encode adds no special
+// tokens; Decode skips none. Implementations must be safe for concurrent use.
+// Package scenarios provides an implementation that loads HuggingFace
+// tokenizer.json files.
+type Tokenizer interface {
+	Encode(text string) []int
+	Decode(ids []int) string
+	VocabSize() int
+}
+
+// CountSource says where a token count came from.
+type CountSource uint8
+
+const (
+	// SourceNone: no count is known.
+	SourceNone CountSource = iota
+	// SourceUsage: the server's usage object (prompt_tokens, completion_tokens).
+	SourceUsage
+	// SourceTokenizer: the tokenizer's count of the text.
+	SourceTokenizer
+	// SourceEvents: the number of token events (chunks); a lower bound when
+	// the server sends several tokens a chunk.
+	SourceEvents
+)
+
+func (s CountSource) String() string {
+	switch s {
+	case SourceUsage:
+		return "usage"
+	case SourceTokenizer:
+		return "tokenizer"
+	case SourceEvents:
+		return "events"
+	}
+	return "none"
+}
+
+// Result is the measurement of one request. All times come from one
+// monotonic clock (time.Now).
+type Result struct {
+	// Index is the request's position in Config.Requests.
+	Index int
+	// Scheduled is when the arrival process meant the request to start.
+	Scheduled time.Time
+	// SlotAcquired is when the request got a concurrency slot
+	// (Config.MaxConcurrency); equal to or after Scheduled.
+	SlotAcquired time.Time
+	// Sent is taken immediately before the HTTP request is written.
+	Sent time.Time
+	// Events holds the time of every token event: an SSE event that carries
+	// generated output. Role-only, finish-only and usage-only chunks are not
+	// token events.
+	Events []time.Time
+	// Done is when the response ended (after [DONE], an error or a timeout).
+	Done time.Time
+
+	// InputTokens and OutputTokens are the request's token counts, with the
+	// source of each.
+	InputTokens  int
+	InputSource  CountSource
+	OutputTokens int
+	OutputSource CountSource
+
+	// Text is the generated text. Clients fill it only when asked
+	// (it is also what the tokenizer counts when the server sends no usage).
+	Text string
+	// Err is nil for a successful request: HTTP 200, a well-formed stream and
+	// at least one token event.
+	Err error
+}
+
+// OK reports whether the request succeeded.
+func (r *Result) OK() bool { return r.Err == nil && len(r.Events) > 0 }
+
+// TTFT is the time to first token: first token event minus Sent.
+func (r *Result) TTFT() time.Duration {
+	if len(r.Events) == 0 {
+		return 0
+	}
+	return r.Events[0].Sub(r.Sent)
+}
+
+// E2EL is the end-to-end latency: last token event minus Sent.
+func (r *Result) E2EL() time.Duration {
+	if len(r.Events) == 0 {
+		return 0
+	}
+	return r.Events[len(r.Events)-1].Sub(r.Sent)
+}
+
+// TPOT is the time per output token after the first:
+// (E2EL - TTFT) / (OutputTokens - 1). It is 0 for requests with at most one
+// output token.
+func (r *Result) TPOT() time.Duration {
+	if r.OutputTokens <= 1 {
+		return 0
+	}
+	return (r.E2EL() - r.TTFT()) / time.Duration(r.OutputTokens-1)
+}
+
+// QueueDelay is the time the request waited for a concurrency slot after
+// its scheduled arrival.
+func (r *Result) QueueDelay() time.Duration { return r.SlotAcquired.Sub(r.Scheduled) }
+
+// AppendITL appends the gaps between consecutive token events to dst.
+func (r *Result) AppendITL(dst []time.Duration) []time.Duration {
+	for i := 1; i < len(r.Events); i++ {
+		dst = append(dst, r.Events[i].Sub(r.Events[i-1]))
+	}
+	return dst
+}
