@@ -3,11 +3,207 @@ package servingbench
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
 )
+
+// Prewarmer is implemented by clients that can open their keep-alive
+// connections before the run, so that the first requests do not pay for
+// connection set-up inside their TTFT. Run calls it when the client has it.
+type Prewarmer interface {
+	Prewarm(ctx context.Context, conns int) error
+}
+
+// maxPrewarm bounds the connections Run opens ahead of time when neither
+// MaxConcurrency nor the number of requests is smaller.
+const maxPrewarm = 4096
 
 // Run sends cfg.Requests through cfg.Client on cfg.Arrival's schedule and
 // returns the report. It is synchronous: every goroutine it starts has ended
 // when it returns.
+//
+// A bad Config is returned as an error before any request is sent. Once the
+// run has started, failed requests are data (Result.Err), never errors. When
+// ctx is cancelled, Run stops dispatching, cancels the requests in flight and
+// still returns the report of everything sent so far, with Report.Partial set
+// and a nil error.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	return nil, errors.New("servingbench: Run: not yet implemented") // replaced by the load generator
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	reqs := cfg.countPrompts()
+	offsets := cfg.offsets(len(reqs))
+
+	var warnings []error
+	if p, ok := cfg.Client.(Prewarmer); ok {
+		if err := p.Prewarm(ctx, cfg.prewarmConns(len(reqs))); err != nil {
+			warnings = append(warnings, fmt.Errorf("servingbench: prewarming connections: %w", err))
+		}
+	}
+	if cfg.Warmup {
+		if err := warmup(ctx, cfg.Client, &reqs[0]); err != nil {
+			return nil, err
+		}
+	}
+
+	results := make([]*Result, len(reqs))
+	var slots chan struct{}
+	if cfg.MaxConcurrency > 0 {
+		slots = make(chan struct{}, cfg.MaxConcurrency)
+	}
+	var wg sync.WaitGroup
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	start := time.Now()
+dispatch:
+	for i := range reqs {
+		scheduled := start.Add(offsets[i])
+		if d := time.Until(scheduled); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				timer.Stop()
+				break dispatch
+			}
+		}
+		if slots != nil {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				break dispatch
+			}
+		} else if ctx.Err() != nil {
+			break dispatch
+		}
+		res := &Result{Index: i, Scheduled: scheduled, SlotAcquired: time.Now()}
+		results[i] = res
+		wg.Go(func() {
+			if slots != nil {
+				defer func() { <-slots }()
+			}
+			cfg.Client.Send(ctx, &reqs[i], res)
+			if res.InputSource == SourceNone && reqs[i].PromptTokens > 0 {
+				res.InputTokens, res.InputSource = reqs[i].PromptTokens, SourceTokenizer
+			}
+			if cfg.OnResult != nil {
+				cfg.OnResult(res)
+			}
+		})
+	}
+	wg.Wait()
+	end := time.Now()
+
+	sent := results[:0:0]
+	for _, r := range results {
+		if r != nil {
+			sent = append(sent, r)
+		}
+	}
+	rep := Summarize(start, end, sent, cfg.Goodput)
+	cfg.identify(rep, start, len(reqs))
+	rep.Partial = ctx.Err() != nil
+	if rep.Partial {
+		rep.Warnings = append(rep.Warnings, fmt.Errorf("servingbench: run cancelled after %d of %d requests were sent: %w",
+			len(sent), len(reqs), context.Cause(ctx)))
+	}
+	rep.Warnings = append(warnings, rep.Warnings...)
+	return rep, nil
+}
+
+func (cfg *Config) validate() error {
+	switch {
+	case cfg.Client == nil:
+		return errors.New("servingbench: Config.Client is nil")
+	case len(cfg.Requests) == 0:
+		return errors.New("servingbench: Config.Requests is empty")
+	case cfg.MaxConcurrency < 0:
+		return fmt.Errorf("servingbench: Config.MaxConcurrency must be >= 0, got %d", cfg.MaxConcurrency)
+	}
+	if v, ok := cfg.Arrival.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("servingbench: Config.Arrival: %w", err)
+		}
+	}
+	for i, r := range cfg.Requests {
+		if r.MaxTokens < 0 {
+			return fmt.Errorf("servingbench: Config.Requests[%d].MaxTokens must be >= 0, got %d", i, r.MaxTokens)
+		}
+		if r.PromptTokens < 0 {
+			return fmt.Errorf("servingbench: Config.Requests[%d].PromptTokens must be >= 0, got %d", i, r.PromptTokens)
+		}
+	}
+	if cfg.Goodput.TTFT < 0 || cfg.Goodput.TPOT < 0 || cfg.Goodput.E2EL < 0 {
+		return fmt.Errorf("servingbench: Config.Goodput objectives must be >= 0, got %+v", cfg.Goodput)
+	}
+	return nil
+}
+
+// countPrompts returns the requests with PromptTokens filled in by the
+// tokenizer where it was 0; cfg.Requests itself is not modified.
+func (cfg *Config) countPrompts() []Request {
+	reqs := append([]Request(nil), cfg.Requests...)
+	if cfg.Tokenizer == nil {
+		return reqs
+	}
+	for i := range reqs {
+		if reqs[i].PromptTokens == 0 && reqs[i].Prompt != "" {
+			reqs[i].PromptTokens = len(cfg.Tokenizer.Encode(reqs[i].Prompt))
+		}
+	}
+	return reqs
+}
+
+func (cfg *Config) offsets(n int) []time.Duration {
+	if cfg.Arrival == nil {
+		return make([]time.Duration, n)
+	}
+	return cfg.Arrival.Offsets(n)
+}
+
+func (cfg *Config) prewarmConns(n int) int {
+	if cfg.MaxConcurrency > 0 && cfg.MaxConcurrency < n {
+		n = cfg.MaxConcurrency
+	}
+	return min(n, maxPrewarm)
+}
+
+// identify copies the run's identity into the report.
+func (cfg *Config) identify(rep *Report, start time.Time, n int) {
+	rep.Date = start
+	rep.Backend, rep.Model, rep.TokenizerID = cfg.Backend, cfg.Model, cfg.TokenizerID
+	rep.NumPrompts = n
+	rep.MaxConcurrency = cfg.MaxConcurrency
+	rep.Metadata = cfg.Metadata
+	rep.RequestRate, rep.Burstiness = math.Inf(1), 1
+	switch a := cfg.Arrival.(type) {
+	case Gamma:
+		if a.Rate > 0 && !math.IsInf(a.Rate, 1) {
+			rep.RequestRate = a.Rate
+		}
+		rep.Burstiness = a.shape()
+	case Trace:
+		// A replayed trace has no configured rate: record its mean rate.
+		if len(a) > 1 && a[len(a)-1] > 0 {
+			rep.RequestRate = float64(len(a)-1) / a[len(a)-1].Seconds()
+		}
+	}
+}
+
+// warmup sends one untimed request, as vLLM v0.9.1 does before a run, and
+// fails the run when it fails: a server that cannot answer one request is
+// not worth measuring.
+func warmup(ctx context.Context, c Client, req *Request) error {
+	var res Result
+	c.Send(ctx, req, &res)
+	if !res.OK() {
+		err := res.Err
+		if err == nil {
+			err = errors.New("no token events")
+		}
+		return fmt.Errorf("servingbench: warm-up request failed: %w", err)
+	}
+	return nil
 }
