@@ -1,0 +1,287 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/servingbench/servingbench/scenarios"
+	"github.com/servingbench/servingbench/servingbench"
+	"github.com/servingbench/servingbench/servingbench/servingtest"
+)
+
+// completionBackends are the vLLM --backend values that speak the OpenAI
+// completions API; openai-chat speaks chat completions.
+var completionBackends = map[string]bool{
+	"vllm": true, "openai": true, "sglang": true, "lmdeploy": true,
+	"llama.cpp": true, "scalellm": true, "mindie": true,
+}
+
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseOptions(args)
+	if err != nil {
+		return err
+	}
+	if o.help {
+		fmt.Fprintf(stdout, "usage: servingbench [flags]\n       servingbench tokenize --tokenizer PATH [--decode]\n       servingbench compare [flags] OLD NEW\n\nflags (spelled as vLLM's benchmark_serving.py):\n%s", o.args.usage())
+		return nil
+	}
+	chat, err := o.chatEndpoint()
+	if err != nil {
+		return err
+	}
+	textOpts, err := o.textOptions()
+	if err != nil {
+		return err
+	}
+	slo, err := o.slo()
+	if err != nil {
+		return err
+	}
+	meta, err := o.metadataMap()
+	if err != nil {
+		return err
+	}
+
+	baseURL, stopServer, err := o.target(stdout)
+	if err != nil {
+		return err
+	}
+	defer stopServer()
+
+	tok, tokID, note, err := scenarios.ResolveTokenizer(o.tokenizer, o.model)
+	if err != nil {
+		return fmt.Errorf("flag --tokenizer: %w", err)
+	}
+	if note != "" {
+		fmt.Fprintln(stdout, note)
+	}
+	sc, err := o.scenario()
+	if err != nil {
+		return err
+	}
+	reqs, arrival, err := sc.Prepare(tok)
+	if err != nil {
+		return err
+	}
+
+	client, err := o.client(baseURL, chat, tok)
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+
+	cfg := servingbench.Config{
+		Client: client, Requests: reqs, Arrival: arrival, MaxConcurrency: o.maxConcurrency,
+		Warmup: !o.noWarmup, Tokenizer: tok, Goodput: slo,
+		Backend: o.backend, Model: o.model, TokenizerID: tokID, Metadata: meta,
+	}
+	if cfg.Warmup {
+		fmt.Fprintln(stdout, "Starting initial single prompt test run...")
+	}
+	printLoad(stdout, o)
+	bar := newProgress(stderr, len(reqs), !o.disableTqdm)
+	cfg.OnResult = bar.add
+	bar.start()
+	rep, err := servingbench.Run(ctx, cfg)
+	bar.stop()
+	if err != nil {
+		return err
+	}
+	if err := servingbench.WriteText(stdout, rep, textOpts); err != nil {
+		return err
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	if o.saveResult {
+		path, err := o.save(rep, textOpts.Percentiles)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "Result saved to", path)
+	}
+	if rep.Completed == 0 {
+		return allFailed(rep)
+	}
+	return nil
+}
+
+// chatEndpoint reports whether the backend speaks chat completions and
+// fixes up the default endpoint for it.
+func (o *options) chatEndpoint() (bool, error) {
+	switch {
+	case o.backend == "openai-chat":
+		if !o.args.given("endpoint") {
+			o.endpoint = "/v1/chat/completions"
+		} else if !strings.HasSuffix(o.endpoint, "chat/completions") {
+			return false, usageError{fmt.Errorf("flag --endpoint: backend openai-chat needs a path ending in chat/completions, got %q", o.endpoint)}
+		}
+		return true, nil
+	case completionBackends[o.backend]:
+		return false, nil
+	case o.backend == "tgi" || o.backend == "tensorrt-llm" || o.backend == "deepspeed-mii":
+		return false, usageError{fmt.Errorf("flag --backend: %q uses that server's native protocol, which servingbench does not speak; point --backend openai or openai-chat at its OpenAI-compatible routes", o.backend)}
+	}
+	return false, usageError{fmt.Errorf("flag --backend: unknown backend %q (want vllm, openai, openai-chat, sglang, lmdeploy, llama.cpp, scalellm, mindie)", o.backend)}
+}
+
+func (o *options) textOptions() (servingbench.TextOptions, error) {
+	ms, err := o.metrics()
+	if err != nil {
+		return servingbench.TextOptions{}, err
+	}
+	ps, err := o.percentiles()
+	if err != nil {
+		return servingbench.TextOptions{}, err
+	}
+	return servingbench.TextOptions{Metrics: ms, Percentiles: ps}, nil
+}
+
+func (o *options) slo() (servingbench.SLO, error) {
+	if len(o.goodput) == 0 {
+		return servingbench.SLO{}, nil
+	}
+	slo, err := servingbench.ParseSLOArgs(o.goodput)
+	if err != nil {
+		return slo, usageError{fmt.Errorf("flag --goodput: %w", err)}
+	}
+	return slo, nil
+}
+
+// target returns the server's base URL; with neither --base-url nor --host
+// it starts the simulated server and says so in one line.
+func (o *options) target(stdout io.Writer) (string, func(), error) {
+	if o.baseURL != "" {
+		return strings.TrimRight(o.baseURL, "/"), func() {}, nil
+	}
+	if o.args.given("host") || o.args.given("port") {
+		return "http://" + o.host + ":" + strconv.Itoa(o.port), func() {}, nil
+	}
+	m, err := simProfile(o.simProfile)
+	if err != nil {
+		return "", nil, err
+	}
+	m.Speed = o.simSpeed
+	if o.model == "" {
+		o.model = m.Name
+	}
+	m.Name = o.model
+	srv := servingtest.NewServer(m)
+	fmt.Fprintf(stdout, "No --base-url or --host: benchmarking the simulated server (profile %s, %gx speed) at %s\n", o.simProfile, o.simSpeed, srv.URL)
+	return srv.URL, srv.Close, nil
+}
+
+func simProfile(name string) (servingtest.Model, error) {
+	switch name {
+	case "fp16":
+		return servingtest.FP16(), nil
+	case "w8a8":
+		return servingtest.W8A8(), nil
+	case "zero":
+		return servingtest.ZeroCost(), nil
+	}
+	return servingtest.Model{}, usageError{fmt.Errorf("flag --sim-profile: unknown profile %q (want fp16, w8a8 or zero)", name)}
+}
+
+// client builds the OpenAI-compatible client for the target.
+func (o *options) client(baseURL string, chat bool, tok servingbench.Tokenizer) (interface {
+	servingbench.Client
+	Close()
+}, error) {
+	if o.model == "" {
+		return nil, usageError{errors.New("flag --model is required when benchmarking a real server")}
+	}
+	model := o.model
+	if o.servedModel != "" {
+		model = o.servedModel
+	}
+	cc := servingbench.OpenAIConfig{
+		BaseURL: baseURL, Endpoint: o.endpoint, Model: model, APIKey: os.Getenv("OPENAI_API_KEY"),
+		MaxConcurrency: o.maxConcurrency, IgnoreEOS: o.ignoreEOS,
+		Temperature: o.temperature, TopP: o.topP, TopK: o.topK,
+		RequestTimeout:    seconds(o.requestTimeout),
+		StreamIdleTimeout: seconds(o.streamIdleTimeout),
+		KeepText:          o.saveDetailed,
+		Tokenizer:         tok,
+	}
+	if chat {
+		return servingbench.NewChat(cc)
+	}
+	return servingbench.NewCompletions(cc)
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// printLoad prints vLLM's lines about the load before the run.
+func printLoad(w io.Writer, o *options) {
+	rate := "inf"
+	if !math.IsInf(o.requestRate, 1) {
+		rate = strconv.FormatFloat(o.requestRate, 'f', -1, 64)
+	}
+	fmt.Fprintf(w, "Traffic request rate: %s\n", rate)
+	kind := "Gamma distribution"
+	if o.burstiness == 1 {
+		kind = "Poisson process"
+	}
+	fmt.Fprintf(w, "Burstiness factor: %s (%s)\n", pyFloat(o.burstiness), kind)
+	conc := "None"
+	if o.maxConcurrency > 0 {
+		conc = strconv.Itoa(o.maxConcurrency)
+	}
+	fmt.Fprintf(w, "Maximum request concurrency: %s\n", conc)
+}
+
+// pyFloat formats like Python's str(float): 1.0, 0.5, 8.0.
+func pyFloat(f float64) string {
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".eE") {
+		s += ".0"
+	}
+	return s
+}
+
+// save writes the result JSON and returns its path.
+func (o *options) save(rep *servingbench.Report, percentiles []float64) (string, error) {
+	name := o.resultFilename
+	if name == "" {
+		name = servingbench.ResultFilename(rep)
+	}
+	path := filepath.Join(o.resultDir, name)
+	if o.resultDir != "" {
+		if err := os.MkdirAll(o.resultDir, 0o755); err != nil {
+			return "", fmt.Errorf("flag --result-dir: %w", err)
+		}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return "", fmt.Errorf("saving the result: %w", err)
+	}
+	err = servingbench.WriteJSON(f, rep, servingbench.JSONOptions{Percentiles: percentiles, Detailed: o.saveDetailed})
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("saving the result to %s: %w", path, err)
+	}
+	return path, nil
+}
+
+// allFailed is the error for a run in which no request succeeded.
+func allFailed(rep *servingbench.Report) error {
+	var reasons []string
+	for _, e := range rep.Errors {
+		reasons = append(reasons, fmt.Sprintf("%d x %s", e.Count, e.Reason))
+	}
+	if rep.Failed == 0 {
+		return errors.New("no request was sent")
+	}
+	return fmt.Errorf("all %d requests failed: %s", rep.Failed, strings.Join(reasons, "; "))
+}

@@ -1,0 +1,71 @@
+// Command servingbench benchmarks an OpenAI-compatible LLM server the way
+// vLLM's benchmarks/benchmark_serving.py (v0.9.1) does, with the same flags,
+// the same metric definitions and the same printed block.
+//
+//	servingbench --backend vllm --model qwen2.5 --dataset-name random \
+//	    --tokenizer /data/models/llm/qwen/Qwen2.5-32B-Instruct \
+//	    --random-input-len 256 --num-prompts 640 --base-url http://127.0.0.1:1025
+//
+// Without --base-url or --host it starts the built-in simulated server on
+// 127.0.0.1 and benchmarks that. Subcommands:
+//
+//	servingbench tokenize --tokenizer PATH [--decode]   ids for JSON strings on stdin
+//	servingbench compare [flags] OLD.txt NEW.txt        regression gate over benchfmt files
+//
+// The first Ctrl-C stops dispatching, cancels the requests in flight and
+// still prints (and saves) the report of what was measured, marked partial;
+// a second Ctrl-C exits at once.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/servingbench/servingbench/benchtest"
+	"github.com/servingbench/servingbench/internal/tokenizecmd"
+)
+
+func main() {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		fmt.Fprintln(os.Stderr, "\nservingbench: interrupted: stopping; the report covers the requests measured so far (Ctrl-C again to exit at once)")
+		cancel(errors.New("interrupted"))
+		<-sigs
+		os.Exit(130)
+	}()
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "servingbench:", err)
+		var u usageError
+		if errors.As(err, &u) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError marks a bad command line (exit status 2, like argparse).
+type usageError struct{ error }
+
+func (e usageError) Unwrap() error { return e.error }
+
+// run is the whole program, minus signals and exit codes.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "tokenize":
+			return tokenizecmd.Run(ctx, args[1:], stdin, stdout, stderr)
+		case "compare":
+			return benchtest.CompareMain(args[1:], stdout, stderr)
+		}
+	}
+	return runBench(ctx, args, stdout, stderr)
+}

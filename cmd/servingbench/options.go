@@ -1,0 +1,210 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// options holds the benchmark command line, spelled as vLLM's
+// benchmark_serving.py spells it. Defaults are vLLM v0.9.1's.
+type options struct {
+	backend, baseURL, host, endpoint string
+	port                             int
+	model, tokenizer, servedModel    string
+	apiKeyEnv                        string
+
+	datasetName, datasetPath                         string
+	randomInputLen, randomOutputLen, randomPrefixLen int
+	randomRangeRatio                                 float64
+	randomExactLen                                   bool
+	sharegptOutputLen                                int
+	sonnetInputLen, sonnetOutputLen, sonnetPrefixLen int
+	customOutputLen                                  int
+	prefixRepNumPrefixes, prefixRepPrefixLen         int
+	prefixRepSuffixLen, prefixRepOutputLen           int
+
+	numPrompts     int
+	requestRate    float64
+	burstiness     float64
+	maxConcurrency int
+	seed           int
+	noWarmup       bool
+
+	ignoreEOS         bool
+	temperature, topP *float64
+	topK              *int
+
+	percentileMetrics string
+	metricPercentiles string
+	goodput           []string
+
+	saveResult, saveDetailed  bool
+	resultDir, resultFilename string
+	metadata                  []string
+
+	disableTqdm       bool
+	trustRemoteCode   bool
+	requestTimeout    float64
+	streamIdleTimeout float64
+	simProfile        string
+	simSpeed          float64
+
+	help bool
+	args *argSet
+}
+
+func parseOptions(args []string) (*options, error) {
+	o := &options{
+		backend: "vllm", host: "127.0.0.1", port: 8000, endpoint: "/v1/completions",
+		datasetName: "sharegpt", randomInputLen: 1024, randomOutputLen: 128,
+		sonnetInputLen: 550, sonnetOutputLen: 150, sonnetPrefixLen: 200,
+		customOutputLen:      256,
+		prefixRepNumPrefixes: 10, prefixRepPrefixLen: 256, prefixRepSuffixLen: 256, prefixRepOutputLen: 128,
+		numPrompts: 1000, requestRate: math.Inf(1), burstiness: 1,
+		percentileMetrics: "ttft,tpot,itl", metricPercentiles: "99",
+		requestTimeout: 6 * 3600, simProfile: "fp16", simSpeed: 10,
+	}
+	a := newArgSet()
+	o.args = a
+	a.str(&o.backend, "backend", "server kind: vllm, openai, sglang, lmdeploy, llama.cpp, scalellm, mindie (OpenAI completions) or openai-chat (chat completions)")
+	a.str(&o.baseURL, "base-url", "server base URL, e.g. http://127.0.0.1:8000 (overrides --host/--port)")
+	a.str(&o.host, "host", "server host (default 127.0.0.1)")
+	a.integer(&o.port, "port", "server port (default 8000)")
+	a.str(&o.endpoint, "endpoint", "API path (default /v1/completions; /v1/chat/completions for openai-chat)")
+	a.str(&o.model, "model", "model name sent in requests (required for a real server)")
+	a.str(&o.servedModel, "served-model-name", "model name sent in requests when it differs from --model")
+	a.str(&o.tokenizer, "tokenizer", "tokenizer.json, model directory or HF cache name (default: --model, else the built-in Qwen tokenizer)")
+	a.str(&o.datasetName, "dataset-name", "random, sharegpt, sonnet, custom, prefix-repetition or burstgpt (default sharegpt)")
+	a.str(&o.datasetPath, "dataset-path", "dataset file (sharegpt, sonnet, custom, burstgpt)")
+	a.integer(&o.randomInputLen, "random-input-len", "random: input tokens per request (default 1024)")
+	a.integer(&o.randomOutputLen, "random-output-len", "random: output tokens per request (default 128)")
+	a.float(&o.randomRangeRatio, "random-range-ratio", "random: lengths drawn from [L(1-r), L(1+r)] (default 0)")
+	a.integer(&o.randomPrefixLen, "random-prefix-len", "random: shared prefix tokens (default 0)")
+	a.boolean(&o.randomExactLen, "random-exact-len", "random: adjust each prompt to exactly the drawn length (newer vLLM)")
+	a.integer(&o.sharegptOutputLen, "sharegpt-output-len", "sharegpt: output length for every request (default: the reply's length)")
+	a.integer(&o.sonnetInputLen, "sonnet-input-len", "sonnet: input tokens (default 550)")
+	a.integer(&o.sonnetOutputLen, "sonnet-output-len", "sonnet: output tokens (default 150)")
+	a.integer(&o.sonnetPrefixLen, "sonnet-prefix-len", "sonnet: shared prefix tokens (default 200)")
+	a.integer(&o.customOutputLen, "custom-output-len", "custom: output tokens when a line has no output_tokens (default 256)")
+	a.integer(&o.prefixRepNumPrefixes, "prefix-repetition-num-prefixes", "prefix-repetition: distinct prefixes (default 10)")
+	a.integer(&o.prefixRepPrefixLen, "prefix-repetition-prefix-len", "prefix-repetition: prefix tokens (default 256)")
+	a.integer(&o.prefixRepSuffixLen, "prefix-repetition-suffix-len", "prefix-repetition: suffix tokens (default 256)")
+	a.integer(&o.prefixRepOutputLen, "prefix-repetition-output-len", "prefix-repetition: output tokens (default 128)")
+	a.integer(&o.numPrompts, "num-prompts", "number of requests (default 1000)")
+	a.add("request-rate", argValue, "requests per second, or inf (default inf)", func(v string) error {
+		if strings.EqualFold(v, "inf") {
+			o.requestRate = math.Inf(1)
+			return nil
+		}
+		f, err := parseFloat(v)
+		o.requestRate = f
+		return err
+	})
+	a.float(&o.burstiness, "burstiness", "Gamma shape of inter-arrival gaps; 1 = Poisson (default 1)")
+	a.integer(&o.maxConcurrency, "max-concurrency", "maximum requests in flight (default: no limit)")
+	a.integer(&o.seed, "seed", "random seed (default 0)")
+	a.boolean(&o.noWarmup, "no-warmup", "skip the untimed initial test request vLLM sends first")
+	a.boolean(&o.ignoreEOS, "ignore-eos", "send ignore_eos: generate exactly the requested output length")
+	a.optFloat(&o.temperature, "temperature", "sampling temperature (sent only when given)")
+	a.optFloat(&o.topP, "top-p", "top_p (sent only when given)")
+	a.optInteger(&o.topK, "top-k", "top_k (sent only when given)")
+	a.str(&o.percentileMetrics, "percentile-metrics", "comma-separated metrics to print: ttft,tpot,itl,e2el (default ttft,tpot,itl)")
+	a.str(&o.metricPercentiles, "metric-percentiles", "comma-separated percentiles, e.g. 25,50,99.9 (default 99)")
+	a.list(&o.goodput, "goodput", "SLOs in ms for goodput, e.g. ttft:100 tpot:50 e2el:3000")
+	a.boolean(&o.saveResult, "save-result", "write the result JSON")
+	a.boolean(&o.saveDetailed, "save-detailed", "with --save-result: add per-request arrays and errors")
+	a.str(&o.resultDir, "result-dir", "directory for the result file (default .)")
+	a.str(&o.resultFilename, "result-filename", "result file name (default {backend}-{rate}qps[-concurrency{N}]-{model}-{date}.json)")
+	a.list(&o.metadata, "metadata", "KEY=VALUE pairs recorded in the result file")
+	a.boolean(&o.disableTqdm, "disable-tqdm", "no progress bar")
+	a.boolean(&o.trustRemoteCode, "trust-remote-code", "accepted for compatibility; servingbench runs no remote code")
+	a.float(&o.requestTimeout, "request-timeout", "seconds before a request fails (default 21600, vLLM's 6 h)")
+	a.float(&o.streamIdleTimeout, "stream-idle-timeout", "seconds without a byte before a stream fails (default: off)")
+	a.str(&o.simProfile, "sim-profile", "simulated server profile when no server is given: fp16, w8a8 or zero (default fp16)")
+	a.float(&o.simSpeed, "sim-speed", "simulated server time scale, 10 = ten times faster than real (default 10)")
+	a.boolean(&o.help, "help", "show this help")
+	if err := a.parse(args); err != nil {
+		return nil, usageError{err}
+	}
+	if err := o.validate(); err != nil {
+		return nil, usageError{err}
+	}
+	return o, nil
+}
+
+func (o *options) validate() error {
+	checks := []struct {
+		bad  bool
+		flag string
+		want string
+		got  any
+	}{
+		{o.numPrompts < 1, "num-prompts", ">= 1", o.numPrompts},
+		{o.maxConcurrency < 0, "max-concurrency", ">= 0", o.maxConcurrency},
+		{o.requestRate <= 0, "request-rate", "> 0 or inf", o.requestRate},
+		{o.burstiness <= 0 || math.IsInf(o.burstiness, 0), "burstiness", "> 0", o.burstiness},
+		{o.randomInputLen < 1, "random-input-len", ">= 1", o.randomInputLen},
+		{o.randomOutputLen < 1, "random-output-len", ">= 1", o.randomOutputLen},
+		{o.randomPrefixLen < 0, "random-prefix-len", ">= 0", o.randomPrefixLen},
+		{o.randomRangeRatio < 0 || o.randomRangeRatio >= 1, "random-range-ratio", "in [0, 1)", o.randomRangeRatio},
+		{o.requestTimeout <= 0, "request-timeout", "> 0 seconds", o.requestTimeout},
+		{o.streamIdleTimeout < 0, "stream-idle-timeout", ">= 0 seconds", o.streamIdleTimeout},
+		{o.simSpeed <= 0, "sim-speed", "> 0", o.simSpeed},
+		{o.port < 1 || o.port > 65535, "port", "in 1..65535", o.port},
+	}
+	for _, c := range checks {
+		if c.bad {
+			return fmt.Errorf("flag --%s must be %s, got %v", c.flag, c.want, c.got)
+		}
+	}
+	if o.saveDetailed && !o.saveResult {
+		o.saveResult = true // vLLM writes the file too when only --save-detailed is given
+	}
+	return nil
+}
+
+// percentiles parses --metric-percentiles.
+func (o *options) percentiles() ([]float64, error) {
+	var ps []float64
+	for _, s := range strings.Split(o.metricPercentiles, ",") {
+		p, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || p <= 0 || p >= 100 {
+			return nil, usageError{fmt.Errorf("flag --metric-percentiles: %q is not a percentile in (0, 100)", s)}
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+// metrics parses --percentile-metrics.
+func (o *options) metrics() ([]string, error) {
+	var ms []string
+	for _, s := range strings.Split(o.percentileMetrics, ",") {
+		s = strings.TrimSpace(s)
+		switch s {
+		case "ttft", "tpot", "itl", "e2el":
+			ms = append(ms, s)
+		default:
+			return nil, usageError{fmt.Errorf("flag --percentile-metrics: unknown metric %q (want ttft, tpot, itl, e2el)", s)}
+		}
+	}
+	return ms, nil
+}
+
+// metadataMap parses --metadata KEY=VALUE pairs.
+func (o *options) metadataMap() (map[string]string, error) {
+	if len(o.metadata) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(o.metadata))
+	for _, kv := range o.metadata {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return nil, usageError{fmt.Errorf("flag --metadata: %q is not KEY=VALUE", kv)}
+		}
+		m[k] = v
+	}
+	return m, nil
+}
