@@ -83,7 +83,7 @@ func TestSLOGood(t *testing.T) {
 	four := okResult(0, 1, 4, 100, 200, 300, 400)
 	// One token: TPOT counts as 0.
 	one := okResult(0, 1, 1, 300)
-	failed := &Result{Sent: at(0), Events: []time.Time{at(10)}, Err: errors.New("x")}
+	failed := &Result{Sent: runAt(0), Events: []time.Time{runAt(10)}, Err: errors.New("x")}
 	tests := []struct {
 		name string
 		slo  SLO
@@ -93,14 +93,14 @@ func TestSLOGood(t *testing.T) {
 		{"zero SLO accepts success", SLO{}, four, true},
 		{"zero SLO rejects failure", SLO{}, failed, false},
 		{"nil result", SLO{}, nil, false},
-		{"ttft equal is good", SLO{TTFT: msd(100)}, four, true},
-		{"ttft above", SLO{TTFT: msd(99)}, four, false},
-		{"tpot equal is good", SLO{TPOT: msd(100)}, four, true},
-		{"tpot above", SLO{TPOT: msd(99)}, four, false},
+		{"ttft equal is good", SLO{TTFT: msDur(100)}, four, true},
+		{"ttft above", SLO{TTFT: msDur(99)}, four, false},
+		{"tpot equal is good", SLO{TPOT: msDur(100)}, four, true},
+		{"tpot above", SLO{TPOT: msDur(99)}, four, false},
 		{"tpot of one token is 0", SLO{TPOT: time.Nanosecond}, one, true},
-		{"e2el", SLO{E2EL: msd(399)}, four, false},
-		{"all met", SLO{TTFT: msd(100), TPOT: msd(100), E2EL: msd(400)}, four, true},
-		{"one of three missed", SLO{TTFT: msd(1000), TPOT: msd(1000), E2EL: msd(300)}, four, false},
+		{"e2el", SLO{E2EL: msDur(399)}, four, false},
+		{"all met", SLO{TTFT: msDur(100), TPOT: msDur(100), E2EL: msDur(400)}, four, true},
+		{"one of three missed", SLO{TTFT: msDur(1000), TPOT: msDur(1000), E2EL: msDur(300)}, four, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -102,14 +102,14 @@ func summarize(samples []time.Duration) Summary {
 	slices.Sort(samples)
 	return Summary{
 		Count:   len(samples),
-		Mean:    roundDuration(stats.Mean(samples)),
-		Median:  roundDuration(stats.Median(samples)),
-		Std:     roundDuration(stats.Std(samples)),
+		Mean:    durationFromNS(stats.Mean(samples)),
+		Median:  durationFromNS(stats.Median(samples)),
+		Std:     durationFromNS(stats.Std(samples)),
 		Samples: samples,
 	}
 }
 
-func roundDuration(ns float64) time.Duration { return time.Duration(math.Round(ns)) }
+func durationFromNS(ns float64) time.Duration { return time.Duration(math.Round(ns)) }
 
 // resultReason is the grouping key of a failed request.
 func resultReason(r *Result) string {

@@ -14,18 +14,18 @@ import (
 // summarizeT0 is the start of every hand-built run.
 var summarizeT0 = time.Date(2026, 7, 24, 10, 0, 0, 0, time.UTC)
 
-func at(ms float64) time.Time {
+func runAt(ms float64) time.Time {
 	return summarizeT0.Add(time.Duration(ms * float64(time.Millisecond)))
 }
 
-func msd(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
+func msDur(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
 
 // okResult is a successful request sent at sent ms with token events at
 // events ms (offsets from the run start).
 func okResult(sent float64, in, out int, events ...float64) *Result {
-	r := &Result{Sent: at(sent), InputTokens: in, InputSource: SourceUsage, OutputTokens: out, OutputSource: SourceUsage}
+	r := &Result{Sent: runAt(sent), InputTokens: in, InputSource: SourceUsage, OutputTokens: out, OutputSource: SourceUsage}
 	for _, e := range events {
-		r.Events = append(r.Events, at(e))
+		r.Events = append(r.Events, runAt(e))
 	}
 	r.Done = r.Events[len(r.Events)-1]
 	return r
@@ -40,25 +40,25 @@ func (e *summarizeTestError) Reason() string { return fmt.Sprintf("HTTP %d", e.c
 // summarizeFixture is the run described in TestSummarize.
 func summarizeFixture() []*Result {
 	r0 := okResult(0, 10, 4, 100, 150, 200, 250)
-	r0.Scheduled, r0.SlotAcquired = at(0), at(0)
+	r0.Scheduled, r0.SlotAcquired = runAt(0), runAt(0)
 	r1 := okResult(500, 20, 5, 800, 1000, 1300)
 	r1.OutputSource = SourceTokenizer
-	r1.Scheduled, r1.SlotAcquired = at(400), at(500)
+	r1.Scheduled, r1.SlotAcquired = runAt(400), runAt(500)
 	r2 := okResult(1000, 30, 1, 1200)
 	return []*Result{
 		r0, r1, r2,
-		{Index: 3, Sent: at(1500), Err: &summarizeTestError{503}},
-		{Index: 4, Sent: at(1500), Err: errors.New("connection refused")},
-		{Index: 5, Sent: at(1600), Err: fmt.Errorf("send: %w", &summarizeTestError{503})},
-		{Index: 6, Sent: at(1700)}, // no error, but no token event either
+		{Index: 3, Sent: runAt(1500), Err: &summarizeTestError{503}},
+		{Index: 4, Sent: runAt(1500), Err: errors.New("connection refused")},
+		{Index: 5, Sent: runAt(1600), Err: fmt.Errorf("send: %w", &summarizeTestError{503})},
+		{Index: 6, Sent: runAt(1700)}, // no error, but no token event either
 		nil,
 	}
 }
 
 func TestSummarize(t *testing.T) {
 	results := summarizeFixture()
-	slo := SLO{TTFT: msd(250), TPOT: msd(100)}
-	rep := Summarize(summarizeT0, at(4000), results, slo)
+	slo := SLO{TTFT: msDur(250), TPOT: msDur(100)}
+	rep := Summarize(summarizeT0, runAt(4000), results, slo)
 
 	assert.Equal(t, 4*time.Second, rep.Duration, "Duration")
 	assert.Equal(t, 3, rep.Completed, "Completed")
@@ -86,7 +86,7 @@ func TestSummarize(t *testing.T) {
 	// P99 ITL: rank 0.99*4 = 3.96: 300 - 100*0.04 = 296.
 	p99, ok := rep.ITL.Percentile(99)
 	require.True(t, ok)
-	assert.InDelta(t, 296, ms(p99), 1e-6, "ITL.Percentile(99) = %v, want 296ms", p99)
+	assert.InDelta(t, 296, toMS(p99), 1e-6, "ITL.Percentile(99) = %v, want 296ms", p99)
 	// E2EL 250, 800, 200: mean 1250/3; squared deviations
 	// (216.67^2 + 166.67^2 + 383.33^2)/3 = 73888.9, sqrt = 271.825...
 	assertSummary(t, "E2EL", rep.E2EL, 3, 1250.0/3, 250, 271.82510717166815, []float64{200, 250, 800})
@@ -106,17 +106,17 @@ func TestSummarize(t *testing.T) {
 	assert.Equal(t, 2, rep.PeakConcurrency, "PeakConcurrency")
 }
 
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+func toMS(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 func assertSummary(t *testing.T, name string, s Summary, count int, mean, median, std float64, samples []float64) {
 	t.Helper()
 	assert.Equal(t, count, s.Count, "%s.Count", name)
-	assert.InDelta(t, mean, ms(s.Mean), 1e-6, "%s.Mean = %v, want %vms", name, s.Mean, mean)
-	assert.InDelta(t, median, ms(s.Median), 1e-6, "%s.Median = %v, want %vms", name, s.Median, median)
-	assert.InDelta(t, std, ms(s.Std), 1e-6, "%s.Std = %v, want %vms", name, s.Std, std)
+	assert.InDelta(t, mean, toMS(s.Mean), 1e-6, "%s.Mean = %v, want %vms", name, s.Mean, mean)
+	assert.InDelta(t, median, toMS(s.Median), 1e-6, "%s.Median = %v, want %vms", name, s.Median, median)
+	assert.InDelta(t, std, toMS(s.Std), 1e-6, "%s.Std = %v, want %vms", name, s.Std, std)
 	got := make([]float64, len(s.Samples))
 	for i, d := range s.Samples {
-		got[i] = ms(d)
+		got[i] = toMS(d)
 	}
 	assert.InDeltaSlice(t, samples, got, 1e-6, "%s.Samples", name)
 }
@@ -127,9 +127,9 @@ func TestSummarizeEmpty(t *testing.T) {
 		end     time.Time
 		results []*Result
 	}{
-		{"no results", at(1000), nil},
+		{"no results", runAt(1000), nil},
 		{"zero duration", summarizeT0, []*Result{okResult(0, 1, 2, 0, 0)}},
-		{"all failed", at(1000), []*Result{{Err: errors.New("boom")}}},
+		{"all failed", runAt(1000), []*Result{{Err: errors.New("boom")}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,7 +150,7 @@ func TestSummarizeEmpty(t *testing.T) {
 }
 
 func TestSummarizeNoSLO(t *testing.T) {
-	rep := Summarize(summarizeT0, at(4000), summarizeFixture(), SLO{})
+	rep := Summarize(summarizeT0, runAt(4000), summarizeFixture(), SLO{})
 	assert.Zero(t, rep.Goodput, "Goodput without SLO")
 	assert.True(t, rep.GoodputSLO.IsZero(), "GoodputSLO")
 }
@@ -203,7 +203,7 @@ func TestPeaks(t *testing.T) {
 			name: "failed requests do not count",
 			results: []*Result{
 				okResult(0, 0, 1, 100),
-				{Sent: at(0), Events: []time.Time{at(100), at(200)}, OutputTokens: 2, Err: errors.New("cut")},
+				{Sent: runAt(0), Events: []time.Time{runAt(100), runAt(200)}, OutputTokens: 2, Err: errors.New("cut")},
 			},
 			tokens: 1, concurrency: 1,
 		},
@@ -215,7 +215,7 @@ func TestPeaks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tokens, conc := peaks(summarizeT0, at(3000), tt.results)
+			tokens, conc := peaks(summarizeT0, runAt(3000), tt.results)
 			assert.InDelta(t, tt.tokens, tokens, 1e-9, "peak tokens = %v, want %v", tokens, tt.tokens)
 			assert.Equal(t, tt.concurrency, conc, "peak concurrency = %v, want %v", conc, tt.concurrency)
 		})
@@ -231,7 +231,7 @@ func BenchmarkSummarize(b *testing.B) {
 		}
 		results[i] = okResult(float64(i*10), 1024, 128, ev...)
 	}
-	end := at(float64(1000*10 + 200 + 128*20))
+	end := runAt(float64(1000*10 + 200 + 128*20))
 	for b.Loop() {
 		Summarize(summarizeT0, end, results, SLO{TTFT: time.Second})
 	}

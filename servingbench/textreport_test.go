@@ -37,7 +37,7 @@ func checkGolden(t *testing.T, name string, got []byte) {
 // seedReport is the run of the seed document's result block
 // (seed/seed-en.md), built by hand: a summary without samples.
 func seedReport() *Report {
-	ms := func(v float64) time.Duration { return time.Duration(math.Round(v * 1e6)) }
+	msToDur := func(v float64) time.Duration { return time.Duration(math.Round(v * 1e6)) }
 	return &Report{
 		Date:                 time.Date(2025, 7, 24, 15, 4, 5, 0, time.Local),
 		Backend:              "vllm",
@@ -46,17 +46,17 @@ func seedReport() *Report {
 		NumPrompts:           640,
 		RequestRate:          math.Inf(1),
 		Burstiness:           1,
-		Duration:             ms(48470),
+		Duration:             msToDur(48470),
 		Completed:            640,
 		TotalInputTokens:     1307017,
 		TotalOutputTokens:    78908,
 		RequestThroughput:    13.204,
 		OutputThroughput:     1627.94,
 		TotalTokenThroughput: 28592.80,
-		TTFT:                 Summary{Count: 640, Mean: ms(31861.01), Median: ms(31476.59), Std: ms(5000), Percentiles: map[float64]time.Duration{99: ms(43942.40)}},
-		TPOT:                 Summary{Count: 640, Mean: ms(56.84), Median: ms(57.52), Std: ms(2), Percentiles: map[float64]time.Duration{99: ms(59.11)}},
-		ITL:                  Summary{Count: 78268, Mean: ms(56.87), Median: ms(58.39), Std: ms(9), Percentiles: map[float64]time.Duration{99: ms(70.63)}},
-		E2EL:                 Summary{Count: 640, Mean: ms(38800), Median: ms(38700), Std: ms(5100), Percentiles: map[float64]time.Duration{99: ms(50800)}},
+		TTFT:                 Summary{Count: 640, Mean: msToDur(31861.01), Median: msToDur(31476.59), Std: msToDur(5000), Percentiles: map[float64]time.Duration{99: msToDur(43942.40)}},
+		TPOT:                 Summary{Count: 640, Mean: msToDur(56.84), Median: msToDur(57.52), Std: msToDur(2), Percentiles: map[float64]time.Duration{99: msToDur(59.11)}},
+		ITL:                  Summary{Count: 78268, Mean: msToDur(56.87), Median: msToDur(58.39), Std: msToDur(9), Percentiles: map[float64]time.Duration{99: msToDur(70.63)}},
+		E2EL:                 Summary{Count: 640, Mean: msToDur(38800), Median: msToDur(38700), Std: msToDur(5100), Percentiles: map[float64]time.Duration{99: msToDur(50800)}},
 	}
 }
 
@@ -103,7 +103,7 @@ func TestWriteTextSeed(t *testing.T) {
 
 // fullReport exercises every line WriteText can print.
 func fullReport() *Report {
-	rep := Summarize(summarizeT0, at(4000), summarizeFixture(), SLO{TTFT: msd(250), TPOT: msd(100)})
+	rep := Summarize(summarizeT0, runAt(4000), summarizeFixture(), SLO{TTFT: msDur(250), TPOT: msDur(100)})
 	rep.Date = time.Date(2026, 7, 24, 10, 0, 0, 0, time.Local)
 	rep.Backend = "openai-chat"
 	rep.Model = "Qwen/Qwen2.5-7B-Instruct"
