@@ -3,6 +3,8 @@ package servingbench
 import (
 	"math"
 	"time"
+
+	"github.com/servingbench/servingbench/internal/stats"
 )
 
 // Report is the outcome of a run: every metric of vLLM's benchmark_serving
@@ -99,19 +101,5 @@ func (s Summary) Percentile(p float64) (time.Duration, bool) {
 // durationPercentile is numpy.percentile(x, p) with the default linear
 // method over sorted x; 0 for an empty x.
 func durationPercentile(sorted []time.Duration, p float64) time.Duration {
-	n := len(sorted)
-	if n == 0 {
-		return 0
-	}
-	rank := p / 100 * float64(n-1)
-	lo := int(math.Floor(rank))
-	if lo >= n-1 {
-		return sorted[n-1]
-	}
-	if lo < 0 {
-		return sorted[0]
-	}
-	frac := rank - float64(lo)
-	a, b := float64(sorted[lo]), float64(sorted[lo+1])
-	return time.Duration(math.Round(a + frac*(b-a)))
+	return time.Duration(math.Round(stats.Percentile(sorted, p)))
 }

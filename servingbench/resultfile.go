@@ -1,0 +1,323 @@
+package servingbench
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// JSONOptions selects what WriteJSON writes. The zero value writes vLLM's
+// default summary.
+type JSONOptions struct {
+	// Percentiles are written as p<p>_<metric>_ms keys; each in [0,100].
+	// Nil or empty means {99}.
+	Percentiles []float64
+	// Detailed adds the per-request arrays of vLLM's --save-detailed
+	// (input_lens, output_lens, ttfts, itls, generated_texts, errors) and of
+	// vLLM bench serve (latencies, queue_times). It needs Report.Results.
+	Detailed bool
+}
+
+// resultDateLayout is vLLM's "%Y%m%d-%H%M%S".
+const resultDateLayout = "20060102-150405"
+
+// Keys of the result file that are not metadata.
+var resultFileKeys = map[string]bool{
+	"date": true, "backend": true, "model_id": true, "tokenizer_id": true, "num_prompts": true,
+	"request_rate": true, "burstiness": true, "max_concurrency": true, "duration": true,
+	"completed": true, "failed": true, "total_input_tokens": true, "total_output_tokens": true,
+	"request_throughput": true, "request_goodput": true, "request_goodput:": true,
+	"output_throughput": true, "total_token_throughput": true,
+	"input_lens": true, "output_lens": true, "ttfts": true, "itls": true, "latencies": true,
+	"start_times": true, "queue_times": true, "generated_texts": true, "errors": true,
+	"max_output_tokens_per_s": true, "max_concurrent_requests": true, "rtfx": true,
+	"goodput_slo": true, "error_counts": true, "partial": true,
+	"input_token_sources": true, "output_token_sources": true,
+}
+
+// fileMetrics are the summaries a result file holds, by metric key.
+var fileMetrics = [...]struct {
+	key     string
+	summary func(*Report) *Summary
+}{
+	{"ttft", func(r *Report) *Summary { return &r.TTFT }},
+	{"tpot", func(r *Report) *Summary { return &r.TPOT }},
+	{"itl", func(r *Report) *Summary { return &r.ITL }},
+	{"e2el", func(r *Report) *Summary { return &r.E2EL }},
+	{queueMetricKey, func(r *Report) *Summary { return &r.Queue }},
+}
+
+// WriteJSON writes r as vLLM's --save-result file: one line of JSON in
+// Python's json.dump style (", " and ": " separators, ASCII-only strings,
+// floats as Python prints them), keys in vLLM's order: date, backend,
+// model_id, tokenizer_id, num_prompts, Metadata (sorted; keys that clash
+// with ours are dropped), request_rate ("inf" or a number), burstiness,
+// max_concurrency (null when unset), duration (s), completed, failed,
+// total_input_tokens, total_output_tokens, request_throughput,
+// request_goodput (null without an SLO), output_throughput,
+// total_token_throughput, the detailed arrays when asked (times in
+// seconds, like vLLM; errors "" for a success; queue_times null for a
+// request without a Scheduled time), max_output_tokens_per_s,
+// max_concurrent_requests (vLLM bench serve's names), then
+// mean/median/std/p<p>_<m>_ms for m in ttft, tpot, itl, e2el and, when
+// r.Queue has samples, client_queue_time. Our own keys follow:
+// goodput_slo (when set), error_counts, partial, input_token_sources and
+// output_token_sources.
+//
+// Where Python would write NaN or Infinity (not JSON), WriteJSON writes
+// null. A percentile a summary-only Report does not know is left out.
+func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
+	percentiles, err := resolvePercentiles("JSONOptions", opt.Percentiles)
+	if err != nil {
+		return err
+	}
+	o := &pyObject{}
+	o.str("date", r.Date.Format(resultDateLayout))
+	o.str("backend", r.Backend)
+	o.str("model_id", r.Model)
+	o.str("tokenizer_id", r.TokenizerID)
+	o.int("num_prompts", r.NumPrompts)
+	for _, k := range slices.Sorted(maps.Keys(r.Metadata)) {
+		if !resultFileKeys[k] && !metricKeyRE.MatchString(k) {
+			o.str(k, r.Metadata[k])
+		}
+	}
+	if rateIsInf(r.RequestRate) {
+		o.str("request_rate", "inf")
+	} else {
+		o.float("request_rate", r.RequestRate)
+	}
+	o.float("burstiness", cmpOr(r.Burstiness, 1))
+	if r.MaxConcurrency > 0 {
+		o.int("max_concurrency", r.MaxConcurrency)
+	} else {
+		o.null("max_concurrency")
+	}
+	o.float("duration", r.Duration.Seconds())
+	o.int("completed", r.Completed)
+	o.int("failed", r.Failed)
+	o.int("total_input_tokens", r.TotalInputTokens)
+	o.int("total_output_tokens", r.TotalOutputTokens)
+	o.float("request_throughput", r.RequestThroughput)
+	if r.GoodputSLO.IsZero() {
+		o.null("request_goodput")
+	} else {
+		o.float("request_goodput", r.Goodput)
+	}
+	o.float("output_throughput", r.OutputThroughput)
+	o.float("total_token_throughput", r.TotalTokenThroughput)
+	if opt.Detailed && r.Results != nil {
+		writeDetail(o, r.Results)
+	}
+	o.float("max_output_tokens_per_s", r.PeakOutputThroughput)
+	o.int("max_concurrent_requests", r.PeakConcurrency)
+	for _, m := range fileMetrics {
+		s := *m.summary(r)
+		if m.key == queueMetricKey && s.Count == 0 {
+			continue
+		}
+		o.float("mean_"+m.key+"_ms", durationMS(s.Mean))
+		o.float("median_"+m.key+"_ms", durationMS(s.Median))
+		o.float("std_"+m.key+"_ms", durationMS(s.Std))
+		for _, p := range percentiles {
+			if v, ok := s.Percentile(p); ok {
+				o.float("p"+percentileWord(p)+"_"+m.key+"_ms", durationMS(v))
+			}
+		}
+	}
+	if !r.GoodputSLO.IsZero() {
+		o.str("goodput_slo", r.GoodputSLO.String())
+	}
+	counts := &pyObject{}
+	for _, e := range r.Errors {
+		counts.int(e.Reason, e.Count)
+	}
+	o.raw("error_counts", counts.bytes())
+	o.raw("partial", []byte(strconv.FormatBool(r.Partial)))
+	o.raw("input_token_sources", sourcesObject(r.InputSources))
+	o.raw("output_token_sources", sourcesObject(r.OutputSources))
+	_, err = w.Write(o.bytes())
+	return err
+}
+
+// writeDetail writes the per-request arrays, in the order of results.
+func writeDetail(o *pyObject, results []*Result) {
+	var in, out, ttft, itl, lat, queue, text, errs pyArray
+	for _, r := range results {
+		if r == nil {
+			continue
+		}
+		ok := r.OK()
+		in.int(r.InputTokens)
+		text.str(r.Text)
+		var gaps pyArray
+		if ok {
+			out.int(r.OutputTokens)
+			ttft.float(r.TTFT().Seconds())
+			lat.float(r.E2EL().Seconds())
+			for _, g := range r.AppendITL(nil) {
+				gaps.float(g.Seconds())
+			}
+			errs.str("")
+		} else {
+			out.int(0)
+			ttft.float(0)
+			lat.float(0)
+			errs.str(resultError(r))
+		}
+		itl.raw(gaps.bytes())
+		if r.Scheduled.IsZero() {
+			queue.raw([]byte("null"))
+		} else {
+			queue.float(r.QueueDelay().Seconds())
+		}
+	}
+	o.raw("input_lens", in.bytes())
+	o.raw("output_lens", out.bytes())
+	o.raw("ttfts", ttft.bytes())
+	o.raw("itls", itl.bytes())
+	o.raw("latencies", lat.bytes())
+	o.raw("queue_times", queue.bytes())
+	o.raw("generated_texts", text.bytes())
+	o.raw("errors", errs.bytes())
+}
+
+// resultError is the per-request error text of a failed request.
+func resultError(r *Result) string {
+	if r.Err == nil {
+		return "no token events"
+	}
+	return r.Err.Error()
+}
+
+func sourcesObject(m map[CountSource]int) []byte {
+	o := &pyObject{}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		o.int(k.String(), m[k])
+	}
+	return o.bytes()
+}
+
+func rateIsInf(rate float64) bool { return math.IsInf(rate, 1) || !(rate > 0) }
+
+func cmpOr(v, def float64) float64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// ResultFilename is vLLM's default result file name:
+// {backend}-{rate}qps[-concurrency{N}]-{model}-{YYYYMMDD-HHMMSS}.json, where
+// rate is "inf" or the rate as Python prints a float ("8.0") and model is
+// the part of r.Model after its last "/".
+func ResultFilename(r *Report) string {
+	rate := "inf"
+	if !rateIsInf(r.RequestRate) {
+		rate = pyRepr(r.RequestRate)
+	}
+	conc := ""
+	if r.MaxConcurrency > 0 {
+		conc = "-concurrency" + strconv.Itoa(r.MaxConcurrency)
+	}
+	model := r.Model[strings.LastIndex(r.Model, "/")+1:]
+	return fmt.Sprintf("%s-%sqps%s-%s-%s.json", r.Backend, rate, conc, model, r.Date.Format(resultDateLayout))
+}
+
+// pyObject builds a JSON object in json.dump's style, keys in call order.
+type pyObject struct{ b bytes.Buffer }
+
+func (o *pyObject) key(k string) {
+	if o.b.Len() == 0 {
+		o.b.WriteByte('{')
+	} else {
+		o.b.WriteString(", ")
+	}
+	o.b.WriteString(pyString(k))
+	o.b.WriteString(": ")
+}
+
+func (o *pyObject) raw(k string, v []byte)    { o.key(k); o.b.Write(v) }
+func (o *pyObject) str(k, v string)           { o.raw(k, []byte(pyString(v))) }
+func (o *pyObject) int(k string, v int)       { o.raw(k, []byte(strconv.Itoa(v))) }
+func (o *pyObject) float(k string, v float64) { o.raw(k, []byte(pyNumber(v))) }
+func (o *pyObject) null(k string)             { o.raw(k, []byte("null")) }
+
+func (o *pyObject) bytes() []byte {
+	if o.b.Len() == 0 {
+		return []byte("{}")
+	}
+	return append(o.b.Bytes(), '}')
+}
+
+// pyArray builds a JSON array in json.dump's style.
+type pyArray struct {
+	b bytes.Buffer
+	n int
+}
+
+func (a *pyArray) raw(v []byte) {
+	if a.n > 0 {
+		a.b.WriteString(", ")
+	}
+	a.n++
+	a.b.Write(v)
+}
+
+func (a *pyArray) int(v int)       { a.raw([]byte(strconv.Itoa(v))) }
+func (a *pyArray) float(v float64) { a.raw([]byte(pyNumber(v))) }
+func (a *pyArray) str(v string)    { a.raw([]byte(pyString(v))) }
+func (a *pyArray) bytes() []byte   { return []byte("[" + a.b.String() + "]") }
+
+// pyNumber is a float as json.dump writes it, with null for NaN and ±Inf.
+func pyNumber(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "null"
+	}
+	return pyRepr(v)
+}
+
+// pyString is json.dump's ensure_ascii string encoding.
+func pyString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r < 0x20 || (r >= 0x7f && r < utf8.RuneSelf):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		case r >= utf8.RuneSelf && r > 0xffff:
+			r -= 0x10000
+			fmt.Fprintf(&b, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
+		case r >= utf8.RuneSelf:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// metricKeyRE matches a summary key: mean|median|std|p<p>, metric.
+var metricKeyRE = regexp.MustCompile(`^(mean|median|std|p[0-9.]+)_(ttft|tpot|itl|e2el|client_queue_time)_ms$`)

@@ -1,0 +1,428 @@
+package servingbench
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"time"
+)
+
+// ResultFileError reports a result file ReadJSON cannot use.
+type ResultFileError struct {
+	// Field is the offending key; "" when the file as a whole is bad.
+	Field string
+	Err   error
+}
+
+func (e *ResultFileError) Error() string {
+	if e.Field == "" {
+		return "servingbench: result file: " + e.Err.Error()
+	}
+	return fmt.Sprintf("servingbench: result file: field %q: %v", e.Field, e.Err)
+}
+
+func (e *ResultFileError) Unwrap() error { return e.Err }
+
+// ReadJSON reads a result file written by WriteJSON or by vLLM's
+// --save-result (v0.9.1's misspelt "request_goodput:" key and the bare
+// NaN/Infinity Python may write are accepted; the latter read as null).
+// "duration" and "completed" are required; other missing keys leave their
+// fields zero. Top-level string values under keys that are not result keys
+// become Metadata.
+//
+// Summaries have no samples: Mean, Median, Std and the percentiles found
+// (p<p>_<metric>_ms keys) are filled in. When the file has per-request
+// arrays, Results are rebuilt from them: all requests appear sent at Date;
+// a request with an empty error has token events at its TTFT and each ITL
+// after it, and the counts and text of the file; a request with an error
+// has that error and no events. Summary.Count is then exact; without the
+// arrays it is Completed (so that the percentiles read back are reported).
+// A goodput read from a vLLM file without our goodput_slo key has no SLO.
+func ReadJSON(rd io.Reader) (*Report, error) {
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		return nil, fmt.Errorf("servingbench: reading result file: %w", err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(pyJSONConstants(data), &fields); err != nil {
+		return nil, &ResultFileError{Err: err}
+	}
+	if fields == nil {
+		return nil, &ResultFileError{Err: errors.New("not a JSON object")}
+	}
+	d := &fileDecoder{fields: fields}
+	r := d.report()
+	if d.err != nil {
+		return nil, d.err
+	}
+	return r, nil
+}
+
+// fileDecoder decodes fields, keeping the first error.
+type fileDecoder struct {
+	fields map[string]json.RawMessage
+	err    error
+}
+
+func (d *fileDecoder) fail(key string, err error) {
+	if d.err == nil {
+		d.err = &ResultFileError{Field: key, Err: err}
+	}
+}
+
+// decode unmarshals key into v and reports whether it was present and
+// not null.
+func (d *fileDecoder) decode(key string, v any) bool {
+	raw, ok := d.fields[key]
+	if !ok || string(raw) == "null" {
+		return false
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		d.fail(key, err)
+		return false
+	}
+	return true
+}
+
+func (d *fileDecoder) require(keys ...string) {
+	for _, k := range keys {
+		if _, ok := d.fields[k]; !ok {
+			d.fail(k, errors.New("missing"))
+		}
+	}
+}
+
+func (d *fileDecoder) str(key string) string {
+	var s string
+	d.decode(key, &s)
+	return s
+}
+
+func (d *fileDecoder) num(key string) (float64, bool) {
+	var f float64
+	ok := d.decode(key, &f)
+	return f, ok
+}
+
+func (d *fileDecoder) float(key string) float64 { f, _ := d.num(key); return f }
+
+// int accepts integral numbers, also written as floats (64.0).
+func (d *fileDecoder) int(key string) int {
+	f, ok := d.num(key)
+	if ok && (f != math.Trunc(f) || math.Abs(f) > 1<<53) {
+		d.fail(key, fmt.Errorf("want an integer, got %v", f))
+		return 0
+	}
+	return int(f)
+}
+
+func seconds(s float64) time.Duration { return time.Duration(math.Round(s * float64(time.Second))) }
+func millis(ms float64) time.Duration {
+	return time.Duration(math.Round(ms * float64(time.Millisecond)))
+}
+
+func (d *fileDecoder) report() *Report {
+	d.require("duration", "completed")
+	r := &Report{
+		Backend:              d.str("backend"),
+		Model:                d.str("model_id"),
+		TokenizerID:          d.str("tokenizer_id"),
+		NumPrompts:           d.int("num_prompts"),
+		Burstiness:           d.float("burstiness"),
+		MaxConcurrency:       d.int("max_concurrency"),
+		Duration:             seconds(d.float("duration")),
+		Completed:            d.int("completed"),
+		Failed:               d.int("failed"),
+		TotalInputTokens:     d.int("total_input_tokens"),
+		TotalOutputTokens:    d.int("total_output_tokens"),
+		RequestThroughput:    d.float("request_throughput"),
+		OutputThroughput:     d.float("output_throughput"),
+		TotalTokenThroughput: d.float("total_token_throughput"),
+		PeakOutputThroughput: d.float("max_output_tokens_per_s"),
+		PeakConcurrency:      d.int("max_concurrent_requests"),
+	}
+	d.decode("partial", &r.Partial)
+	if s := d.str("date"); s != "" {
+		t, err := time.ParseInLocation(resultDateLayout, s, time.Local)
+		if err != nil {
+			d.fail("date", fmt.Errorf("want YYYYMMDD-HHMMSS, got %q", s))
+		}
+		r.Date = t
+	}
+	r.RequestRate = d.rate()
+	r.Goodput = d.float("request_goodput")
+	if g, ok := d.num("request_goodput:"); ok { // vLLM v0.9.1's key
+		r.Goodput = g
+	}
+	if s := d.str("goodput_slo"); s != "" {
+		slo, err := ParseSLO(s)
+		if err != nil {
+			d.fail("goodput_slo", err)
+		}
+		r.GoodputSLO = slo
+	}
+	r.InputSources = d.sources("input_token_sources")
+	r.OutputSources = d.sources("output_token_sources")
+	var counts map[string]int
+	if d.decode("error_counts", &counts) {
+		r.Errors = groupErrors(counts)
+	}
+	r.Results = d.results(r.Date)
+	if r.Errors == nil && r.Results != nil {
+		reasons := map[string]int{}
+		for _, res := range r.Results {
+			if !res.OK() {
+				reasons[resultReason(res)]++
+			}
+		}
+		r.Errors = groupErrors(reasons)
+	}
+	d.summaries(r)
+	r.Metadata = d.metadata()
+	return r
+}
+
+// rate reads request_rate: "inf" or a number.
+func (d *fileDecoder) rate() float64 {
+	raw, ok := d.fields["request_rate"]
+	if !ok || string(raw) == "null" {
+		return 0
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		if s != "inf" {
+			d.fail("request_rate", fmt.Errorf(`want a number or "inf", got %q`, s))
+		}
+		return math.Inf(1)
+	}
+	return d.float("request_rate")
+}
+
+func (d *fileDecoder) sources(key string) map[CountSource]int {
+	var m map[string]int
+	if !d.decode(key, &m) {
+		return nil
+	}
+	out := make(map[CountSource]int, len(m))
+	for name, n := range m {
+		src, ok := countSourceByName(name)
+		if !ok {
+			d.fail(key, fmt.Errorf("unknown source %q (want none, usage, tokenizer or events)", name))
+		}
+		out[src] = n
+	}
+	return out
+}
+
+func countSourceByName(name string) (CountSource, bool) {
+	for s := SourceNone; s <= SourceEvents; s++ {
+		if s.String() == name {
+			return s, true
+		}
+	}
+	return 0, false
+}
+
+// summaries fills the summaries from the mean/median/std/p keys.
+func (d *fileDecoder) summaries(r *Report) {
+	for key := range d.fields {
+		m := metricKeyRE.FindStringSubmatch(key)
+		if m == nil {
+			continue
+		}
+		var s *Summary
+		for _, fm := range fileMetrics {
+			if fm.key == m[2] {
+				s = fm.summary(r)
+			}
+		}
+		v := millis(d.float(key))
+		switch stat := m[1]; stat {
+		case "mean":
+			s.Mean = v
+		case "median":
+			s.Median = v
+		case "std":
+			s.Std = v
+		default:
+			p, err := strconv.ParseFloat(stat[1:], 64)
+			if err != nil || p < 0 || p > 100 {
+				d.fail(key, fmt.Errorf("bad percentile %q", stat[1:]))
+				continue
+			}
+			if s.Percentiles == nil {
+				s.Percentiles = map[float64]time.Duration{}
+			}
+			s.Percentiles[p] = v
+		}
+		s.Count = r.Completed
+	}
+	if r.Results == nil {
+		return
+	}
+	// Exact counts from the per-request detail.
+	var tpot, itl, ok, queued int
+	for _, res := range r.Results {
+		if res.OK() {
+			ok++
+			itl += len(res.Events) - 1
+			if res.OutputTokens > 1 {
+				tpot++
+			}
+			if !res.Scheduled.IsZero() {
+				queued++
+			}
+		}
+	}
+	for _, c := range []struct {
+		s *Summary
+		n int
+	}{{&r.TTFT, ok}, {&r.E2EL, ok}, {&r.TPOT, tpot}, {&r.ITL, itl}, {&r.Queue, queued}} {
+		if c.s.Count > 0 {
+			c.s.Count = c.n
+		}
+	}
+}
+
+func (d *fileDecoder) metadata() map[string]string {
+	var md map[string]string
+	for key, raw := range d.fields {
+		if resultFileKeys[key] || metricKeyRE.MatchString(key) {
+			continue
+		}
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			if md == nil {
+				md = map[string]string{}
+			}
+			md[key] = s
+		}
+	}
+	return md
+}
+
+// results rebuilds Results from the per-request arrays; nil without them.
+func (d *fileDecoder) results(base time.Time) []*Result {
+	var (
+		inLens, outLens  []int
+		ttfts, latencies []float64
+		queues           []*float64
+		itls             [][]float64
+		texts, errs      []*string
+	)
+	arrays := []struct {
+		key string
+		v   any
+		n   func() int
+	}{
+		{"input_lens", &inLens, func() int { return len(inLens) }},
+		{"output_lens", &outLens, func() int { return len(outLens) }},
+		{"ttfts", &ttfts, func() int { return len(ttfts) }},
+		{"itls", &itls, func() int { return len(itls) }},
+		{"latencies", &latencies, func() int { return len(latencies) }},
+		{"queue_times", &queues, func() int { return len(queues) }},
+		{"generated_texts", &texts, func() int { return len(texts) }},
+		{"errors", &errs, func() int { return len(errs) }},
+	}
+	n, first := -1, ""
+	for _, a := range arrays {
+		if !d.decode(a.key, a.v) {
+			continue
+		}
+		if n < 0 {
+			n, first = a.n(), a.key
+		} else if a.n() != n {
+			d.fail(a.key, fmt.Errorf("has %d entries, %s has %d", a.n(), first, n))
+		}
+	}
+	if n < 0 || d.err != nil {
+		return nil
+	}
+	results := make([]*Result, n)
+	for i := range results {
+		res := &Result{Index: i, Scheduled: base, SlotAcquired: base, Sent: base, Done: base}
+		if inLens != nil {
+			res.InputTokens = inLens[i]
+		}
+		if texts != nil && texts[i] != nil {
+			res.Text = *texts[i]
+		}
+		if queues != nil {
+			if queues[i] == nil {
+				res.Scheduled, res.SlotAcquired = time.Time{}, time.Time{}
+			} else {
+				res.Scheduled = base.Add(-seconds(*queues[i]))
+			}
+		}
+		if errs != nil && errs[i] != nil && *errs[i] != "" {
+			res.Err = errors.New(*errs[i])
+			results[i] = res
+			continue
+		}
+		if outLens != nil {
+			res.OutputTokens = outLens[i]
+		}
+		t := base
+		if ttfts != nil {
+			t = t.Add(seconds(ttfts[i]))
+		}
+		res.Events = append(res.Events, t)
+		if itls != nil {
+			for _, g := range itls[i] {
+				t = t.Add(seconds(g))
+				res.Events = append(res.Events, t)
+			}
+		}
+		res.Done = t
+		if latencies != nil {
+			res.Done = base.Add(seconds(latencies[i]))
+		}
+		results[i] = res
+	}
+	return results
+}
+
+// pyJSONConstants replaces the NaN, Infinity and -Infinity Python's
+// json.dump writes outside strings with null.
+func pyJSONConstants(data []byte) []byte {
+	if !bytes.Contains(data, []byte("NaN")) && !bytes.Contains(data, []byte("Infinity")) {
+		return data
+	}
+	out := make([]byte, 0, len(data))
+	inString, escaped := false, false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			out = append(out, c)
+			continue
+		}
+		if c == '"' {
+			inString = true
+		}
+		matched := false
+		for _, tok := range []string{"-Infinity", "Infinity", "NaN"} {
+			if bytes.HasPrefix(data[i:], []byte(tok)) {
+				out = append(out, "null"...)
+				i += len(tok) - 1
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			out = append(out, c)
+		}
+	}
+	return out
+}

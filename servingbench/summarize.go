@@ -1,0 +1,177 @@
+package servingbench
+
+import (
+	"cmp"
+	"errors"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/servingbench/servingbench/internal/stats"
+)
+
+// Summarize computes a Report's metrics from measured requests, with the
+// definitions of vLLM's benchmark_serving.py (calculate_metrics):
+//
+//   - Duration is end - start; throughputs are per second of Duration
+//     (0 when Duration is not positive).
+//   - A request succeeded when Result.OK(); Completed and Failed count
+//     them. Token totals, sources and every latency distribution are over
+//     successful requests only.
+//   - TPOT is summarised over requests with more than one output token; ITL
+//     pools the gaps of all successful requests; Queue is over successful
+//     requests whose Scheduled time is set.
+//   - Goodput counts successful requests that meet every set field of slo
+//     (SLO.Good) per second; it is computed only when slo is not zero.
+//   - PeakOutputThroughput is the largest number of output tokens in a
+//     1-second bucket counted from start. Like vLLM bench serve, a token is
+//     counted at its event's time; a request's OutputTokens are spread
+//     evenly over its events (one token an event when the count is 0), so
+//     the buckets add up to TotalOutputTokens when chunks carry several
+//     tokens. PeakConcurrency is the largest number of successful requests
+//     in flight (Sent to last token event) during any 1-second bucket.
+//   - Errors groups failures by reason: the Reason() of the first error in
+//     Err's chain that has such a method, else Err.Error(); most frequent
+//     first, ties by reason.
+//
+// Identity fields (Date, Backend, Model, ...) are left for the caller. Nil
+// entries of results are skipped; results is kept as Report.Results.
+func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
+	rep := &Report{
+		Duration:      end.Sub(start),
+		InputSources:  map[CountSource]int{},
+		OutputSources: map[CountSource]int{},
+		GoodputSLO:    slo,
+		Results:       results,
+	}
+	var ttft, tpot, itl, e2el, queue []time.Duration
+	good := 0
+	reasons := map[string]int{}
+	for _, r := range results {
+		if r == nil {
+			continue
+		}
+		if !r.OK() {
+			rep.Failed++
+			reasons[resultReason(r)]++
+			continue
+		}
+		rep.Completed++
+		rep.TotalInputTokens += r.InputTokens
+		rep.TotalOutputTokens += r.OutputTokens
+		rep.InputSources[r.InputSource]++
+		rep.OutputSources[r.OutputSource]++
+		ttft = append(ttft, r.TTFT())
+		e2el = append(e2el, r.E2EL())
+		if r.OutputTokens > 1 {
+			tpot = append(tpot, r.TPOT())
+		}
+		itl = r.AppendITL(itl)
+		if !r.Scheduled.IsZero() {
+			queue = append(queue, r.QueueDelay())
+		}
+		if !slo.IsZero() && slo.Good(r) {
+			good++
+		}
+	}
+	rep.TTFT = summarize(ttft)
+	rep.TPOT = summarize(tpot)
+	rep.ITL = summarize(itl)
+	rep.E2EL = summarize(e2el)
+	rep.Queue = summarize(queue)
+	rep.Errors = groupErrors(reasons)
+
+	if secs := rep.Duration.Seconds(); secs > 0 {
+		rep.RequestThroughput = float64(rep.Completed) / secs
+		rep.OutputThroughput = float64(rep.TotalOutputTokens) / secs
+		rep.TotalTokenThroughput = float64(rep.TotalInputTokens+rep.TotalOutputTokens) / secs
+		if !slo.IsZero() {
+			rep.Goodput = float64(good) / secs
+		}
+	}
+	rep.PeakOutputThroughput, rep.PeakConcurrency = peaks(start, end, results)
+	return rep
+}
+
+// summarize sorts samples in place and describes them. Empty samples give
+// the zero Summary with nil Samples.
+func summarize(samples []time.Duration) Summary {
+	if len(samples) == 0 {
+		return Summary{}
+	}
+	slices.Sort(samples)
+	return Summary{
+		Count:   len(samples),
+		Mean:    durationFromNS(stats.Mean(samples)),
+		Median:  durationFromNS(stats.Median(samples)),
+		Std:     durationFromNS(stats.Std(samples)),
+		Samples: samples,
+	}
+}
+
+func durationFromNS(ns float64) time.Duration { return time.Duration(math.Round(ns)) }
+
+// resultReason is the grouping key of a failed request.
+func resultReason(r *Result) string {
+	if r.Err == nil {
+		return "no token events"
+	}
+	var rr interface{ Reason() string }
+	if errors.As(r.Err, &rr) {
+		return rr.Reason()
+	}
+	return r.Err.Error()
+}
+
+// groupErrors orders reason counts most frequent first, ties by reason.
+func groupErrors(reasons map[string]int) []ErrorCount {
+	if len(reasons) == 0 {
+		return nil
+	}
+	out := make([]ErrorCount, 0, len(reasons))
+	for reason, n := range reasons {
+		out = append(out, ErrorCount{Reason: reason, Count: n})
+	}
+	slices.SortFunc(out, func(a, b ErrorCount) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Reason, b.Reason)
+	})
+	return out
+}
+
+// peaks returns the largest output tokens and the largest number of
+// successful requests in flight over 1-second buckets from start; buckets
+// past end are ignored.
+func peaks(start, end time.Time, results []*Result) (tokensPerSecond float64, concurrency int) {
+	n := 1
+	if d := end.Sub(start); d > 0 {
+		n = int(math.Ceil(d.Seconds())) + 1
+	}
+	tokens := make([]float64, n)
+	inFlight := make([]int, n)
+	bucket := func(t time.Time) float64 { return t.Sub(start).Seconds() }
+	for _, r := range results {
+		if r == nil || !r.OK() {
+			continue
+		}
+		w := 1.0
+		if r.OutputTokens > 0 {
+			w = float64(r.OutputTokens) / float64(len(r.Events))
+		}
+		for _, ev := range r.Events {
+			if b := bucket(ev); b >= 0 && int(b) < n {
+				tokens[int(b)] += w
+			}
+		}
+		// Like vLLM: seconds int(sent) up to ceil(last event), exclusive,
+		// and at least the bucket the request started in.
+		first := max(int(math.Floor(bucket(r.Sent))), 0)
+		last := max(int(math.Ceil(bucket(r.Events[len(r.Events)-1]))), first+1)
+		for s := first; s < min(last, n); s++ {
+			inFlight[s]++
+		}
+	}
+	return slices.Max(tokens), slices.Max(inFlight)
+}
