@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -144,7 +145,9 @@ func (d Random) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]serv
 		var prompt string
 		var count int
 		if d.ExactLength {
-			prompt, count = decodeToLen(tok, seq, len(seq), newRand(seed, streamPerRequest+uint64(i)))
+			var ids []int
+			prompt, ids = decodeToLen(tok, seq, len(seq), newRand(seed, streamPerRequest+uint64(i)))
+			count = len(ids)
 		} else {
 			prompt = tok.Decode(seq)
 			count = len(tok.Encode(prompt))
@@ -159,14 +162,14 @@ const maxRetry = 10
 
 // decodeToLen decodes seq and adjusts it until the text encodes to target
 // tokens: truncating when too long, appending random ids in [0, V) when too
-// short, at most maxRetry times. It returns the text and its token count.
-func decodeToLen(tok servingbench.Tokenizer, seq []int, target int, rng interface{ IntN(int) int }) (string, int) {
+// short, at most maxRetry times. It returns the text and its encoding.
+func decodeToLen(tok servingbench.Tokenizer, seq []int, target int, rng *rand.Rand) (string, []int) {
 	v := tok.VocabSize()
 	for try := 0; ; try++ {
 		prompt := tok.Decode(seq)
 		seq = tok.Encode(prompt)
 		if try == maxRetry || len(seq) == target {
-			return prompt, len(seq)
+			return prompt, seq
 		}
 		if len(seq) > target {
 			seq = seq[:target]
