@@ -135,6 +135,9 @@ func (d BurstGPT) rows(n int) ([]burstRow, error) {
 	return rows, nil
 }
 
+// maxTraceSeconds keeps offsets within time.Duration (about 292 years).
+const maxTraceSeconds = float64(math.MaxInt64/int64(time.Second)) - 1
+
 // burstColumns are the columns BurstGPT reads.
 var burstColumns = []string{"Timestamp", "Model", "Request tokens", "Response tokens", "Log Type"}
 
@@ -190,6 +193,9 @@ func readBurstGPT(r io.Reader, path, model, logType string, n int) ([]burstRow, 
 		}
 		if ts < last {
 			return nil, &FileError{Path: path, Unit: "line", Pos: line, Err: fmt.Errorf("Timestamp %v is before the previous row's %v", ts, last)}
+		}
+		if ts-first > maxTraceSeconds {
+			return nil, &FileError{Path: path, Unit: "line", Pos: line, Err: fmt.Errorf("Timestamp %v is more than %v s after the first row's", ts, maxTraceSeconds)}
 		}
 		last = ts
 		rows = append(rows, burstRow{at: time.Duration((ts - first) * float64(time.Second)), input: in, output: out})

@@ -79,6 +79,7 @@ func TestBurstGPTBadFiles(t *testing.T) {
 		{BurstGPT{Path: "testdata/datasets/burstgpt_short_row.csv"}, 2, 3, "wrong number of fields"},
 		{BurstGPT{Path: "testdata/datasets/burstgpt_decreasing.csv"}, 2, 3, "before the previous row"},
 		{BurstGPT{Path: "testdata/datasets/burstgpt_bad_count.csv"}, 1, 2, "bad token count"},
+		{BurstGPT{Path: "testdata/datasets/burstgpt_huge_timestamp.csv"}, 2, 3, "after the first row"},
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.d.Path), func(t *testing.T) {
@@ -113,4 +114,26 @@ func TestReadBurstGPTReaders(t *testing.T) {
 	}
 	_, err = readBurstGPT(iotest.TimeoutReader(iotest.OneByteReader(bytes.NewReader(data))), "x", "GPT-4", "", 100)
 	assert.ErrorIs(t, err, iotest.ErrTimeout)
+}
+
+func FuzzReadBurstGPT(f *testing.F) {
+	data, err := os.ReadFile(burstFixture)
+	require.NoError(f, err)
+	f.Add(data)
+	f.Add([]byte("Timestamp,Model,Request tokens,Response tokens\n1e3,GPT-4,1,1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rows, err := readBurstGPT(bytes.NewReader(data), "f", "*", "", 50)
+		if err != nil {
+			var fe *FileError
+			require.ErrorAs(t, err, &fe)
+			return
+		}
+		for i, r := range rows {
+			require.Positive(t, r.input, "row %d input", i)
+			require.Positive(t, r.output, "row %d output", i)
+			if i > 0 {
+				require.GreaterOrEqual(t, r.at, rows[i-1].at, "row %d offset", i)
+			}
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"path/filepath"
@@ -116,4 +117,22 @@ func TestReadCustomReaders(t *testing.T) {
 	}
 	_, err = readCustom(iotest.TimeoutReader(iotest.OneByteReader(strings.NewReader(string(data)))), "x", 7)
 	assert.ErrorIs(t, err, iotest.ErrTimeout)
+}
+
+func FuzzReadCustom(f *testing.F) {
+	f.Add([]byte("{\"prompt\": \"a\"}\n{\"prompt\": \"b\", \"output_tokens\": 3}\n"))
+	f.Add([]byte("{\"prompt\": 1}\n"))
+	f.Add([]byte("\n\n{"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		reqs, err := readCustom(bytes.NewReader(data), "f", 9)
+		if err != nil {
+			var fe *FileError
+			require.ErrorAs(t, err, &fe)
+			return
+		}
+		require.NotEmpty(t, reqs)
+		for i, r := range reqs {
+			require.Positive(t, r.MaxTokens, "readCustom()[%d].MaxTokens", i)
+		}
+	})
 }

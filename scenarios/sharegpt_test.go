@@ -178,3 +178,20 @@ func TestValidSequence(t *testing.T) {
 		assert.Equal(t, tt.want, got, "validSequence(%d, %d, %v) = %v, want %v", tt.prompt, tt.output, tt.skip, got, tt.want)
 	}
 }
+
+func FuzzReadShareGPT(f *testing.F) {
+	data, err := os.ReadFile(shareGPTFixture)
+	require.NoError(f, err)
+	f.Add(data)
+	f.Add([]byte(`[{"conversations":[{"value":"a"},{"value":"b"}]}]`))
+	f.Add([]byte(`[1, 2]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		exs, err := readShareGPT(bytes.NewReader(data), "f")
+		if err != nil {
+			var fe *FileError
+			require.ErrorAs(t, err, &fe)
+			return
+		}
+		require.NotEmpty(t, exs)
+	})
+}
