@@ -32,7 +32,7 @@ type Scheduled interface {
 }
 
 // FileError reports a bad dataset file: the file, where in it (Unit is
-// "line", "record" or "row"; Pos counts from 1, 0 means the file as a whole)
+// "line" or "record"; Pos counts from 1, 0 means the file as a whole)
 // and what is wrong.
 type FileError struct {
 	Path string

@@ -24,7 +24,8 @@ import (
 // the bounds are truncated to integers and the decoded text is sent as is:
 // re-encoding it rarely gives PrefixLen+L_i tokens, and PromptTokens holds
 // the measured count. With ExactLength set (newer vLLM, "vllm bench serve")
-// the low bound is floored, the high bound ceiled, the output length is at
+// the low bound is floored, the high bound ceiled (vLLM first subtracts the
+// special tokens its encoding adds: none here), the output length is at
 // least 1, ids of special tokens are skipped when the tokenizer reports them
 // (a SpecialIDs() []int method), and the text is re-encoded up to ten times,
 // truncated when too long and padded with random ids when too short, until
