@@ -58,7 +58,7 @@
 //
 // Bad parameters are returned as errors naming the field. A dataset file
 // that cannot be read, is malformed or has no usable entry gives a
-// [*FileError] naming the file and the line, record or row.
+// [*FileError] naming the file and the line or record.
 //
 // # Concurrency
 //
