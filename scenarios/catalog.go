@@ -1,0 +1,136 @@
+package scenarios
+
+// Ready-made scenarios. Each function returns a new value the caller may
+// change; each documents the vLLM benchmark_serving.py (v0.9.1) or
+// "vllm bench serve" command line that runs the same load (add --backend,
+// --model, --tokenizer and --base-url for the target).
+
+// SeedRandom256 is the benchmark of the document this project started
+// from: 640 random prompts of 256 tokens asking for 128 tokens each, all
+// sent at once, after one warm-up request.
+//
+//	python benchmarks/benchmark_serving.py --dataset-name random \
+//	    --random-input-len 256 --random-output-len 128 --num-prompts 640
+func SeedRandom256() Scenario {
+	return Scenario{
+		Name:       "seed-random256",
+		Dataset:    Random{InputLen: 256, OutputLen: 128},
+		NumPrompts: 640,
+		Warmup:     true,
+	}
+}
+
+// Chat is a chat-like load without a dataset file: short prompts and
+// replies whose lengths vary widely (256 tokens each, range ratio 0.5),
+// 1000 requests arriving as a Poisson process of 8 requests a second. It
+// is a stand-in for ShareGPT traffic, not a replay of it.
+//
+//	python benchmarks/benchmark_serving.py --dataset-name random \
+//	    --random-input-len 256 --random-output-len 256 --random-range-ratio 0.5 \
+//	    --num-prompts 1000 --request-rate 8
+func Chat() Scenario {
+	return Scenario{
+		Name:        "chat",
+		Dataset:     Random{InputLen: 256, OutputLen: 256, RangeRatio: 0.5},
+		NumPrompts:  1000,
+		RequestRate: 8,
+	}
+}
+
+// PrefillHeavy stresses prompt processing: 200 prompts of 4096 tokens that
+// ask for 16 tokens each, EOS ignored, all sent at once. TTFT dominates.
+//
+//	python benchmarks/benchmark_serving.py --dataset-name random \
+//	    --random-input-len 4096 --random-output-len 16 --num-prompts 200 --ignore-eos
+func PrefillHeavy() Scenario {
+	return Scenario{
+		Name:       "prefill-heavy",
+		Dataset:    Random{InputLen: 4096, OutputLen: 16},
+		NumPrompts: 200,
+		IgnoreEOS:  true,
+	}
+}
+
+// DecodeHeavy stresses generation: 200 prompts of 128 tokens that ask for
+// 1024 tokens each, EOS ignored, all sent at once. TPOT and ITL dominate.
+//
+//	python benchmarks/benchmark_serving.py --dataset-name random \
+//	    --random-input-len 128 --random-output-len 1024 --num-prompts 200 --ignore-eos
+func DecodeHeavy() Scenario {
+	return Scenario{
+		Name:       "decode-heavy",
+		Dataset:    Random{InputLen: 128, OutputLen: 1024},
+		NumPrompts: 200,
+		IgnoreEOS:  true,
+	}
+}
+
+// PrefixCaching measures prefix caching with vLLM's prefix_repetition
+// defaults: 10 prefixes of 256 tokens, each shared by 50 of 500 prompts
+// that end in their own 256 tokens, 128 output tokens, all sent at once.
+//
+//	vllm bench serve --dataset-name prefix_repetition --num-prompts 500 \
+//	    --prefix-repetition-prefix-len 256 --prefix-repetition-suffix-len 256 \
+//	    --prefix-repetition-num-prefixes 10 --prefix-repetition-output-len 128
+func PrefixCaching() Scenario {
+	return Scenario{
+		Name:       "prefix-caching",
+		Dataset:    PrefixRepetition{},
+		NumPrompts: 500,
+	}
+}
+
+// ShareGPTChat is vLLM's usual ShareGPT benchmark on the file at path
+// (ShareGPT_V3_unfiltered_cleaned_split.json): 1000 conversations, all sent
+// at once.
+//
+//	python benchmarks/benchmark_serving.py --dataset-name sharegpt \
+//	    --dataset-path ShareGPT_V3_unfiltered_cleaned_split.json --num-prompts 1000
+func ShareGPTChat(path string) Scenario {
+	return Scenario{
+		Name:       "sharegpt",
+		Dataset:    ShareGPT{Path: path},
+		NumPrompts: 1000,
+	}
+}
+
+// Catalog returns the ready-made scenarios that need no dataset file, in a
+// fixed order.
+func Catalog() []Scenario {
+	return []Scenario{SeedRandom256(), Chat(), PrefillHeavy(), DecodeHeavy(), PrefixCaching()}
+}
+
+// Lookup returns the Catalog scenario with the given Name.
+func Lookup(name string) (Scenario, bool) {
+	for _, s := range Catalog() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Scenario{}, false
+}
+
+// RateSweep returns one copy of base per rate, with RequestRate set (a
+// Poisson process unless base sets Burstiness). Their Strings differ in
+// "rate=R": one sub-benchmark per rate, as running benchmark_serving.py
+// once per --request-rate does.
+func RateSweep(base Scenario, rates ...float64) []Scenario {
+	out := make([]Scenario, len(rates))
+	for i, r := range rates {
+		out[i] = base
+		out[i].RequestRate = r
+	}
+	return out
+}
+
+// ConcurrencySweep returns one copy of base per limit, with MaxConcurrency
+// set; their Strings differ in "concurrency=N", as running
+// benchmark_serving.py once per --max-concurrency does.
+func ConcurrencySweep(base Scenario, limits ...int) []Scenario {
+	out := make([]Scenario, len(limits))
+	for i, c := range limits {
+		out[i] = base
+		out[i].MaxConcurrency = c
+	}
+	return out
+}

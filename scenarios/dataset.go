@@ -1,0 +1,134 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/servingbench/servingbench/servingbench"
+)
+
+// Dataset makes the requests of a benchmark. Requests returns n requests;
+// each has Prompt, PromptTokens (tok's count of Prompt exactly as it will be
+// sent) and MaxTokens set. The same seed gives the same requests.
+// String names the dataset and its parameters as slash-separated key=value
+// pairs, usable in a sub-benchmark name.
+type Dataset interface {
+	Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error)
+	String() string
+}
+
+// Scheduled is a Dataset that carries its own arrival times (BurstGPT's
+// timestamps). Arrival returns the schedule of the n requests Requests
+// returns for the same n and seed. A Scenario whose RequestRate is 0 uses it
+// in place of a Gamma process.
+type Scheduled interface {
+	Dataset
+	Arrival(n int, seed uint64) (servingbench.Arrival, error)
+}
+
+// FileError reports a bad dataset file: the file, where in it (Unit is
+// "line" or "record"; Pos counts from 1, 0 means the file as a whole)
+// and what is wrong.
+type FileError struct {
+	Path string
+	Unit string
+	Pos  int
+	Err  error
+}
+
+func (e *FileError) Error() string {
+	if e.Pos == 0 {
+		return fmt.Sprintf("scenarios: %s: %v", e.Path, e.Err)
+	}
+	return fmt.Sprintf("scenarios: %s: %s %d: %v", e.Path, e.Unit, e.Pos, e.Err)
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// ErrEmpty is wrapped by the FileError of a file that holds no usable entry.
+var ErrEmpty = errors.New("no usable entries")
+
+// checkArgs validates what every Dataset.Requests receives.
+func checkArgs(name string, tok servingbench.Tokenizer, n int) error {
+	if tok == nil {
+		return fmt.Errorf("scenarios: %s: tokenizer is nil", name)
+	}
+	if v := tok.VocabSize(); v <= 0 {
+		return fmt.Errorf("scenarios: %s: tokenizer VocabSize must be > 0, got %d", name, v)
+	}
+	if n < 0 {
+		return fmt.Errorf("scenarios: %s: n must be >= 0, got %d", name, n)
+	}
+	return nil
+}
+
+// Random streams: each use of the seed draws from its own PCG stream so
+// that adding a draw in one place does not shift the others.
+const (
+	streamLengths uint64 = iota + 1
+	streamShuffle
+	streamOversample
+	streamPick
+	streamPerRequest = 1 << 32 // + request index
+)
+
+func newRand(seed, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, stream)) }
+
+// parallel calls fn(i) for every i in [0, n) on up to GOMAXPROCS
+// goroutines and returns when all calls have returned.
+func parallel(n int, fn func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := range n {
+			fn(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// oversample appends, with replacement, seeded picks from reqs until it
+// holds n requests, as vLLM's maybe_oversample_requests does.
+func oversample(reqs []servingbench.Request, n int, seed uint64) []servingbench.Request {
+	if len(reqs) == 0 || len(reqs) >= n {
+		return reqs
+	}
+	rng := newRand(seed, streamOversample)
+	have := len(reqs)
+	for len(reqs) < n {
+		reqs = append(reqs, reqs[rng.IntN(have)])
+	}
+	return reqs
+}
+
+// shuffle permutes s with the seed's shuffle stream.
+func shuffle[T any](s []T, seed uint64) {
+	rng := newRand(seed, streamShuffle)
+	rng.Shuffle(len(s), func(i, j int) { s[i], s[j] = s[j], s[i] })
+}
+
+// base is the file name used in String: short and free of separators.
+func base(path string) string {
+	if path == "" {
+		return "none"
+	}
+	return filepath.Base(path)
+}

@@ -1,0 +1,69 @@
+// Package scenarios makes the requests of a benchmark: vLLM's datasets and
+// ready-made scenarios built on them.
+//
+// # Datasets
+//
+// A [Dataset] returns n [servingbench.Request] values for a tokenizer and a
+// seed. Every request has a Prompt, the text sent as the completions prompt
+// or as the single user message of a chat request; PromptTokens, the
+// tokenizer's count of that text exactly as sent (no special tokens added),
+// which the report uses when the server sends no usage; and MaxTokens, the
+// output length asked for. The datasets follow vLLM's benchmark_dataset.py
+// (v0.9.1, the version benchmark_serving.py users run) and, where noted,
+// newer vLLM ("vllm bench serve"):
+//
+//   - [Random]: windows of consecutive token ids decoded to text, lengths
+//     drawn around InputLen and OutputLen, an optional shared random prefix,
+//     and optionally newer vLLM's adjustment to the exact length.
+//   - [ShareGPT]: first two turns of each conversation of a
+//     ShareGPT_V3-layout file, with vLLM's length filters.
+//   - [Sonnet]: lines of a text file after a fixed instruction, the first
+//     lines shared by every prompt.
+//   - [Custom]: a JSONL file of {"prompt": ..., "output_tokens": ...}.
+//   - [PrefixRepetition]: a few random prefixes, each shared by many
+//     prompts, to measure prefix caching.
+//   - [BurstGPT]: the BurstGPT trace's token counts, and its timestamps as
+//     the arrival schedule ([Scheduled]).
+//
+// Each type's documentation gives its exact definition and every place it
+// differs from vLLM. Differences common to all: prompts are counted by the
+// tokenizer without special tokens (vLLM counts a BOS where the tokenizer
+// adds one), no chat template is applied (a chat endpoint applies its own
+// on the server), and the prompt length reported is always the measured
+// count of the text sent, where vLLM sometimes reports the length it aimed
+// for.
+//
+// # Seeds
+//
+// Every random choice is drawn from math/rand/v2's PCG generator seeded with
+// the seed passed to Requests, one stream per purpose: the same seed, dataset
+// and tokenizer give the same requests on every machine and every run. The
+// streams are not numpy's (or Python's random module's), so a seed does not
+// reproduce the prompts vLLM makes with that seed; the distributions are the
+// same.
+//
+// # Scenarios
+//
+// A [Scenario] is a dataset plus a load (number of prompts, request rate,
+// burstiness, maximum concurrency, seed, warm-up) and sampling options. Its
+// String names it with slash-separated key=value pairs, stable and usable
+// as a sub-benchmark name for benchstat. [Scenario.Prepare] makes the
+// requests and the arrival process ([servingbench.Gamma], or the dataset's
+// trace); [Scenario.Config] wraps them in a [servingbench.Config]. The
+// catalog ([SeedRandom256], [Chat], [PrefillHeavy], [DecodeHeavy],
+// [PrefixCaching], [ShareGPTChat]) documents the vLLM command line each one
+// stands for; [RateSweep] and [ConcurrencySweep] make sweeps.
+//
+// # Errors
+//
+// Bad parameters are returned as errors naming the field. A dataset file
+// that cannot be read, is malformed or has no usable entry gives a
+// [*FileError] naming the file and the line or record.
+//
+// # Concurrency
+//
+// Datasets and scenarios are values, safe for concurrent use. Requests
+// calls the tokenizer from up to GOMAXPROCS goroutines at once (as
+// servingbench.Tokenizer requires, it must be safe for concurrent use) and
+// returns after all of them have ended.
+package scenarios
