@@ -19,9 +19,11 @@ type mockT struct {
 	helpers int
 }
 
-func (m *mockT) Errorf(format string, args ...any) { m.errors = append(m.errors, fmt.Sprintf(format, args...)) }
-func (m *mockT) FailNow()                          { m.failNow++ }
-func (m *mockT) Helper()                           { m.helpers++ }
+func (m *mockT) Errorf(format string, args ...any) {
+	m.errors = append(m.errors, fmt.Sprintf(format, args...))
+}
+func (m *mockT) FailNow() { m.failNow++ }
+func (m *mockT) Helper()  { m.helpers++ }
 
 func benchReport() *servingbench.Report {
 	return &servingbench.Report{
