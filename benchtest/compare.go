@@ -254,8 +254,13 @@ func CompareBaseline(old, new io.Reader, opt CompareOptions) (*Comparison, error
 	}
 	c := g.compare(oldSet, newSet)
 	if len(c.Rows) == 0 {
+		const show = 6
+		w := c.Warnings
+		if len(w) > show {
+			w = append(w[:show:show], fmt.Errorf("and %d more", len(c.Warnings)-show))
+		}
 		return nil, fmt.Errorf("benchtest: no metric of %s matches one of %s: benchmark names, units or "+
-			"file configuration differ (see CompareOptions.Ignore): %w", opt.OldLabel, opt.NewLabel, errors.Join(c.Warnings...))
+			"file configuration differ (see CompareOptions.Ignore and Filter):\n%w", opt.OldLabel, opt.NewLabel, errors.Join(w...))
 	}
 	return c, nil
 }
@@ -376,8 +381,13 @@ func (g *grouper) compareOne(k groupKey, old, new *sampleSet) Row {
 	}
 	row.Better = g.better(row.Unit, old.units, new.units)
 	assume := benchmath.Assumption(benchmath.AssumeNothing)
-	if m := new.units.Get(k.unit, "assume"); m != nil && m.Value == "exact" {
-		assume = benchmath.AssumeExact
+	for _, m := range []benchfmt.UnitMetadataMap{new.units, old.units} {
+		if md := m.Get(k.unit, "assume"); md != nil {
+			if md.Value == "exact" {
+				assume = benchmath.AssumeExact
+			}
+			break
+		}
 	}
 	th := &benchmath.Thresholds{CompareAlpha: g.opt.Alpha}
 	s1 := benchmath.NewSample(old.values[k], th)

@@ -440,3 +440,29 @@ func TestParseThreshold(t *testing.T) {
 		assert.Equal(t, tt.want, got, "parseThreshold(%q) = %v, want %v", tt.in, got, tt.want)
 	}
 }
+
+// TestCompareAssumeExact honors assume=exact unit metadata: one sample a
+// side is enough.
+func TestCompareAssumeExact(t *testing.T) {
+	meta := "Unit model-B assume=exact better=lower\n"
+	old := meta + "BenchmarkLoad 1 100 model-B\n"
+	new := meta + "BenchmarkLoad 1 130 model-B\n"
+	c, err := CompareBaseline(strings.NewReader(old), strings.NewReader(new), CompareOptions{})
+	require.NoError(t, err)
+	require.Len(t, c.Rows, 1)
+	assert.Equal(t, Regression, c.Rows[0].Verdict, "row %+v", c.Rows[0])
+	assert.InDelta(t, 0.3, c.Rows[0].Delta, 1e-12)
+}
+
+func TestCompareNoMatchListsFew(t *testing.T) {
+	var old, new strings.Builder
+	for i := range 10 {
+		old.WriteString(benchText(1, "", fmt.Sprintf("A%d", i), 2, metric{"req/s", 1, 0}))
+		new.WriteString(benchText(1, "", fmt.Sprintf("B%d", i), 2, metric{"req/s", 1, 0}))
+	}
+	_, err := CompareBaseline(strings.NewReader(old.String()), strings.NewReader(new.String()), CompareOptions{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "A0 req/s: only in old")
+	assert.Contains(t, err.Error(), "and 14 more")
+	assert.NotContains(t, err.Error(), "B9")
+}

@@ -119,7 +119,11 @@ func formatN(n1, n2 int) string {
 	return fmt.Sprintf("%d+%d", n1, n2)
 }
 
-// formatValue scales v in a tidied unit: "505.0m ttft-p99-sec".
+// formatValue scales v in a tidied unit: seconds as "500.5ms" (the row
+// names the metric), others as "8.005 req/s".
 func formatValue(v float64, unit string) string {
+	if unit == "sec" || strings.HasSuffix(unit, "-sec") || strings.HasPrefix(unit, "sec/") {
+		return benchunit.Scale(v, benchunit.Decimal) + "s"
+	}
 	return benchunit.Scale(v, benchunit.ClassOf(unit)) + " " + unit
 }

@@ -2,6 +2,7 @@ package servingbench
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -258,4 +259,28 @@ func FuzzParseSLA(f *testing.F) {
 			t.Fatalf("ParseSLA(%q).String() = %q, round trip gives %q", in, s, again)
 		}
 	})
+}
+
+func ExampleSLA_Check() {
+	sla, err := ParseSLA("ttft.p99<=500ms, tpot.mean<=50ms goodput>=10 failed<=1%")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(sla)
+
+	r := &Report{
+		Completed: 640, Failed: 0,
+		Goodput: 8.25, GoodputSLO: SLO{TTFT: time.Second},
+		TTFT: Summary{Count: 3, Mean: 400 * time.Millisecond, Median: 300 * time.Millisecond,
+			Samples: []time.Duration{200 * time.Millisecond, 300 * time.Millisecond, 700 * time.Millisecond}},
+		TPOT: Summary{Count: 3, Mean: 42 * time.Millisecond, Median: 40 * time.Millisecond,
+			Samples: []time.Duration{38 * time.Millisecond, 40 * time.Millisecond, 48 * time.Millisecond}},
+	}
+	fmt.Println(sla.Check(r))
+	// Output:
+	// ttft.p99<=500ms tpot.mean<=50ms goodput>=10 failed_rate<=0.01
+	// servingbench: SLA not met, 2 violations:
+	// 	ttft.p99 = 692ms, want <= 500ms
+	// 	goodput = 8.25 req/s, want >= 10 req/s
 }
