@@ -329,14 +329,14 @@ func (v Violation) String() string {
 		return v.Limit.Name() + " unknown: " + v.Unknown
 	}
 	if v.Limit.Metric.IsLatency() {
-		return v.Limit.Name() + " = " + roundDuration(v.Duration).String() + want + v.Limit.Duration.String()
+		return v.Limit.Name() + " = " + round4Digits(v.Duration).String() + want + v.Limit.Duration.String()
 	}
 	u := v.Limit.Metric.unit()
 	return v.Limit.Name() + " = " + strconv.FormatFloat(v.Value, 'g', 4, 64) + u + want + v.Limit.formatLimit() + u
 }
 
-// roundDuration keeps 4 significant digits: 612.3ms.
-func roundDuration(d time.Duration) time.Duration {
+// round4Digits keeps 4 significant digits: 612.3ms.
+func round4Digits(d time.Duration) time.Duration {
 	m := time.Duration(1)
 	for a := d.Abs(); a >= 10000*m; m *= 10 {
 	}

@@ -231,7 +231,7 @@ func TestSLAFailedRateWithoutRequests(t *testing.T) {
 	assert.Contains(t, err.Error(), "failed_rate = 1, want <= 0.05")
 }
 
-func TestRoundDuration(t *testing.T) {
+func TestRound4Digits(t *testing.T) {
 	tests := []struct{ in, want time.Duration }{
 		{612345678, 612300000},
 		{999, 999},
@@ -239,7 +239,7 @@ func TestRoundDuration(t *testing.T) {
 		{1234567890123, 1235000000000},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, roundDuration(tt.in), "roundDuration(%d) = %v, want %v", int64(tt.in), roundDuration(tt.in), tt.want)
+		assert.Equal(t, tt.want, round4Digits(tt.in), "round4Digits(%d) = %v, want %v", int64(tt.in), round4Digits(tt.in), tt.want)
 	}
 }
 
