@@ -466,3 +466,52 @@ func TestCompareNoMatchListsFew(t *testing.T) {
 	assert.Contains(t, err.Error(), "and 14 more")
 	assert.NotContains(t, err.Error(), "B9")
 }
+
+// FuzzCompareBaseline feeds arbitrary text as the new file: CompareBaseline
+// returns an error or a Comparison whose table prints, never panics.
+func FuzzCompareBaseline(f *testing.F) {
+	old := benchText(1, header, "Serving/rate=8-2", 6, metric{"ttft-p99-ns", 500e6, 0.02}, metric{"req/s", 8, 0.02})
+	f.Add(benchText(2, header, "Serving/rate=8-2", 6, metric{"ttft-p99-ns", 600e6, 0.02}, metric{"req/s", 8, 0.02}))
+	f.Add("Unit req/s better=lower assume=exact\nBenchmarkServing/rate=8-2 1 0 req/s 0 ttft-p99-ns\n")
+	f.Add("cpu: x\nBenchmarkServing/rate=8-2 1 NaN req/s\n")
+	f.Fuzz(func(t *testing.T, new string) {
+		c, err := CompareBaseline(strings.NewReader(old), strings.NewReader(new), CompareOptions{})
+		if err != nil {
+			return
+		}
+		if err := c.WriteTable(io.Discard); err != nil {
+			t.Fatalf("WriteTable: %v", err)
+		}
+		_ = c.Err()
+	})
+}
+
+// TestCompareTestingOutput feeds the gate lines formatted by the testing
+// package itself (BenchmarkResult.String, as go test -bench prints them),
+// with ns/op hidden and a ReportSLA metric.
+func TestCompareTestingOutput(t *testing.T) {
+	run := func(ttft, rps float64, i int) string {
+		res := testing.Benchmark(func(b *testing.B) {
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(ttft*(1+0.01*float64(i%5)), LatencyUnit("ttft", "p99"))
+			b.ReportMetric(rps*(1-0.01*float64(i%3)), UnitRequestThroughput)
+			b.ReportMetric(0, UnitSLAViolations)
+		})
+		return "BenchmarkServing/model=fp16-2\t" + res.String() + "\n"
+	}
+	var old, new strings.Builder
+	old.WriteString(header)
+	new.WriteString(header)
+	for i := range 10 {
+		old.WriteString(run(500e6, 8, i))
+		new.WriteString(run(650e6, 8, i))
+	}
+	assert.NotContains(t, old.String(), "ns/op", "ns/op is hidden")
+	c, err := CompareBaseline(strings.NewReader(old.String()), strings.NewReader(new.String()), CompareOptions{})
+	require.NoError(t, err, "input:\n%s", old.String())
+	require.Len(t, c.Rows, 3, "rows %v", c.Rows)
+	assert.Equal(t, Regression, findRow(t, c, "ttft-p99-ns").Verdict)
+	assert.Equal(t, Same, findRow(t, c, "req/s").Verdict)
+	assert.Equal(t, Same, findRow(t, c, "sla-violations").Verdict)
+	assert.Equal(t, "Serving/model=fp16-2", c.Rows[0].Benchmark)
+}
