@@ -10,8 +10,131 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"golang.org/x/perf/benchmath"
 	"golang.org/x/perf/benchunit"
 )
+
+// Verdict is the outcome of comparing one metric.
+type Verdict int
+
+const (
+	// Same: no significant change, or one smaller than MinChange.
+	Same Verdict = iota
+	// Improvement: a significant change larger than MinChange in the
+	// better direction.
+	Improvement
+	// Regression: a significant change larger than MinChange in the worse
+	// direction.
+	Regression
+	// Changed: a significant change larger than MinChange in a unit
+	// whose direction is unknown; never a failure.
+	Changed
+)
+
+func (v Verdict) String() string {
+	switch v {
+	case Same:
+		return "~"
+	case Improvement:
+		return "improvement"
+	case Regression:
+		return "REGRESSION"
+	case Changed:
+		return "changed"
+	}
+	return fmt.Sprintf("Verdict(%d)", int(v))
+}
+
+// Estimate is the center of one sample with its confidence interval, in
+// the row's TidyUnit.
+type Estimate struct {
+	Center, Lo, Hi float64
+	// Confidence is the interval's actual level (>= the one asked).
+	Confidence float64
+	N          int
+}
+
+// PctRange formats the half-width of the interval relative to the center,
+// as benchstat does: "2%", or "∞" when there are too few samples.
+func (e Estimate) PctRange() string {
+	return benchmath.Summary{Center: e.Center, Lo: e.Lo, Hi: e.Hi}.PctRangeString()
+}
+
+// Row compares one metric of one benchmark.
+type Row struct {
+	// Config is the file configuration the row's results share, one
+	// "key: value" line each ("goos: linux"), in file order.
+	Config []string
+	// Benchmark is the full name without the "Benchmark" prefix,
+	// sub-benchmark keys and GOMAXPROCS suffix included: "Serving/rate=8-4".
+	Benchmark string
+	// Unit is the unit as written in the files ("ttft-p99-ns"); TidyUnit is
+	// benchfmt's base unit ("ttft-p99-sec") in which Old and New are given.
+	Unit, TidyUnit string
+	Better         Better
+	// Old and New are the medians with confidence intervals (or the
+	// exact values for units with assume=exact metadata).
+	Old, New Estimate
+	// Delta is (New.Center - Old.Center) / Old.Center; ±Inf when only the
+	// old center is 0.
+	Delta float64
+	// P is the Mann-Whitney U test's p-value; the change is significant
+	// when P < Alpha.
+	P       float64
+	Verdict Verdict
+	// Warnings are benchmath's notes, e.g. too few samples.
+	Warnings []error
+}
+
+// Comparison is the outcome of CompareBaseline.
+type Comparison struct {
+	Rows []Row
+	// Warnings are diagnostics that are not failures: too few samples,
+	// benchmarks present in one input only.
+	Warnings []error
+
+	opt CompareOptions
+}
+
+// Regressions returns the rows whose Verdict is Regression.
+func (c *Comparison) Regressions() []Row {
+	var out []Row
+	for _, r := range c.Rows {
+		if r.Verdict == Regression {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Err returns nil when there is no regression, else a *RegressionError
+// listing every one.
+func (c *Comparison) Err() error {
+	if r := c.Regressions(); len(r) > 0 {
+		return &RegressionError{Regressions: r, Alpha: c.opt.Alpha, MinChange: c.opt.MinChange}
+	}
+	return nil
+}
+
+// RegressionError lists the significant regressions of a Comparison.
+type RegressionError struct {
+	Regressions      []Row
+	Alpha, MinChange float64
+}
+
+func (e *RegressionError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "benchtest: %d regression", len(e.Regressions))
+	if len(e.Regressions) != 1 {
+		b.WriteString("s")
+	}
+	fmt.Fprintf(&b, " (p < %v, change > %v%%):", e.Alpha, 100*e.MinChange)
+	for _, r := range e.Regressions {
+		fmt.Fprintf(&b, "\n\t%s %s: %s (%s -> %s, %s, p=%.3f n=%s)", r.Benchmark, r.Unit, formatDelta(r.Delta),
+			formatValue(r.Old.Center, r.TidyUnit), formatValue(r.New.Center, r.TidyUnit), r.Better, r.P, formatN(r.Old.N, r.New.N))
+	}
+	return b.String()
+}
 
 // WriteTable prints the comparison as benchstat does: a table per file
 // configuration and unit, with medians scaled by benchunit (-ns units as
