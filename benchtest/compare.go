@@ -352,7 +352,9 @@ func dedupe(lists ...[]error) []error {
 // compares two benchmark files, prints the table to stdout and returns a
 // *RegressionError when a metric regressed, so the caller exits non-zero.
 // Flags: -alpha (default 0.05), -threshold (minimum change, "5%" or 0.05),
-// -confidence, -filter, -ignore (comma-separated keys).
+// -confidence, -filter, -ignore (comma-separated keys). Usage goes to
+// stderr; -h returns flag.ErrHelp, other usage errors an error naming the
+// problem. args excludes the command name.
 func CompareMain(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(stderr)

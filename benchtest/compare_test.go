@@ -515,3 +515,11 @@ func TestCompareTestingOutput(t *testing.T) {
 	assert.Equal(t, Same, findRow(t, c, "sla-violations").Verdict)
 	assert.Equal(t, "Serving/model=fp16-2", c.Rows[0].Benchmark)
 }
+
+func TestCompareMainHelp(t *testing.T) {
+	var stderr bytes.Buffer
+	err := CompareMain([]string{"-h"}, io.Discard, &stderr)
+	assert.ErrorIs(t, err, flag.ErrHelp)
+	assert.Contains(t, stderr.String(), "usage: servingbench compare [flags] OLD NEW")
+	assert.Contains(t, stderr.String(), "-threshold")
+}
