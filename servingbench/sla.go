@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // SLA is a set of limits a whole run must meet: bounds on latency
@@ -180,8 +181,8 @@ var (
 //
 //   - NAME is a latency metric and statistic, METRIC.STAT, with METRIC one of
 //     ttft, tpot, itl, e2el, queue and STAT one of mean, median, std, pNN
-//     (p99, p99.9); VALUE is a duration with a unit: ns, us, µs, ms, s
-//     ("500ms", "1.5s");
+//     (p99, p99.9); VALUE is a duration with a unit (ns, us, µs, ms, s;
+//     Go's time.ParseDuration syntax: "500ms", "1.5s");
 //   - or throughput (req/s), output_throughput (tok/s), total_throughput
 //     (tok/s), goodput (req/s): VALUE is a plain number;
 //   - or failed (a count) or failed_rate (a fraction): VALUE is a number or
@@ -192,7 +193,7 @@ func ParseSLA(text string) (SLA, error) {
 	text = slaSeparators.ReplaceAllString(text, "$1")
 	var sla SLA
 	for _, tok := range strings.FieldsFunc(text, func(r rune) bool {
-		return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
+		return r == ',' || unicode.IsSpace(r)
 	}) {
 		l, err := parseLimit(tok)
 		if err != nil {
