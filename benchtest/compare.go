@@ -1,0 +1,414 @@
+package benchtest
+
+import (
+	"flag"
+	"strconv"
+
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+
+	"golang.org/x/perf/benchfmt"
+	"golang.org/x/perf/benchmath"
+	"golang.org/x/perf/benchproc"
+	"golang.org/x/perf/benchunit"
+)
+
+// CompareOptions configures CompareBaseline. The zero value uses the
+// defaults given with each field.
+type CompareOptions struct {
+	// Alpha is the significance level: a change counts only when the
+	// Mann-Whitney U test's p-value is < Alpha. 0 means 0.05.
+	Alpha float64
+	// MinChange is the smallest relative change of the medians that
+	// counts, as a fraction: 0.05 is 5%. 0 means 0.05; to count every
+	// significant change, set a tiny value such as 1e-9.
+	MinChange float64
+	// Confidence is the level of the confidence intervals printed around
+	// the medians. 0 means 0.95.
+	Confidence float64
+	// Better, when set, gives the direction of a unit (as written in the
+	// file, e.g. "ttft-p99-ns"); when it returns BetterUnknown, the file's
+	// unit metadata (Unit x better=lower) and then UnitBetter decide.
+	Better func(unit string) Better
+	// Filter keeps only the results matching a benchstat filter query
+	// (golang.org/x/perf/benchproc/syntax), e.g. ".name:Serving". Empty
+	// means all.
+	Filter string
+	// Ignore lists configuration keys not to tell results apart by, as
+	// benchstat's -ignore: file configuration keys ("cpu") or
+	// sub-benchmark keys ("/gomaxprocs"). By default results match when
+	// their file configuration and full name are equal.
+	Ignore []string
+	// OldLabel and NewLabel name the inputs in the table and in errors.
+	// Empty means "old" and "new"; CompareFiles uses the paths.
+	OldLabel, NewLabel string
+}
+
+// withDefaults validates opt and fills in the defaults, naming the bad
+// field.
+func (opt CompareOptions) withDefaults() (CompareOptions, error) {
+	switch {
+	case opt.Alpha < 0 || opt.Alpha >= 1 || math.IsNaN(opt.Alpha):
+		return opt, fmt.Errorf("benchtest: CompareOptions.Alpha must be in [0,1), got %v", opt.Alpha)
+	case opt.MinChange < 0 || math.IsNaN(opt.MinChange) || math.IsInf(opt.MinChange, 0):
+		return opt, fmt.Errorf("benchtest: CompareOptions.MinChange must be >= 0, got %v", opt.MinChange)
+	case opt.Confidence < 0 || opt.Confidence >= 1 || math.IsNaN(opt.Confidence):
+		return opt, fmt.Errorf("benchtest: CompareOptions.Confidence must be in [0,1), got %v", opt.Confidence)
+	}
+	if opt.Alpha == 0 {
+		opt.Alpha = 0.05
+	}
+	if opt.MinChange == 0 {
+		opt.MinChange = 0.05
+	}
+	if opt.Confidence == 0 {
+		opt.Confidence = 0.95
+	}
+	if opt.Filter == "" {
+		opt.Filter = "*"
+	}
+	if opt.OldLabel == "" {
+		opt.OldLabel = "old"
+	}
+	if opt.NewLabel == "" {
+		opt.NewLabel = "new"
+	}
+	return opt, nil
+}
+
+// CompareFiles is CompareBaseline on two benchmark files, labelled by
+// their paths unless opt sets labels.
+func CompareFiles(oldPath, newPath string, opt CompareOptions) (*Comparison, error) {
+	if opt.OldLabel == "" {
+		opt.OldLabel = oldPath
+	}
+	if opt.NewLabel == "" {
+		opt.NewLabel = newPath
+	}
+	oldF, err := os.Open(oldPath)
+	if err != nil {
+		return nil, fmt.Errorf("benchtest: %w", err)
+	}
+	defer oldF.Close()
+	newF, err := os.Open(newPath)
+	if err != nil {
+		return nil, fmt.Errorf("benchtest: %w", err)
+	}
+	defer newF.Close()
+	return CompareBaseline(oldF, newF, opt)
+}
+
+// CompareBaseline reads two inputs in the Go benchmark format (go test
+// -bench output, -count many samples per benchmark) and compares every
+// metric present in both, matched by file configuration, full benchmark
+// name and unit. Each metric's samples are compared with the Mann-Whitney
+// U test (benchmath.AssumeNothing; assume=exact unit metadata is honored).
+// A row is a Regression when p < Alpha and the medians moved by more than
+// MinChange in the unit's worse direction (see UnitBetter).
+//
+// A malformed line is an error naming the input and line; so is an input
+// without results, and two inputs without a metric in common. The
+// returned Comparison's Err reports the regressions.
+func CompareBaseline(old, new io.Reader, opt CompareOptions) (*Comparison, error) {
+	opt, err := opt.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	g, err := newGrouper(opt)
+	if err != nil {
+		return nil, err
+	}
+	oldSet, err := g.read(old, opt.OldLabel)
+	if err != nil {
+		return nil, err
+	}
+	newSet, err := g.read(new, opt.NewLabel)
+	if err != nil {
+		return nil, err
+	}
+	c := g.compare(oldSet, newSet)
+	if len(c.Rows) == 0 {
+		const show = 6
+		w := c.Warnings
+		if len(w) > show {
+			w = append(w[:show:show], fmt.Errorf("and %d more", len(c.Warnings)-show))
+		}
+		return nil, fmt.Errorf("benchtest: no metric of %s matches one of %s: benchmark names, units or "+
+			"file configuration differ (see CompareOptions.Ignore and Filter):\n%w", opt.OldLabel, opt.NewLabel, errors.Join(w...))
+	}
+	return c, nil
+}
+
+// grouper reads results into samples keyed by configuration, name and
+// unit, with projections shared by both inputs so their keys compare equal.
+type grouper struct {
+	opt      CompareOptions
+	filter   *benchproc.Filter
+	configBy *benchproc.Projection
+	nameBy   *benchproc.Projection
+}
+
+type groupKey struct {
+	config, name benchproc.Key
+	unit         string // tidied
+}
+
+// sampleSet is the samples of one input in order of first appearance.
+type sampleSet struct {
+	label  string
+	order  []groupKey
+	values map[groupKey][]float64
+	orig   map[groupKey]string // unit as written
+	units  benchfmt.UnitMetadataMap
+}
+
+func newGrouper(opt CompareOptions) (*grouper, error) {
+	filter, err := benchproc.NewFilter(opt.Filter)
+	if err != nil {
+		return nil, fmt.Errorf("benchtest: CompareOptions.Filter: %w", err)
+	}
+	var p benchproc.ProjectionParser
+	g := &grouper{opt: opt, filter: filter}
+	if g.configBy, err = p.Parse(".config", filter); err != nil {
+		return nil, err
+	}
+	if g.nameBy, err = p.Parse(".fullname", filter); err != nil {
+		return nil, err
+	}
+	if len(opt.Ignore) > 0 {
+		if _, err := p.Parse(strings.Join(opt.Ignore, ","), filter); err != nil {
+			return nil, fmt.Errorf("benchtest: CompareOptions.Ignore: %w", err)
+		}
+	}
+	return g, nil
+}
+
+func (g *grouper) read(r io.Reader, label string) (*sampleSet, error) {
+	set := &sampleSet{label: label, values: map[groupKey][]float64{}, orig: map[groupKey]string{}}
+	br := benchfmt.NewReader(r, label)
+	results := 0
+	for br.Scan() {
+		switch rec := br.Result().(type) {
+		case *benchfmt.SyntaxError:
+			return nil, fmt.Errorf("benchtest: malformed benchmark line: %w", rec)
+		case *benchfmt.Result:
+			results++
+			if ok, _ := g.filter.Apply(rec); !ok {
+				continue
+			}
+			config, name := g.configBy.Project(rec), g.nameBy.Project(rec)
+			for _, v := range rec.Values {
+				// benchfmt leaves a value untidied when tidying does not
+				// change it (0 ns/op stays ns/op): tidy again from the
+				// original so all samples of a unit share one key.
+				origVal, orig := v.Value, v.Unit
+				if v.OrigUnit != "" {
+					origVal, orig = v.OrigValue, v.OrigUnit
+				}
+				val, unit := benchunit.Tidy(origVal, orig)
+				k := groupKey{config, name, unit}
+				if _, seen := set.values[k]; !seen {
+					set.order = append(set.order, k)
+					set.orig[k] = orig
+				}
+				set.values[k] = append(set.values[k], val)
+			}
+		}
+	}
+	if err := br.Err(); err != nil {
+		return nil, fmt.Errorf("benchtest: reading %s: %w", label, err)
+	}
+	if results == 0 {
+		return nil, fmt.Errorf("benchtest: %s: no benchmark results", label)
+	}
+	set.units = br.Units()
+	return set, nil
+}
+
+func (g *grouper) compare(old, new *sampleSet) *Comparison {
+	c := &Comparison{opt: g.opt}
+	for _, k := range old.order {
+		if _, ok := new.values[k]; !ok {
+			c.Warnings = append(c.Warnings, fmt.Errorf("%s %s: only in %s", k.name.StringValues(), old.orig[k], old.label))
+			continue
+		}
+		row := g.compareOne(k, old, new)
+		for _, w := range row.Warnings {
+			c.Warnings = append(c.Warnings, fmt.Errorf("%s %s: %w", row.Benchmark, row.Unit, w))
+		}
+		c.Rows = append(c.Rows, row)
+	}
+	for _, k := range new.order {
+		if _, ok := old.values[k]; !ok {
+			c.Warnings = append(c.Warnings, fmt.Errorf("%s %s: only in %s", k.name.StringValues(), new.orig[k], new.label))
+		}
+	}
+	return c
+}
+
+func (g *grouper) compareOne(k groupKey, old, new *sampleSet) Row {
+	row := Row{
+		Config:    g.configLines(k.config),
+		Benchmark: k.name.StringValues(),
+		Unit:      new.orig[k],
+		TidyUnit:  k.unit,
+	}
+	row.Better = g.better(row.Unit, old.units, new.units)
+	assume := benchmath.Assumption(benchmath.AssumeNothing)
+	for _, m := range []benchfmt.UnitMetadataMap{new.units, old.units} {
+		if md := m.Get(k.unit, "assume"); md != nil {
+			if md.Value == "exact" {
+				assume = benchmath.AssumeExact
+			}
+			break
+		}
+	}
+	th := &benchmath.Thresholds{CompareAlpha: g.opt.Alpha}
+	s1 := benchmath.NewSample(old.values[k], th)
+	s2 := benchmath.NewSample(new.values[k], th)
+	sum1, sum2 := assume.Summary(s1, g.opt.Confidence), assume.Summary(s2, g.opt.Confidence)
+	row.Old = Estimate{sum1.Center, sum1.Lo, sum1.Hi, sum1.Confidence, len(s1.Values)}
+	row.New = Estimate{sum2.Center, sum2.Lo, sum2.Hi, sum2.Confidence, len(s2.Values)}
+	cmp := assume.Compare(s1, s2)
+	row.P = cmp.P
+	row.Warnings = dedupe(s1.Warnings, s2.Warnings, sum1.Warnings, sum2.Warnings, cmp.Warnings)
+	row.Delta = relChange(row.Old.Center, row.New.Center)
+	row.Verdict = verdict(row, g.opt)
+	return row
+}
+
+func (g *grouper) configLines(k benchproc.Key) []string {
+	var out []string
+	for _, f := range g.configBy.FlattenedFields() {
+		if v := k.Get(f); v != "" {
+			out = append(out, f.Name+": "+v)
+		}
+	}
+	return out
+}
+
+func (g *grouper) better(unit string, oldUnits, newUnits benchfmt.UnitMetadataMap) Better {
+	if g.opt.Better != nil {
+		if b := g.opt.Better(unit); b != BetterUnknown {
+			return b
+		}
+	}
+	for _, m := range []benchfmt.UnitMetadataMap{newUnits, oldUnits} {
+		if md := m.Get(unit, "better"); md != nil {
+			switch md.Value {
+			case "higher":
+				return HigherIsBetter
+			case "lower":
+				return LowerIsBetter
+			}
+		}
+	}
+	return UnitBetter(unit)
+}
+
+func relChange(old, new float64) float64 {
+	switch {
+	case old == new:
+		return 0
+	case old == 0:
+		return math.Copysign(math.Inf(1), new)
+	}
+	return new/old - 1
+}
+
+func verdict(r Row, opt CompareOptions) Verdict {
+	if !(r.P < opt.Alpha) || math.Abs(r.Delta) <= opt.MinChange {
+		return Same
+	}
+	switch {
+	case r.Better == BetterUnknown:
+		return Changed
+	case (r.Delta > 0) == (r.Better == HigherIsBetter):
+		return Improvement
+	}
+	return Regression
+}
+
+// dedupe joins warning lists, dropping repeated messages.
+func dedupe(lists ...[]error) []error {
+	var out []error
+	seen := map[string]bool{}
+	for _, l := range lists {
+		for _, e := range l {
+			if e != nil && !seen[e.Error()] {
+				seen[e.Error()] = true
+				out = append(out, e)
+			}
+		}
+	}
+	return out
+}
+
+// CompareMain is the body of "servingbench compare [flags] OLD NEW": it
+// compares two benchmark files, prints the table to stdout and returns a
+// *RegressionError when a metric regressed, so the caller exits non-zero.
+// Flags: -alpha (default 0.05), -threshold (minimum change, "5%" or 0.05),
+// -confidence, -filter, -ignore (comma-separated keys). Usage goes to
+// stderr; -h returns flag.ErrHelp, other usage errors an error naming the
+// problem. args excludes the command name.
+func CompareMain(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: servingbench compare [flags] OLD NEW\n\n"+
+			"Compares two go test -bench outputs metric by metric (Mann-Whitney U test) and\n"+
+			"fails on significant regressions larger than the threshold.\n\n")
+		fs.PrintDefaults()
+	}
+	alpha := fs.Float64("alpha", 0.05, "consider a change significant if p < `α`")
+	threshold := fs.String("threshold", "5%", "minimum relative `change` that counts, as 5% or 0.05")
+	confidence := fs.Float64("confidence", 0.95, "confidence `level` of the printed ranges")
+	filter := fs.String("filter", "", "use only benchmarks matching benchstat filter `query`")
+	ignore := fs.String("ignore", "", "comma-separated configuration `keys` to ignore when matching (cpu,/gomaxprocs)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		fs.Usage()
+		return fmt.Errorf("benchtest: compare: want 2 files OLD NEW, got %d", fs.NArg())
+	}
+	minChange, err := parseThreshold(*threshold)
+	if err != nil {
+		return err
+	}
+	opt := CompareOptions{Alpha: *alpha, MinChange: minChange, Confidence: *confidence, Filter: *filter}
+	if *alpha == 0 {
+		return errors.New("benchtest: compare: -alpha must be in (0,1), got 0")
+	}
+	if *ignore != "" {
+		opt.Ignore = strings.Split(*ignore, ",")
+	}
+	c, err := CompareFiles(fs.Arg(0), fs.Arg(1), opt)
+	if err != nil {
+		return err
+	}
+	if err := c.WriteTable(stdout); err != nil {
+		return err
+	}
+	return c.Err()
+}
+
+// parseThreshold reads "5%" or "0.05"; 0 is taken as the smallest change.
+func parseThreshold(s string) (float64, error) {
+	num, pct := strings.CutSuffix(strings.TrimSpace(s), "%")
+	if pct {
+		num += "e-2"
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, fmt.Errorf("benchtest: compare: -threshold %q: want a change >= 0 such as 5%% or 0.05", s)
+	}
+	if v == 0 {
+		v = math.SmallestNonzeroFloat64
+	}
+	return v, nil
+}
