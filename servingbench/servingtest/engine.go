@@ -96,10 +96,13 @@ func (e *engine) run() {
 		step := e.m.scale(time.Duration(prefill)*e.m.PrefillPerToken +
 			e.m.DecodeBase + time.Duration(len(e.running))*e.m.DecodePerSeq)
 		// Absolute deadlines: an overslept step shortens the next one, so
-		// the schedule does not drift. Far behind (or idle before), restart
-		// from now rather than burst.
-		if next.IsZero() || next.Add(step).Before(now) {
+		// the schedule does not drift; but by at most half a step, so a
+		// step never lasts less than half its duration. After idling,
+		// start from now.
+		if next.IsZero() {
 			next = now
+		} else if late := now.Add(-step / 2); next.Before(late) {
+			next = late
 		}
 		next = next.Add(step)
 		if d := next.Sub(now); d > 0 {

@@ -182,7 +182,9 @@ func TestBatchingMaxRunning(t *testing.T) {
 	}
 	for _, r := range recs {
 		assert.Len(t, r.Chunks, maxTokens)
-		assert.GreaterOrEqual(t, r.Chunks[0].Sub(r.Admitted), step, "first chunk one step after admission")
+		// A step may be shortened by the one before oversleeping (absolute
+		// deadlines), by at most half.
+		assert.GreaterOrEqual(t, r.Chunks[0].Sub(r.Admitted), step/2, "first chunk one step after admission")
 	}
 	m := metrics(t, srv.URL)
 	assert.Equal(t, 0.0, m[`vllm:num_requests_running{model_name="servingtest"}`])

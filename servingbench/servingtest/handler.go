@@ -139,7 +139,7 @@ func (j *job) wait(r *http.Request, have int) (int, string) {
 		select {
 		case <-j.seq.notify:
 		case <-r.Context().Done():
-			return have, "client gone"
+			return have, j.srv.goneReason()
 		case <-j.srv.quit:
 			return have, "server closed"
 		}
@@ -150,14 +150,31 @@ func (j *job) wait(r *http.Request, have int) (int, string) {
 func (j *job) hold(r *http.Request) string {
 	select {
 	case <-r.Context().Done():
-		return "client gone"
+		return j.srv.goneReason()
 	case <-j.srv.quit:
 		return "server closed"
 	}
 }
 
+// goneReason names why a request's context ended: the server closing its
+// connection or the client going away.
+func (s *Server) goneReason() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return "server closed"
+	}
+	return "client gone"
+}
+
+// abort records why the response ended early. Unless a fault ended it, it
+// then aborts the handler with http.ErrAbortHandler, so the server drops the
+// connection instead of ending the response cleanly.
 func (j *job) abort(reason string) {
 	j.ent.update(func(rec *Record) { rec.Aborted = reason })
+	if reason != "fault" {
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // jsonResponse waits for the whole output and writes one JSON body.
@@ -204,7 +221,7 @@ func (j *job) jsonResponse(w http.ResponseWriter, r *http.Request) {
 	t := time.Now()
 	j.ent.update(func(rec *Record) { rec.Status = http.StatusOK })
 	if err != nil {
-		j.abort("client gone")
+		j.abort(j.srv.goneReason())
 		return
 	}
 	j.ent.addChunks(t, []int{j.seq.target})

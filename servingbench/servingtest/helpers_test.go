@@ -67,12 +67,23 @@ type event struct {
 func readSSE(r io.Reader) ([]event, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	var evs []event
+	for {
+		ev, err := nextEvent(br)
+		if err != nil {
+			return evs, err
+		}
+		evs = append(evs, ev)
+	}
+}
+
+// nextEvent reads one data event.
+func nextEvent(br *bufio.Reader) (event, error) {
 	var cur event
 	var data []string
 	for {
 		line, err := br.ReadString('\n')
 		if err != nil {
-			return evs, err
+			return cur, err
 		}
 		line = strings.TrimRight(line, "\r\n")
 		switch {
@@ -80,8 +91,7 @@ func readSSE(r io.Reader) ([]event, error) {
 			if data != nil {
 				cur.Data = strings.Join(data, "\n")
 				cur.Time = time.Now()
-				evs = append(evs, cur)
-				cur, data = event{}, nil
+				return cur, nil
 			}
 		case strings.HasPrefix(line, ":"):
 			cur.Comments++

@@ -85,8 +85,8 @@ func (s *Server) Close() {
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
-		close(s.quit)
 		s.srv.Close()
+		close(s.quit)
 		s.handlers.Wait()
 		<-s.engine.done
 	})

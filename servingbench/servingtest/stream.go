@@ -29,7 +29,7 @@ func (j *job) streamResponse(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	j.ent.update(func(rec *Record) { rec.Status = http.StatusOK })
 	if rc.Flush() != nil {
-		j.abort("client gone")
+		j.abort(j.srv.goneReason())
 		return
 	}
 	flush := func() bool { return bw.Flush() == nil && rc.Flush() == nil }
@@ -81,7 +81,7 @@ func (j *job) streamResponse(w http.ResponseWriter, r *http.Request) {
 			ok := flush()
 			t := time.Now()
 			if !ok {
-				j.abort("client gone")
+				j.abort(j.srv.goneReason())
 				return
 			}
 			j.ent.addChunks(t, pending)
@@ -95,7 +95,7 @@ func (j *job) streamResponse(w http.ResponseWriter, r *http.Request) {
 	}
 	j.writeTail(c)
 	if !flush() {
-		j.abort("client gone")
+		j.abort(j.srv.goneReason())
 		return
 	}
 	j.ent.update(func(rec *Record) { rec.FinishReason = j.finish })
