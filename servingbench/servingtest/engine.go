@@ -59,9 +59,7 @@ type engine struct {
 }
 
 func newEngine(m *Model, quit <-chan struct{}) *engine {
-	e := &engine{m: m, quit: quit, done: make(chan struct{}), wake: make(chan struct{}, 1)}
-	go e.run()
-	return e
+	return &engine{m: m, quit: quit, done: make(chan struct{}), wake: make(chan struct{}, 1)}
 }
 
 // submit queues s for admission.
@@ -76,6 +74,7 @@ func (e *engine) submit(s *seq) {
 	}
 }
 
+// run is the scheduler goroutine; it returns when quit is closed.
 func (e *engine) run() {
 	defer close(e.done)
 	timer := time.NewTimer(time.Hour)

@@ -1,262 +1,179 @@
 package servingtest
 
 import (
-	"bufio"
-	"fmt"
-	"io"
-	"net/http"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// concurrently streams one request per prompt, all at once, and waits.
-func concurrently(t *testing.T, url string, prompts []string, maxTokens int) {
-	t.Helper()
-	var wg sync.WaitGroup
-	for _, p := range prompts {
-		wg.Go(func() {
-			resp, err := http.Post(url+"/v1/completions", "application/json",
-				strings.NewReader(fmt.Sprintf(`{"prompt":%q,"max_tokens":%d,"stream":true,"ignore_eos":true}`, p, maxTokens)))
-			if !assert.NoError(t, err) {
-				return
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-		})
-	}
-	wg.Wait()
+// simSeq is a request submitted to an engine under synctest's fake clock.
+type simSeq struct {
+	at                        time.Duration // submission offset
+	promptTokens, max, target int
+	cancelAfter               int // tokens after which the reader cancels; 0: never
+	admitted                  time.Duration
+	tokens                    []time.Duration // offset of each token
 }
 
-// metrics fetches /metrics and returns the value of each series.
-func metrics(t *testing.T, url string) map[string]float64 {
+// simulate runs the engine for m on seqs inside a synctest bubble, where
+// time is exact, and fills in each simSeq's admission and token offsets.
+func simulate(t *testing.T, m Model, seqs []*simSeq) {
 	t.Helper()
-	resp, err := http.Get(url + "/metrics")
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	require.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain"))
-	out := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.HasPrefix(line, "#") || line == "" {
-			continue
+	synctest.Test(t, func(t *testing.T) {
+		m := m.withDefaults()
+		quit := make(chan struct{})
+		e := newEngine(&m, quit)
+		start := time.Now()
+		done := make(chan struct{})
+		for _, ss := range seqs {
+			target := ss.target
+			if target == 0 {
+				target = ss.max
+			}
+			s := newSeq(ss.promptTokens, ss.max, target)
+			if ss.at == 0 {
+				e.submit(s) // all together, before the scheduler starts
+			}
+			go func() {
+				defer func() { done <- struct{}{} }()
+				if ss.at > 0 {
+					time.Sleep(ss.at)
+					e.submit(s)
+				}
+				for {
+					p := int(s.produced.Load())
+					for len(ss.tokens) < p {
+						ss.tokens = append(ss.tokens, time.Since(start))
+					}
+					if p >= target {
+						break
+					}
+					if ss.cancelAfter > 0 && p >= ss.cancelAfter {
+						s.cancelled.Store(true)
+						break
+					}
+					<-s.notify
+				}
+				if a := s.admitted.Load(); a != nil {
+					ss.admitted = a.Sub(start)
+				}
+			}()
 		}
-		series, value, ok := strings.Cut(line, " ")
-		require.True(t, ok, "metrics line %q", line)
-		v, err := strconv.ParseFloat(value, 64)
-		require.NoError(t, err, "metrics line %q", line)
-		out[series] = v
+		go e.run()
+		for range seqs {
+			<-done
+		}
+		close(quit)
+		<-e.done
+	})
+}
+
+func ms(n float64) time.Duration { return time.Duration(n * float64(time.Millisecond)) }
+
+func steps(first, every time.Duration, n int) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = first + time.Duration(i)*every
 	}
 	return out
 }
 
-func byAdmitted(recs []Record) []Record {
-	slices.SortFunc(recs, func(a, b Record) int { return a.Admitted.Compare(b.Admitted) })
-	return recs
-}
-
-func TestOutputLength(t *testing.T) {
-	prompts := make([]string, 40)
-	for i := range prompts {
-		prompts[i] = fmt.Sprintf("prompt number %d", i)
-	}
-	const maxTokens = 20
-	run := func(m Model, ignoreEOS bool) ([]int, []string) {
-		srv := NewServer(m)
-		defer srv.Close()
-		var lens []int
-		var texts []string
-		for _, p := range prompts {
-			s := stream(t, srv.URL+"/v1/completions", body(false, p, maxTokens, map[string]any{"ignore_eos": ignoreEOS}))
-			lens = append(lens, len(s.tokenEvents()))
-			texts = append(texts, s.text())
-			u := s.Chunks[len(s.Chunks)-1].Usage
-			require.NotNil(t, u)
-			assert.Equal(t, len(s.tokenEvents()), u.CompletionTokens, "usage of %q", p)
-		}
-		for i, r := range srv.Truth() {
-			assert.Equal(t, lens[i], r.OutputTokens, "Truth()[%d].OutputTokens", i)
-			if r.OutputTokens < maxTokens {
-				assert.Equal(t, "stop", r.FinishReason)
-			} else {
-				assert.Equal(t, "length", r.FinishReason)
-			}
-		}
-		return lens, texts
-	}
-	m := Model{EOSFraction: 0.5, Seed: 1}
-	lens, texts := run(m, false)
-	early := 0
-	for _, n := range lens {
-		require.True(t, n >= 1 && n <= maxTokens, "length %d out of [1,%d]", n, maxTokens)
-		if n < maxTokens {
-			early++
-		}
-	}
-	assert.True(t, early > 0 && early < len(prompts), "early stops = %d of %d, want some but not all", early, len(prompts))
-
-	lens2, texts2 := run(m, false)
-	assert.Equal(t, lens, lens2, "same seed, same lengths")
-	assert.Equal(t, texts, texts2, "same seed, same texts")
-
-	m.Seed = 2
-	lens3, texts3 := run(m, false)
-	assert.NotEqual(t, lens, lens3, "another seed, other lengths")
-	assert.NotEqual(t, texts, texts3, "another seed, other texts")
-
-	ignored, _ := run(Model{EOSFraction: 1, Seed: 1}, true)
-	for i, n := range ignored {
-		assert.Equal(t, maxTokens, n, "ignore_eos request %d", i)
-	}
-	all, _ := run(Model{EOSFraction: 1, Seed: 1}, false)
-	for i, n := range all {
-		assert.Less(t, n, maxTokens, "EOSFraction 1, request %d", i)
-	}
-}
-
-func TestTokensPerChunk(t *testing.T) {
+func TestEngineStepTime(t *testing.T) {
+	base := Model{DecodeBase: ms(10), DecodePerSeq: ms(1), PrefillPerToken: ms(0.5)}
 	for _, tc := range []struct {
-		per, maxTokens int
-		want           []int
+		name         string
+		m            Model
+		seqs         []*simSeq
+		wantAdmitted []time.Duration
+		wantTokens   [][]time.Duration
 	}{
-		{0, 3, []int{1, 1, 1}},
-		{1, 2, []int{1, 1}},
-		{3, 7, []int{3, 3, 1}},
-		{4, 8, []int{4, 4}},
-		{10, 4, []int{4}},
+		{
+			name:         "batch 1",
+			m:            base,
+			seqs:         []*simSeq{{max: 3}},
+			wantAdmitted: []time.Duration{0},
+			wantTokens:   [][]time.Duration{steps(ms(11), ms(11), 3)},
+		},
+		{
+			name:         "prefill in the first step",
+			m:            base,
+			seqs:         []*simSeq{{promptTokens: 10, max: 3}},
+			wantAdmitted: []time.Duration{0},
+			wantTokens:   [][]time.Duration{{ms(16), ms(27), ms(38)}},
+		},
+		{
+			name:         "batch 4: step grows with the batch",
+			m:            base,
+			seqs:         []*simSeq{{max: 2}, {max: 2}, {max: 2}, {max: 2}},
+			wantAdmitted: []time.Duration{0, 0, 0, 0},
+			wantTokens:   [][]time.Duration{steps(ms(14), ms(14), 2), steps(ms(14), ms(14), 2), steps(ms(14), ms(14), 2), steps(ms(14), ms(14), 2)},
+		},
+		{
+			name: "joining mid-run waits for the next step",
+			m:    base,
+			seqs: []*simSeq{{max: 4}, {at: ms(5), max: 2, promptTokens: 4}},
+			// Steps: [0,11] alone; [11,11+10+2+2=25] both (with prefill); [25,37]; [37,48] alone.
+			wantAdmitted: []time.Duration{0, ms(11)},
+			wantTokens:   [][]time.Duration{{ms(11), ms(25), ms(37), ms(48)}, {ms(25), ms(37)}},
+		},
+		{
+			name:         "MaxRunning 2: later requests wait for a slot",
+			m:            Model{DecodeBase: ms(10), MaxRunning: 2},
+			seqs:         []*simSeq{{max: 3}, {max: 3}, {max: 3}, {max: 1}},
+			wantAdmitted: []time.Duration{0, 0, ms(30), ms(30)},
+			wantTokens:   [][]time.Duration{steps(ms(10), ms(10), 3), steps(ms(10), ms(10), 3), steps(ms(40), ms(10), 3), {ms(40)}},
+		},
+		{
+			name: "KV capacity limits admission, first come first served",
+			// 5+10 tokens each: two fit in 32; the third waits, and so does
+			// the fourth (1+1) although it would fit.
+			m:            Model{DecodeBase: ms(10), KVCacheTokens: 32},
+			seqs:         []*simSeq{{promptTokens: 5, max: 10, target: 2}, {promptTokens: 5, max: 10, target: 3}, {at: ms(1), promptTokens: 5, max: 10, target: 1}, {at: ms(2), promptTokens: 1, max: 1}},
+			wantAdmitted: []time.Duration{0, 0, ms(20), ms(20)},
+			wantTokens:   [][]time.Duration{{ms(10), ms(20)}, {ms(10), ms(20), ms(30)}, {ms(30)}, {ms(30)}},
+		},
+		{
+			name:         "Speed 5 runs five times faster",
+			m:            Model{DecodeBase: ms(10), DecodePerSeq: ms(5), Speed: 5},
+			seqs:         []*simSeq{{max: 3}},
+			wantAdmitted: []time.Duration{0},
+			wantTokens:   [][]time.Duration{steps(ms(3), ms(3), 3)},
+		},
+		{
+			name:         "a cancelled request leaves the batch",
+			m:            base,
+			seqs:         []*simSeq{{max: 4}, {max: 4, cancelAfter: 1}},
+			wantAdmitted: []time.Duration{0, 0},
+			// [0,12] both; the second is dropped at the next step's end, so
+			// [12,24] still has two; then steps of 11.
+			wantTokens: [][]time.Duration{{ms(12), ms(24), ms(35), ms(46)}, {ms(12)}},
+		},
+		{
+			name:         "zero cost is instant",
+			m:            Model{},
+			seqs:         []*simSeq{{max: 5}, {max: 5}},
+			wantAdmitted: []time.Duration{0, 0},
+			wantTokens:   [][]time.Duration{make([]time.Duration, 5), make([]time.Duration, 5)},
+		},
 	} {
-		for _, chat := range []bool{false, true} {
-			t.Run(fmt.Sprintf("per=%d/max=%d%s", tc.per, tc.maxTokens, path(chat)), func(t *testing.T) {
-				srv := NewServer(Model{TokensPerChunk: tc.per})
-				defer srv.Close()
-				s := stream(t, srv.URL+path(chat), body(chat, "x y", tc.maxTokens, nil))
-				var got []int
-				for _, i := range s.tokenEvents() {
-					got = append(got, CountWords(s.Chunks[i].content()))
-				}
-				assert.Equal(t, tc.want, got, "words per token event")
-				rec := srv.Truth()[0]
-				assert.Equal(t, tc.want, rec.ChunkTokens, "Truth().ChunkTokens")
-				assert.Len(t, rec.Chunks, len(tc.want))
-			})
-		}
-	}
-}
-
-func TestBatchingMaxRunning(t *testing.T) {
-	const step, maxTokens = 20 * time.Millisecond, 8
-	srv := NewServer(Model{DecodeBase: step, MaxRunning: 2})
-	defer srv.Close()
-
-	seen := make(chan bool)
-	go func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			m := metrics(t, srv.URL)
-			if m[`vllm:num_requests_running{model_name="servingtest"}`] == 2 &&
-				m[`vllm:num_requests_waiting{model_name="servingtest"}`] == 2 {
-				seen <- true
-				return
+		t.Run(tc.name, func(t *testing.T) {
+			simulate(t, tc.m, tc.seqs)
+			for i, s := range tc.seqs {
+				assert.Equal(t, tc.wantAdmitted[i], s.admitted, "request %d admitted", i)
+				assert.Equal(t, tc.wantTokens[i], s.tokens, "request %d tokens", i)
 			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		seen <- false
-	}()
-	concurrently(t, srv.URL, []string{"a", "b", "c", "d"}, maxTokens)
-	assert.True(t, <-seen, "/metrics showed 2 running and 2 waiting")
-
-	recs := byAdmitted(srv.Truth())
-	require.Len(t, recs, 4)
-	first := recs[0].Admitted
-	for _, r := range recs[2:] {
-		// A slot frees only after a running request's maxTokens steps.
-		assert.GreaterOrEqual(t, r.Admitted.Sub(first), maxTokens*step,
-			"request %d admitted %v after the first, want it to wait for a slot", r.Index, r.Admitted.Sub(first))
+		})
 	}
-	for _, r := range recs {
-		assert.Len(t, r.Chunks, maxTokens)
-		// A step may be shortened by the one before oversleeping (absolute
-		// deadlines), by at most half.
-		assert.GreaterOrEqual(t, r.Chunks[0].Sub(r.Admitted), step/2, "first chunk one step after admission")
-	}
-	m := metrics(t, srv.URL)
-	assert.Equal(t, 0.0, m[`vllm:num_requests_running{model_name="servingtest"}`])
-	assert.Equal(t, 0.0, m[`vllm:num_requests_waiting{model_name="servingtest"}`])
-	assert.Equal(t, float64(4*maxTokens), m[`vllm:generation_tokens_total{model_name="servingtest"}`])
-	assert.Equal(t, 4.0, m[`vllm:prompt_tokens_total{model_name="servingtest"}`])
 }
 
-func TestStepTimeGrowsWithBatch(t *testing.T) {
-	const maxTokens = 6
-	srv := NewServer(Model{DecodeBase: 2 * time.Millisecond, DecodePerSeq: 8 * time.Millisecond})
-	defer srv.Close()
-	meanGap := func(recs []Record) time.Duration {
-		var sum time.Duration
-		n := 0
-		for _, r := range recs {
-			require.Len(t, r.Chunks, maxTokens)
-			sum += r.Chunks[maxTokens-1].Sub(r.Admitted)
-			n += maxTokens
-		}
-		return sum / time.Duration(n)
-	}
-	concurrently(t, srv.URL, []string{"solo"}, maxTokens)
-	one := meanGap(srv.Truth())
-	srv.Reset()
-	concurrently(t, srv.URL, []string{"a", "b", "c", "d"}, maxTokens)
-	four := meanGap(srv.Truth())
-	assert.GreaterOrEqual(t, one, 10*time.Millisecond, "batch 1 step")
-	assert.Greater(t, four, one*3/2, "step time at batch 4 = %v, batch 1 = %v", four, one)
-}
-
-func TestKVCacheLimitsAdmission(t *testing.T) {
-	const step, maxTokens = 10 * time.Millisecond, 10
-	// Each request reserves 5 prompt + 10 output tokens: two fit in 30.
-	srv := NewServer(Model{DecodeBase: step, KVCacheTokens: 30})
-	defer srv.Close()
-
-	seen := make(chan bool)
-	go func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			m := metrics(t, srv.URL)
-			if m[`vllm:gpu_cache_usage_perc{model_name="servingtest"}`] == 1 &&
-				m[`vllm:kv_cache_usage_perc{model_name="servingtest"}`] == 1 &&
-				m[`vllm:num_requests_waiting{model_name="servingtest"}`] == 1 {
-				seen <- true
-				return
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		seen <- false
-	}()
-	concurrently(t, srv.URL, []string{"a b c d e", "f g h i j", "k l m n o"}, maxTokens)
-	assert.True(t, <-seen, "/metrics showed a full KV cache and one waiting")
-	recs := byAdmitted(srv.Truth())
-	require.Len(t, recs, 3)
-	assert.GreaterOrEqual(t, recs[2].Admitted.Sub(recs[0].Admitted), maxTokens*step,
-		"third request waits for KV space")
-	assert.Equal(t, 0.0, metrics(t, srv.URL)[`vllm:kv_cache_usage_perc{model_name="servingtest"}`])
-}
-
-func TestSpeedScalesTime(t *testing.T) {
-	const step, maxTokens = 20 * time.Millisecond, 5
-	e2el := func(speed float64) time.Duration {
-		srv := NewServer(Model{DecodeBase: step, Speed: speed})
-		defer srv.Close()
-		concurrently(t, srv.URL, []string{"p"}, maxTokens)
-		r := srv.Truth()[0]
-		return r.Chunks[len(r.Chunks)-1].Sub(r.Admitted)
-	}
-	slow, fast := e2el(1), e2el(5)
-	assert.GreaterOrEqual(t, slow, maxTokens*step)
-	assert.GreaterOrEqual(t, fast, maxTokens*step/5)
-	assert.Less(t, fast, slow/2, "Speed 5 took %v, Speed 1 %v", fast, slow)
+func TestEngineNoDrift(t *testing.T) {
+	// 1000 steps of 1ms end at exactly 1s on the fake clock: deadlines are
+	// absolute.
+	s := &simSeq{max: 1000}
+	simulate(t, Model{DecodeBase: ms(1)}, []*simSeq{s})
+	require.Len(t, s.tokens, 1000)
+	assert.Equal(t, time.Second, s.tokens[999])
 }

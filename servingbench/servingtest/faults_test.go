@@ -55,7 +55,9 @@ func TestStatusFaults(t *testing.T) {
 				assert.Equal(t, tc.status, resp.StatusCode)
 				assert.Equal(t, tc.ct, resp.Header.Get("Content-Type"))
 				assert.Equal(t, tc.retryAfter, resp.Header.Get("Retry-After"))
-				var e struct{ Error struct{ Message, Type string } }
+				var e struct {
+					Error struct{ Message, Type string }
+				}
 				require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
 				assert.Contains(t, e.Error.Message, tc.kind.String())
 				rec := srv.Truth()[0]

@@ -49,6 +49,7 @@ func NewServer(m Model) *Server {
 		quit:  make(chan struct{}),
 	}
 	s.engine = newEngine(&s.model, s.quit)
+	go s.engine.run()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/completions", s.handleCompletion(false))
 	mux.HandleFunc("POST /v1/chat/completions", s.handleCompletion(true))
