@@ -36,10 +36,10 @@ type Record struct {
 	// in one flush share a time. A non-streaming response has one entry.
 	Chunks      []time.Time
 	ChunkTokens []int
-	// Done is when the handler finished.
+	// Done is when the handler finished; zero while it runs.
 	Done time.Time
-	// FinishReason is "length", "stop", or "" when the response did not
-	// complete.
+	// FinishReason is "length" or "stop" once every token was sent, ""
+	// before or if not.
 	FinishReason string
 	// Fault is the fault injected into this request.
 	Fault FaultKind

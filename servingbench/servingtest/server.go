@@ -69,7 +69,10 @@ func (s *Server) Model() Model { return s.model }
 
 // Truth returns the ground truth of every completion request received since
 // NewServer or the last Reset, in order of Index. Requests still running
-// appear as far as they got; a chunk a client has read is already recorded.
+// appear as far as they got. A streamed request's Chunks, OutputTokens and
+// FinishReason are complete once its client has read "data: [DONE]"; the
+// rest of a record, and a non-streamed response, once the client has read
+// the response to its end (EOF). Done is set last.
 func (s *Server) Truth() []Record { return s.truth.records() }
 
 // Reset forgets the ground truth and restarts the request count (which

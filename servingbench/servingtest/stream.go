@@ -93,12 +93,12 @@ func (j *job) streamResponse(w http.ResponseWriter, r *http.Request) {
 		j.actStop(w, r, bw, rc, pending)
 		return
 	}
+	// Recorded before the tail, so a client that has read [DONE] finds it.
+	j.ent.update(func(rec *Record) { rec.FinishReason = j.finish })
 	j.writeTail(c)
 	if !flush() {
 		j.abort(j.srv.goneReason())
-		return
 	}
-	j.ent.update(func(rec *Record) { rec.FinishReason = j.finish })
 }
 
 // writeTail writes the finish chunk, the usage and [DONE] as the model and
