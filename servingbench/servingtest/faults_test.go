@@ -316,9 +316,14 @@ func TestGoAwayWhileQueued(t *testing.T) {
 	_, err := nextEvent(readers[0])
 	require.NoError(t, err, "first event of the running request")
 
-	resp := post(t, srv.URL+"/v1/completions", body(false, "bye", 5, nil))
-	_, err = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	// The go-away request itself may fail before or after its headers.
+	resp, err := http.Post(srv.URL+"/v1/completions", "application/json",
+		strings.NewReader(`{"prompt":"bye","max_tokens":5,"stream":true}`))
+	if err == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	assert.Error(t, err, "the go-away request")
 	for i, br := range readers {
 		_, err := io.Copy(io.Discard, br)
 		assert.Error(t, err, "stream %d after go-away", i)
@@ -326,6 +331,7 @@ func TestGoAwayWhileQueued(t *testing.T) {
 	_, err = http.Get(srv.URL + "/health")
 	assert.Error(t, err, "requests after go-away")
 
+	srv.Close() // waits for the shutdown the fault started
 	recs := srv.Truth()
 	require.Len(t, recs, 3)
 	assert.Equal(t, FaultGoAway, recs[2].Fault)

@@ -57,11 +57,7 @@ func (s *Server) handleCompletion(chat bool) http.HandlerFunc {
 		s.engine.submit(j.seq)
 		defer func() {
 			j.seq.cancelled.Store(true) // no-op once the engine retired it
-			ent.update(func(rec *Record) {
-				if t := j.seq.admitted.Load(); t != nil {
-					rec.Admitted = *t
-				}
-			})
+			j.recordAdmitted()
 		}()
 		if j.kind == FaultGoAway {
 			go s.Close()
@@ -134,6 +130,9 @@ func (s *Server) failEarly(w http.ResponseWriter, j *job) bool {
 func (j *job) wait(r *http.Request, have int) (int, string) {
 	for {
 		if p := int(j.seq.produced.Load()); p > have {
+			if have == 0 {
+				j.recordAdmitted() // before any chunk is written
+			}
 			return p, ""
 		}
 		select {
@@ -143,6 +142,13 @@ func (j *job) wait(r *http.Request, have int) (int, string) {
 		case <-j.srv.quit:
 			return have, "server closed"
 		}
+	}
+}
+
+// recordAdmitted copies the engine's admission time into the record.
+func (j *job) recordAdmitted() {
+	if t := j.seq.admitted.Load(); t != nil {
+		j.ent.update(func(rec *Record) { rec.Admitted = *t })
 	}
 }
 
