@@ -143,7 +143,7 @@ func TestStreamFaults(t *testing.T) {
 		}},
 		{Fault{Kind: FaultHugeLine, After: 1}, func(t *testing.T, evs []event, err error) {
 			require.ErrorIs(t, err, io.EOF)
-			require.Len(t, evs, maxTokens+2)
+			require.Equal(t, maxTokens+2, len(evs), "events")
 			assert.Greater(t, len(evs[1].Data), HugeLineSize)
 			var c chunk
 			require.NoError(t, json.Unmarshal([]byte(evs[1].Data), &c))
@@ -151,7 +151,7 @@ func TestStreamFaults(t *testing.T) {
 		}},
 		{Fault{Kind: FaultInvalidUTF8, After: 2}, func(t *testing.T, evs []event, err error) {
 			require.ErrorIs(t, err, io.EOF)
-			require.Len(t, evs, maxTokens+2)
+			require.Equal(t, maxTokens+2, len(evs), "events")
 			assert.False(t, utf8.ValidString(evs[2].Data), "event 2 %q", evs[2].Data)
 			for i, ev := range evs {
 				if i != 2 {
@@ -161,14 +161,14 @@ func TestStreamFaults(t *testing.T) {
 		}},
 		{Fault{Kind: FaultPings}, func(t *testing.T, evs []event, err error) {
 			require.ErrorIs(t, err, io.EOF)
-			require.Len(t, evs, maxTokens+2)
+			require.Equal(t, maxTokens+2, len(evs), "events")
 			for i, ev := range evs {
 				assert.Equal(t, 1, ev.Comments, "pings before event %d", i)
 			}
 		}},
 		{Fault{Kind: FaultTrickle}, func(t *testing.T, evs []event, err error) {
 			require.ErrorIs(t, err, io.EOF)
-			require.Len(t, evs, maxTokens+2)
+			require.Equal(t, maxTokens+2, len(evs), "events")
 			assert.Equal(t, "[DONE]", evs[len(evs)-1].Data)
 		}},
 	} {

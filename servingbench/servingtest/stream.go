@@ -63,6 +63,9 @@ func (j *job) streamResponse(w http.ResponseWriter, r *http.Request) {
 				c.malformed()
 			}
 			if j.chat && chunk == 0 {
+				if j.kind == FaultPings {
+					c.ping()
+				}
 				c.role()
 			}
 			if j.kind == FaultPings {
