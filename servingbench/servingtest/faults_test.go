@@ -341,3 +341,17 @@ func TestGoAwayWhileQueued(t *testing.T) {
 	assert.Equal(t, "server closed", recs[0].Aborted, "running request")
 	assert.NotEmpty(t, recs[0].Chunks)
 }
+
+func TestChatPings(t *testing.T) {
+	srv := NewServer(Model{Faults: []Fault{{Kind: FaultPings}}, FinishChunk: true})
+	defer srv.Close()
+	resp, br := openStream(t, context.Background(), srv.URL, true, 3)
+	defer resp.Body.Close()
+	evs, err := readSSE(br)
+	require.ErrorIs(t, err, io.EOF)
+	// role, 3 tokens, finish, usage, [DONE]
+	require.Len(t, evs, 7)
+	for i, ev := range evs {
+		assert.Equal(t, 1, ev.Comments, "pings before event %d", i)
+	}
+}
