@@ -1,0 +1,177 @@
+package servingtest
+
+import (
+	"bufio"
+	"encoding/binary"
+	"hash/fnv"
+	"strconv"
+	"sync"
+)
+
+// chunker renders the SSE events of one response into a bufio.Writer from
+// pre-rendered byte slices: no encoding/json on the token path.
+type chunker struct {
+	bw        *bufio.Writer
+	chat      bool
+	head      []byte // `data: {"id":...,"model":"..."`
+	open      []byte // head + `,"choices":[{"index":0,"text":"`
+	closeNull []byte // `","logprobs":null,"finish_reason":null}]}` + "\n\n"
+	rng       uint64
+}
+
+func newChunker(bw *bufio.Writer, chat bool, id, model string, created int64, rngSeed uint64) *chunker {
+	c := &chunker{bw: bw, chat: chat, rng: rngSeed | 1}
+	object := "text_completion"
+	if chat {
+		object = "chat.completion.chunk"
+	}
+	h := []byte(`data: {"id":`)
+	h = strconv.AppendQuote(h, id)
+	h = append(h, `,"object":"`...)
+	h = append(h, object...)
+	h = append(h, `","created":`...)
+	h = strconv.AppendInt(h, created, 10)
+	h = append(h, `,"model":`...)
+	h = strconv.AppendQuote(h, model)
+	c.head = h
+	if chat {
+		c.open = append(append([]byte{}, h...), `,"choices":[{"index":0,"delta":{"content":"`...)
+		c.closeNull = []byte(`"},"logprobs":null,"finish_reason":null}]}` + "\n\n")
+	} else {
+		c.open = append(append([]byte{}, h...), `,"choices":[{"index":0,"text":"`...)
+		c.closeNull = []byte(`","logprobs":null,"finish_reason":null}]}` + "\n\n")
+	}
+	return c
+}
+
+// nextWord returns the next generated word (xorshift64*).
+func (c *chunker) nextWord() string {
+	c.rng ^= c.rng >> 12
+	c.rng ^= c.rng << 25
+	c.rng ^= c.rng >> 27
+	return words[(c.rng*2685821657736338717)>>32%uint64(len(words))]
+}
+
+// text appends n generated tokens, " word" each, to dst.
+func (c *chunker) text(dst []byte, n int) []byte {
+	for range n {
+		dst = append(dst, ' ')
+		dst = append(dst, c.nextWord()...)
+	}
+	return dst
+}
+
+// tokens writes one token chunk of n tokens. finish, when set, is its
+// finish_reason. pad adds FaultHugeLine's padding; badUTF8 replaces the
+// first token's text with invalid UTF-8.
+func (c *chunker) tokens(n int, finish string, pad, badUTF8 bool) {
+	if pad {
+		c.bw.WriteString(`data: {"padding":"`)
+		c.bw.Write(padding())
+		c.bw.WriteString(`",`)
+		c.bw.Write(c.open[len(`data: {`):])
+	} else {
+		c.bw.Write(c.open)
+	}
+	for i := range n {
+		w := c.nextWord()
+		if i == 0 && badUTF8 {
+			w = " \xff\xfe"
+		} else {
+			c.bw.WriteByte(' ')
+		}
+		c.bw.WriteString(w)
+	}
+	if finish == "" {
+		c.bw.Write(c.closeNull)
+		return
+	}
+	c.bw.WriteString(`"`)
+	if c.chat {
+		c.bw.WriteString(`}`)
+	}
+	c.bw.WriteString(`,"logprobs":null,"finish_reason":"` + finish + `"}]}` + "\n\n")
+}
+
+// role writes the chat role-only first chunk.
+func (c *chunker) role() {
+	c.bw.Write(c.head)
+	c.bw.WriteString(`,"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}` + "\n\n")
+}
+
+// finish writes a finish-only chunk, with usage inline when u is not nil.
+func (c *chunker) finish(reason string, u *usage) {
+	c.bw.Write(c.head)
+	if c.chat {
+		c.bw.WriteString(`,"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"` + reason + `"}]`)
+	} else {
+		c.bw.WriteString(`,"choices":[{"index":0,"text":"","logprobs":null,"finish_reason":"` + reason + `"}]`)
+	}
+	if u != nil {
+		c.bw.Write(u.appendJSON([]byte(`,"usage":`)))
+	}
+	c.bw.WriteString("}\n\n")
+}
+
+// usageChunk writes vLLM's choices-less usage chunk.
+func (c *chunker) usageChunk(u usage) {
+	c.bw.Write(c.head)
+	c.bw.Write(u.appendJSON([]byte(`,"choices":[],"usage":`)))
+	c.bw.WriteString("}\n\n")
+}
+
+func (c *chunker) done()      { c.bw.WriteString("data: [DONE]\n\n") }
+func (c *chunker) ping()      { c.bw.WriteString(": ping\n\n") }
+func (c *chunker) malformed() { c.bw.Write(c.open); c.bw.WriteString("broken\n\n") }
+
+type usage struct{ prompt, completion int }
+
+func (u usage) appendJSON(b []byte) []byte {
+	b = append(b, `{"prompt_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.prompt), 10)
+	b = append(b, `,"total_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.prompt+u.completion), 10)
+	b = append(b, `,"completion_tokens":`...)
+	b = strconv.AppendInt(b, int64(u.completion), 10)
+	return append(b, '}')
+}
+
+var padding = sync.OnceValue(func() []byte {
+	b := make([]byte, HugeLineSize)
+	for i := range b {
+		b[i] = 'x'
+	}
+	return b
+})
+
+// hash64 mixes the seed, a string and a number into 64 well-spread bits.
+func hash64(seed uint64, s string, n int) uint64 {
+	h := fnv.New64a()
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], seed)
+	binary.LittleEndian.PutUint64(b[8:], uint64(n))
+	h.Write(b[:])
+	h.Write([]byte(s))
+	x := h.Sum64()
+	// splitmix64 finaliser
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// outputLength is the number of tokens to generate and the finish reason:
+// max_tokens with "length", or for an EOSFraction of the requests without
+// ignore_eos an earlier stop with "stop".
+func (m *Model) outputLength(prompt string, maxTokens int, ignoreEOS bool) (int, string) {
+	if ignoreEOS || maxTokens <= 1 || m.EOSFraction == 0 {
+		return maxTokens, "length"
+	}
+	h := hash64(m.Seed, prompt, maxTokens)
+	if float64(h>>11)/(1<<53) >= m.EOSFraction {
+		return maxTokens, "length"
+	}
+	h = hash64(h, "", 1)
+	return 1 + int(h%uint64(maxTokens-1)), "stop"
+}

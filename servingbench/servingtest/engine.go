@@ -1,0 +1,190 @@
+package servingtest
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// seq is one request inside the engine. The scheduler goroutine owns the
+// engine's bookkeeping; the handler goroutine reads produced after each
+// notification and sets cancelled when it stops listening.
+type seq struct {
+	promptTokens int
+	reserve      int // KV tokens reserved at admission
+	target       int // tokens to generate, >= 1
+
+	produced  atomic.Int64
+	admitted  atomic.Pointer[time.Time]
+	cancelled atomic.Bool
+	notify    chan struct{} // capacity 1: "produced changed"
+}
+
+func newSeq(promptTokens, maxTokens, target int) *seq {
+	return &seq{
+		promptTokens: promptTokens,
+		reserve:      promptTokens + maxTokens,
+		target:       target,
+		notify:       make(chan struct{}, 1),
+	}
+}
+
+func (s *seq) signal() {
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// engine is the continuous-batching scheduler. One goroutine (run) steps
+// the batch: it admits waiting requests first come first served while
+// Model.MaxRunning and Model.KVCacheTokens allow, sleeps until the step's
+// absolute deadline, then gives every running sequence one token.
+type engine struct {
+	m    *Model
+	quit <-chan struct{}
+	done chan struct{}
+	wake chan struct{}
+
+	mu      sync.Mutex
+	waiting []*seq
+
+	running []*seq // scheduler goroutine only
+	kvUsed  int    // scheduler goroutine only
+
+	// Read by /metrics.
+	nRunning, nWaiting, kvUsedA atomic.Int64
+	promptTotal, genTotal       atomic.Int64
+	steps                       atomic.Int64
+}
+
+func newEngine(m *Model, quit <-chan struct{}) *engine {
+	return &engine{m: m, quit: quit, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+}
+
+// submit queues s for admission.
+func (e *engine) submit(s *seq) {
+	e.mu.Lock()
+	e.waiting = append(e.waiting, s)
+	e.nWaiting.Store(int64(len(e.waiting)))
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run is the scheduler goroutine; it returns when quit is closed.
+func (e *engine) run() {
+	defer close(e.done)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var next time.Time // absolute deadline of the current step
+	for {
+		now := time.Now()
+		prefill := e.admit(now)
+		if len(e.running) == 0 {
+			select {
+			case <-e.wake:
+			case <-e.quit:
+				return
+			}
+			next = time.Time{}
+			continue
+		}
+		step := e.m.scale(time.Duration(prefill)*e.m.PrefillPerToken +
+			e.m.DecodeBase + time.Duration(len(e.running))*e.m.DecodePerSeq)
+		// Absolute deadlines: an overslept step shortens the next one, so
+		// the schedule does not drift; but by at most half a step, so a
+		// step never lasts less than half its duration. After idling,
+		// start from now.
+		if next.IsZero() {
+			next = now
+		} else if late := now.Add(-step / 2); next.Before(late) {
+			next = late
+		}
+		next = next.Add(step)
+		if d := next.Sub(now); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-timer.C:
+			case <-e.quit:
+				timer.Stop()
+				return
+			}
+		} else {
+			select {
+			case <-e.quit:
+				return
+			default:
+			}
+		}
+		e.decode()
+	}
+}
+
+// admit moves waiting requests into the batch and returns the number of
+// prompt tokens to prefill in this step.
+func (e *engine) admit(now time.Time) (prefill int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	i := 0
+	for ; i < len(e.waiting); i++ {
+		s := e.waiting[i]
+		if s.cancelled.Load() {
+			continue
+		}
+		if e.m.MaxRunning > 0 && len(e.running) >= e.m.MaxRunning {
+			break
+		}
+		if e.m.KVCacheTokens > 0 && e.kvUsed+s.reserve > e.m.KVCacheTokens {
+			break
+		}
+		t := now
+		s.admitted.Store(&t)
+		e.kvUsed += s.reserve
+		e.running = append(e.running, s)
+		prefill += s.promptTokens
+	}
+	// Keep the rest in order, without cancelled requests.
+	rest := e.waiting[:0]
+	for _, s := range e.waiting[i:] {
+		if !s.cancelled.Load() {
+			rest = append(rest, s)
+		}
+	}
+	clear(e.waiting[len(rest):])
+	e.waiting = rest
+	e.promptTotal.Add(int64(prefill))
+	e.nWaiting.Store(int64(len(e.waiting)))
+	e.nRunning.Store(int64(len(e.running)))
+	e.kvUsedA.Store(int64(e.kvUsed))
+	return prefill
+}
+
+// decode gives every running sequence one token and retires the finished
+// and the cancelled.
+func (e *engine) decode() {
+	kept := e.running[:0]
+	var gen int64
+	for _, s := range e.running {
+		if s.cancelled.Load() {
+			e.kvUsed -= s.reserve
+			continue
+		}
+		p := s.produced.Add(1)
+		gen++
+		s.signal()
+		if int(p) >= s.target {
+			e.kvUsed -= s.reserve
+			continue
+		}
+		kept = append(kept, s)
+	}
+	clear(e.running[len(kept):])
+	e.running = kept
+	e.genTotal.Add(gen)
+	e.steps.Add(1)
+	e.nRunning.Store(int64(len(e.running)))
+	e.kvUsedA.Store(int64(e.kvUsed))
+}

@@ -1,0 +1,248 @@
+package servingtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// maxBody bounds a request body.
+const maxBody = 64 << 20
+
+// job is one accepted completion request on its way through the engine.
+type job struct {
+	*call
+	srv          *Server
+	ent          *entry
+	seq          *seq
+	fault        *Fault
+	kind         FaultKind
+	id           string
+	promptTokens int
+	finish       string
+}
+
+// handleCompletion serves POST /v1/completions (chat false) and
+// /v1/chat/completions (chat true).
+func (s *Server) handleCompletion(chat bool) http.HandlerFunc {
+	endpoint, idPrefix := "/v1/completions", "cmpl-"
+	if chat {
+		endpoint, idPrefix = "/v1/chat/completions", "chatcmpl-"
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		received := time.Now()
+		if !s.enter() {
+			(&apiError{status: http.StatusServiceUnavailable, typ: "ServiceUnavailableError",
+				message: "server is shutting down"}).write(w)
+			return
+		}
+		defer s.handlers.Done()
+		ent := s.truth.add(endpoint, received)
+		defer ent.update(func(rec *Record) { rec.Done = time.Now() })
+
+		j, apiErr := s.accept(r, chat, ent)
+		if apiErr != nil {
+			ent.update(func(rec *Record) { rec.Status = apiErr.status })
+			apiErr.write(w)
+			return
+		}
+		j.id = idPrefix + strconv.Itoa(ent.rec.Index)
+		if j.kind != FaultNone && s.failEarly(w, j) {
+			return
+		}
+		s.engine.submit(j.seq)
+		defer func() {
+			j.seq.cancelled.Store(true) // no-op once the engine retired it
+			j.recordAdmitted()
+		}()
+		if j.kind == FaultGoAway {
+			go s.Close()
+		}
+		if j.stream {
+			j.streamResponse(w, r)
+		} else {
+			j.jsonResponse(w, r)
+		}
+	}
+}
+
+// accept reads and validates the request, draws its output length and
+// picks its fault.
+func (s *Server) accept(r *http.Request, chat bool, ent *entry) (*job, *apiError) {
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+	if err != nil {
+		return nil, badRequest("", "reading the body: %v", err)
+	}
+	c, apiErr := parseCall(body, chat, s.model.Name)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	j := &job{call: c, srv: s, ent: ent}
+	j.promptTokens = len(s.model.Tokenizer.Encode(c.prompt))
+	target, finish := s.model.outputLength(c.prompt, c.maxTokens, c.ignoreEOS)
+	j.finish = finish
+	ent.update(func(rec *Record) {
+		rec.Prompt, rec.Stream, rec.IgnoreEOS = c.prompt, c.stream, c.ignoreEOS
+		rec.PromptTokens, rec.MaxTokens = j.promptTokens, c.maxTokens
+	})
+	if kv := s.model.KVCacheTokens; kv > 0 && j.promptTokens+c.maxTokens > kv {
+		return nil, badRequest("max_tokens", "This model's maximum context length is %d tokens. "+
+			"However, you requested %d tokens (%d in the prompt, %d in the completion).",
+			kv, j.promptTokens+c.maxTokens, j.promptTokens, c.maxTokens)
+	}
+	if f := pickFault(s.model.Faults, ent.rec.Index, c.prompt); f != nil && (c.stream || !f.Kind.streamOnly()) {
+		j.fault, j.kind = f, f.Kind
+	}
+	j.seq = newSeq(j.promptTokens, c.maxTokens, target)
+	ent.update(func(rec *Record) { rec.Fault, rec.OutputTokens = j.kind, target })
+	return j, nil
+}
+
+// failEarly answers the faults that need no engine: the status codes and
+// the wrong Content-Type. It reports whether it answered.
+func (s *Server) failEarly(w http.ResponseWriter, j *job) bool {
+	if sf, ok := statusFaults[j.kind]; ok {
+		if j.kind == FaultRateLimit {
+			secs := int((j.fault.RetryAfter + time.Second - 1) / time.Second)
+			w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		}
+		(&apiError{status: sf.code, typ: sf.typ,
+			message: fmt.Sprintf("simulated fault %s", j.kind)}).write(w)
+		j.ent.update(func(rec *Record) { rec.Status, rec.OutputTokens, rec.Aborted = sf.code, 0, "fault" })
+		return true
+	}
+	if j.kind == FaultWrongContentType {
+		(&apiError{status: http.StatusOK, typ: "InternalServerError",
+			message: "simulated fault wrong-content-type"}).write(w)
+		j.ent.update(func(rec *Record) { rec.Status, rec.OutputTokens, rec.Aborted = 200, 0, "fault" })
+		return true
+	}
+	return false
+}
+
+// wait blocks until the engine has produced more than have tokens, the
+// client goes away or the server closes. It returns the tokens produced
+// and the abort reason ("" when the engine produced more).
+func (j *job) wait(r *http.Request, have int) (int, string) {
+	for {
+		if p := int(j.seq.produced.Load()); p > have {
+			if have == 0 {
+				j.recordAdmitted() // before any chunk is written
+			}
+			return p, ""
+		}
+		select {
+		case <-j.seq.notify:
+		case <-r.Context().Done():
+			return have, j.srv.goneReason()
+		case <-j.srv.quit:
+			return have, "server closed"
+		}
+	}
+}
+
+// recordAdmitted copies the engine's admission time into the record.
+func (j *job) recordAdmitted() {
+	if t := j.seq.admitted.Load(); t != nil {
+		j.ent.update(func(rec *Record) { rec.Admitted = *t })
+	}
+}
+
+// hold blocks until the client goes away or the server closes.
+func (j *job) hold(r *http.Request) string {
+	select {
+	case <-r.Context().Done():
+		return j.srv.goneReason()
+	case <-j.srv.quit:
+		return "server closed"
+	}
+}
+
+// goneReason names why a request's context ended: the server closing its
+// connection or the client going away.
+func (s *Server) goneReason() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return "server closed"
+	}
+	return "client gone"
+}
+
+// abort records why the response ended early. Unless a fault ended it, it
+// then aborts the handler with http.ErrAbortHandler, so the server drops the
+// connection instead of ending the response cleanly.
+func (j *job) abort(reason string) {
+	j.ent.update(func(rec *Record) { rec.Aborted = reason })
+	if reason != "fault" {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// jsonResponse waits for the whole output and writes one JSON body.
+func (j *job) jsonResponse(w http.ResponseWriter, r *http.Request) {
+	have := 0
+	for have < j.seq.target {
+		var reason string
+		if have, reason = j.wait(r, have); reason != "" {
+			j.abort(reason)
+			return
+		}
+	}
+	switch j.kind {
+	case FaultStall:
+		j.abort(j.hold(r))
+		return
+	case FaultReset:
+		resetConn(w)
+		j.abort("fault")
+		return
+	}
+	c := newChunker(nil, j.chat, j.id, j.srv.model.Name, time.Now().Unix(), hash64(j.srv.model.Seed, j.prompt, 0))
+	text := string(c.text(nil, j.seq.target))
+	choice := map[string]any{"index": 0, "finish_reason": j.finish, "logprobs": nil}
+	object := "text_completion"
+	if j.chat {
+		object = "chat.completion"
+		choice["message"] = map[string]any{"role": "assistant", "content": text}
+	} else {
+		choice["text"] = text
+	}
+	body, _ := json.Marshal(map[string]any{
+		"id": j.id, "object": object, "created": time.Now().Unix(), "model": j.srv.model.Name,
+		"choices": []any{choice},
+		"usage": map[string]int{"prompt_tokens": j.promptTokens, "completion_tokens": j.seq.target,
+			"total_tokens": j.promptTokens + j.seq.target},
+	})
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, err := w.Write(body)
+	if err == nil {
+		err = http.NewResponseController(w).Flush()
+	}
+	t := time.Now()
+	j.ent.update(func(rec *Record) { rec.Status = http.StatusOK })
+	if err != nil {
+		j.abort(j.srv.goneReason())
+		return
+	}
+	j.ent.addChunks(t, []int{j.seq.target})
+	j.ent.update(func(rec *Record) { rec.FinishReason = j.finish })
+}
+
+// resetConn hijacks the connection and closes it with SO_LINGER 0, so the
+// peer gets a TCP RST instead of a FIN.
+func resetConn(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	conn.Close()
+}

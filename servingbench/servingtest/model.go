@@ -1,0 +1,210 @@
+package servingtest
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/servingbench/servingbench/servingbench"
+)
+
+// DefaultModelName is the model id served when Model.Name is empty.
+const DefaultModelName = "servingtest"
+
+// Model describes the simulated model and engine. The zero value is useful:
+// a zero-cost model named DefaultModelName that streams every token at once,
+// one token a chunk, usage in a separate chunk (vLLM's layout), no batch or
+// KV cache limit, no early stops and no faults.
+//
+// The engine is a continuous-batching scheduler; see the package
+// documentation for the timing model. Every duration is divided by Speed.
+type Model struct {
+	// Name is the model id (GET /v1/models, the "model" field of chunks and
+	// the model_name metric label). A request naming another model gets 404,
+	// as vLLM does; a request that omits "model" is accepted.
+	Name string
+
+	// PrefillPerToken is the step time added per prompt token of each
+	// request admitted in that step.
+	PrefillPerToken time.Duration
+	// DecodeBase is the duration of a decode step with one running
+	// sequence (beyond DecodePerSeq).
+	DecodeBase time.Duration
+	// DecodePerSeq is the step time added per running sequence.
+	DecodePerSeq time.Duration
+
+	// MaxRunning bounds the running sequences (vLLM's max_num_seqs); further
+	// requests wait, first come first served. 0 means no bound.
+	MaxRunning int
+	// KVCacheTokens is the KV cache capacity in tokens; 0 means unbounded.
+	// A request reserves PromptTokens+MaxTokens at admission and frees them
+	// when it ends (no growth, no preemption), so admission is decided once.
+	// A request that could never fit gets HTTP 400.
+	KVCacheTokens int
+
+	// TokensPerChunk is the number of tokens a streamed chunk carries; 0
+	// means 1. The last chunk may carry fewer.
+	TokensPerChunk int
+	// Usage says where a streamed response carries usage when the request
+	// asks for it with stream_options.include_usage.
+	Usage UsagePosition
+	// FinishChunk, when set, ends the choices with a finish-only chunk
+	// (empty text or empty delta, finish_reason set), as llama.cpp does;
+	// otherwise finish_reason rides on the last token chunk, as in vLLM.
+	// UsageInline implies it.
+	FinishChunk bool
+
+	// EOSFraction is the fraction in [0,1] of requests without ignore_eos
+	// that stop early at a simulated end-of-sequence token. Which requests
+	// stop, and at which length in [1, max_tokens-1], is drawn from Seed,
+	// the prompt and max_tokens, so it is deterministic. 0: none stop early.
+	EOSFraction float64
+	// Seed seeds the generated text and the early stops.
+	Seed uint64
+
+	// Speed scales time: 10 runs every step ten times faster. 0 means 1.
+	Speed float64
+
+	// Tokenizer counts prompt tokens (usage.prompt_tokens and the KV
+	// reservation). Nil means WordTokenizer. Generated text is always made
+	// of " word" tokens from WordTokenizer's list, whatever the tokenizer.
+	Tokenizer servingbench.Tokenizer
+
+	// Faults are injected into selected requests; the first Fault that
+	// selects a request applies.
+	Faults []Fault
+}
+
+// UsagePosition says where a streamed response carries usage.
+type UsagePosition uint8
+
+const (
+	// UsageSeparate is vLLM's layout: a final chunk with "choices": []
+	// and the usage object.
+	UsageSeparate UsagePosition = iota
+	// UsageInline is llama.cpp's completions layout: usage inside the last
+	// choices chunk, which has empty text and the finish_reason.
+	UsageInline
+	// UsageNone never sends usage in a stream.
+	UsageNone
+)
+
+func (u UsagePosition) String() string {
+	switch u {
+	case UsageSeparate:
+		return "separate"
+	case UsageInline:
+		return "inline"
+	case UsageNone:
+		return "none"
+	}
+	return fmt.Sprintf("UsagePosition(%d)", uint8(u))
+}
+
+// Validate reports the first bad field.
+func (m Model) Validate() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"PrefillPerToken", m.PrefillPerToken}, {"DecodeBase", m.DecodeBase}, {"DecodePerSeq", m.DecodePerSeq}} {
+		if d.v < 0 {
+			return fmt.Errorf("servingtest: Model.%s must be >= 0, got %v", d.name, d.v)
+		}
+	}
+	switch {
+	case m.MaxRunning < 0:
+		return fmt.Errorf("servingtest: Model.MaxRunning must be >= 0, got %d", m.MaxRunning)
+	case m.KVCacheTokens < 0:
+		return fmt.Errorf("servingtest: Model.KVCacheTokens must be >= 0, got %d", m.KVCacheTokens)
+	case m.TokensPerChunk < 0:
+		return fmt.Errorf("servingtest: Model.TokensPerChunk must be >= 0, got %d", m.TokensPerChunk)
+	case m.Usage > UsageNone:
+		return fmt.Errorf("servingtest: Model.Usage must be UsageSeparate, UsageInline or UsageNone, got %d", m.Usage)
+	case math.IsNaN(m.EOSFraction) || m.EOSFraction < 0 || m.EOSFraction > 1:
+		return fmt.Errorf("servingtest: Model.EOSFraction must be in [0,1], got %v", m.EOSFraction)
+	case math.IsNaN(m.Speed) || math.IsInf(m.Speed, 0) || m.Speed < 0:
+		return fmt.Errorf("servingtest: Model.Speed must be >= 0 and finite, got %v", m.Speed)
+	}
+	for i, f := range m.Faults {
+		if err := f.validate(); err != nil {
+			return fmt.Errorf("servingtest: Model.Faults[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// withDefaults fills the documented defaults of zero fields.
+func (m Model) withDefaults() Model {
+	if m.Name == "" {
+		m.Name = DefaultModelName
+	}
+	if m.TokensPerChunk == 0 {
+		m.TokensPerChunk = 1
+	}
+	if m.Speed == 0 {
+		m.Speed = 1
+	}
+	if m.Tokenizer == nil {
+		m.Tokenizer = WordTokenizer{}
+	}
+	if m.Usage == UsageInline {
+		m.FinishChunk = true
+	}
+	return m
+}
+
+// scale divides d by the Speed factor.
+func (m *Model) scale(d time.Duration) time.Duration {
+	if m.Speed == 1 || d == 0 {
+		return d
+	}
+	return time.Duration(float64(d) / m.Speed)
+}
+
+// ZeroCost returns the zero-cost model: every step is instant, so a server
+// streams as fast as the handlers can write.
+func ZeroCost() Model { return Model{Name: "sim-zero-cost"} }
+
+// Sim7BFP16 is a simulated 7B model served in FP16 on one accelerator. The
+// figures are invented to resemble the FP16 column of the seed document's
+// DeepSeek-R1-7B comparison (about 57 ms a decode step at 160 running
+// sequences); they describe no real hardware.
+func Sim7BFP16() Model {
+	return Model{
+		Name:            "sim-7b-fp16",
+		PrefillPerToken: 120 * time.Microsecond,
+		DecodeBase:      25 * time.Millisecond,
+		DecodePerSeq:    200 * time.Microsecond,
+		MaxRunning:      256,
+		KVCacheTokens:   400_000,
+		EOSFraction:     0.07,
+	}
+}
+
+// Sim7BW8A8 is the same simulated 7B model quantised to W8A8: prefill and
+// decode steps are about 10% faster than Sim7BFP16 (about 52 ms a step at
+// 160 running sequences). Simulated figures, not measurements.
+func Sim7BW8A8() Model {
+	m := Sim7BFP16()
+	m.Name = "sim-7b-w8a8"
+	m.PrefillPerToken = 105 * time.Microsecond
+	m.DecodeBase = 22 * time.Millisecond
+	m.DecodePerSeq = 190 * time.Microsecond
+	return m
+}
+
+// Realistic returns a small model whose steps have realistic proportions
+// (10 ms base decode step, 100 µs per running sequence, 50 µs per prompt
+// token, 64 running sequences), run speed times faster; it suits examples
+// and tests that want batching effects in a few milliseconds.
+func Realistic(speed float64) Model {
+	return Model{
+		Name:            "sim-realistic",
+		PrefillPerToken: 50 * time.Microsecond,
+		DecodeBase:      10 * time.Millisecond,
+		DecodePerSeq:    100 * time.Microsecond,
+		MaxRunning:      64,
+		KVCacheTokens:   1 << 20,
+		Speed:           speed,
+	}
+}

@@ -1,0 +1,191 @@
+package servingtest
+
+import (
+	"bufio"
+	"context"
+	"net/http"
+	"time"
+)
+
+// streamBuffer is the size of a response's bufio.Writer.
+const streamBuffer = 32 << 10
+
+// streamResponse writes the SSE stream: token chunks as the engine produces
+// tokens (Model.TokensPerChunk a chunk), then the finish and usage chunks
+// and [DONE], applying the job's fault. All chunks that are ready when the
+// handler wakes are written with one flush, and stamped after it.
+func (j *job) streamResponse(w http.ResponseWriter, r *http.Request) {
+	m := &j.srv.model
+	rc := http.NewResponseController(w)
+	var out interface{ Write([]byte) (int, error) } = w
+	if j.kind == FaultTrickle {
+		out = &trickleWriter{w: w, rc: rc, delay: j.fault.Delay, ctx: r.Context(), quit: j.srv.quit}
+	}
+	bw := bufio.NewWriterSize(out, streamBuffer)
+	c := newChunker(bw, j.chat, j.id, m.Name, time.Now().Unix(), hash64(m.Seed, j.prompt, 0))
+
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	j.ent.update(func(rec *Record) { rec.Status = http.StatusOK })
+	if rc.Flush() != nil {
+		j.abort(j.srv.goneReason())
+		return
+	}
+	flush := func() bool { return bw.Flush() == nil && rc.Flush() == nil }
+
+	after := 0
+	if j.fault != nil {
+		after = j.fault.After
+	}
+	if j.kind == FaultStall {
+		after = max(after, 1)
+	}
+	target, per := j.seq.target, m.TokensPerChunk
+	sent, chunk, have := 0, 0, 0
+	pending := make([]int, 0, 16)
+	for sent < target {
+		var reason string
+		if have, reason = j.wait(r, have); reason != "" {
+			j.abort(reason)
+			return
+		}
+		for sent < have {
+			n := min(per, have-sent)
+			if n < per && have < target {
+				break // wait for a full chunk
+			}
+			if chunk == after && (j.kind == FaultReset || j.kind == FaultStall) {
+				j.actStop(w, r, bw, rc, pending)
+				return
+			}
+			if chunk == after && j.kind == FaultMalformedJSON {
+				c.malformed()
+			}
+			if j.chat && chunk == 0 {
+				if j.kind == FaultPings {
+					c.ping()
+				}
+				c.role()
+			}
+			if j.kind == FaultPings {
+				c.ping()
+			}
+			finish := ""
+			if sent+n == target && !m.FinishChunk {
+				finish = j.finish
+			}
+			c.tokens(n, finish, j.kind == FaultHugeLine && chunk == after, j.kind == FaultInvalidUTF8 && chunk == after)
+			sent += n
+			chunk++
+			pending = append(pending, n)
+		}
+		if len(pending) > 0 {
+			ok := flush()
+			t := time.Now()
+			if !ok {
+				j.abort(j.srv.goneReason())
+				return
+			}
+			j.ent.addChunks(t, pending)
+			pending = pending[:0]
+		}
+	}
+	if j.kind == FaultReset || j.kind == FaultStall {
+		// The stream had fewer chunks than Fault.After: act at its end.
+		j.actStop(w, r, bw, rc, pending)
+		return
+	}
+	// Recorded before the tail, so a client that has read [DONE] finds it.
+	j.ent.update(func(rec *Record) { rec.FinishReason = j.finish })
+	j.writeTail(c)
+	if !flush() {
+		j.abort(j.srv.goneReason())
+	}
+}
+
+// writeTail writes the finish chunk, the usage and [DONE] as the model and
+// the request ask.
+func (j *job) writeTail(c *chunker) {
+	m := &j.srv.model
+	u := usage{prompt: j.promptTokens, completion: j.seq.target}
+	if m.FinishChunk {
+		if j.includeUsage && m.Usage == UsageInline {
+			if j.kind == FaultPings {
+				c.ping()
+			}
+			c.finish(j.finish, &u)
+		} else {
+			if j.kind == FaultPings {
+				c.ping()
+			}
+			c.finish(j.finish, nil)
+		}
+	}
+	if j.includeUsage && m.Usage == UsageSeparate {
+		if j.kind == FaultPings {
+			c.ping()
+		}
+		c.usageChunk(u)
+	}
+	if j.kind != FaultNoDone {
+		if j.kind == FaultPings {
+			c.ping()
+		}
+		c.done()
+	}
+}
+
+// actStop carries out FaultReset or FaultStall after flushing what is
+// written.
+func (j *job) actStop(w http.ResponseWriter, r *http.Request, bw *bufio.Writer, rc *http.ResponseController, pending []int) {
+	ok := bw.Flush() == nil && rc.Flush() == nil
+	t := time.Now()
+	if ok && len(pending) > 0 {
+		j.ent.addChunks(t, pending)
+	}
+	if j.kind == FaultReset {
+		resetConn(w)
+		j.abort("fault")
+		return
+	}
+	j.abort(j.hold(r))
+}
+
+// trickleWriter writes one byte at a time, flushing each, delay apart.
+type trickleWriter struct {
+	w     http.ResponseWriter
+	rc    *http.ResponseController
+	delay time.Duration
+	ctx   context.Context
+	quit  <-chan struct{}
+	timer *time.Timer
+}
+
+func (t *trickleWriter) Write(p []byte) (int, error) {
+	delay := t.delay
+	if delay == 0 {
+		delay = 20 * time.Microsecond
+	}
+	if t.timer == nil {
+		t.timer = time.NewTimer(delay)
+		t.timer.Stop()
+	}
+	for i := range p {
+		if _, err := t.w.Write(p[i : i+1]); err != nil {
+			return i, err
+		}
+		if err := t.rc.Flush(); err != nil {
+			return i, err
+		}
+		t.timer.Reset(delay)
+		select {
+		case <-t.timer.C:
+		case <-t.ctx.Done():
+			return i + 1, t.ctx.Err()
+		case <-t.quit:
+			return i + 1, http.ErrServerClosed
+		}
+	}
+	return len(p), nil
+}
