@@ -182,9 +182,9 @@ func (o *options) target(stdout io.Writer) (string, func(), error) {
 func simProfile(name string) (servingtest.Model, error) {
 	switch name {
 	case "fp16":
-		return servingtest.FP16(), nil
+		return servingtest.Sim7BFP16(), nil
 	case "w8a8":
-		return servingtest.W8A8(), nil
+		return servingtest.Sim7BW8A8(), nil
 	case "zero":
 		return servingtest.ZeroCost(), nil
 	}
