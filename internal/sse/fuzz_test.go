@@ -46,11 +46,12 @@ func referenceEvents(stream []byte, max int) (events []string, tooLong bool) {
 		lines[0] = strings.TrimPrefix(lines[0], string(bom))
 	}
 	var data []string
+	size := 0 // len(strings.Join(data, "\n"))
 	flush := func() {
 		if data != nil {
 			events = append(events, strings.Join(data, "\n"))
 		}
-		data = nil
+		data, size = nil, 0
 	}
 	for _, l := range lines {
 		if l == "" {
@@ -67,8 +68,12 @@ func referenceEvents(stream []byte, max int) (events []string, tooLong bool) {
 		if name != "data" {
 			continue
 		}
+		if data != nil {
+			size++
+		}
 		data = append(data, value)
-		if len(strings.Join(data, "\n")) > max {
+		size += len(value)
+		if size > max {
 			return events, true
 		}
 	}

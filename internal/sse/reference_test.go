@@ -1,7 +1,9 @@
 package sse
 
 import (
+	"bytes"
 	"encoding/json"
+	"strconv"
 	"math"
 	"testing"
 )
@@ -11,7 +13,9 @@ import (
 func referenceView(t testing.TB, data []byte) chunkView {
 	t.Helper()
 	var root any
-	if err := json.Unmarshal(data, &root); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber() // numbers beyond float64's range are valid JSON
+	if err := dec.Decode(&root); err != nil {
 		t.Fatalf("json.Unmarshal(%q) = %v", data, err)
 	}
 	v := chunkView{PromptTokens: -1, CompletionTokens: -1}
@@ -52,8 +56,12 @@ func referenceView(t testing.TB, data []byte) chunkView {
 	}
 	if usage, ok := obj["usage"].(map[string]any); ok {
 		count := func(k string) int {
-			f, ok := usage[k].(float64)
-			if !ok || f < 0 || f >= 1e18 || f != math.Trunc(f) {
+			n, ok := usage[k].(json.Number)
+			if !ok {
+				return -1
+			}
+			f, err := strconv.ParseFloat(string(n), 64)
+			if err != nil || f < 0 || f >= 1e18 || f != math.Trunc(f) {
 				return -1
 			}
 			return int(f)
