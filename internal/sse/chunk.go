@@ -129,6 +129,9 @@ func (s *scanner) failEOF() error {
 }
 
 func (s *scanner) ws() {
+	if s.i < len(s.d) && s.d[s.i] > ' ' {
+		return
+	}
 	for s.i < len(s.d) {
 		switch s.d[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -189,6 +192,9 @@ func child(ctx uint8, key []byte) (uint8, uint8) {
 // reset clears what a new value for field or ctx replaces (the last
 // duplicate key wins, as in encoding/json).
 func (s *scanner) reset(ctx, field uint8) {
+	if field == fieldNone && ctx <= ctxRoot {
+		return
+	}
 	c := s.c
 	switch field {
 	case fieldText:
@@ -408,6 +414,10 @@ func (s *scanner) array(ctx uint8) error {
 }
 
 func (s *scanner) literal(lit string) error {
+	if len(s.d)-s.i >= len(lit) && string(s.d[s.i:s.i+len(lit)]) == lit {
+		s.i += len(lit)
+		return nil
+	}
 	for k := 0; k < len(lit); k++ {
 		if s.i >= len(s.d) {
 			return s.failEOF()

@@ -1,6 +1,8 @@
 package sse
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -14,13 +16,26 @@ var plain = func() (t [256]bool) {
 	return t
 }()
 
+const (
+	lsb      = 0x0101010101010101
+	msb      = 0x8080808080808080
+	quotes   = '"' * lsb
+	slashes  = '\\' * lsb
+	controls = 0x20 * lsb
+)
+
 // skipPlain returns the index of the first byte at or after i that is not
-// plain, or len(d).
+// plain, or len(d). It tests eight bytes at a time: a byte of x is '"' or
+// '\\' when x^pattern has a zero byte, a control character when it is below
+// 0x20; the lowest flagged byte is exact (borrows only flag higher bytes).
 func skipPlain(d []byte, i int) int {
 	for i+8 <= len(d) {
-		if !plain[d[i]] || !plain[d[i+1]] || !plain[d[i+2]] || !plain[d[i+3]] ||
-			!plain[d[i+4]] || !plain[d[i+5]] || !plain[d[i+6]] || !plain[d[i+7]] {
-			break
+		x := binary.LittleEndian.Uint64(d[i:])
+		q := x ^ quotes
+		s := x ^ slashes
+		m := ((q - lsb) &^ q) | ((s - lsb) &^ s) | ((x - controls) &^ x)
+		if m &= msb; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
 		}
 		i += 8
 	}
