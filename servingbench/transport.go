@@ -15,7 +15,7 @@ const (
 	writeBufferSize = 64 << 10
 	// readBufferSize is the connection's read buffer; the SSE reader reads
 	// the body through it in large pieces.
-	readBufferSize = 32 << 10
+	readBufferSize = 8 << 10
 )
 
 // newTransport returns the one HTTP/1.1 transport a client shares between

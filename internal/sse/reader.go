@@ -11,7 +11,7 @@ const DefaultMaxLineBytes = 16 << 20
 
 // initialBufferSize is the read buffer a Reader starts with; it grows up to
 // the line cap when a line does not fit.
-const initialBufferSize = 32 << 10
+const initialBufferSize = 64 << 10
 
 // maxEmptyReads bounds consecutive (0, nil) reads before io.ErrNoProgress.
 const maxEmptyReads = 100

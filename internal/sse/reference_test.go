@@ -3,8 +3,8 @@ package sse
 import (
 	"bytes"
 	"encoding/json"
-	"strconv"
 	"math"
+	"strconv"
 	"testing"
 )
 
