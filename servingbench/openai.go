@@ -216,6 +216,9 @@ type stream struct {
 	tr     timedBody
 }
 
+// maxPresizedEvents caps the Events capacity allocated up front.
+const maxPresizedEvents = 1 << 16
+
 // maxPooledBytes drops streams whose buffers grew beyond it.
 const maxPooledBytes = 1 << 20
 
@@ -259,7 +262,7 @@ func (o *openAI) send(parent context.Context, req *Request, res *Result) {
 	hreq.ContentLength = int64(len(st.body))
 	hreq.Header = o.header.Clone()
 
-	if c := req.MaxTokens + 1; cap(res.Events) < c {
+	if c := min(req.MaxTokens+1, maxPresizedEvents); cap(res.Events) < c {
 		res.Events = make([]time.Time, 0, c)
 	}
 	res.Events = res.Events[:0]
@@ -268,11 +271,11 @@ func (o *openAI) send(parent context.Context, req *Request, res *Result) {
 	res.OutputTokens, res.OutputSource = 0, SourceNone
 
 	var watch *idleWatch
-	res.Sent = time.Now()
-	if o.cfg.StreamIdleTimeout > 0 {
-		watch = startIdleWatch(res.Sent, o.cfg.StreamIdleTimeout, cancel)
+	if o.cfg.StreamIdleTimeout > 0 { // armed just before Sent, so idle time counts from at most Sent
+		watch = startIdleWatch(time.Now(), o.cfg.StreamIdleTimeout, cancel)
 		defer watch.stop()
 	}
+	res.Sent = time.Now()
 	resp, err := o.client.Do(hreq)
 	if err != nil {
 		res.Done = time.Now()
