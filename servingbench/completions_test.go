@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -272,4 +274,40 @@ func TestClientsSendAfterCancelledContext(t *testing.T) {
 	require.ErrorIs(t, res.Err, context.Canceled)
 	assert.Equal(t, "cancelled", ErrorReason(res.Err))
 	assert.False(t, res.Sent.IsZero())
+}
+
+func ExampleNewCompletions() {
+	// A stand-in server streaming a canned vLLM-style response.
+	stream, _ := os.ReadFile("testdata/streams/vllm-completions.sse")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Write(stream)
+	}))
+	defer srv.Close()
+
+	client, err := NewCompletions(OpenAIConfig{
+		BaseURL:   srv.URL,
+		Model:     "Qwen/Qwen3-0.6B",
+		IgnoreEOS: true,
+		KeepText:  true,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+
+	var res Result
+	client.Send(context.Background(), &Request{Prompt: "The", MaxTokens: 8}, &res)
+	fmt.Println("error:", res.Err)
+	fmt.Println("token events:", len(res.Events))
+	fmt.Printf("input tokens: %d (%s)\n", res.InputTokens, res.InputSource)
+	fmt.Printf("output tokens: %d (%s)\n", res.OutputTokens, res.OutputSource)
+	fmt.Printf("text: %q\n", res.Text)
+	// Output:
+	// error: <nil>
+	// token events: 8
+	// input tokens: 12 (usage)
+	// output tokens: 8 (usage)
+	// text: " The quick brown fox café 😀\n\"q\" end"
 }
