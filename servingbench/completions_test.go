@@ -311,3 +311,30 @@ func ExampleNewCompletions() {
 	// output tokens: 8 (usage)
 	// text: " The quick brown fox café 😀\n\"q\" end"
 }
+
+func TestClientsNoAllocationPerToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation count")
+	}
+	allocs := func(tokens int) float64 {
+		stream := ingestStream(tokens)
+		srv := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/event-stream")
+			w.Write(stream)
+		})
+		c := newClient(t, kindCompletions, testConfig(srv.URL))
+		req := &Request{Prompt: "p", MaxTokens: tokens}
+		res := &Result{}
+		return testing.AllocsPerRun(20, func() {
+			c.Send(context.Background(), req, res)
+			if res.Err != nil || len(res.Events) != tokens {
+				t.Fatalf("Send: %v, %d events", res.Err, len(res.Events))
+			}
+		})
+	}
+	few, many := allocs(16), allocs(1024)
+	t.Logf("allocations per request: %v with 16 tokens, %v with 1024", few, many)
+	// 1008 more tokens cost a handful of allocations at most (buffers that
+	// grow with the response), not one per token.
+	assert.Less(t, many-few, 16.0, "allocations: %v for 16 tokens, %v for 1024", few, many)
+}

@@ -282,7 +282,7 @@ func (o *openAI) send(parent context.Context, req *Request, res *Result) {
 		res.Err = o.classify(parent, ctx, err, 0, false)
 		return
 	}
-	res.Err = o.read(parent, ctx, cancel, resp, st, watch, req, res)
+	res.Err = o.read(parent, ctx, cancel, resp, st, watch, res)
 }
 
 // put returns st to the pool unless its buffers grew large.
@@ -297,7 +297,7 @@ func (o *openAI) put(st *stream) {
 
 // read consumes the response and fills res; it returns the request's error.
 func (o *openAI) read(parent, ctx context.Context, cancel context.CancelCauseFunc, resp *http.Response,
-	st *stream, watch *idleWatch, req *Request, res *Result) error {
+	st *stream, watch *idleWatch, res *Result) error {
 	if resp.StatusCode != http.StatusOK {
 		body := readExcerpt(resp.Body)
 		drainClose(resp.Body)
