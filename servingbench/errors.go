@@ -47,8 +47,8 @@ func (e *HTTPError) Error() string {
 	if e.RetryAfter != "" {
 		s += " (Retry-After " + e.RetryAfter + ")"
 	}
-	if e.Body != "" {
-		s += ": " + e.Body
+	if body := strings.TrimSpace(e.Body); body != "" {
+		s += ": " + body
 	}
 	return s
 }

@@ -17,25 +17,21 @@ func referenceEvents(stream []byte, max int) (events []string, tooLong bool) {
 	if max <= 0 {
 		max = DefaultMaxLineBytes
 	}
+	// Line lengths count a leading BOM (it is stripped after the cap check).
 	var lines []string
-	bomLen := 0
-	if bytes.HasPrefix(stream, bom) {
-		bomLen = len(bom)
-	}
 	s := string(stream)
 	for len(s) > 0 {
 		i := strings.IndexAny(s, "\r\n")
 		if i < 0 {
-			if len(s)+bomLen > max {
+			if len(s) > max {
 				tooLong = true // the unterminated line is already too long
 			}
 			break
 		}
-		if i+bomLen > max {
+		if i > max {
 			tooLong = true
 			break
 		}
-		bomLen = 0
 		lines = append(lines, s[:i])
 		if s[i] == '\r' && i+1 < len(s) && s[i+1] == '\n' {
 			i++
