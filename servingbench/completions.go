@@ -21,8 +21,9 @@ import (
 //
 // A request succeeds when the response is HTTP 200 with Content-Type
 // text/event-stream, every data event is well-formed JSON without an error
-// object, the stream ends with "data: [DONE]" and at least one token event
-// arrived. A stream that ends without [DONE] is a failure
+// object (and no llama.cpp "error:" event arrives), the stream ends with
+// "data: [DONE]" and at least one token event arrived. Data events with
+// empty data are skipped. A stream that ends without [DONE] is a failure
 // (*StreamError, "stream ended without [DONE] after N tokens") even when it
 // looked complete: a benchmark cannot tell a truncated stream from a
 // finished one. Each failure is a typed error in Result.Err (see

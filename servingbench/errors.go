@@ -102,8 +102,9 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // Reason is "malformed JSON".
 func (e *ParseError) Reason() string { return "malformed JSON" }
 
-// ServerError is an error object the server sent inside the stream (vLLM:
-// data: {"error": {...}} or {"object": "error", "message": ...}).
+// ServerError is an error the server sent inside the stream: vLLM's
+// data: {"error": {...}} or {"object": "error", "message": ...}, or
+// llama.cpp's "error: {...}" event (Message is then the raw JSON excerpt).
 type ServerError struct {
 	Message string
 	// Tokens is the number of token events received before it.

@@ -171,6 +171,14 @@ func TestClientsFailures(t *testing.T) {
 				require.ErrorAs(t, err, &se)
 				assert.Equal(t, 1, se.Tokens)
 			}},
+		{name: "llama.cpp error field",
+			handler: serveEvents([]byte(token + `error: {"code":400,"message":"context size exceeded","type":"invalid_request_error"}` + "\n\n")),
+			reason:  "server error event", detail: "context size exceeded",
+			check: func(t *testing.T, err error) {
+				var se *ServerError
+				require.ErrorAs(t, err, &se)
+				assert.Equal(t, 1, se.Tokens)
+			}},
 		{name: "no token events",
 			handler: serveEvents([]byte(`data: {"choices":[{"delta":{"role":"assistant","content":""}}]}` + "\n\n" +
 				`data: {"choices":[{"delta":{},"finish_reason":"stop"}]}` + "\n\ndata: [DONE]\n\n")),

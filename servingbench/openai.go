@@ -333,6 +333,10 @@ func (o *openAI) read(parent, ctx context.Context, cancel context.CancelCauseFun
 		if len(data) == 0 {
 			continue
 		}
+		if st.rd.ErrorEvent() { // llama.cpp: "error: {json}"
+			failure = &ServerError{Message: excerpt(data), Tokens: len(res.Events)}
+			break
+		}
 		ch := &st.chunk
 		if err := ch.Decode(data); err != nil {
 			failure = newParseError(err, data, st.rd.Offset())

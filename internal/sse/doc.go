@@ -6,13 +6,15 @@
 // lone CR; an event ends at a blank line; lines starting with ':' are
 // comments (pings) and are skipped; "data:" is accepted with or without one
 // space after the colon; several data lines of one event are joined with
-// "\n"; other fields (event, id, retry) are ignored; a leading UTF-8 BOM is
-// dropped. Lines may be longer than 64 KiB, up to a configurable cap
-// (DefaultMaxLineBytes); a longer line, or an event whose data exceeds the
-// cap, is a *LineTooLongError. One deliberate leniency: at the end of the
-// stream, an event whose last line was terminated but that lacks the final
-// blank line is still returned (the spec discards it); a final line without
-// any line terminator is discarded as the spec says.
+// "\n"; a leading UTF-8 BOM is dropped; the fields event, id and retry are
+// ignored. An "error" field line (llama.cpp's mid-stream failure, sent as
+// "error: {json}") is collected like a data line and flags the event
+// (Reader.ErrorEvent). Lines may be longer than 64 KiB, up to a configurable
+// cap (DefaultMaxLineBytes); a longer line, or an event whose data exceeds
+// the cap, is a *LineTooLongError. One deliberate leniency: at the end of
+// the stream, an event whose last line was terminated but that lacks the
+// final blank line is still returned (the spec discards it); a final line
+// without any line terminator is discarded as the spec says.
 //
 // Chunk decodes one data event's JSON with a small hand-written scanner that
 // validates the whole document (reporting a *SyntaxError with the byte

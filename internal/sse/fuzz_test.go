@@ -61,7 +61,7 @@ func referenceEvents(stream []byte, max int) (events []string, tooLong bool) {
 		if found {
 			value = strings.TrimPrefix(value, " ")
 		}
-		if name != "data" {
+		if name != "data" && name != "error" {
 			continue
 		}
 		if data != nil {

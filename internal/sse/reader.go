@@ -45,13 +45,14 @@ type Reader struct {
 
 	// Pending event: nlines data lines; the first one is buf[dataOff:dataEnd]
 	// while inBuf, otherwise all of them are in joined.
-	nlines    int
-	inBuf     bool
-	dataOff   int
-	dataEnd   int
-	joined    []byte
-	eventOff  int64
-	lastEvOff int64
+	nlines     int
+	inBuf      bool
+	dataOff    int
+	dataEnd    int
+	joined     []byte
+	eventOff   int64
+	lastEvOff  int64
+	errorEvent bool
 }
 
 // NewReader returns a Reader reading from r whose lines may be at most
@@ -78,6 +79,11 @@ func (rd *Reader) Reset(r io.Reader, maxLineBytes int) {
 // readers whose buffer grew large).
 func (rd *Reader) BufferSize() int { return cap(rd.buf) + cap(rd.joined) }
 
+// ErrorEvent reports whether the event last returned by Next had an
+// "error" field line: llama.cpp sends a mid-stream failure as
+// "error: {json}" instead of "data: {json}". Its value is returned as data.
+func (rd *Reader) ErrorEvent() bool { return rd.errorEvent }
+
 // Offset is the stream offset of the first data byte of the event last
 // returned by Next.
 func (rd *Reader) Offset() int64 { return rd.lastEvOff }
@@ -88,6 +94,7 @@ func (rd *Reader) Offset() int64 { return rd.lastEvOff }
 // events completed before it.
 func (rd *Reader) Next() ([]byte, error) {
 	rd.nlines = 0
+	rd.errorEvent = false
 	rd.inBuf = false
 	rd.joined = rd.joined[:0]
 	for {
@@ -114,7 +121,11 @@ func (rd *Reader) Next() ([]byte, error) {
 				value, valueOff = value[1:], valueOff+1
 			}
 		}
-		if string(name) != "data" {
+		switch string(name) {
+		case "data":
+		case "error":
+			rd.errorEvent = true
+		default:
 			continue
 		}
 		if err := rd.addData(value, valueOff); err != nil {

@@ -44,6 +44,7 @@ func TestReaderFraming(t *testing.T) {
 		{"no space after colon", "data:a\n\ndata:  b\n\n", []string{"a", " b"}},
 		{"multi-line data joined", "data: a\ndata: b\ndata:\n\n", []string{"a\nb\n"}},
 		{"comments skipped", ": ping\n\n:\ndata: a\n: mid-event ping\n\n", []string{"a"}},
+		{"error field is data", "error: {\"code\":500}\n\n", []string{`{"code":500}`}},
 		{"other fields ignored", "event: message\nid: 7\nretry: 10\ndata: a\n\n", []string{"a"}},
 		{"event without data not dispatched", "event: x\n\nid: 1\n\n", nil},
 		{"data without colon is empty data", "data\n\n", []string{""}},
@@ -194,6 +195,15 @@ func TestReaderLineCapExact(t *testing.T) {
 				assert.Equal(t, tt.max, tooLong.Limit)
 			}
 		}
+	}
+}
+
+func TestReaderErrorEvent(t *testing.T) {
+	rd := NewReader(strings.NewReader("data: a\n\nerror: {\"message\":\"x\"}\n\ndata: b\n\n"), 0)
+	for _, want := range []bool{false, true, false} {
+		_, err := rd.Next()
+		require.NoError(t, err)
+		assert.Equal(t, want, rd.ErrorEvent())
 	}
 }
 
