@@ -260,7 +260,11 @@ func (o *openAI) send(parent context.Context, req *Request, res *Result) {
 		return
 	}
 	hreq.ContentLength = int64(len(st.body))
-	hreq.Header = o.header.Clone()
+	hreq.Header = o.header
+	if o.own == nil {
+		// A caller's http.Client (with a cookie jar, say) may add headers.
+		hreq.Header = o.header.Clone()
+	}
 
 	if c := min(req.MaxTokens+1, maxPresizedEvents); cap(res.Events) < c {
 		res.Events = make([]time.Time, 0, c)
