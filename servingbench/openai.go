@@ -367,6 +367,9 @@ func (o *openAI) read(parent, ctx context.Context, cancel context.CancelCauseFun
 		}
 	}
 	res.Done = time.Now()
+	if hasCompletion {
+		res.OutputSource = SourceUsage
+	}
 	if failure != nil {
 		cancel(failure) // abort the connection rather than drain a broken stream
 		resp.Body.Close()
@@ -382,7 +385,6 @@ func (o *openAI) read(parent, ctx context.Context, cancel context.CancelCauseFun
 	}
 	switch {
 	case hasCompletion:
-		res.OutputSource = SourceUsage
 	case o.cfg.Tokenizer != nil:
 		res.OutputTokens, res.OutputSource = len(o.cfg.Tokenizer.Encode(string(st.text))), SourceTokenizer
 	default:
