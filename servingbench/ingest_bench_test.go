@@ -1,0 +1,179 @@
+package servingbench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ingestTokens is the number of token chunks in each benchmark stream.
+const ingestTokens = 256
+
+// ingestStream pre-renders a vLLM-style completions stream of n one-token
+// chunks, a usage chunk and [DONE].
+func ingestStream(n int) []byte {
+	var sb strings.Builder
+	for i := range n {
+		finish := "null"
+		if i == n-1 {
+			finish = `"length"`
+		}
+		fmt.Fprintf(&sb, `data: {"id":"cmpl-8f0c1b6f0a8e4f5c9b1d2e3f4a5b6c7d","object":"text_completion","created":1760000000,"model":"Qwen/Qwen3-0.6B","choices":[{"index":0,"text":" tok%d","logprobs":null,"finish_reason":%s,"stop_reason":null}],"usage":null}`+"\n\n", i%1000, finish)
+	}
+	fmt.Fprintf(&sb, `data: {"id":"cmpl-8f0c1b6f0a8e4f5c9b1d2e3f4a5b6c7d","object":"text_completion","created":1760000000,"model":"Qwen/Qwen3-0.6B","choices":[],"usage":{"prompt_tokens":32,"total_tokens":%d,"completion_tokens":%d}}`+"\n\ndata: [DONE]\n\n", 32+n, n)
+	return []byte(sb.String())
+}
+
+// ingestHandler is a zero-cost streaming server: it discards the request
+// and writes the pre-rendered stream in one large write.
+func ingestHandler(stream []byte) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Write(stream)
+	})
+}
+
+const ingestHelperEnv = "SERVINGBENCH_INGEST_HELPER"
+
+// TestIngestHelperServer is not a test: BenchmarkStreamIngest runs it in a
+// child process (so the benchmark's getrusage counts the client only). It
+// serves ingestHandler until its standard input closes.
+func TestIngestHelperServer(t *testing.T) {
+	if os.Getenv(ingestHelperEnv) != "1" {
+		t.Skip("helper process for BenchmarkStreamIngest")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: ingestHandler(ingestStream(ingestTokens))}
+	go srv.Serve(ln)
+	fmt.Printf("ADDR %s\n", ln.Addr())
+	io.Copy(io.Discard, os.Stdin)
+	srv.Close()
+}
+
+// startIngestServer starts the helper server process and returns its URL.
+// SERVINGBENCH_INGEST_URL, when set, points the benchmark at another server
+// instead (it must stream ignore_eos completions of ingestTokens tokens).
+func startIngestServer(b *testing.B) string {
+	if u := os.Getenv("SERVINGBENCH_INGEST_URL"); u != "" {
+		return u
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestIngestHelperServer$", "-test.v=false")
+	cmd.Env = append(os.Environ(), ingestHelperEnv+"=1")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		stdin.Close()
+		cmd.Wait()
+	})
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if addr, ok := strings.CutPrefix(sc.Text(), "ADDR "); ok {
+			go io.Copy(io.Discard, stdout)
+			return "http://" + addr
+		}
+	}
+	b.Fatalf("ingest helper server did not start: %v", sc.Err())
+	return ""
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkStreamIngest measures the client's cost of ingesting streamed
+// tokens: one op is one request of ingestTokens token chunks, with `streams`
+// requests in flight. The server runs in a child process, so cpu-ns/tok is
+// the client's own CPU (user+sys from getrusage) per token.
+func BenchmarkStreamIngest(b *testing.B) {
+	url := startIngestServer(b)
+	for _, streams := range []int{1, 64, 1024} {
+		b.Run(fmt.Sprintf("streams=%d", streams), func(b *testing.B) {
+			benchIngest(b, url, streams)
+		})
+	}
+}
+
+func benchIngest(b *testing.B, url string, streams int) {
+	c, err := NewCompletions(OpenAIConfig{BaseURL: url, Model: "m", MaxConcurrency: streams, IgnoreEOS: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	if err := c.Prewarm(ctx, streams); err != nil {
+		b.Fatal(err)
+	}
+	req := Request{Prompt: strings.Repeat("hello ", 32), MaxTokens: ingestTokens}
+	// Warm the client's pools with one round at full concurrency.
+	runIngest(b, c, &req, streams, streams)
+
+	var ms0, ms1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms0)
+	cpu0 := cpuTime()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	tokens := runIngest(b, c, &req, streams, b.N)
+	elapsed := time.Since(start)
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	runtime.ReadMemStats(&ms1)
+	if tokens == 0 {
+		b.Fatal("no tokens")
+	}
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(tokens), "cpu-ns/tok")
+	b.ReportMetric(float64(tokens)/elapsed.Seconds(), "tok/s")
+	b.ReportMetric(float64(ms1.TotalAlloc-ms0.TotalAlloc)/float64(tokens), "B/tok")
+	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(tokens), "allocs/tok")
+}
+
+// runIngest sends n requests with `streams` in flight and returns the
+// number of token events.
+func runIngest(b *testing.B, c Client, req *Request, streams, n int) int64 {
+	var next, tokens atomic.Int64
+	var wg sync.WaitGroup
+	for range min(streams, n) {
+		wg.Go(func() {
+			res := &Result{}
+			for next.Add(1) <= int64(n) {
+				c.Send(context.Background(), req, res)
+				if res.Err != nil || len(res.Events) != ingestTokens || res.OutputTokens != ingestTokens {
+					b.Errorf("Send: err %v, %d events, %d output tokens", res.Err, len(res.Events), res.OutputTokens)
+					return
+				}
+				tokens.Add(int64(len(res.Events)))
+			}
+		})
+	}
+	wg.Wait()
+	return tokens.Load()
+}

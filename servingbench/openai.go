@@ -1,0 +1,480 @@
+package servingbench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/servingbench/servingbench/internal/sse"
+)
+
+// OpenAIConfig configures the streaming OpenAI-compatible clients
+// (NewCompletions, NewChat). The zero value of every optional field is
+// documented and useful.
+type OpenAIConfig struct {
+	// BaseURL is the server's root, e.g. "http://127.0.0.1:8000". Required.
+	BaseURL string
+	// Endpoint is the path appended to BaseURL; "" means /v1/completions
+	// (NewCompletions) or /v1/chat/completions (NewChat).
+	Endpoint string
+	// Model is sent as "model". Required.
+	Model string
+	// APIKey, when not empty, is sent as "Authorization: Bearer APIKey". It
+	// never appears in errors or results.
+	APIKey string
+	// MaxConcurrency sizes the connection pool: at least this many idle
+	// keep-alive connections are kept. 0 means a large default (4096).
+	MaxConcurrency int
+	// RequestTimeout bounds a whole request, from send to the end of the
+	// stream; a request over it fails with *TimeoutError. 0 means no bound.
+	RequestTimeout time.Duration
+	// StreamIdleTimeout fails a request (*IdleTimeoutError) when no bytes
+	// arrive for this long, counted from the send (so it includes the wait
+	// for the first token). 0 means no bound.
+	StreamIdleTimeout time.Duration
+	// MaxLineBytes caps one SSE line or event; 0 means 16 MiB.
+	MaxLineBytes int
+	// IgnoreEOS sends "ignore_eos": true (vLLM, llama.cpp) so the server
+	// generates exactly max_tokens.
+	IgnoreEOS bool
+	// Temperature, TopP and TopK are sent only when set.
+	Temperature *float64
+	TopP        *float64
+	TopK        *int
+	// ExtraBody is merged last into the request body, one level deep: its
+	// keys replace the client's own (including prompt or max_tokens).
+	ExtraBody map[string]any
+	// KeepText stores the generated text in Result.Text.
+	KeepText bool
+	// Tokenizer counts the output text when the server reports no usage;
+	// when set, the text of every request is accumulated (not kept unless
+	// KeepText).
+	Tokenizer Tokenizer
+	// HTTPClient, when set, is used instead of the client's own transport;
+	// MaxConcurrency then does not size anything.
+	HTTPClient *http.Client
+}
+
+// Validate reports the first invalid field of c, by name.
+func (c *OpenAIConfig) Validate() error {
+	u, err := url.Parse(c.BaseURL)
+	switch {
+	case c.BaseURL == "":
+		return errors.New("servingbench: OpenAIConfig.BaseURL is required")
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return fmt.Errorf("servingbench: OpenAIConfig.BaseURL must be an absolute http or https URL, got %q", c.BaseURL)
+	case c.Endpoint != "" && !strings.HasPrefix(c.Endpoint, "/"):
+		return fmt.Errorf("servingbench: OpenAIConfig.Endpoint must start with '/', got %q", c.Endpoint)
+	case c.Model == "":
+		return errors.New("servingbench: OpenAIConfig.Model is required")
+	case strings.ContainsAny(c.APIKey, "\r\n\x00"):
+		return errors.New("servingbench: OpenAIConfig.APIKey contains a control character")
+	case c.MaxConcurrency < 0:
+		return fmt.Errorf("servingbench: OpenAIConfig.MaxConcurrency must be >= 0, got %d", c.MaxConcurrency)
+	case c.RequestTimeout < 0:
+		return fmt.Errorf("servingbench: OpenAIConfig.RequestTimeout must be >= 0, got %v", c.RequestTimeout)
+	case c.StreamIdleTimeout < 0:
+		return fmt.Errorf("servingbench: OpenAIConfig.StreamIdleTimeout must be >= 0, got %v", c.StreamIdleTimeout)
+	case c.MaxLineBytes < 0:
+		return fmt.Errorf("servingbench: OpenAIConfig.MaxLineBytes must be >= 0, got %d", c.MaxLineBytes)
+	case c.Temperature != nil && (math.IsNaN(*c.Temperature) || math.IsInf(*c.Temperature, 0) || *c.Temperature < 0):
+		return fmt.Errorf("servingbench: OpenAIConfig.Temperature must be a finite number >= 0, got %v", *c.Temperature)
+	case c.TopP != nil && (math.IsNaN(*c.TopP) || *c.TopP <= 0 || *c.TopP > 1):
+		return fmt.Errorf("servingbench: OpenAIConfig.TopP must be in (0, 1], got %v", *c.TopP)
+	case c.TopK != nil && *c.TopK < -1:
+		return fmt.Errorf("servingbench: OpenAIConfig.TopK must be >= -1, got %d", *c.TopK)
+	}
+	for k, v := range c.ExtraBody {
+		if _, err := json.Marshal(v); err != nil {
+			return fmt.Errorf("servingbench: OpenAIConfig.ExtraBody[%q] cannot be encoded as JSON: %v", k, err)
+		}
+	}
+	return nil
+}
+
+// openAI is the streaming engine shared by Completions and Chat.
+type openAI struct {
+	cfg     OpenAIConfig
+	url     string
+	header  http.Header
+	body    *payload
+	client  *http.Client
+	own     *http.Transport // nil when cfg.HTTPClient is used
+	maxLine int
+	pool    sync.Pool // *stream
+}
+
+func newOpenAI(cfg OpenAIConfig, defaultEndpoint string, kind payloadKind) (*openAI, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Endpoint == "" {
+		cfg.Endpoint = defaultEndpoint
+	}
+	o := &openAI{
+		cfg:     cfg,
+		url:     strings.TrimRight(cfg.BaseURL, "/") + cfg.Endpoint,
+		header:  http.Header{"Content-Type": {"application/json"}, "Accept": {"text/event-stream"}},
+		maxLine: cfg.MaxLineBytes,
+		client:  cfg.HTTPClient,
+	}
+	if cfg.APIKey != "" {
+		o.header.Set("Authorization", "Bearer "+cfg.APIKey)
+	}
+	body, err := newPayload(&cfg, kind)
+	if err != nil {
+		return nil, err
+	}
+	o.body = body
+	if o.client == nil {
+		o.own = newTransport(cfg.MaxConcurrency)
+		o.client = &http.Client{Transport: o.own}
+	}
+	o.pool.New = func() any { return new(stream) }
+	return o, nil
+}
+
+// prewarm opens up to n keep-alive connections with n concurrent
+// GET BaseURL/v1/models requests; 404 is fine.
+func (o *openAI) prewarm(ctx context.Context, n int) error {
+	if n < 0 {
+		return fmt.Errorf("servingbench: Prewarm: n must be >= 0, got %d", n)
+	}
+	target := strings.TrimRight(o.cfg.BaseURL, "/") + "/v1/models"
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if a := o.header.Get("Authorization"); a != "" {
+				req.Header.Set("Authorization", a)
+			}
+			resp, err := o.client.Do(req)
+			if err != nil {
+				errs[i] = &StreamError{Err: err}
+				return
+			}
+			body := readExcerpt(resp.Body)
+			drainClose(resp.Body)
+			if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotFound {
+				errs[i] = &HTTPError{StatusCode: resp.StatusCode, Body: body, RetryAfter: resp.Header.Get("Retry-After")}
+			}
+		})
+	}
+	wg.Wait()
+	failed, first := 0, error(nil)
+	for _, err := range errs {
+		if err != nil {
+			failed++
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	if first != nil {
+		return fmt.Errorf("servingbench: Prewarm: %d of %d requests failed, first: %w", failed, n, first)
+	}
+	return nil
+}
+
+// close closes the idle connections of the client's transport.
+func (o *openAI) close() {
+	o.client.CloseIdleConnections()
+}
+
+// Sentinel causes of the request context's cancellation.
+var (
+	errRequestTimeout = errors.New("request timeout")
+	errIdleTimeout    = errors.New("stream idle timeout")
+	errDrainTimeout   = errors.New("drain timeout")
+)
+
+// drainGrace bounds the wait for the end of the body after [DONE].
+const drainGrace = time.Second
+
+// stream is the per-request state, pooled so that buffers are reused.
+type stream struct {
+	body   []byte
+	rd     sse.Reader
+	chunk  sse.Chunk
+	text   []byte
+	finish []byte
+	tr     timedBody
+}
+
+// maxPresizedEvents caps the Events capacity allocated up front.
+const maxPresizedEvents = 1 << 16
+
+// maxPooledBytes drops streams whose buffers grew beyond it.
+const maxPooledBytes = 1 << 20
+
+// timedBody stamps every Read of the response body with time.Now: all the
+// events decoded from one read share its time.
+type timedBody struct {
+	r     io.Reader
+	now   time.Time
+	watch *idleWatch
+}
+
+func (t *timedBody) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n > 0 {
+		t.now = time.Now()
+		if t.watch != nil {
+			t.watch.last.Store(int64(t.now.Sub(t.watch.sent)))
+		}
+	}
+	return n, err
+}
+
+// send is Client.Send for both endpoints.
+func (o *openAI) send(parent context.Context, req *Request, res *Result) {
+	st := o.pool.Get().(*stream)
+	defer o.put(st)
+
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	if o.cfg.RequestTimeout > 0 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeoutCause(ctx, o.cfg.RequestTimeout, errRequestTimeout)
+		defer stop()
+	}
+	st.body = o.body.append(st.body[:0], req)
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, o.url, bytes.NewReader(st.body))
+	if err != nil {
+		res.Err = fmt.Errorf("servingbench: building request: %w", err)
+		return
+	}
+	hreq.ContentLength = int64(len(st.body))
+	hreq.Header = o.header
+	if o.own == nil {
+		// A caller's http.Client (with a cookie jar, say) may add headers.
+		hreq.Header = o.header.Clone()
+	}
+
+	if c := min(req.MaxTokens+1, maxPresizedEvents); cap(res.Events) < c {
+		res.Events = make([]time.Time, 0, c)
+	}
+	res.Events = res.Events[:0]
+	res.Text = ""
+	res.InputTokens, res.InputSource = 0, SourceNone
+	res.OutputTokens, res.OutputSource = 0, SourceNone
+
+	var watch *idleWatch
+	if o.cfg.StreamIdleTimeout > 0 { // armed just before Sent, so idle time counts from at most Sent
+		watch = startIdleWatch(time.Now(), o.cfg.StreamIdleTimeout, cancel)
+		defer watch.stop()
+	}
+	res.Sent = time.Now()
+	resp, err := o.client.Do(hreq)
+	if err != nil {
+		res.Done = time.Now()
+		res.Err = o.classify(parent, ctx, err, 0, false)
+		return
+	}
+	res.Err = o.read(parent, ctx, cancel, resp, st, watch, res)
+}
+
+// put returns st to the pool unless its buffers grew large.
+func (o *openAI) put(st *stream) {
+	st.tr = timedBody{}
+	if cap(st.body)+cap(st.text)+st.rd.BufferSize() > maxPooledBytes {
+		return
+	}
+	st.rd.Reset(nil, o.maxLine)
+	o.pool.Put(st)
+}
+
+// read consumes the response and fills res; it returns the request's error.
+func (o *openAI) read(parent, ctx context.Context, cancel context.CancelCauseFunc, resp *http.Response,
+	st *stream, watch *idleWatch, res *Result) error {
+	if resp.StatusCode != http.StatusOK {
+		body := readExcerpt(resp.Body)
+		drainClose(resp.Body)
+		res.Done = time.Now()
+		return &HTTPError{StatusCode: resp.StatusCode, Body: body, RetryAfter: resp.Header.Get("Retry-After")}
+	}
+	if ct := resp.Header.Get("Content-Type"); !isEventStream(ct) {
+		body := readExcerpt(resp.Body)
+		drainClose(resp.Body)
+		res.Done = time.Now()
+		return &ContentTypeError{ContentType: ct, Body: body}
+	}
+	st.tr = timedBody{r: resp.Body, watch: watch}
+	st.rd.Reset(&st.tr, o.maxLine)
+	needText := o.cfg.KeepText || o.cfg.Tokenizer != nil
+	st.text = st.text[:0]
+	st.finish = st.finish[:0]
+	hasCompletion := false
+	var failure error
+	for {
+		data, err := st.rd.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				failure = &StreamError{Tokens: len(res.Events), Responded: true}
+			} else {
+				failure = o.classify(parent, ctx, err, len(res.Events), true)
+			}
+			break
+		}
+		if sse.IsDone(data) {
+			break
+		}
+		if len(data) == 0 {
+			continue
+		}
+		if st.rd.ErrorEvent() { // llama.cpp: "error: {json}"
+			failure = &ServerError{Message: excerpt(data), Tokens: len(res.Events)}
+			break
+		}
+		ch := &st.chunk
+		if err := ch.Decode(data); err != nil {
+			failure = newParseError(err, data, st.rd.Offset())
+			break
+		}
+		if ch.Error {
+			failure = &ServerError{Message: string(sse.AppendUnescaped(nil, ch.ErrorMessage)), Tokens: len(res.Events)}
+			break
+		}
+		if ch.Token() {
+			res.Events = append(res.Events, st.tr.now)
+			if needText {
+				st.text = ch.AppendText(st.text)
+			}
+		}
+		if ch.HasPromptTokens {
+			res.InputTokens, res.InputSource = ch.PromptTokens, SourceUsage
+		}
+		if ch.HasCompletionTokens {
+			res.OutputTokens, hasCompletion = ch.CompletionTokens, true
+		}
+		if ch.FinishReason != nil {
+			st.finish = sse.AppendUnescaped(st.finish[:0], ch.FinishReason)
+		}
+	}
+	res.Done = time.Now()
+	if hasCompletion {
+		res.OutputSource = SourceUsage
+	}
+	if failure != nil {
+		cancel(failure) // abort the connection rather than drain a broken stream
+		resp.Body.Close()
+		return failure
+	}
+	// [DONE] seen: read the end of the body so the connection is reused.
+	t := time.AfterFunc(drainGrace, func() { cancel(errDrainTimeout) })
+	drainClose(resp.Body)
+	t.Stop()
+
+	if o.cfg.KeepText {
+		res.Text = string(st.text)
+	}
+	switch {
+	case hasCompletion:
+	case o.cfg.Tokenizer != nil:
+		res.OutputTokens, res.OutputSource = len(o.cfg.Tokenizer.Encode(string(st.text))), SourceTokenizer
+	default:
+		res.OutputTokens, res.OutputSource = len(res.Events), SourceEvents
+	}
+	if len(res.Events) == 0 {
+		return &NoTokensError{FinishReason: string(st.finish)}
+	}
+	return nil
+}
+
+// classify turns a transport error into the client's error types, using the
+// cause of the request context.
+func (o *openAI) classify(parent, ctx context.Context, err error, tokens int, responded bool) error {
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errIdleTimeout):
+		return &IdleTimeoutError{Idle: o.cfg.StreamIdleTimeout, Tokens: tokens}
+	case errors.Is(cause, errRequestTimeout):
+		return &TimeoutError{Timeout: o.cfg.RequestTimeout, Tokens: tokens}
+	case parent.Err() != nil:
+		return &CancelError{Tokens: tokens, Err: parent.Err()}
+	}
+	return &StreamError{Tokens: tokens, Err: err, Responded: responded}
+}
+
+func newParseError(err error, data []byte, eventOffset int64) *ParseError {
+	pe := &ParseError{Offset: eventOffset, Err: err}
+	var se *sse.SyntaxError
+	at := 0
+	if errors.As(err, &se) {
+		at = se.Offset
+		pe.Offset += int64(at)
+	}
+	lo, hi := max(0, at-32), min(len(data), at+32)
+	pe.Data = bytes.Clone(data[lo:hi])
+	return pe
+}
+
+func isEventStream(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
+}
+
+// idleWatch cancels a request when no body bytes arrived for idle. The
+// reader stores the time of its last read; the timer re-arms itself for the
+// remaining time instead of being reset on every read.
+type idleWatch struct {
+	sent   time.Time
+	idle   time.Duration
+	last   atomic.Int64 // time of the last read, as an offset from sent
+	done   atomic.Bool
+	timer  *time.Timer
+	cancel context.CancelCauseFunc
+}
+
+func startIdleWatch(sent time.Time, idle time.Duration, cancel context.CancelCauseFunc) *idleWatch {
+	w := &idleWatch{sent: sent, idle: idle, cancel: cancel}
+	w.timer = time.AfterFunc(idle, w.fire)
+	return w
+}
+
+func (w *idleWatch) fire() {
+	if w.done.Load() {
+		return
+	}
+	quiet := time.Since(w.sent) - time.Duration(w.last.Load())
+	if quiet >= w.idle {
+		w.cancel(errIdleTimeout)
+		return
+	}
+	w.timer.Reset(w.idle - quiet)
+}
+
+func (w *idleWatch) stop() {
+	w.done.Store(true)
+	w.timer.Stop()
+}
+
+// readExcerpt reads up to maxBodyExcerpt bytes of an error body.
+func readExcerpt(r io.Reader) string {
+	var buf [maxBodyExcerpt + 1]byte
+	n, _ := io.ReadFull(r, buf[:])
+	return excerpt(buf[:n])
+}
+
+// maxDrain bounds what is read from a body only to reuse its connection.
+const maxDrain = 64 << 10
+
+// drainClose reads at most maxDrain more bytes of body and closes it.
+func drainClose(body io.ReadCloser) {
+	io.CopyN(io.Discard, body, maxDrain)
+	body.Close()
+}

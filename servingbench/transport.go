@@ -1,0 +1,49 @@
+package servingbench
+
+import (
+	"net"
+	"net/http"
+	"time"
+)
+
+// Transport sizing for the streaming clients.
+const (
+	// defaultIdleConns is the idle connection pool when MaxConcurrency is 0.
+	defaultIdleConns = 4096
+	// writeBufferSize holds the request headers and a typical prompt
+	// (thousands of tokens) so a request goes out in one write.
+	writeBufferSize = 64 << 10
+	// readBufferSize is the connection's read buffer; the SSE reader reads
+	// the body through it in large pieces.
+	readBufferSize = 8 << 10
+)
+
+// newTransport returns the one HTTP/1.1 transport a client shares between
+// all its requests, with an idle pool of at least maxConcurrency
+// connections to the server so that no request waits for a dial once the
+// pool is warm (see Prewarm). Compression is off: SSE bodies are consumed as
+// they arrive.
+func newTransport(maxConcurrency int) *http.Transport {
+	idle := maxConcurrency
+	if idle <= 0 {
+		idle = defaultIdleConns
+	}
+	t := &http.Transport{
+		Proxy: http.ProxyFromEnvironment,
+		DialContext: (&net.Dialer{
+			Timeout:   30 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		MaxIdleConns:          idle,
+		MaxIdleConnsPerHost:   idle,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: 0,
+		DisableCompression:    true,
+		WriteBufferSize:       writeBufferSize,
+		ReadBufferSize:        readBufferSize,
+	}
+	t.Protocols = new(http.Protocols)
+	t.Protocols.SetHTTP1(true)
+	return t
+}
