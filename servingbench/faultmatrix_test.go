@@ -207,6 +207,7 @@ func TestFaultMatrix(t *testing.T) {
 
 func runFaultCase(t *testing.T, fc faultCase, clientName string,
 	newClient func(servingbench.OpenAIConfig) (closingClient, error)) matrixRow {
+	defer checkNoLeaks(t)()
 	m := matrixModel()
 	if fc.model != nil {
 		fc.model(&m)
@@ -233,6 +234,9 @@ func runFaultCase(t *testing.T, fc faultCase, clientName string,
 	})
 	took := time.Since(start)
 	require.NoError(t, err)
+	// Every connection Run used has ended or is idle in the pool.
+	client.Close()
+	checkNoClientGoroutines(t)
 	assert.Less(t, took, matrixTimeout+matrixReturnSlack, "Run returned after %v, want within RequestTimeout %v + %v", took, matrixTimeout, matrixReturnSlack)
 
 	// Every request is accounted for, exactly once.
