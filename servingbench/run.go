@@ -35,6 +35,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	reqs := cfg.countPrompts()
 	offsets := cfg.offsets(len(reqs))
+	if len(offsets) != len(reqs) { // a custom Arrival; it would index out of range below
+		return nil, fmt.Errorf("servingbench: Config.Arrival %v: Offsets(%d) returned %d offsets", cfg.Arrival, len(reqs), len(offsets))
+	}
 
 	var warnings []error
 	if p, ok := cfg.Client.(Prewarmer); ok {
