@@ -168,7 +168,7 @@ func (o *openAI) prewarm(ctx context.Context, n int) error {
 				errs[i] = &StreamError{Err: err}
 				return
 			}
-			body := readExcerpt(resp.Body)
+			body := o.readExcerpt(resp.Body)
 			drainClose(resp.Body)
 			if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotFound {
 				errs[i] = &HTTPError{StatusCode: resp.StatusCode, Body: body, RetryAfter: resp.Header.Get("Retry-After")}
@@ -303,13 +303,13 @@ func (o *openAI) put(st *stream) {
 func (o *openAI) read(parent, ctx context.Context, cancel context.CancelCauseFunc, resp *http.Response,
 	st *stream, watch *idleWatch, res *Result) error {
 	if resp.StatusCode != http.StatusOK {
-		body := readExcerpt(resp.Body)
+		body := o.readExcerpt(resp.Body)
 		drainClose(resp.Body)
 		res.Done = time.Now()
 		return &HTTPError{StatusCode: resp.StatusCode, Body: body, RetryAfter: resp.Header.Get("Retry-After")}
 	}
 	if ct := resp.Header.Get("Content-Type"); !isEventStream(ct) {
-		body := readExcerpt(resp.Body)
+		body := o.readExcerpt(resp.Body)
 		drainClose(resp.Body)
 		res.Done = time.Now()
 		return &ContentTypeError{ContentType: ct, Body: body}
@@ -338,16 +338,16 @@ func (o *openAI) read(parent, ctx context.Context, cancel context.CancelCauseFun
 			continue
 		}
 		if st.rd.ErrorEvent() { // llama.cpp: "error: {json}"
-			failure = &ServerError{Message: excerpt(data), Tokens: len(res.Events)}
+			failure = &ServerError{Message: excerpt(o.maskKey(data)), Tokens: len(res.Events)}
 			break
 		}
 		ch := &st.chunk
 		if err := ch.Decode(data); err != nil {
-			failure = newParseError(err, data, st.rd.Offset())
+			failure = newParseError(err, o.maskKey(data), st.rd.Offset())
 			break
 		}
 		if ch.Error {
-			failure = &ServerError{Message: string(sse.AppendUnescaped(nil, ch.ErrorMessage)), Tokens: len(res.Events)}
+			failure = &ServerError{Message: string(o.maskKey(sse.AppendUnescaped(nil, ch.ErrorMessage))), Tokens: len(res.Events)}
 			break
 		}
 		if ch.Token() {
@@ -463,11 +463,35 @@ func (w *idleWatch) stop() {
 	w.timer.Stop()
 }
 
-// readExcerpt reads up to maxBodyExcerpt bytes of an error body.
-func readExcerpt(r io.Reader) string {
-	var buf [maxBodyExcerpt + 1]byte
-	n, _ := io.ReadFull(r, buf[:])
-	return excerpt(buf[:n])
+// readExcerpt reads up to maxBodyExcerpt bytes of an error body, with the
+// API key masked. It reads as far as a key that starts inside the excerpt
+// could reach, so that no part of it survives the cut.
+func (o *openAI) readExcerpt(r io.Reader) string {
+	buf := make([]byte, maxBodyExcerpt+max(1, len(o.cfg.APIKey)))
+	n, _ := io.ReadFull(r, buf)
+	return excerpt(o.maskKey(buf[:n]))
+}
+
+// maskKey overwrites every occurrence of the API key in b with '*', in
+// place, keeping the length so that offsets into b stay valid. Servers may
+// echo the request's headers in an error body or event, and such text ends
+// up in errors, reports and result files.
+func (o *openAI) maskKey(b []byte) []byte {
+	key := o.cfg.APIKey
+	if key == "" {
+		return b
+	}
+	for i := 0; ; {
+		j := bytes.Index(b[i:], []byte(key))
+		if j < 0 {
+			return b
+		}
+		i += j
+		for k := range len(key) {
+			b[i+k] = '*'
+		}
+		i += len(key)
+	}
 }
 
 // maxDrain bounds what is read from a body only to reuse its connection.
