@@ -144,12 +144,21 @@ func newOpenAI(cfg OpenAIConfig, defaultEndpoint string, kind payloadKind) (*ope
 	return o, nil
 }
 
+// defaultPrewarmTimeout bounds Prewarm when neither RequestTimeout nor
+// StreamIdleTimeout is set.
+const defaultPrewarmTimeout = 30 * time.Second
+
 // prewarm opens up to n keep-alive connections with n concurrent
-// GET BaseURL/v1/models requests; 404 is fine.
+// GET BaseURL/v1/models requests; 404 is fine. They are bounded by the
+// smaller of RequestTimeout and StreamIdleTimeout that is set, else by
+// defaultPrewarmTimeout: a server that accepts the connection but never
+// answers must not hang the run before it starts.
 func (o *openAI) prewarm(ctx context.Context, n int) error {
 	if n < 0 {
 		return fmt.Errorf("servingbench: Prewarm: n must be >= 0, got %d", n)
 	}
+	ctx, cancel := context.WithTimeout(ctx, o.prewarmTimeout())
+	defer cancel()
 	target := strings.TrimRight(o.cfg.BaseURL, "/") + "/v1/models"
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -170,8 +179,11 @@ func (o *openAI) prewarm(ctx context.Context, n int) error {
 			}
 			body := o.readExcerpt(resp.Body)
 			drainClose(resp.Body)
-			if resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotFound {
+			switch {
+			case resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotFound:
 				errs[i] = &HTTPError{StatusCode: resp.StatusCode, Body: body, RetryAfter: resp.Header.Get("Retry-After")}
+			case ctx.Err() != nil: // the body did not arrive in time
+				errs[i] = &StreamError{Err: ctx.Err(), Responded: true}
 			}
 		})
 	}
@@ -189,6 +201,16 @@ func (o *openAI) prewarm(ctx context.Context, n int) error {
 		return fmt.Errorf("servingbench: Prewarm: %d of %d requests failed, first: %w", failed, n, first)
 	}
 	return nil
+}
+
+func (o *openAI) prewarmTimeout() time.Duration {
+	d := defaultPrewarmTimeout
+	for _, t := range []time.Duration{o.cfg.RequestTimeout, o.cfg.StreamIdleTimeout} {
+		if t > 0 {
+			d = min(d, t)
+		}
+	}
+	return d
 }
 
 // close closes the idle connections of the client's transport.
