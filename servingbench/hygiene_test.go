@@ -1,0 +1,501 @@
+package servingbench_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servingbench/servingbench/servingbench"
+	"github.com/servingbench/servingbench/servingbench/servingtest"
+)
+
+// TestTimeoutsAreSeparate: the request timeout bounds a whole request, the
+// stream-idle timeout only the silence between bytes. A long generation
+// with steady tokens is not a stall.
+func TestTimeoutsAreSeparate(t *testing.T) {
+	const idle = 300 * time.Millisecond
+	tests := []struct {
+		name    string
+		model   servingtest.Model
+		maxTok  int
+		timeout time.Duration
+		reason  string // "" for success
+		detail  string
+	}{
+		{
+			// 30 tokens 60ms apart: 1.8s, six times the idle timeout.
+			name:    "long-steady-generation",
+			model:   servingtest.Model{DecodeBase: 60 * time.Millisecond},
+			maxTok:  30,
+			timeout: 10 * time.Second,
+		},
+		{
+			name:    "stall-after-first-token",
+			model:   servingtest.Model{DecodeBase: 5 * time.Millisecond, Faults: []servingtest.Fault{{Kind: servingtest.FaultStall, After: 1}}},
+			maxTok:  30,
+			timeout: 10 * time.Second,
+			reason:  "stream idle timeout",
+			detail:  "no data for 300ms after 1 tokens",
+		},
+		{
+			// The idle timeout counts from the send: a first token later
+			// than it is a stall too.
+			name:    "slow-first-token",
+			model:   servingtest.Model{PrefillPerToken: 200 * time.Millisecond},
+			maxTok:  4,
+			timeout: 10 * time.Second,
+			reason:  "stream idle timeout",
+			detail:  "no data for 300ms after 0 tokens",
+		},
+		{
+			name:    "generation-longer-than-request-timeout",
+			model:   servingtest.Model{DecodeBase: 60 * time.Millisecond},
+			maxTok:  30,
+			timeout: 700 * time.Millisecond,
+			reason:  "request timeout",
+			detail:  "timeout after 700ms (",
+		},
+	}
+	for _, tt := range tests {
+		for _, ck := range clientKinds {
+			t.Run(tt.name+"/"+ck.name, func(t *testing.T) {
+				defer checkNoLeaks(t)()
+				tt.model.Name = "sim-timeouts"
+				srv := servingtest.NewServer(tt.model)
+				defer srv.Close()
+				client, err := ck.new(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: tt.model.Name,
+					IgnoreEOS: true, RequestTimeout: tt.timeout, StreamIdleTimeout: idle})
+				require.NoError(t, err)
+				defer client.Close()
+
+				start := time.Now()
+				rep, err := servingbench.Run(context.Background(), servingbench.Config{
+					Client: client, Requests: uniqueRequests(2, tt.maxTok)})
+				took := time.Since(start)
+				require.NoError(t, err)
+				assert.Less(t, took, tt.timeout+matrixReturnSlack, "Run took %v", took)
+				for _, r := range rep.Results {
+					if tt.reason == "" {
+						require.NoError(t, r.Err, "request %d", r.Index)
+						assert.Len(t, r.Events, tt.maxTok, "request %d: token events", r.Index)
+						assert.Greater(t, r.E2EL(), 3*idle, "request %d: E2EL, want a generation far longer than the idle timeout", r.Index)
+						continue
+					}
+					require.Error(t, r.Err, "request %d", r.Index)
+					assert.Equal(t, tt.reason, servingbench.ErrorReason(r.Err), "request %d: ErrorReason(%v)", r.Index, r.Err)
+					assert.Contains(t, r.Err.Error(), tt.detail, "request %d", r.Index)
+					if tt.reason == "request timeout" {
+						assert.GreaterOrEqual(t, r.Done.Sub(r.Sent), tt.timeout, "request %d: Done-Sent", r.Index)
+						assert.NotEmpty(t, r.Events, "request %d: tokens before the timeout", r.Index)
+					}
+				}
+			})
+		}
+	}
+}
+
+// connCounter counts a test server's connections by state.
+type connCounter struct {
+	mu     sync.Mutex
+	opened int
+	state  map[net.Conn]http.ConnState
+}
+
+func (c *connCounter) hook(conn net.Conn, s http.ConnState) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == nil {
+		c.state = map[net.Conn]http.ConnState{}
+	}
+	if s == http.StateNew {
+		c.opened++
+	}
+	if s == http.StateClosed || s == http.StateHijacked {
+		delete(c.state, conn)
+		return
+	}
+	c.state[conn] = s
+}
+
+// counts returns the connections opened so far and those active now.
+func (c *connCounter) counts() (opened, active int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.state {
+		if s == http.StateActive {
+			active++
+		}
+	}
+	return c.opened, active
+}
+
+// sseStream is a valid completions stream of n tokens with usage.
+func sseStream(n int) string {
+	var b strings.Builder
+	for range n {
+		b.WriteString(`data: {"choices":[{"index":0,"text":" w","finish_reason":null}]}` + "\n\n")
+	}
+	fmt.Fprintf(&b, `data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":%d}}`+"\n\n", n)
+	b.WriteString("data: [DONE]\n\n")
+	return b.String()
+}
+
+// TestBodiesDrainedAndClosed: after an HTTP error, a wrong content type or
+// a complete stream the client reads the rest of the body (up to a bound)
+// and closes it, so that one keep-alive connection serves every request;
+// after a broken stream it drops the connection. No connection is left
+// active once Run returns.
+func TestBodiesDrainedAndClosed(t *testing.T) {
+	bigBody := `{"error":{"message":"` + strings.Repeat("x", 16<<10) + `"}}`
+	responses := []func(w http.ResponseWriter){
+		func(w http.ResponseWriter) { // a success
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, sseStream(3))
+		},
+		func(w http.ResponseWriter) { // an error body longer than the excerpt kept
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusInternalServerError)
+			fmt.Fprint(w, bigBody)
+		},
+		func(w http.ResponseWriter) {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			fmt.Fprint(w, `{"error":{"message":"slow down"}}`)
+		},
+		func(w http.ResponseWriter) { // HTTP 200, JSON instead of a stream
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, bigBody)
+		},
+		func(w http.ResponseWriter) { // a stream with no tokens
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, "data: [DONE]\n\n")
+		},
+	}
+	var conns connCounter
+	var n atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		responses[int(n.Add(1)-1)%len(responses)](w)
+	}))
+	srv.Config.ConnState = conns.hook
+	srv.Start()
+	defer srv.Close()
+
+	for _, ck := range clientKinds {
+		t.Run(ck.name, func(t *testing.T) {
+			client, err := ck.new(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: "m"})
+			require.NoError(t, err)
+			defer client.Close()
+			before, _ := conns.counts()
+			rep, err := servingbench.Run(context.Background(), servingbench.Config{
+				Client: client, Requests: uniqueRequests(4*len(responses), 3), MaxConcurrency: 1})
+			require.NoError(t, err)
+			assert.Equal(t, 4, rep.Completed, "Report.Completed")
+			assert.Equal(t, 4*(len(responses)-1), rep.Failed, "Report.Failed")
+			opened, _ := conns.counts()
+			assert.Equal(t, 1, opened-before, "connections opened for %d sequential requests, want 1 reused", len(rep.Results))
+			// The server marks a connection idle after its handler returned,
+			// which may be after the client read the end of the response.
+			assert.Eventually(t, func() bool {
+				_, active := conns.counts()
+				return active == 0
+			}, leakSettle, 5*time.Millisecond, "connections still active after Run returned")
+		})
+	}
+}
+
+// TestBrokenStreamsReleaseConnections: a stream the client gives up on
+// (malformed JSON, an idle timeout, a body over the line limit) is not
+// drained; its connection is closed, and none is left active.
+func TestBrokenStreamsReleaseConnections(t *testing.T) {
+	var conns connCounter
+	var n atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet { // Prewarm
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		switch n.Add(1) % 3 {
+		case 0:
+			fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"text\":\" w\"}]}\n\ndata: {\"choices\n\n")
+			w.(http.Flusher).Flush()
+			<-r.Context().Done() // the client must hang up, not wait for the end
+		case 1:
+			fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"text\":\" w\"}]}\n\n")
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		case 2:
+			fmt.Fprint(w, "data: "+strings.Repeat("x", 128<<10))
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		}
+	}))
+	srv.Config.ConnState = conns.hook
+	srv.Start()
+	defer srv.Close()
+
+	client, err := servingbench.NewCompletions(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: "m",
+		StreamIdleTimeout: 200 * time.Millisecond, MaxLineBytes: 64 << 10})
+	require.NoError(t, err)
+	defer client.Close()
+	rep, err := servingbench.Run(context.Background(), servingbench.Config{
+		Client: client, Requests: uniqueRequests(9, 3), MaxConcurrency: 3})
+	require.NoError(t, err)
+	assert.Equal(t, 9, rep.Failed, "Report.Failed")
+	reasons := map[string]int{}
+	for _, e := range rep.Errors {
+		reasons[e.Reason] = e.Count
+	}
+	assert.Equal(t, map[string]int{"malformed JSON": 3, "stream idle timeout": 3, "line too long": 3}, reasons, "Report.Errors")
+	assert.Eventually(t, func() bool {
+		_, active := conns.counts()
+		return active == 0
+	}, leakSettle, 10*time.Millisecond, "connections still active after Run returned")
+	client.Close()
+	checkNoClientGoroutines(t)
+}
+
+// TestPrewarmBounded: a server that accepts connections but never answers
+// GET /v1/models costs Run a warning, not a hang before the run starts.
+func TestPrewarmBounded(t *testing.T) {
+	defer checkNoLeaks(t)()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprint(w, `{"object":"list","data":[`)
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, sseStream(2))
+	}))
+	defer srv.Close()
+	const idle = 300 * time.Millisecond
+	client, err := servingbench.NewChat(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: "m", StreamIdleTimeout: idle})
+	require.NoError(t, err)
+	defer client.Close()
+	start := time.Now()
+	rep, err := servingbench.Run(context.Background(), servingbench.Config{Client: client, Requests: uniqueRequests(4, 2)})
+	took := time.Since(start)
+	require.NoError(t, err)
+	assert.Less(t, took, idle+matrixReturnSlack, "Run took %v", took)
+	assert.Equal(t, 4, rep.Completed, "Report.Completed")
+	require.Len(t, rep.Warnings, 1, "Report.Warnings")
+	assert.ErrorIs(t, rep.Warnings[0], context.DeadlineExceeded, "Report.Warnings[0]")
+}
+
+// TestTextKeptOnlyWhenAsked: the generated text is stored only with
+// KeepText, and a result's memory is bounded by its token count.
+func TestTextKeptOnlyWhenAsked(t *testing.T) {
+	m := servingtest.ZeroCost()
+	srv := servingtest.NewServer(m)
+	defer srv.Close()
+	for _, keep := range []bool{false, true} {
+		for _, ck := range clientKinds {
+			t.Run(fmt.Sprintf("%s/KeepText=%v", ck.name, keep), func(t *testing.T) {
+				client, err := ck.new(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: m.Name, IgnoreEOS: true,
+					KeepText: keep, Tokenizer: servingtest.WordTokenizer{}})
+				require.NoError(t, err)
+				defer client.Close()
+				const maxTok = 64
+				rep, err := servingbench.Run(context.Background(), servingbench.Config{
+					Client: client, Requests: uniqueRequests(16, maxTok)})
+				require.NoError(t, err)
+				require.Equal(t, 16, rep.Completed)
+				for _, r := range rep.Results {
+					assert.LessOrEqual(t, cap(r.Events), maxTok+1, "request %d: cap(Events)", r.Index)
+					if keep {
+						assert.Len(t, strings.Fields(r.Text), maxTok, "request %d: words in Text", r.Index)
+					} else {
+						assert.Empty(t, r.Text, "request %d: Text without KeepText", r.Index)
+					}
+				}
+			})
+		}
+	}
+}
+
+// plantedKey is the API key the hygiene test greps every output for.
+const plantedKey = "sk-planted-XYZ"
+
+// TestAPIKeyNeverWritten plants an API key and a server that echoes the
+// request headers back in every kind of error it can send; the key must
+// reach the server's Authorization header and no output.
+func TestAPIKeyNeverWritten(t *testing.T) {
+	var auth sync.Map // Authorization headers received
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth.Store(r.Header.Get("Authorization"), true)
+		echo := fmt.Sprintf("your headers: %q", r.Header)
+		if r.Method == http.MethodGet { // Prewarm's GET /v1/models
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprintf(w, `{"error":{"message":%q}}`, echo)
+			return
+		}
+		switch n.Add(1) % 6 {
+		case 0:
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, sseStream(3))
+		case 1:
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprintf(w, `{"error":{"message":%q}}`, echo)
+		case 2: // the key across the cut of the excerpt kept (509 bytes and "...")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"error":{"message":"%s%s"}}`, strings.Repeat(".", 503-len(`{"error":{"message":"Bearer `)),
+				r.Header.Get("Authorization"))
+		case 3:
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"error":{"message":%q}}`, echo)
+		case 4:
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprintf(w, "data: {\"error\":{\"message\":%q}}\n\n", echo)
+		case 5:
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprintf(w, "data: {\"choices\":[{\"text\":%q,,}]}\n\n", echo)
+		}
+	}))
+	defer srv.Close()
+
+	for _, ck := range clientKinds {
+		t.Run(ck.name, func(t *testing.T) {
+			client, err := ck.new(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: "m", APIKey: plantedKey, KeepText: true})
+			require.NoError(t, err)
+			defer client.Close()
+			rep, err := servingbench.Run(context.Background(), servingbench.Config{
+				Client: client, Requests: uniqueRequests(12, 3), MaxConcurrency: 1})
+			require.NoError(t, err)
+			require.Equal(t, 2, rep.Completed, "Report.Completed")
+			require.NotEmpty(t, rep.Warnings, "Report.Warnings: want Prewarm's failure")
+
+			var out bytes.Buffer
+			require.NoError(t, servingbench.WriteText(&out, rep, servingbench.TextOptions{}))
+			require.NoError(t, servingbench.WriteJSON(&out, rep, servingbench.JSONOptions{Detailed: true}))
+			for _, w := range rep.Warnings {
+				fmt.Fprintf(&out, "%v\n%+v\n", w, w)
+			}
+			failures := 0
+			for _, r := range rep.Results {
+				if r.Err != nil {
+					failures++
+					fmt.Fprintf(&out, "%v\n%+v\n%#v\n", r.Err, r.Err, r.Err)
+				}
+				out.WriteString(r.Text)
+			}
+			assert.Equal(t, 10, failures)
+			// Not even a part of it, where an excerpt is cut.
+			for _, line := range strings.Split(out.String(), "\n") {
+				assert.NotContains(t, line, plantedKey[:6], "output line")
+			}
+			assert.Contains(t, out.String(), "your headers", "the outputs carry the echoed bodies, redacted")
+		})
+	}
+	_, ok := auth.Load("Bearer " + plantedKey)
+	assert.True(t, ok, "the server never received Authorization: Bearer %s", plantedKey)
+	auth.Range(func(k, _ any) bool {
+		assert.Equal(t, "Bearer "+plantedKey, k, "Authorization header received")
+		return true
+	})
+}
+
+// shortArrival returns fewer offsets than asked for.
+type shortArrival struct{}
+
+func (shortArrival) Offsets(n int) []time.Duration { return make([]time.Duration, n/2) }
+func (shortArrival) String() string                { return "short" }
+
+// TestConfigValidatedBeforeAnyRequest: every bad configuration is
+// reported, naming the bad field, before a single request (the warm-up
+// and the connection prewarming included) reaches the server.
+func TestConfigValidatedBeforeAnyRequest(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, sseStream(2))
+	}))
+	defer srv.Close()
+	good := servingbench.OpenAIConfig{BaseURL: srv.URL, Model: "m"}
+
+	clientTests := []struct {
+		name  string
+		edit  func(*servingbench.OpenAIConfig)
+		field string
+	}{
+		{"no-base-url", func(c *servingbench.OpenAIConfig) { c.BaseURL = "" }, "BaseURL"},
+		{"relative-base-url", func(c *servingbench.OpenAIConfig) { c.BaseURL = "127.0.0.1:8000" }, "BaseURL"},
+		{"endpoint", func(c *servingbench.OpenAIConfig) { c.Endpoint = "v1/completions" }, "Endpoint"},
+		{"no-model", func(c *servingbench.OpenAIConfig) { c.Model = "" }, "Model"},
+		{"key-with-newline", func(c *servingbench.OpenAIConfig) { c.APIKey = plantedKey + "\r\nX-Evil: 1" }, "APIKey"},
+		{"negative-request-timeout", func(c *servingbench.OpenAIConfig) { c.RequestTimeout = -time.Second }, "RequestTimeout"},
+		{"negative-idle-timeout", func(c *servingbench.OpenAIConfig) { c.StreamIdleTimeout = -time.Second }, "StreamIdleTimeout"},
+		{"negative-max-line", func(c *servingbench.OpenAIConfig) { c.MaxLineBytes = -1 }, "MaxLineBytes"},
+		{"nan-temperature", func(c *servingbench.OpenAIConfig) { v := math.NaN(); c.Temperature = &v }, "Temperature"},
+		{"extra-body", func(c *servingbench.OpenAIConfig) { c.ExtraBody = map[string]any{"f": func() {}} }, "ExtraBody"},
+	}
+	for _, tt := range clientTests {
+		for _, ck := range clientKinds {
+			t.Run("client/"+tt.name+"/"+ck.name, func(t *testing.T) {
+				cfg := good
+				tt.edit(&cfg)
+				_, err := ck.new(cfg)
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "OpenAIConfig."+tt.field)
+				assert.NotContains(t, err.Error(), plantedKey, "the error must not echo the key")
+			})
+		}
+	}
+
+	client, err := servingbench.NewCompletions(good)
+	require.NoError(t, err)
+	defer client.Close()
+	reqs := uniqueRequests(8, 2)
+	runTests := []struct {
+		name  string
+		edit  func(*servingbench.Config)
+		field string
+	}{
+		{"no-client", func(c *servingbench.Config) { c.Client = nil }, "Config.Client"},
+		{"no-requests", func(c *servingbench.Config) { c.Requests = nil }, "Config.Requests"},
+		{"negative-concurrency", func(c *servingbench.Config) { c.MaxConcurrency = -3 }, "Config.MaxConcurrency"},
+		{"last-max-tokens", func(c *servingbench.Config) {
+			c.Requests = append([]servingbench.Request(nil), reqs...)
+			c.Requests[7].MaxTokens = -1
+		}, "Config.Requests[7].MaxTokens"},
+		{"prompt-tokens", func(c *servingbench.Config) {
+			c.Requests = append([]servingbench.Request(nil), reqs...)
+			c.Requests[3].PromptTokens = -1
+		}, "Config.Requests[3].PromptTokens"},
+		{"negative-slo", func(c *servingbench.Config) { c.Goodput.TTFT = -time.Millisecond }, "Config.Goodput"},
+		{"negative-rate", func(c *servingbench.Config) { c.Arrival = servingbench.Poisson(-1, 0) }, "Config.Arrival"},
+		{"nan-burstiness", func(c *servingbench.Config) { c.Arrival = servingbench.Gamma{Rate: 1, Burstiness: math.NaN()} }, "Config.Arrival"},
+		{"short-arrival", func(c *servingbench.Config) { c.Arrival = shortArrival{} }, "Config.Arrival"},
+	}
+	for _, tt := range runTests {
+		t.Run("run/"+tt.name, func(t *testing.T) {
+			cfg := servingbench.Config{Client: client, Requests: reqs, Warmup: true}
+			tt.edit(&cfg)
+			rep, err := servingbench.Run(context.Background(), cfg)
+			require.Error(t, err)
+			assert.Nil(t, rep)
+			assert.Contains(t, err.Error(), tt.field)
+			assert.Zero(t, hits.Load(), "requests the server received before the error")
+		})
+	}
+	// The good configuration does reach the server.
+	_, err = servingbench.Run(context.Background(), servingbench.Config{Client: client, Requests: reqs})
+	require.NoError(t, err)
+	assert.Positive(t, hits.Load(), "requests the server received")
+}
