@@ -38,7 +38,7 @@ type modelConfig struct {
 	FuseUnk                 bool             `json:"fuse_unk"`
 	ByteFallback            bool             `json:"byte_fallback"`
 	IgnoreMerges            bool             `json:"ignore_merges"`
-	Vocab                   map[string]int32 `json:"vocab"`
+	Vocab                   vocabField       `json:"vocab"`
 	Merges                  json.RawMessage  `json:"merges"`
 }
 
@@ -76,6 +76,18 @@ type component struct {
 type patternConfig struct {
 	String *string `json:"String"`
 	Regex  *string `json:"Regex"`
+}
+
+// vocabField is a BPE vocabulary {token: id}; another model's vocabulary
+// (Unigram's [[token, score], ...]) is skipped so that the model type can
+// be reported as unsupported.
+type vocabField map[string]int32
+
+func (v *vocabField) UnmarshalJSON(data []byte) error {
+	if len(data) > 0 && data[0] == '[' {
+		return nil
+	}
+	return json.Unmarshal(data, (*map[string]int32)(v))
 }
 
 func (c *component) contentString() (string, error) {
