@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"testing/iotest"
 
@@ -16,6 +17,10 @@ import (
 )
 
 const qwen3Dir = "../../scenarios/testdata/tokenizers/qwen3"
+
+var loadQwen3 = sync.OnceValues(func() (*scenarios.Tokenizer, error) {
+	return scenarios.LoadTokenizer(qwen3Dir)
+})
 
 func TestRun(t *testing.T) {
 	tests := []struct {
@@ -33,38 +38,11 @@ func TestRun(t *testing.T) {
 			want: "[9707,11,1879,0]\n[151644,872,198,6023,151645]\n[]\n",
 		},
 		{
-			name: "decode, CRLF and no final newline",
-			args: []string{"--tokenizer", qwen3Dir, "--decode"},
-			in:   "[9707,11,1879,0]\r\n[151644,872,198,6023,151645]\r\n[]",
-			want: "\"Hello, world!\"\n\"<|im_start|>user\\nhi<|im_end|>\"\n\"\"\n",
-		},
-		{
 			name: "built-in default with a note",
 			args: nil,
 			in:   "\"Hello, world!\"\n",
 			want: "[9707,11,1879,0]\n",
 			note: true,
-		},
-		{
-			name:    "bad line named",
-			args:    []string{"--tokenizer", qwen3Dir},
-			in:      "\"ok\"\nnot json\n\"never read\"\n",
-			want:    "[562]\n",
-			wantErr: "line 2: want a JSON string",
-		},
-		{
-			name:    "decode wants integers",
-			args:    []string{"--tokenizer", qwen3Dir, "--decode"},
-			in:      "[1]\n[1.5]\n",
-			want:    "\"\\\"\"\n",
-			wantErr: "line 2: want a JSON array of integer ids",
-		},
-		{
-			name:    "empty line",
-			args:    []string{"--tokenizer", qwen3Dir},
-			in:      "\"a\"\n\n",
-			want:    "[64]\n",
-			wantErr: "line 2: empty line",
 		},
 		{
 			name:    "missing tokenizer",
@@ -98,9 +76,65 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// TestProcess covers the line protocol with one loaded tokenizer.
+func TestProcess(t *testing.T) {
+	tok, err := loadQwen3()
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		decode  bool
+		in      string
+		want    string
+		wantErr string
+	}{
+		{
+			name:   "decode, CRLF and no final newline",
+			decode: true,
+			in:     "[9707,11,1879,0]\r\n[151644,872,198,6023,151645]\r\n[]",
+			want:   "\"Hello, world!\"\n\"<|im_start|>user\\nhi<|im_end|>\"\n\"\"\n",
+		},
+		{
+			name:    "bad line named",
+			in:      "\"ok\"\nnot json\n\"never read\"\n",
+			want:    "[562]\n",
+			wantErr: "line 2: want a JSON string",
+		},
+		{
+			name:    "decode wants integers",
+			decode:  true,
+			in:      "[1]\n[1.5]\n",
+			want:    "\"\\\"\"\n",
+			wantErr: "line 2: want a JSON array of integer ids",
+		},
+		{
+			name:    "empty line",
+			in:      "\"a\"\n\n",
+			want:    "[64]\n",
+			wantErr: "line 2: empty line",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			convert := encodeLine
+			if tt.decode {
+				convert = decodeLine
+			}
+			var out bytes.Buffer
+			err := process(context.Background(), tok, convert, strings.NewReader(tt.in), &out)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tt.want, out.String(), "process(%q) output", tt.in)
+		})
+	}
+}
+
 // TestProcessReaders feeds the input through iotest readers.
 func TestProcessReaders(t *testing.T) {
-	tok, err := scenarios.LoadTokenizer(qwen3Dir)
+	tok, err := loadQwen3()
 	require.NoError(t, err)
 	in := "\"Hello, world!\"\n\"\\u00e9t\\u00e9 \\ud83d\\ude00\"\n"
 	want := "[9707,11,1879,0]\n[38783,90316]\n"
@@ -108,7 +142,7 @@ func TestProcessReaders(t *testing.T) {
 		"onebyte": iotest.OneByteReader,
 		"half":    iotest.HalfReader,
 		"dataerr": iotest.DataErrReader,
-		"timeout": func(r io.Reader) io.Reader { return r },
+		"plain":   func(r io.Reader) io.Reader { return r },
 	}
 	for name, wrap := range readers {
 		t.Run("reader="+name, func(t *testing.T) {
