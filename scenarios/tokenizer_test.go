@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/servingbench/servingbench/internal/hftok/builtin"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -276,4 +278,37 @@ func ExampleDefaultTokenizer() {
 	// Output:
 	// [9707 11 1879 0 151645]
 	// "Hello, world!<|im_end|>"
+}
+
+// BenchmarkDefaultTokenizerLoad measures what DefaultTokenizer costs on
+// first use: decompressing the embedded files and building the tokenizer.
+func BenchmarkDefaultTokenizerLoad(b *testing.B) {
+	for b.Loop() {
+		tj, cj, err := builtin.Qwen3()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := newTokenizer("builtin:qwen3", tj, cj); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTokenizerEncodeParallel encodes the Qwen3 reference texts from
+// GOMAXPROCS goroutines sharing one Tokenizer.
+func BenchmarkTokenizerEncodeParallel(b *testing.B) {
+	tok := testTokenizer(b, "qwen3")
+	cases := tokenizerCases(b, "qwen3")
+	tokens := 0
+	for _, c := range cases {
+		tokens += len(c.IDs)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			for _, c := range cases {
+				tok.Encode(c.Text)
+			}
+		}
+	})
+	b.ReportMetric(float64(tokens)*float64(b.N)/b.Elapsed().Seconds(), "tok/s")
 }

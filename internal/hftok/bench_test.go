@@ -39,30 +39,34 @@ func BenchmarkEncode(b *testing.B) {
 	}
 }
 
-// BenchmarkEncodeLong encodes one prompt of about 100k tokens: the
-// reference texts joined, and one 400 KB word with no merges in common
-// (a long run of one character), which must stay linear.
+// BenchmarkEncodeLong encodes single long inputs: a prompt of 100k
+// Qwen3 tokens (the reference texts joined), and words with no useful
+// merges (a run of one letter, a run of spaces) at two sizes, which must
+// cost time in proportion to their length.
 func BenchmarkEncodeLong(b *testing.B) {
 	tok := loadFamily(b, "qwen3")
+	cases := loadReference(b, "qwen3")
 	var sb strings.Builder
-	for sb.Len() < 420_000 {
-		for _, c := range loadReference(b, "qwen3") {
-			sb.WriteString(c.Text)
-			sb.WriteString("\n")
-		}
+	for n, i := 0, 0; n < 100_000; i++ {
+		c := cases[i%len(cases)]
+		sb.WriteString(c.Text)
+		sb.WriteString("\n")
+		n += len(c.IDs) + 1
 	}
-	inputs := map[string]string{
-		"text=prose100k": sb.String(),
-		"text=oneword":   strings.Repeat("a", 400_000),
-		"text=spaces":    strings.Repeat(" ", 400_000),
+	prompt := sb.String()
+	inputs := []struct{ name, text string }{
+		{"text=prompt100k", prompt},
+		{"text=letters/bytes=100k", strings.Repeat("a", 100_000)},
+		{"text=letters/bytes=400k", strings.Repeat("a", 400_000)},
+		{"text=spaces/bytes=100k", strings.Repeat(" ", 100_000)},
+		{"text=spaces/bytes=400k", strings.Repeat(" ", 400_000)},
 	}
-	for _, name := range []string{"text=prose100k", "text=oneword", "text=spaces"} {
-		text := inputs[name]
-		b.Run(name, func(b *testing.B) {
-			n := len(tok.Encode(text, false))
-			b.SetBytes(int64(len(text)))
+	for _, in := range inputs {
+		b.Run(in.name, func(b *testing.B) {
+			n := len(tok.Encode(in.text, false))
+			b.SetBytes(int64(len(in.text)))
 			for b.Loop() {
-				tok.Encode(text, false)
+				tok.Encode(in.text, false)
 			}
 			b.ReportMetric(float64(n), "tokens")
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tok/s")
