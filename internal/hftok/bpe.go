@@ -34,10 +34,12 @@ func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b
 // addMerges records merge rank for each (left, right) token pair.
 func (m *bpe) addMerges(pairs [][2]string) error {
 	m.merges = make(map[uint64]uint64, len(pairs))
+	var buf []byte
 	for rank, p := range pairs {
 		a, okA := m.vocab[p[0]]
 		b, okB := m.vocab[p[1]]
-		n, okN := m.vocab[p[0]+p[1]]
+		buf = append(append(buf[:0], p[0]...), p[1]...)
+		n, okN := m.vocab[string(buf)] // no allocation
 		switch {
 		case !okA:
 			return fmt.Errorf("model.merges[%d]: token %q not in vocab", rank, p[0])

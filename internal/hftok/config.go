@@ -30,16 +30,16 @@ type fileConfig struct {
 }
 
 type modelConfig struct {
-	Type                    string          `json:"type"`
-	Dropout                 *float64        `json:"dropout"`
-	UnkToken                *string         `json:"unk_token"`
-	ContinuingSubwordPrefix *string         `json:"continuing_subword_prefix"`
-	EndOfWordSuffix         *string         `json:"end_of_word_suffix"`
-	FuseUnk                 bool            `json:"fuse_unk"`
-	ByteFallback            bool            `json:"byte_fallback"`
-	IgnoreMerges            bool            `json:"ignore_merges"`
-	Vocab                   vocabField      `json:"vocab"`
-	Merges                  json.RawMessage `json:"merges"`
+	Type                    string           `json:"type"`
+	Dropout                 *float64         `json:"dropout"`
+	UnkToken                *string          `json:"unk_token"`
+	ContinuingSubwordPrefix *string          `json:"continuing_subword_prefix"`
+	EndOfWordSuffix         *string          `json:"end_of_word_suffix"`
+	FuseUnk                 bool             `json:"fuse_unk"`
+	ByteFallback            bool             `json:"byte_fallback"`
+	IgnoreMerges            bool             `json:"ignore_merges"`
+	Vocab                   map[string]int32 `json:"-"` // read by parseVocab
+	Merges                  json.RawMessage  `json:"-"` // read by parseMergesFast
 }
 
 // component is any normalizer, pre-tokenizer or decoder; each type reads
@@ -76,18 +76,6 @@ type component struct {
 type patternConfig struct {
 	String *string `json:"String"`
 	Regex  *string `json:"Regex"`
-}
-
-// vocabField is a BPE vocabulary {token: id}; another model's vocabulary
-// (Unigram's [[token, score], ...]) is skipped so that the model type can
-// be reported as unsupported.
-type vocabField map[string]int32
-
-func (v *vocabField) UnmarshalJSON(data []byte) error {
-	if len(data) > 0 && data[0] == '[' {
-		return nil
-	}
-	return json.Unmarshal(data, (*map[string]int32)(v))
 }
 
 func (c *component) contentString() (string, error) {
@@ -247,27 +235,69 @@ func buildDecoder(c *component) (sgtok.Decoder, error) {
 	return nil, fmt.Errorf("%w: decoder %q", ErrUnsupported, c.Type)
 }
 
-// parseMerges reads merges as ["a b", ...] or [["a", "b"], ...].
-func parseMerges(raw json.RawMessage) ([][2]string, error) {
-	raw = bytes.TrimSpace(raw)
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
+// splitMerge splits a merge written "a b".
+func splitMerge(l string) ([2]string, error) {
+	a, b, ok := strings.Cut(l, " ")
+	if !ok || strings.Contains(b, " ") {
+		return [2]string{}, fmt.Errorf("%q is not two tokens separated by one space", l)
 	}
-	var pairs [][2]string
-	if err := json.Unmarshal(raw, &pairs); err == nil {
-		return pairs, nil
+	return [2]string{a, b}, nil
+}
+
+// parseConfig reads tokenizer.json: the vocabulary and merges with the
+// readers of fastjson.go, everything else with encoding/json.
+func parseConfig(data []byte) (*fileConfig, error) {
+	top, err := objectFields(data)
+	if err != nil {
+		return nil, err
 	}
-	var lines []string
-	if err := json.Unmarshal(raw, &lines); err != nil {
-		return nil, fmt.Errorf("model.merges: %v", err)
-	}
-	pairs = make([][2]string, len(lines))
-	for i, l := range lines {
-		a, b, ok := strings.Cut(l, " ")
-		if !ok || strings.Contains(b, " ") {
-			return nil, fmt.Errorf("model.merges[%d]: %q is not two tokens separated by one space", i, l)
+	var cfg fileConfig
+	for _, f := range []struct {
+		key string
+		dst any
+	}{
+		{"added_tokens", &cfg.AddedTokens},
+		{"normalizer", &cfg.Normalizer},
+		{"pre_tokenizer", &cfg.PreTokenizer},
+		{"decoder", &cfg.Decoder},
+	} {
+		if raw, ok := top[f.key]; ok {
+			if err := json.Unmarshal(raw, f.dst); err != nil {
+				return nil, fmt.Errorf("%s: %w", f.key, err)
+			}
 		}
-		pairs[i] = [2]string{a, b}
 	}
-	return pairs, nil
+	raw, ok := top["model"]
+	if !ok {
+		return nil, errors.New("no model")
+	}
+	fields, err := objectFields(raw)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	var small bytes.Buffer
+	small.WriteByte('{')
+	for k, v := range fields {
+		if k == "vocab" || k == "merges" {
+			continue
+		}
+		if small.Len() > 1 {
+			small.WriteByte(',')
+		}
+		q, _ := json.Marshal(k)
+		small.Write(q)
+		small.WriteByte(':')
+		small.Write(v)
+	}
+	small.WriteByte('}')
+	if err := json.Unmarshal(small.Bytes(), &cfg.Model); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	if v := fields["vocab"]; len(v) > 0 && v[0] == '{' { // not Unigram's list
+		if cfg.Model.Vocab, err = parseVocab(v); err != nil {
+			return nil, err
+		}
+	}
+	cfg.Model.Merges = fields["merges"]
+	return &cfg, nil
 }

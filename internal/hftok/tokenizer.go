@@ -1,7 +1,6 @@
 package hftok
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -58,11 +57,11 @@ func Parse(data []byte) (t *Tokenizer, err error) {
 			t, err = nil, fmt.Errorf("hftok: loading tokenizer.json: panic: %v", r)
 		}
 	}()
-	var cfg fileConfig
-	if err := json.Unmarshal(data, &cfg); err != nil {
+	cfg, err := parseConfig(data)
+	if err != nil {
 		return nil, fmt.Errorf("hftok: tokenizer.json: %w", err)
 	}
-	t, err = build(&cfg)
+	t, err = build(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("hftok: tokenizer.json: %w", err)
 	}
@@ -184,7 +183,7 @@ func buildModel(c *modelConfig) (*bpe, error) {
 	if c.ByteFallback {
 		m.initByteFallback()
 	}
-	pairs, err := parseMerges(c.Merges)
+	pairs, err := parseMergesFast(c.Merges)
 	if err != nil {
 		return nil, err
 	}
