@@ -9,10 +9,15 @@
 // interface) and replaces what is wrong there:
 //
 //   - the Split pre-tokenizer's regex: Go's RE2 rejects the lookahead in
-//     `\s+(?!\S)`; known alternatives are matched by a hand-written scanner
-//     that gives the backtracking engine's answer (a whitespace run followed
-//     by text leaves its last character to the next piece; \s is Unicode
-//     White_Space), other lookahead-free patterns go through regexp;
+//     `\s+(?!\S)`. A pattern is cut into its top-level alternatives, tried in
+//     order at each position as a backtracking engine does; the lookahead
+//     one and the other alternatives of the GPT-2, cl100k, Llama 3 and Qwen
+//     patterns are hand-written matchers (a whitespace run followed by text
+//     leaves its last character to the next piece; \s is Unicode
+//     White_Space), any other alternative goes through regexp with
+//     Oniguruma's Unicode \s, \d, \w (so GPT-4o and DeepSeek-V3 patterns
+//     work too); other lookarounds, anchors, nested classes and possessive
+//     quantifiers are unsupported;
 //   - BPE merging: lowest rank first, ties to the leftmost pair, with a heap
 //     over linked symbols (linear-logarithmic on huge words) and a bounded,
 //     sharded cache;

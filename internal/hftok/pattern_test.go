@@ -16,7 +16,12 @@ const (
 
 func splitPieces(t testing.TB, pattern, s string) []string {
 	t.Helper()
-	sc, err := newSplitter(pattern)
+	return splitPiecesWith(t, pattern, s, knownAlternatives)
+}
+
+func splitPiecesWith(t testing.TB, pattern, s string, known map[string]matchFunc) []string {
+	t.Helper()
+	sc, err := newSplitterWith(pattern, known)
 	require.NoError(t, err)
 	var out []string
 	for _, p := range (&splitPre{scanner: sc}).split(nil, piece{text: s}) {
@@ -67,6 +72,10 @@ var lookaheadFree = []string{
 	strings.Replace(llama3Pattern, `\s+(?!\S)|`, "", 1),
 	strings.Replace(gpt2Pattern, `\s+(?!\S)|`, "", 1),
 	`\p{N}+| ?\p{L}+| ?\p{N}+`,
+	// GPT-4o (o200k) and DeepSeek-V3 style alternatives, which only the
+	// regexp path handles.
+	`[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+`,
+	`[!"#$%&'()*+,\-./:;<=>?@\[\\\]^_{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*|\s*[\r\n]+|\s+`,
 }
 
 func regexpPieces(re *regexp.Regexp, s string) []string {
@@ -89,25 +98,47 @@ func FuzzSplitterMatchesRegexp(f *testing.F) {
 	for _, s := range []string{"Hello, world!", "it's 'S 'ſt", "a  \r\n\n  b", "x\u00a0\u00a0y 12345 é ü", "😀 -- ??\n", "\u0301a"} {
 		f.Add(s)
 	}
-	res := make([]*regexp.Regexp, len(lookaheadFree))
-	for i, p := range lookaheadFree {
-		res[i] = re2Equivalent(p)
+	type variant struct {
+		name string
+		sp   *splitPre
+		re   *regexp.Regexp
+	}
+	var variants []variant
+	for _, p := range lookaheadFree {
+		for _, known := range []map[string]matchFunc{knownAlternatives, nil} {
+			sc, err := newSplitterWith(p, known)
+			require.NoError(f, err)
+			name := p
+			if known == nil {
+				name += " (regexp path)"
+			}
+			variants = append(variants, variant{name, &splitPre{scanner: sc}, re2Equivalent(p)})
+		}
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		for i, p := range lookaheadFree {
-			got := splitPieces(t, p, s)
-			want := regexpPieces(res[i], s)
-			if !assert.Equal(t, want, got, "pattern %q: split(%q)", p, s) {
+		for _, v := range variants {
+			var got []string
+			for _, p := range v.sp.split(nil, piece{text: s}) {
+				got = append(got, p.text)
+			}
+			if want := regexpPieces(v.re, s); !assert.Equal(t, want, got, "pattern %s: split(%q)", v.name, s) {
 				return
 			}
 		}
 	})
 }
 
-func TestUnknownPatternFallsBackToRegexp(t *testing.T) {
+func TestUnknownAlternatives(t *testing.T) {
 	assert.Equal(t, []string{"ab", "-", "cd"}, splitPieces(t, `[a-z]+`, "ab-cd"))
-	_, err := newSplitter(`a(?=b)`)
-	require.ErrorIs(t, err, ErrUnsupported)
+	// o200k-style: regexp alternatives around the emulated lookahead;
+	// \s is Unicode White_Space and \d Unicode Nd, as in Oniguruma.
+	o200k := `[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+	assert.Equal(t, []string{"Hello", "World's", " ", " x", "\u00a0", "\u00a0y"}, splitPieces(t, o200k, "HelloWorld's  x\u00a0\u00a0y"))
+	assert.Equal(t, []string{"\u0663\u0664", "-", "\u00a0\u00a0"}, splitPieces(t, `\d+|\s+|-`, "\u0663\u0664-\u00a0\u00a0"))
+	for _, bad := range []string{`a(?=b)`, `(?<=a)b`, `^a`, `a$`, `\bfoo`, `[a[b]]`, `[a&&b]`, `a++`, `(?>ab)`, `[\S]`} {
+		_, err := newSplitter(bad)
+		require.ErrorIs(t, err, ErrUnsupported, "newSplitter(%q)", bad)
+	}
 }
 
 func TestSplitAlternatives(t *testing.T) {
