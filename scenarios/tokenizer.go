@@ -42,7 +42,8 @@ type Tokenizer struct {
 var _ servingbench.Tokenizer = (*Tokenizer)(nil)
 
 // SpecialToken is a token named in tokenizer_config.json (bos_token,
-// eos_token). The zero value (empty Content) means the file names none.
+// eos_token). The zero value (empty Content) means the file names none; ID
+// is -1 when the named token is not in the vocabulary.
 type SpecialToken struct {
 	Content string
 	ID      int
@@ -80,7 +81,7 @@ func (t *Tokenizer) EOS() (tok SpecialToken, ok bool) { return t.eos, t.eos.Cont
 func (t *Tokenizer) AddsBOS() bool { return t.addBOS }
 
 // ChatTemplate is tokenizer_config.json's chat_template (the "default" one
-// when it lists several), or "".
+// when it lists several), else the chat_template.jinja file beside it, or "".
 func (t *Tokenizer) ChatTemplate() string { return t.chatTemplate }
 
 // NotFoundError is returned when no tokenizer.json exists for a name; it
@@ -209,6 +210,11 @@ func loadFiles(name, tokenizerPath, configPath string) (*Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scenarios: %s: %w", tokenizerPath, err)
 	}
+	if t.chatTemplate == "" { // newer transformers save it beside the config
+		if b, err := os.ReadFile(filepath.Join(filepath.Dir(configPath), "chat_template.jinja")); err == nil {
+			t.chatTemplate = string(b)
+		}
+	}
 	return t, nil
 }
 
@@ -261,7 +267,7 @@ func (t *Tokenizer) special(raw json.RawMessage) (SpecialToken, error) {
 	}
 	id, ok := t.tok.TokenToID(content)
 	if !ok {
-		return SpecialToken{}, fmt.Errorf("%q is not in the vocabulary", content)
+		id = -1
 	}
 	return SpecialToken{Content: content, ID: id}, nil
 }

@@ -163,10 +163,18 @@ func TestLoadTokenizerSources(t *testing.T) {
 
 	local := filepath.Join(t.TempDir(), "model")
 	writeTokenizer(t, local, tinyBPE, "null")
+	require.NoError(t, os.WriteFile(filepath.Join(local, "tokenizer_config.json"), []byte(`{"bos_token":{"content":"a"},"eos_token":"zz"}`), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(local, "chat_template.jinja"), []byte("{{ messages }}"), 0o644))
 	for _, p := range []string{local, filepath.Join(local, "tokenizer.json")} {
 		tok, err := LoadTokenizer(p)
 		require.NoError(t, err, "LoadTokenizer(%q)", p)
 		assert.Equal(t, []int{2, 0}, tok.Encode("aba"), "LoadTokenizer(%q).Encode(aba)", p)
+		bos, _ := tok.BOS()
+		assert.Equal(t, SpecialToken{"a", 0}, bos, "BOS() from an AddedToken object")
+		eos, ok := tok.EOS()
+		assert.Equal(t, SpecialToken{"zz", -1}, eos, "EOS() not in the vocabulary")
+		assert.True(t, ok)
+		assert.Equal(t, "{{ messages }}", tok.ChatTemplate(), "ChatTemplate() from chat_template.jinja")
 	}
 
 	_, err = LoadTokenizer("acme/missing")
