@@ -162,8 +162,24 @@ func TestRandomErrors(t *testing.T) {
 	assert.Empty(t, reqs)
 }
 
+// BenchmarkRandomPrompts prepares 10,000 random prompts of 1,024 tokens
+// with the fake tokenizer and with the real Qwen3 one (target: under 5 s).
+//
+//	go test -run '^$' -bench RandomPrompts -benchtime 1x -count 3 ./scenarios
 func BenchmarkRandomPrompts(b *testing.B) {
-	tok := newFakeTok()
+	qwen, err := LoadTokenizer("testdata/tokenizers/qwen3")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		tok  servingbench.Tokenizer
+	}{{"tok=fake", newFakeTok()}, {"tok=qwen3", qwen}} {
+		b.Run(tt.name, func(b *testing.B) { benchmarkRandomPrompts(b, tt.tok) })
+	}
+}
+
+func benchmarkRandomPrompts(b *testing.B, tok servingbench.Tokenizer) {
 	for _, d := range []Random{{InputLen: 1024}, {InputLen: 1024, ExactLength: true}} {
 		b.Run(d.String(), func(b *testing.B) {
 			for b.Loop() {

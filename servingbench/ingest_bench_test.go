@@ -5,8 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
@@ -20,6 +18,9 @@ import (
 
 // ingestTokens is the number of token chunks in each benchmark stream.
 const ingestTokens = 256
+
+// ingestModel is the model name the helper server serves.
+const ingestModel = "m"
 
 // ingestStream pre-renders a vLLM-style completions stream of n one-token
 // chunks, a usage chunk and [DONE].
@@ -36,37 +37,10 @@ func ingestStream(n int) []byte {
 	return []byte(sb.String())
 }
 
-// ingestHandler is a zero-cost streaming server: it discards the request
-// and writes the pre-rendered stream in one large write.
-func ingestHandler(stream []byte) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Write(stream)
-	})
-}
-
 const ingestHelperEnv = "SERVINGBENCH_INGEST_HELPER"
 
-// TestIngestHelperServer is not a test: BenchmarkStreamIngest runs it in a
-// child process (so the benchmark's getrusage counts the client only). It
-// serves ingestHandler until its standard input closes.
-func TestIngestHelperServer(t *testing.T) {
-	if os.Getenv(ingestHelperEnv) != "1" {
-		t.Skip("helper process for BenchmarkStreamIngest")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: ingestHandler(ingestStream(ingestTokens))}
-	go srv.Serve(ln)
-	fmt.Printf("ADDR %s\n", ln.Addr())
-	io.Copy(io.Discard, os.Stdin)
-	srv.Close()
-}
-
-// startIngestServer starts the helper server process and returns its URL.
+// startIngestServer starts the helper server process (a zero-cost
+// servingtest server, TestIngestHelperServer) and returns its URL.
 // SERVINGBENCH_INGEST_URL, when set, points the benchmark at another server
 // instead (it must stream ignore_eos completions of ingestTokens tokens).
 func startIngestServer(b *testing.B) string {
@@ -122,7 +96,7 @@ func BenchmarkStreamIngest(b *testing.B) {
 }
 
 func benchIngest(b *testing.B, url string, streams int) {
-	c, err := NewCompletions(OpenAIConfig{BaseURL: url, Model: "m", MaxConcurrency: streams, IgnoreEOS: true})
+	c, err := NewCompletions(OpenAIConfig{BaseURL: url, Model: ingestModel, MaxConcurrency: streams, IgnoreEOS: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -524,3 +524,8 @@ func drainClose(body io.ReadCloser) {
 	io.CopyN(io.Discard, body, maxDrain)
 	body.Close()
 }
+
+var (
+	_ Prewarmer = (*Completions)(nil)
+	_ Prewarmer = (*Chat)(nil)
+)

@@ -46,7 +46,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	if cfg.Warmup {
-		if err := warmup(ctx, cfg.Client, &reqs[0]); err != nil {
+		if err := Warmup(ctx, cfg.Client, &reqs[0]); err != nil {
 			return nil, err
 		}
 	}
@@ -195,10 +195,10 @@ func (cfg *Config) identify(rep *Report, start time.Time, n int) {
 	}
 }
 
-// warmup sends one untimed request, as vLLM v0.9.1 does before a run, and
-// fails the run when it fails: a server that cannot answer one request is
-// not worth measuring.
-func warmup(ctx context.Context, c Client, req *Request) error {
+// Warmup sends one untimed request, as vLLM v0.9.1 does before a run, and
+// returns an error when it fails: a server that cannot answer one request is
+// not worth measuring. Run calls it when Config.Warmup is set.
+func Warmup(ctx context.Context, c Client, req *Request) error {
 	var res Result
 	c.Send(ctx, req, &res)
 	if !res.OK() {

@@ -2,7 +2,6 @@ package servingbench
 
 import (
 	"cmp"
-	"errors"
 	"math"
 	"slices"
 	"time"
@@ -116,11 +115,7 @@ func resultReason(r *Result) string {
 	if r.Err == nil {
 		return "no token events"
 	}
-	var rr interface{ Reason() string }
-	if errors.As(r.Err, &rr) {
-		return rr.Reason()
-	}
-	return r.Err.Error()
+	return ErrorReason(r.Err)
 }
 
 // groupErrors orders reason counts most frequent first, ties by reason.

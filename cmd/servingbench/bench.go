@@ -50,16 +50,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	baseURL, stopServer, err := o.target(stdout)
-	if err != nil {
-		return err
-	}
-	defer stopServer()
-
 	tok, tokID, note, err := scenarios.ResolveTokenizer(o.tokenizer, o.model)
 	if err != nil {
 		return fmt.Errorf("flag --tokenizer: %w", err)
 	}
+	baseURL, stopServer, err := o.target(stdout, tok)
+	if err != nil {
+		return err
+	}
+	defer stopServer()
 	if note != "" {
 		fmt.Fprintln(stdout, note)
 	}
@@ -80,11 +79,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	cfg := servingbench.Config{
 		Client: client, Requests: reqs, Arrival: arrival, MaxConcurrency: o.maxConcurrency,
-		Warmup: !o.noWarmup, Tokenizer: tok, Goodput: slo,
+		Tokenizer: tok, Goodput: slo,
 		Backend: o.backend, Model: o.model, TokenizerID: tokID, Metadata: meta,
 	}
-	if cfg.Warmup {
+	if !o.noWarmup {
 		fmt.Fprintln(stdout, "Starting initial single prompt test run...")
+		if err := servingbench.Warmup(ctx, client, &reqs[0]); err != nil {
+			return fmt.Errorf("%w; check --base-url, --model and --endpoint", err)
+		}
+		fmt.Fprintln(stdout, "Initial test run completed. Starting main benchmark run...")
 	}
 	printLoad(stdout, o)
 	bar := newProgress(stderr, len(reqs), !o.disableTqdm)
@@ -158,7 +161,9 @@ func (o *options) slo() (servingbench.SLO, error) {
 
 // target returns the server's base URL; with neither --base-url nor --host
 // it starts the simulated server and says so in one line.
-func (o *options) target(stdout io.Writer) (string, func(), error) {
+// The simulated server counts prompt tokens with tok, as a real server
+// counts them with the model's own tokenizer.
+func (o *options) target(stdout io.Writer, tok servingbench.Tokenizer) (string, func(), error) {
 	if o.baseURL != "" {
 		return strings.TrimRight(o.baseURL, "/"), func() {}, nil
 	}
@@ -170,6 +175,7 @@ func (o *options) target(stdout io.Writer) (string, func(), error) {
 		return "", nil, err
 	}
 	m.Speed = o.simSpeed
+	m.Tokenizer = tok
 	if o.model == "" {
 		o.model = m.Name
 	}

@@ -1,0 +1,77 @@
+// Package servingbench measures LLM inference servers the way vLLM's
+// benchmarks/benchmark_serving.py (v0.9.1) does, with the same definitions,
+// so its numbers compare with published ones.
+//
+// # Pieces
+//
+// A Client sends one request and measures it: Completions and Chat speak
+// the OpenAI-compatible /v1/completions and /v1/chat/completions APIs with
+// streaming (SSE), as vLLM, SGLang, llama.cpp, TGI's and TensorRT-LLM's
+// OpenAI front-ends, MindIE and others serve them. Run drives a Client over
+// a list of Requests on an Arrival schedule (Gamma/Poisson, or a replayed
+// Trace) with an optional bound on concurrency and returns a Report.
+// WriteText prints vLLM's result block; WriteJSON and ReadJSON write and
+// read vLLM's --save-result file. SLA checks a Report against limits.
+// Package servingtest is an in-process simulated server for tests.
+//
+// # Definitions
+//
+// All times come from one monotonic clock. For each request Run records the
+// scheduled arrival, the time it got a concurrency slot and the send time
+// (taken immediately before the HTTP request is written), then every token
+// event. A token event is an SSE data event whose JSON has a non-empty
+// choices array carrying generated output: completions "text", chat
+// "delta.content" or "delta.reasoning_content".
+//
+//   - TTFT = first token event - send time.
+//   - ITL = the gaps between consecutive token events (one per chunk, not
+//     per token); statistics pool the gaps of all successful requests.
+//   - E2EL = last token event - send time (the usage chunk and [DONE] are
+//     not token events).
+//   - TPOT = (E2EL - TTFT) / (output tokens - 1), for requests with more
+//     than one output token; for goodput a request with one token has TPOT 0.
+//   - Output tokens: usage.completion_tokens from whichever chunk carries
+//     usage (vLLM's choices-less final chunk, or llama.cpp's last choices
+//     chunk); without usage, the tokenizer's count of the generated text;
+//     without a tokenizer, the number of token events. Input tokens:
+//     usage.prompt_tokens, else the tokenizer's count of the prompt as sent.
+//     Result and Report name the source of every count.
+//   - Success: HTTP 200, a well-formed stream ending in [DONE], and at least
+//     one token event. Anything else is a failure with a typed error and a
+//     reason (ErrorReason); failures count only in Report.Failed and
+//     Report.Errors.
+//   - Duration runs from just before the first dispatch to the end of the
+//     last request. Request throughput = successful / duration; output
+//     throughput = output tokens / duration; total = (input + output) /
+//     duration; goodput = requests meeting every SLO / duration.
+//   - Statistics are numpy's: mean, median, population standard deviation
+//     (ddof 0), percentiles by linear interpolation (rank p/100*(n-1)). An
+//     empty list gives 0.
+//
+// # Where we differ from vLLM v0.9.1, on purpose
+//
+//   - Role-only and finish-only chunks are not token events; v0.9.1 counts
+//     them, which adds near-zero ITL gaps and, for chat, can stamp TTFT at
+//     the role-only chunk. On a one-token-per-chunk server both definitions
+//     agree within 1% on means (TestEventDefinitionAgreesWithVLLM).
+//   - Usage inside a choices chunk (llama.cpp) is read; v0.9.1 reports 0
+//     output tokens there.
+//   - Input tokens are measured (usage, or the tokenizer's count of the
+//     prompt sent), not the requested length.
+//   - The schedule is precomputed from the seed and slept to absolute
+//     offsets; v0.9.1 slept relative gaps and drifted below the rate.
+//   - Temperature is sent only when given (v0.9.1 sent 0.0); the warm-up
+//     request is optional (Config.Warmup).
+//   - The Report adds failed requests with grouped reasons, client-side
+//     queueing delay (slot acquired - scheduled, hidden by vLLM's
+//     --max-concurrency), peak output tokens/s and peak concurrent requests
+//     over 1-second buckets. The text block prints them after the lines
+//     v0.9.1 prints, inside the block.
+//
+// # Concurrency
+//
+// Clients, Tokenizers and SLA values are safe for concurrent use. Run is
+// synchronous: every goroutine it starts has ended when it returns.
+// Config.OnResult is called from request goroutines and must be safe for
+// concurrent use. A Report is not safe for concurrent mutation.
+package servingbench

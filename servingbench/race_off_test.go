@@ -1,0 +1,5 @@
+//go:build !race
+
+package servingbench_test
+
+const raceEnabled = false
