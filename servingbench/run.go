@@ -46,7 +46,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	if cfg.Warmup {
-		if err := Warmup(ctx, cfg.Client, &reqs[0]); err != nil {
+		// A warm-up ended by the cancellation is no server failure: the
+		// run goes on to return its (empty) partial report.
+		if err := Warmup(ctx, cfg.Client, &reqs[0]); err != nil && ctx.Err() == nil {
 			return nil, err
 		}
 	}
