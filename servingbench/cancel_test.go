@@ -174,3 +174,25 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 	assert.Zero(t, rep.Completed+rep.Failed, "requests measured")
 	assert.Empty(t, srv.Truth(), "requests the server received")
 }
+
+// TestRunCancelledDuringWarmup: a run cancelled while its warm-up request
+// runs returns an empty partial report, not a warm-up failure.
+func TestRunCancelledDuringWarmup(t *testing.T) {
+	defer checkNoLeaks(t)()
+	m := servingtest.Model{Name: "sim-slow", DecodeBase: 20 * time.Millisecond}
+	srv := servingtest.NewServer(m)
+	defer srv.Close()
+	client, err := servingbench.NewCompletions(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: m.Name, IgnoreEOS: true})
+	require.NoError(t, err)
+	defer client.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	timer := time.AfterFunc(300*time.Millisecond, cancel) // the warm-up takes 200 steps, 4s
+	defer timer.Stop()
+	rep, err := servingbench.Run(ctx, servingbench.Config{Client: client, Requests: uniqueRequests(10, 200), Warmup: true})
+	require.NoError(t, err, "Run cancelled during the warm-up")
+	assert.True(t, rep.Partial, "Report.Partial")
+	assert.Zero(t, rep.Completed+rep.Failed, "requests measured")
+	assert.True(t, hasCancelWarning(rep.Warnings), "Report.Warnings = %v, want the cancellation", rep.Warnings)
+	assert.Len(t, srv.Truth(), 1, "requests the server received: the warm-up only")
+}
+
