@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// plantedKey is the API key the CLI gets through OPENAI_API_KEY; no output
+// may contain it, nor a part of it.
+const plantedKey = "sk-planted-XYZ"
+
+// Generous bounds for a loaded 2-core machine.
+const (
+	startupTimeout = 60 * time.Second // from exec to the start of the run
+	exitGrace      = 5 * time.Second  // from SIGINT to exit
+)
+
+// servingbenchBinary builds the CLI into a temporary directory. Signals
+// need a real process: their handling lives in main, outside run.
+func servingbenchBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the CLI binary")
+	}
+	bin := filepath.Join(t.TempDir(), "servingbench")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build:\n%s", out)
+	return bin
+}
+
+// cliProcess is a running servingbench with its output collected.
+type cliProcess struct {
+	cmd     *exec.Cmd
+	stdout  lockedBuffer
+	stderr  lockedBuffer
+	started chan struct{} // closed when the run has started ("Maximum request concurrency:")
+	done    chan struct{}
+	waitErr error
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func startCLI(t *testing.T, args ...string) *cliProcess {
+	t.Helper()
+	p := &cliProcess{
+		cmd:     exec.Command(servingbenchBinary(t), args...),
+		started: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	p.cmd.Env = append(os.Environ(), "OPENAI_API_KEY="+plantedKey)
+	p.cmd.Stderr = &p.stderr
+	out, err := p.cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, p.cmd.Start())
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(out)
+		once := sync.Once{}
+		for sc.Scan() {
+			p.stdout.Write(append(sc.Bytes(), '\n'))
+			if strings.HasPrefix(sc.Text(), "Maximum request concurrency:") {
+				once.Do(func() { close(p.started) })
+			}
+		}
+		p.waitErr = p.cmd.Wait()
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.cmd.Process.Kill()
+			<-p.done
+		}
+	})
+	return p
+}
+
+// waitStarted waits for the benchmark run to start.
+func (p *cliProcess) waitStarted(t *testing.T) {
+	t.Helper()
+	select {
+	case <-p.started:
+	case <-p.done:
+		t.Fatalf("servingbench exited before the run started: %v\nstdout:\n%s\nstderr:\n%s", p.waitErr, p.stdout.String(), p.stderr.String())
+	case <-time.After(startupTimeout):
+		t.Fatalf("the run did not start within %v\nstdout:\n%s\nstderr:\n%s", startupTimeout, p.stdout.String(), p.stderr.String())
+	}
+}
+
+// waitExit waits for the process to exit and returns its exit status and
+// the time it took since from.
+func (p *cliProcess) waitExit(t *testing.T, from time.Time) (int, time.Duration) {
+	t.Helper()
+	select {
+	case <-p.done:
+	case <-time.After(exitGrace + 10*time.Second):
+		t.Fatalf("servingbench still running %v after SIGINT\nstdout:\n%s\nstderr:\n%s", time.Since(from), p.stdout.String(), p.stderr.String())
+	}
+	took := time.Since(from)
+	var ee *exec.ExitError
+	if errors.As(p.waitErr, &ee) {
+		return ee.ExitCode(), took
+	}
+	require.NoError(t, p.waitErr)
+	return 0, took
+}
+
+// TestInterruptSavesPartialReport: the first SIGINT stops the run, and the
+// CLI still prints the result block and writes the result file, both
+// marked partial.
+func TestInterruptSavesPartialReport(t *testing.T) {
+	dir := t.TempDir()
+	p := startCLI(t, "--dataset-name", "random", "--num-prompts", "2000", "--request-rate", "50",
+		"--random-input-len", "32", "--random-output-len", "64", "--sim-speed", "4",
+		"--save-result", "--save-detailed", "--result-dir", dir, "--disable-tqdm")
+	p.waitStarted(t)
+	time.Sleep(1500 * time.Millisecond)
+	sent := time.Now()
+	require.NoError(t, p.cmd.Process.Signal(os.Interrupt))
+	code, took := p.waitExit(t, sent)
+	stdout, stderr := p.stdout.String(), p.stderr.String()
+	t.Logf("exit status %d, %v after SIGINT\nstdout:\n%s\nstderr:\n%s", code, took, stdout, stderr)
+	assert.Less(t, took, exitGrace, "exit after SIGINT")
+
+	assert.Contains(t, stdout, "============ Serving Benchmark Result ============")
+	assert.Regexp(t, `(?m)^Partial:\s+yes \(cancelled\)`, stdout)
+	assert.Contains(t, stderr, "interrupted")
+	m := regexp.MustCompile(`(?m)^Result saved to (.+)$`).FindStringSubmatch(stdout)
+	require.NotNil(t, m, "no 'Result saved to' line")
+	data, err := os.ReadFile(strings.TrimSpace(m[1]))
+	require.NoError(t, err)
+	var file struct {
+		NumPrompts  int            `json:"num_prompts"`
+		Completed   int            `json:"completed"`
+		Failed      int            `json:"failed"`
+		Partial     bool           `json:"partial"`
+		ErrorCounts map[string]int `json:"error_counts"`
+		Errors      []string       `json:"errors"`
+	}
+	require.NoError(t, json.Unmarshal(data, &file))
+	assert.True(t, file.Partial, "result file partial")
+	assert.Equal(t, 2000, file.NumPrompts)
+	sentN := file.Completed + file.Failed
+	assert.Positive(t, sentN, "requests measured")
+	assert.Less(t, sentN, 2000, "requests sent: dispatch must stop at the interrupt")
+	assert.Len(t, file.Errors, sentN, "errors, one per request sent")
+	total := 0
+	for _, n := range file.ErrorCounts {
+		total += n
+	}
+	assert.Equal(t, file.Failed, total, "error_counts = %v", file.ErrorCounts)
+	assert.Positive(t, file.ErrorCounts["cancelled"], "requests cancelled in flight, error_counts = %v", file.ErrorCounts)
+	// Exit status 0 with a measured success, 1 when none succeeded; never
+	// the 130 of an abandoned run.
+	if file.Completed > 0 {
+		assert.Equal(t, 0, code, "exit status")
+	} else {
+		assert.Equal(t, 1, code, "exit status")
+	}
+	for name, out := range map[string]string{"stdout": stdout, "stderr": stderr, "result file": string(data)} {
+		assert.NotContains(t, out, plantedKey[:6], "%s contains the API key", name)
+	}
+}
+
+// TestSecondInterruptExitsAtOnce: a second SIGINT while the first is being
+// handled exits with status 130 without waiting for the report.
+func TestSecondInterruptExitsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	// Every request in flight at once: the first SIGINT has 2000 requests
+	// to cancel and account for, time enough for the second to arrive.
+	p := startCLI(t, "--dataset-name", "random", "--num-prompts", "2000", "--request-rate", "inf",
+		"--random-input-len", "32", "--random-output-len", "64", "--sim-speed", "1",
+		"--save-result", "--save-detailed", "--result-dir", dir, "--disable-tqdm")
+	p.waitStarted(t)
+	time.Sleep(500 * time.Millisecond)
+	require.NoError(t, p.cmd.Process.Signal(os.Interrupt))
+	time.Sleep(5 * time.Millisecond)
+	second := time.Now()
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Skipf("the first SIGINT ended the run before the second could be sent: %v", err)
+	}
+	code, took := p.waitExit(t, second)
+	t.Logf("exit status %d, %v after the second SIGINT\nstderr:\n%s", code, took, p.stderr.String())
+	if code != 130 && strings.Contains(p.stdout.String(), "Result saved to") {
+		t.Skip("the first SIGINT's report was complete before the second SIGINT was delivered")
+	}
+	assert.Equal(t, 130, code, "exit status")
+	assert.Less(t, took, exitGrace, "exit after the second SIGINT")
+	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ok {
+		assert.False(t, ws.Signaled(), "killed by a signal instead of exiting")
+	}
+}
+
+// TestCLIKeyNeverWritten runs the CLI against a server that checks the
+// Authorization header and echoes the request headers in its errors: the
+// key must reach the server and appear in no output.
+func TestCLIKeyNeverWritten(t *testing.T) {
+	var n, all, authorized atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		all.Add(1)
+		if r.Header.Get("Authorization") == "Bearer "+plantedKey {
+			authorized.Add(1)
+		}
+		echo := fmt.Sprintf("your headers: %q", r.Header)
+		if r.Method == http.MethodGet {
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprintf(w, `{"error":{"message":%q}}`, echo)
+			return
+		}
+		switch i := n.Add(1); {
+		case i%3 == 0:
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprintf(w, `{"error":{"message":%q}}`, echo)
+		case i%3 == 2:
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprintf(w, "data: {\"error\":{\"message\":%q}}\n\n", echo)
+		default:
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, `data: {"choices":[{"index":0,"text":" w"}]}`+"\n\n"+
+				`data: {"choices":[{"index":0,"text":" w"}]}`+"\n\ndata: [DONE]\n\n")
+		}
+	}))
+	defer srv.Close()
+
+	dir := t.TempDir()
+	p := startCLI(t, "--base-url", srv.URL, "--model", "m", "--dataset-name", "random", "--num-prompts", "30",
+		"--random-input-len", "8", "--random-output-len", "2", "--save-result", "--save-detailed",
+		"--result-dir", dir, "--disable-tqdm")
+	code, _ := p.waitExit(t, time.Now())
+	stdout, stderr := p.stdout.String(), p.stderr.String()
+	require.Equal(t, 0, code, "exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Positive(t, authorized.Load(), "requests with Authorization: Bearer %s", plantedKey)
+	assert.Equal(t, all.Load(), authorized.Load(), "requests authorized, of all the server received")
+
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	require.NoError(t, err)
+	require.Len(t, files, 1, "result files")
+	data, err := os.ReadFile(files[0])
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "your headers", "the result file keeps the echoed errors")
+	for name, out := range map[string]string{"stdout": stdout, "stderr": stderr, "result file": string(data)} {
+		assert.NotContains(t, out, plantedKey[:6], "%s contains the API key:\n%s", name, out)
+	}
+}
