@@ -195,4 +195,3 @@ func TestRunCancelledDuringWarmup(t *testing.T) {
 	assert.True(t, hasCancelWarning(rep.Warnings), "Report.Warnings = %v, want the cancellation", rep.Warnings)
 	assert.Len(t, srv.Truth(), 1, "requests the server received: the warm-up only")
 }
-
