@@ -321,12 +321,15 @@ func recordsByPrompt(recs []servingtest.Record) map[string]servingtest.Record {
 }
 
 // Tolerances for comparing a client's measurement with the server's truth.
-// The client's TTFT includes the request's trip to the server and the first
-// chunk's trip back; on a loaded machine with the race detector either may
-// take tens of milliseconds.
+// Unloaded, the two agree within a few milliseconds (the Δtruth column of
+// the summary table). The client's times include the request's trip to the
+// server and the chunk's trip back, and the server stamps a chunk after its
+// flush returns, so with the race detector on a loaded 2-core machine
+// either side may lag by scheduling delays: the bounds only catch gross
+// errors (a token lost or counted twice, a stall's time billed to others).
 const (
-	truthEarly = 2 * time.Millisecond // the server stamps a chunk after its flush returns
-	truthLate  = 250 * time.Millisecond
+	truthEarly = 150 * time.Millisecond
+	truthLate  = time.Second
 )
 
 // checkMeasured compares a successful result with the server's record of
