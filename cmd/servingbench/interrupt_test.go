@@ -207,7 +207,14 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	p.waitStarted(t)
 	time.Sleep(500 * time.Millisecond)
 	require.NoError(t, p.cmd.Process.Signal(os.Interrupt))
-	time.Sleep(5 * time.Millisecond)
+	// Wait for the first SIGINT to be handled: two signals sent before
+	// the process takes the first are merged into one by the kernel.
+	for deadline := time.Now().Add(exitGrace); !strings.Contains(p.stderr.String(), "interrupted"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first SIGINT was not acknowledged within %v\nstderr:\n%s", exitGrace, p.stderr.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
 	second := time.Now()
 	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Skipf("the first SIGINT ended the run before the second could be sent: %v", err)
