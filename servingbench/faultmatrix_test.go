@@ -29,6 +29,9 @@ const (
 	matrixIdle        = 300 * time.Millisecond
 	matrixTimeout     = 5 * time.Second
 	matrixReturnSlack = 2 * time.Second
+	// matrixStallTimeout is the request timeout of the stall case without
+	// an idle timeout.
+	matrixStallTimeout = 600 * time.Millisecond
 )
 
 // clientKinds are the two streaming clients, by name.
@@ -121,6 +124,14 @@ func faultCases() []faultCase {
 			detail:  regexp.MustCompile(fmt.Sprintf(`^no data for %v after %d tokens$`, matrixIdle, matrixAfter)),
 		},
 		{
+			// Without an idle timeout, the request timeout ends a stall.
+			name:    "stall-no-idle-timeout",
+			fault:   servingtest.Fault{Kind: servingtest.FaultStall, Every: matrixEvery, After: matrixAfter},
+			client:  func(c *servingbench.OpenAIConfig) { c.StreamIdleTimeout, c.RequestTimeout = 0, matrixStallTimeout },
+			reasons: []string{"request timeout"},
+			detail:  regexp.MustCompile(fmt.Sprintf(`^timeout after %v \(%d tokens received\)$`, matrixStallTimeout, matrixAfter)),
+		},
+		{
 			name:    "no-done",
 			fault:   servingtest.Fault{Kind: servingtest.FaultNoDone, Every: matrixEvery},
 			reasons: []string{"no [DONE]"},
@@ -193,9 +204,9 @@ func TestFaultMatrix(t *testing.T) {
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%-20s %-11s %3s %6s %6s %7s %7s  %s\n", "fault", "client", "ok", "failed", "faulty", "took", "Δtruth", "reasons (first error)")
+	fmt.Fprintf(&b, "\n%-21s %-11s %3s %6s %6s %7s %7s  %s\n", "fault", "client", "ok", "failed", "faulty", "took", "Δtruth", "reasons (first error)")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%-20s %-11s %3d %6d %6d %7v %7v  %s", r.kind, r.client, r.ok, r.failed, r.fault,
+		fmt.Fprintf(&b, "%-21s %-11s %3d %6d %6d %7v %7v  %s", r.kind, r.client, r.ok, r.failed, r.fault,
 			r.took.Round(time.Millisecond), r.worst.Round(100*time.Microsecond), r.reasons)
 		if r.example != "" {
 			fmt.Fprintf(&b, " (%.70q)", r.example)
@@ -237,7 +248,7 @@ func runFaultCase(t *testing.T, fc faultCase, clientName string,
 	// Every connection Run used has ended or is idle in the pool.
 	client.Close()
 	checkNoClientGoroutines(t)
-	assert.Less(t, took, matrixTimeout+matrixReturnSlack, "Run returned after %v, want within RequestTimeout %v + %v", took, matrixTimeout, matrixReturnSlack)
+	assert.Less(t, took, cfg.RequestTimeout+matrixReturnSlack, "Run returned after %v, want within RequestTimeout %v + %v", took, cfg.RequestTimeout, matrixReturnSlack)
 
 	// Every request is accounted for, exactly once.
 	require.Len(t, rep.Results, matrixRequests, "len(Report.Results)")
@@ -297,6 +308,16 @@ func runFaultCase(t *testing.T, fc faultCase, clientName string,
 		assert.GreaterOrEqual(t, rep.Failed, row.fault, "Report.Failed")
 	}
 	row.reasons = checkReportedReasons(t, rep, reasons)
+	if fc.fault.Kind == servingtest.FaultGoAway {
+		// The server went away with requests waiting in its queue.
+		queued := 0
+		for _, rec := range srv.Truth() {
+			if rec.Admitted.IsZero() && rec.Aborted == "server closed" {
+				queued++
+			}
+		}
+		assert.Positive(t, queued, "requests queued (never admitted) when the server closed")
+	}
 	if fc.fault.Kind == servingtest.FaultStall {
 		// The client, not the server, ended the stalled streams.
 		assert.Eventually(t, func() bool {
