@@ -283,3 +283,43 @@ func TestCLIKeyNeverWritten(t *testing.T) {
 		assert.NotContains(t, out, plantedKey[:6], "%s contains the API key:\n%s", name, out)
 	}
 }
+
+// TestCLITimeoutFlags: --stream-idle-timeout and --request-timeout reach
+// the client, each with its own reason, against a server whose streams
+// stall after one token.
+func TestCLITimeoutFlags(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		fmt.Fprint(w, `data: {"choices":[{"index":0,"text":" w"}]}`+"\n\n")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	tests := []struct {
+		flags  []string
+		reason string
+	}{
+		{[]string{"--stream-idle-timeout", "0.3"}, "stream idle timeout"},
+		{[]string{"--request-timeout", "0.5"}, "request timeout"},
+		{[]string{"--request-timeout", "0.5", "--stream-idle-timeout", "0.3"}, "stream idle timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.flags, " "), func(t *testing.T) {
+			args := append([]string{"--base-url", srv.URL, "--model", "m", "--dataset-name", "random",
+				"--num-prompts", "4", "--random-input-len", "8", "--random-output-len", "4",
+				"--no-warmup", "--disable-tqdm"}, tt.flags...)
+			p := startCLI(t, args...)
+			p.waitStarted(t)
+			code, took := p.waitExit(t, time.Now())
+			stdout := p.stdout.String()
+			assert.Equal(t, 1, code, "exit status (every request failed)\nstdout:\n%s\nstderr:\n%s", stdout, p.stderr.String())
+			assert.Less(t, took, exitGrace, "run time")
+			assert.Regexp(t, `(?m)^Failed requests:\s+4\b`, stdout)
+			assert.Regexp(t, `(?m)^  `+tt.reason+`:\s+4\b`, stdout)
+		})
+	}
+}
