@@ -1,0 +1,169 @@
+package tokenizecmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"testing/iotest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servingbench/servingbench/scenarios"
+)
+
+const qwen3Dir = "../../scenarios/testdata/tokenizers/qwen3"
+
+var loadQwen3 = sync.OnceValues(func() (*scenarios.Tokenizer, error) {
+	return scenarios.LoadTokenizer(qwen3Dir)
+})
+
+func TestRun(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		in      string
+		want    string
+		wantErr string
+		note    bool
+	}{
+		{
+			name: "encode",
+			args: []string{"--tokenizer", qwen3Dir},
+			in:   "\"Hello, world!\"\n\"<|im_start|>user\\nhi<|im_end|>\"\n\"\"\n",
+			want: "[9707,11,1879,0]\n[151644,872,198,6023,151645]\n[]\n",
+		},
+		{
+			name: "built-in default with a note",
+			args: nil,
+			in:   "\"Hello, world!\"\n",
+			want: "[9707,11,1879,0]\n",
+			note: true,
+		},
+		{
+			name:    "missing tokenizer",
+			args:    []string{"--tokenizer", "acme/does-not-exist"},
+			wantErr: "no tokenizer for \"acme/does-not-exist\"",
+		},
+		{
+			name:    "stray argument",
+			args:    []string{"--tokenizer", qwen3Dir, "extra"},
+			wantErr: "unexpected argument \"extra\"",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("HF_HUB_CACHE", t.TempDir())
+			var stdout, stderr bytes.Buffer
+			err := Run(context.Background(), tt.args, strings.NewReader(tt.in), &stdout, &stderr)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tt.want, stdout.String(), "Run(%v) stdout", tt.args)
+			if tt.note {
+				assert.Contains(t, stderr.String(), "built-in Qwen3")
+			} else {
+				assert.Empty(t, stderr.String())
+			}
+		})
+	}
+}
+
+// TestProcess covers the line protocol with one loaded tokenizer.
+func TestProcess(t *testing.T) {
+	tok, err := loadQwen3()
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		decode  bool
+		in      string
+		want    string
+		wantErr string
+	}{
+		{
+			name:   "decode, CRLF and no final newline",
+			decode: true,
+			in:     "[9707,11,1879,0]\r\n[151644,872,198,6023,151645]\r\n[]",
+			want:   "\"Hello, world!\"\n\"<|im_start|>user\\nhi<|im_end|>\"\n\"\"\n",
+		},
+		{
+			name:    "bad line named",
+			in:      "\"ok\"\nnot json\n\"never read\"\n",
+			want:    "[562]\n",
+			wantErr: "line 2: want a JSON string",
+		},
+		{
+			name:    "decode wants integers",
+			decode:  true,
+			in:      "[1]\n[1.5]\n",
+			want:    "\"\\\"\"\n",
+			wantErr: "line 2: want a JSON array of integer ids",
+		},
+		{
+			name:    "empty line",
+			in:      "\"a\"\n\n",
+			want:    "[64]\n",
+			wantErr: "line 2: empty line",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			convert := encodeLine
+			if tt.decode {
+				convert = decodeLine
+			}
+			var out bytes.Buffer
+			err := process(context.Background(), tok, convert, strings.NewReader(tt.in), &out)
+			if tt.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.wantErr)
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tt.want, out.String(), "process(%q) output", tt.in)
+		})
+	}
+}
+
+// TestProcessReaders feeds the input through iotest readers.
+func TestProcessReaders(t *testing.T) {
+	tok, err := loadQwen3()
+	require.NoError(t, err)
+	in := "\"Hello, world!\"\n\"\\u00e9t\\u00e9 \\ud83d\\ude00\"\n"
+	want := "[9707,11,1879,0]\n[38783,90316]\n"
+	readers := map[string]func(io.Reader) io.Reader{
+		"onebyte": iotest.OneByteReader,
+		"half":    iotest.HalfReader,
+		"dataerr": iotest.DataErrReader,
+		"plain":   func(r io.Reader) io.Reader { return r },
+	}
+	for name, wrap := range readers {
+		t.Run("reader="+name, func(t *testing.T) {
+			var out bytes.Buffer
+			require.NoError(t, process(context.Background(), tok, encodeLine, wrap(strings.NewReader(in)), &out))
+			assert.Equal(t, want, out.String())
+		})
+	}
+	t.Run("reader=error-midstream", func(t *testing.T) {
+		boom := errors.New("boom")
+		r := io.MultiReader(strings.NewReader("\"a\"\n\"b"), iotest.ErrReader(boom))
+		var out bytes.Buffer
+		err := process(context.Background(), tok, encodeLine, r, &out)
+		require.ErrorIs(t, err, boom)
+		assert.Contains(t, err.Error(), "line 2")
+		assert.Equal(t, "[64]\n", out.String())
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		err := process(ctx, tok, encodeLine, strings.NewReader(in), io.Discard)
+		require.ErrorIs(t, err, context.Canceled)
+	})
+}
