@@ -194,8 +194,8 @@ type endpoint struct {
 	// default tokenizer in use).
 	notes      []string
 	noticeOnce sync.Once
-	version string // GET /version, "" when unknown
-	sim     *servingtest.Server
+	version    string // GET /version, "" when unknown
+	sim        *servingtest.Server
 }
 
 var endpoints struct {
