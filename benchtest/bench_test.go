@@ -29,3 +29,34 @@ func seed() scenarios.Scenario {
 func BenchmarkSeed(b *testing.B) {
 	benchtest.Run(b, seed())
 }
+
+// BenchmarkSeedBuilds runs the seed scenario against the simulated FP16 and
+// W8A8 builds of one model, one sub-benchmark each, named model=NAME so
+// that one output file compares them:
+//
+//	go test -run '^$' -bench SeedBuilds -benchtime=1x -count=6 ./benchtest > builds.txt
+//	benchstat -col /model builds.txt
+func BenchmarkSeedBuilds(b *testing.B) {
+	for _, sim := range []string{"fp16", "w8a8"} {
+		m, err := benchtest.SimProfile(sim)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("model="+m.Name, func(b *testing.B) {
+			benchtest.Run(b, seed(), benchtest.WithTarget(benchtest.Target{Sim: sim}))
+		})
+	}
+}
+
+// BenchmarkChatRates sweeps the request rate of a chat-like load: one
+// sub-benchmark per rate, named rate=R (benchstat -col /rate). The rates
+// suit the simulated server's default speed; the Poisson arrivals make
+// each run last about NumPrompts/rate seconds.
+func BenchmarkChatRates(b *testing.B) {
+	sc := scenarios.Chat()
+	sc.NumPrompts = 200
+	if testing.Short() {
+		sc.NumPrompts = 50
+	}
+	benchtest.Sweep(b, scenarios.RateSweep(sc, 200, 800))
+}

@@ -54,7 +54,9 @@ func writeConfig(w io.Writer, t Target) {
 	for _, kv := range e.config() {
 		fmt.Fprintf(w, "%s: %s\n", kv[0], kv[1])
 	}
-	e.notice(func(line string) { fmt.Fprintln(w, ignoredLine(line)) })
+	for _, line := range e.takeNotes() {
+		fmt.Fprintln(w, ignoredLine(line))
+	}
 }
 
 // config returns the benchfmt configuration of e: model, backend and,

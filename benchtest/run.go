@@ -48,7 +48,9 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 	if err != nil {
 		b.Fatal(err)
 	}
-	e.notice(func(line string) { b.Log(line) })
+	for _, line := range e.takeNotes() {
+		b.Log(line)
+	}
 
 	tok, tokID := e.tok, e.tokID
 	if s.tok != nil {
@@ -218,14 +220,12 @@ func SweepNames(scs []scenarios.Scenario) []string {
 // envTarget is TargetFromEnv(os.Getenv), read once per process.
 var envTarget = sync.OnceValue(func() Target { return TargetFromEnv(nil) })
 
-// notice passes each of e's one-line notices to print, the first time it
-// is called in the process.
-func (e *endpoint) notice(print func(string)) {
-	e.noticeOnce.Do(func() {
-		for _, n := range e.notes {
-			print(n)
-		}
-	})
+// takeNotes returns e's one-line notices the first time it is called in
+// the process, nil afterwards.
+func (e *endpoint) takeNotes() []string {
+	var notes []string
+	e.noticeOnce.Do(func() { notes = e.notes })
+	return notes
 }
 
 // allFailed is the error of a run in which no request succeeded.

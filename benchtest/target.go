@@ -122,6 +122,18 @@ func (t Target) String() string {
 	return fmt.Sprintf("%s (%s) at %s", t.Model, t.backend(), redactURL(t.BaseURL))
 }
 
+// key returns t with its defaults filled in and the fields that do not
+// apply to it cleared: targets with equal keys share an endpoint.
+func (t Target) key() Target {
+	t.Backend = t.backend()
+	if t.Simulated() {
+		t.Sim, t.SimSpeed = t.sim(), t.simSpeed()
+	} else {
+		t.Sim, t.SimSpeed = "", 0
+	}
+	return t
+}
+
 func (t Target) backend() string {
 	if t.Backend == "" {
 		return DefaultBackend
@@ -206,6 +218,7 @@ var endpoints struct {
 // resolve returns the endpoint of t, starting the simulated server or
 // loading the tokenizer on first use.
 func resolve(t Target) (*endpoint, error) {
+	t = t.key()
 	endpoints.mu.Lock()
 	defer endpoints.mu.Unlock()
 	if e, ok := endpoints.m[t]; ok {
