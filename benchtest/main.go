@@ -17,11 +17,11 @@ import (
 //	server-version: servingtest-0.1.0
 //
 // (server-version from GET /version, when the server answers it), and the
-// one-time notices about the target as lines benchfmt ignores (the
-// simulated server in use, the default tokenizer). benchstat then keeps
-// results of different targets apart and can compare them: benchstat
-// -col model fp16.txt w8a8.txt puts the two models side by side, as does
-// benchstat -col model over the two files concatenated. Differing
+// one-time notice that the simulated server is in use as a line benchfmt
+// ignores. benchstat then keeps results of different targets apart and
+// can compare them: benchstat -col model fp16.txt w8a8.txt puts the two
+// models side by side, as does benchstat -col model over the two files
+// concatenated. Differing
 // configuration splits benchstat's default tables, so a plain benchstat
 // old.txt new.txt compares only runs of the same target (-ignore model
 // lifts that). The API key is never printed.

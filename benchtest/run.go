@@ -52,15 +52,22 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 		b.Log(line)
 	}
 
-	tok, tokID := e.tok, e.tokID
-	if s.tok != nil {
-		tok, tokID = s.tok, s.tokID
+	tok, tokID := s.tok, s.tokID
+	if tok == nil {
+		var note string
+		tok, tokID, note, err = e.tokenizer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if note != "" {
+			b.Log(note)
+		}
 	}
 	reqs, arrival, err := sc.Prepare(tok)
 	if err != nil {
 		b.Fatal(err)
 	}
-	client, err := e.client(sc, s.editClient)
+	client, err := e.client(sc, tok, s.editClient)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/servingbench/servingbench/scenarios"
@@ -200,10 +201,16 @@ type endpoint struct {
 	target  Target // Backend, Model filled in
 	baseURL string
 	chat    bool
-	tok     servingbench.Tokenizer
-	tokID   string
-	// notes are one-line messages for the user (simulated server in use,
-	// default tokenizer in use).
+	// tok is set at resolution for the simulated server, on first use
+	// (tokenizer) for a real one.
+	tok      servingbench.Tokenizer
+	tokID    string
+	tokOnce  sync.Once
+	tokErr   error
+	tokNote  string
+	tokNoted atomic.Bool
+	// notes are one-line messages about the target (the simulated server
+	// in use), printed once (takeNotes).
 	notes      []string
 	noticeOnce sync.Once
 	version    string // GET /version, "" when unknown
@@ -299,7 +306,7 @@ func (e *endpoint) startSim() error {
 	return nil
 }
 
-// connect checks a real target and resolves its tokenizer.
+// connect checks a real target; its tokenizer is resolved on first use.
 func (e *endpoint) connect() error {
 	t := &e.target
 	u, err := url.Parse(t.BaseURL)
@@ -310,15 +317,35 @@ func (e *endpoint) connect() error {
 		return fmt.Errorf("benchtest: Target.Model (%s) is required with a BaseURL", EnvModel)
 	}
 	e.baseURL = strings.TrimRight(t.BaseURL, "/")
-	tok, id, note, err := scenarios.ResolveTokenizer(t.Tokenizer, t.Model)
-	if err != nil {
-		return fmt.Errorf("benchtest: Target.Tokenizer (%s): %w", EnvTokenizer, err)
-	}
-	e.tok, e.tokID = tok, id
-	if note != "" {
-		e.notes = append(e.notes, fmt.Sprintf("Tokenizer: %s (set %s for exact prompt lengths)", note, EnvTokenizer))
-	}
 	return nil
+}
+
+// tokenizer returns the target's tokenizer and its id, resolving it on
+// first use (scenarios.ResolveTokenizer), and, the first time the built-in
+// tokenizer stands in for the model's, a one-line note saying so.
+func (e *endpoint) tokenizer() (tok servingbench.Tokenizer, id, note string, err error) {
+	e.tokOnce.Do(func() {
+		if e.tok != nil {
+			return
+		}
+		t := e.target
+		tok, id, note, err := scenarios.ResolveTokenizer(t.Tokenizer, t.Model)
+		if err != nil {
+			e.tokErr = fmt.Errorf("benchtest: Target.Tokenizer (%s): %w", EnvTokenizer, err)
+			return
+		}
+		e.tok, e.tokID = tok, id
+		if note != "" {
+			e.tokNote = fmt.Sprintf("Tokenizer: %s (set %s for exact prompt lengths)", note, EnvTokenizer)
+		}
+	})
+	if e.tokErr != nil {
+		return nil, "", "", e.tokErr
+	}
+	if e.tokNote != "" && e.tokNoted.CompareAndSwap(false, true) {
+		note = e.tokNote
+	}
+	return e.tok, e.tokID, note, nil
 }
 
 // serverVersion asks GET baseURL/version for {"version": "..."}, as vLLM
@@ -360,7 +387,7 @@ func configValue(s string) string {
 }
 
 // client builds the OpenAI-compatible client of e for sc.
-func (e *endpoint) client(sc scenarios.Scenario, edit func(*servingbench.OpenAIConfig)) (interface {
+func (e *endpoint) client(sc scenarios.Scenario, tok servingbench.Tokenizer, edit func(*servingbench.OpenAIConfig)) (interface {
 	servingbench.Client
 	Close()
 }, error) {
@@ -373,7 +400,7 @@ func (e *endpoint) client(sc scenarios.Scenario, edit func(*servingbench.OpenAIC
 		Temperature:    sc.Temperature,
 		TopP:           sc.TopP,
 		TopK:           sc.TopK,
-		Tokenizer:      e.tok,
+		Tokenizer:      tok,
 	}
 	if edit != nil {
 		edit(&cfg)
