@@ -31,19 +31,21 @@ func BenchmarkSeed(b *testing.B) {
 }
 
 // BenchmarkSeedBuilds runs the seed scenario against the simulated FP16 and
-// W8A8 builds of one model, one sub-benchmark each, named model=NAME so
-// that one output file compares them:
+// W8A8 builds of one model (at SERVINGBENCH_SIM_SPEED, whatever the
+// target), one sub-benchmark each, named model=NAME so that one output
+// file compares them:
 //
 //	go test -run '^$' -bench SeedBuilds -benchtime=1x -count=6 ./benchtest > builds.txt
 //	benchstat -col /model builds.txt
 func BenchmarkSeedBuilds(b *testing.B) {
+	speed := benchtest.TargetFromEnv(nil).SimSpeed
 	for _, sim := range []string{"fp16", "w8a8"} {
 		m, err := benchtest.SimProfile(sim)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Run("model="+m.Name, func(b *testing.B) {
-			benchtest.Run(b, seed(), benchtest.WithTarget(benchtest.Target{Sim: sim}))
+			benchtest.Run(b, seed(), benchtest.WithTarget(benchtest.Target{Sim: sim, SimSpeed: speed}))
 		})
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -51,11 +53,29 @@ func writeConfig(w io.Writer, t Target) {
 	if err != nil {
 		return
 	}
+	printed.Store(e)
 	for _, kv := range e.config() {
 		fmt.Fprintf(w, "%s: %s\n", kv[0], kv[1])
 	}
 	for _, line := range e.takeNotes() {
 		fmt.Fprintln(w, ignoredLine(line))
+	}
+}
+
+// printed is the endpoint whose configuration Main printed, if any.
+var printed atomic.Pointer[endpoint]
+
+// checkLabel logs, once per endpoint, that results of e, a target other
+// than the one Main printed, are labelled with the printed model unless
+// the benchmark's name says otherwise.
+func checkLabel(b *testing.B, e *endpoint) {
+	p := printed.Load()
+	if p == nil || p == e || p.target.Model == e.target.Model || strings.Contains(b.Name(), "model="+e.target.Model) {
+		return
+	}
+	if e.labelWarned.CompareAndSwap(false, true) {
+		b.Logf("Target %s is not the target of the file configuration (model: %s): name the sub-benchmark model=%s so that benchstat tells their results apart",
+			e.target, p.target.Model, e.target.Model)
 	}
 }
 

@@ -227,3 +227,24 @@ func TestAPIKeyNeverPrinted(t *testing.T) {
 	assert.Greater(t, p.auth["Bearer "+key], 0, "requests with the planted key, got headers %v", p.auth)
 	assert.Len(t, p.auth, 1, "every request carries the key")
 }
+
+var simW8A8 = benchtest.WithTarget(benchtest.Target{Sim: "w8a8", SimSpeed: 1000})
+
+func BenchmarkHelperOtherTarget(b *testing.B) {
+	helper(b)
+	benchtest.Run(b, tiny(), simW8A8)
+}
+
+func BenchmarkHelperOtherTargetNamed(b *testing.B) {
+	helper(b)
+	b.Run("model=sim-7b-w8a8", func(b *testing.B) { benchtest.Run(b, tiny(), simW8A8) })
+}
+
+// TestOtherTargetIsFlagged checks that results of an explicit target in a
+// benchmark not named after its model get a log line saying so, once.
+func TestOtherTargetIsFlagged(t *testing.T) {
+	out, err := goTestBench(t, []string{"SERVINGBENCH_SIM=zero"}, "^BenchmarkHelperOtherTarget", "-test.count=2")
+	require.NoError(t, err, "output:\n%s", out)
+	assert.Equal(t, 1, strings.Count(out, "Target simulated w8a8 at 1000x speed serving sim-7b-w8a8 is not the target of the file configuration (model: sim-zero-cost): name the sub-benchmark model=sim-7b-w8a8"),
+		"warnings in\n%s", out)
+}

@@ -51,6 +51,9 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 	for _, line := range e.takeNotes() {
 		b.Log(line)
 	}
+	if s.hasTarget {
+		checkLabel(b, e)
+	}
 
 	tok, tokID := s.tok, s.tokID
 	if tok == nil {

@@ -211,10 +211,11 @@ type endpoint struct {
 	tokNoted atomic.Bool
 	// notes are one-line messages about the target (the simulated server
 	// in use), printed once (takeNotes).
-	notes      []string
-	noticeOnce sync.Once
-	version    string // GET /version, "" when unknown
-	sim        *servingtest.Server
+	notes       []string
+	noticeOnce  sync.Once
+	labelWarned atomic.Bool
+	version     string // GET /version, "" when unknown
+	sim         *servingtest.Server
 }
 
 var endpoints struct {
