@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -88,21 +89,21 @@ func TestRunReportsLastRun(t *testing.T) {
 }
 
 func TestRunOnceUnderFixedCount(t *testing.T) {
-	calls := 0
+	var calls atomic.Int64
 	res := benchmark(t, "1x", func(b *testing.B) {
 		benchtest.Run(b, tiny(), zero, benchtest.WithClientConfig(func(c *servingbench.OpenAIConfig) {
 			c.HTTPClient = &http.Client{Transport: countingTransport{&calls}}
 		}))
 	})
 	assert.Equal(t, 1, res.N)
-	assert.Equal(t, 8, calls, "completion requests sent under -benchtime=1x")
+	assert.Equal(t, int64(8), calls.Load(), "completion requests sent under -benchtime=1x")
 }
 
-type countingTransport struct{ n *int }
+type countingTransport struct{ n *atomic.Int64 }
 
 func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Method == http.MethodPost {
-		*c.n++
+		c.n.Add(1)
 	}
 	return http.DefaultTransport.RoundTrip(r)
 }
