@@ -123,6 +123,17 @@ func (t Target) String() string {
 	return fmt.Sprintf("%s (%s) at %s", t.Model, t.backend(), redactURL(t.BaseURL))
 }
 
+// GoString is the Go syntax of t (fmt's %#v) with the API key and URL
+// credentials replaced, so that no format verb prints them.
+func (t Target) GoString() string {
+	key := `""`
+	if t.APIKey != "" {
+		key = `"(redacted)"`
+	}
+	return fmt.Sprintf("benchtest.Target{BaseURL:%q, Backend:%q, Model:%q, Tokenizer:%q, APIKey:%s, Sim:%q, SimSpeed:%v}",
+		redactURL(t.BaseURL), t.Backend, t.Model, t.Tokenizer, key, t.Sim, t.SimSpeed)
+}
+
 // key returns t with its defaults filled in and the fields that do not
 // apply to it cleared: targets with equal keys share an endpoint.
 func (t Target) key() Target {

@@ -1,6 +1,7 @@
 package benchtest_test
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -72,6 +73,16 @@ func TestTargetString(t *testing.T) {
 		assert.Equal(t, tt.want, got, "%#v.String() = %q, want %q", tt.target, got, tt.want)
 		assert.NotContains(t, got, "secret")
 	}
+}
+
+func TestTargetFormatsHideKey(t *testing.T) {
+	tg := benchtest.Target{BaseURL: "https://u:pw-secret@gw.example", Model: "m", APIKey: "sk-secret"}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		got := fmt.Sprintf(verb, tg)
+		assert.NotContains(t, got, "secret", "Sprintf(%q, target) = %q", verb, got)
+	}
+	assert.Equal(t, `benchtest.Target{BaseURL:"https://gw.example", Backend:"", Model:"m", Tokenizer:"", APIKey:"(redacted)", Sim:"", SimSpeed:0}`,
+		fmt.Sprintf("%#v", tg))
 }
 
 func TestSimProfile(t *testing.T) {
