@@ -82,7 +82,9 @@ func TestExternalModule(t *testing.T) {
 		return out.String()
 	}
 	bench := func(sim string) string {
-		out := run([]string{"SERVINGBENCH_SIM=" + sim}, goCmd, "test", "-run", "^$", "-bench", ".", "-count", "5")
+		// Speed 10 keeps the simulation's steps long against scheduling
+		// noise on a loaded machine.
+		out := run([]string{"SERVINGBENCH_SIM=" + sim, "SERVINGBENCH_SIM_SPEED=10"}, goCmd, "test", "-run", "^$", "-bench", ".", "-count", "5")
 		path := filepath.Join(dir, sim+".txt")
 		require.NoError(t, os.WriteFile(path, []byte(out), 0o644))
 		return path
@@ -123,25 +125,24 @@ func TestExternalModule(t *testing.T) {
 		}
 	}
 
-	// The regression gate: FP16 -> W8A8 is faster (no regression, some
-	// improvements); W8A8 -> FP16 regresses.
+	// The regression gate on the metrics the builds differ in by about 10%
+	// (the others, such as TPOT here, differ by less than their noise):
+	// FP16 -> W8A8 improves, W8A8 -> FP16 regresses.
+	const stable = ".unit:(e2el-mean-ns OR ttft-p99-ns OR req/s OR out-tok/s)"
 	var stdout, stderr bytes.Buffer
-	require.NoError(t, benchtest.CompareMain([]string{"-ignore", "model", fp16, w8a8}, &stdout, &stderr),
+	require.NoError(t, benchtest.CompareMain([]string{"-ignore", "model", "-filter", stable, fp16, w8a8}, &stdout, &stderr),
 		"servingbench compare fp16 w8a8:\n%s", stdout.String())
-	t.Logf("servingbench compare -ignore model fp16.txt w8a8.txt:\n%s", stdout.String())
+	t.Logf("servingbench compare -ignore model -filter '%s' fp16.txt w8a8.txt:\n%s", stable, stdout.String())
 	assert.Regexp(t, `(?m)^Seed-[0-9]+ .* improvement$`, stdout.String())
-	c, err := benchtest.CompareFiles(w8a8, fp16, benchtest.CompareOptions{Ignore: []string{"model"}})
+	c, err := benchtest.CompareFiles(w8a8, fp16, benchtest.CompareOptions{Ignore: []string{"model"}, Filter: stable})
 	require.NoError(t, err)
 	var regErr *benchtest.RegressionError
 	require.True(t, errors.As(c.Err(), &regErr), "compare w8a8 fp16: %v", c.Err())
 	for _, r := range c.Regressions() {
 		assert.NotEqual(t, benchtest.BetterUnknown, r.Better, "regression of %s", r.Unit)
+		assert.True(t, r.Better == benchtest.LowerIsBetter && r.Delta > 0 || r.Better == benchtest.HigherIsBetter && r.Delta < 0,
+			"regression of %s: delta %v, %v", r.Unit, r.Delta, r.Better)
 	}
-	var units []string
-	for _, r := range c.Regressions() {
-		units = append(units, r.Unit)
-	}
-	assert.Subset(t, units, []string{"e2el-mean-ns", "req/s"}, "regressions of FP16 over W8A8")
 }
 
 type benchstatTable struct {
