@@ -54,6 +54,12 @@ func writeConfig(w io.Writer, t Target) {
 		return
 	}
 	printed.Store(e)
+	e.writeConfig(w)
+}
+
+// writeConfig prints e's configuration lines and, the first time, its
+// notices.
+func (e *endpoint) writeConfig(w io.Writer) {
 	for _, kv := range e.config() {
 		fmt.Fprintf(w, "%s: %s\n", kv[0], kv[1])
 	}

@@ -51,8 +51,13 @@ func TestResolveSharesEndpoints(t *testing.T) {
 	assert.NotSame(t, a, c)
 	assert.Equal(t, servingtest.Version, a.version, "version read from GET /version")
 	assert.Equal(t, "sim-zero-cost", a.target.Model)
-	assert.Len(t, a.takeNotes(), 1, "first takeNotes")
-	assert.Empty(t, a.takeNotes(), "second takeNotes")
+
+	e, err := newEndpoint(Target{Sim: "zero", SimSpeed: 1})
+	require.NoError(t, err)
+	defer e.sim.Close()
+	assert.Equal(t, []string{"No SERVINGBENCH_BASE_URL: benchmarking the embedded simulated server, profile zero (sim-zero-cost) at 1x speed; its figures are simulated, not measured"},
+		e.takeNotes(), "first takeNotes")
+	assert.Empty(t, e.takeNotes(), "second takeNotes")
 }
 
 func TestServerVersion(t *testing.T) {
@@ -79,8 +84,11 @@ func TestServerVersion(t *testing.T) {
 // TestWriteConfigIsBenchfmt checks that what Main prints before the
 // benchmarks reads, with benchfmt, as exactly the target's configuration.
 func TestWriteConfigIsBenchfmt(t *testing.T) {
+	e, err := newEndpoint(Target{Sim: "w8a8", SimSpeed: 3})
+	require.NoError(t, err)
+	defer e.sim.Close()
 	var out bytes.Buffer
-	writeConfig(&out, Target{Sim: "w8a8", SimSpeed: 3})
+	e.writeConfig(&out)
 	out.WriteString("BenchmarkX-2 1 5 ttft-p99-ns\n")
 	text := out.String()
 	assert.Contains(t, text, "No SERVINGBENCH_BASE_URL: benchmarking the embedded simulated server, profile w8a8 (sim-7b-w8a8) at 3x speed")
