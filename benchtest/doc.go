@@ -5,31 +5,74 @@
 //
 // # Benchmarks
 //
-// Run (added with the engine) runs a scenario once per b.Loop iteration
-// against the target and reports the run's metrics with b.ReportMetric:
-// latency statistics in nanoseconds with a -ns suffix (ttft-p99-ns,
-// tpot-mean-ns; see LatencyUnit), which benchstat shows as seconds with an
-// SI prefix, throughputs as req/s, out-tok/s, tok/s and goodput-req/s, and
-// failed requests; the built-in ns/op is hidden. It returns the Report for
-// further assertions. Sweeps are sub-benchmarks named key=value (rate=8,
-// concurrency=64) so that benchstat -col /rate works.
+// Run runs a scenario (scenarios.Scenario) once per b.Loop iteration
+// against the target and reports the last run's metrics with
+// b.ReportMetric (ReportMetrics): TTFT, TPOT, ITL and E2EL mean, median
+// and p99 in nanoseconds with a -ns suffix (ttft-p99-ns, tpot-mean-ns; see
+// LatencyUnit), which benchstat shows as seconds with an SI prefix;
+// throughputs as req/s, out-tok/s, tok/s and, with WithGoodput,
+// goodput-req/s; failed requests as failed. The built-in ns/op is hidden.
+// Run returns the Report for further assertions. A benchmark file is as
+// short as
+//
+//	func TestMain(m *testing.M) { benchtest.Main(m) }
+//
+//	func BenchmarkSeed(b *testing.B) { benchtest.Run(b, scenarios.SeedRandom256()) }
+//
+// Sweeps are sub-benchmarks named key=value (rate=8, concurrency=64):
+// Sweep names them from the scenarios' differences (SweepNames), so that
+// benchstat -col /rate puts the rates side by side.
 //
 // One iteration is a whole scenario, often seconds long, so run benchmarks
 // with a fixed iteration count and enough repetitions for the statistics:
 //
 //	go test -run '^$' -bench . -benchtime=1x -count=6 -timeout 0 > new.txt
 //
-// -benchtime=1x runs the scenario once per repetition (under the default
+// -benchtime=1x runs the scenario once per repetition. Under the default
 // -benchtime=1s, b.Loop repeats a short scenario until a second has
-// passed). -count=6 gives six samples, the fewest for which benchmath
-// gives a 95% confidence interval of the median and the Mann-Whitney U test
-// can reach p < 0.05; ten is better. -timeout 0 lifts go test's default
-// 10-minute limit, which a sweep of long scenarios exceeds.
+// passed; Run then reports the last run only (the earlier ones warm the
+// server and the connections), so that a result line is always one run,
+// as vLLM compares single runs and benchstat wants one sample per -count.
+// -count=6 gives six samples, the fewest for which benchmath gives a 95%
+// confidence interval of the median and the Mann-Whitney U test can reach
+// p < 0.05; ten is better. -timeout 0 lifts go test's default 10-minute
+// limit, which a sweep of long scenarios exceeds.
 //
 // Report metrics after the b.Loop loop: the first b.Loop call resets the
 // timer, which deletes metrics reported before it. Print nothing while a
 // benchmark runs: go test merges stderr into stdout and the text would land
-// inside the result line.
+// inside the result line. Run logs through b.Log, which go test prints
+// after the result line.
+//
+// # Targets
+//
+// The target is a Target: WithTarget's, else the environment's
+// (TargetFromEnv: SERVINGBENCH_BASE_URL, SERVINGBENCH_BACKEND,
+// SERVINGBENCH_MODEL, SERVINGBENCH_TOKENIZER, OPENAI_API_KEY). Without
+// SERVINGBENCH_BASE_URL it is the embedded simulated server
+// (servingtest), so go test -bench works on any machine:
+// SERVINGBENCH_SIM picks its profile (fp16, the default, and w8a8: a
+// simulated 7B model's FP16 and W8A8 builds; zero: no model cost) and
+// SERVINGBENCH_SIM_SPEED its time scale (default 50; 10 keeps the
+// simulation clear of the client's CPU cost on small machines). One line
+// says the simulated server is in use, once per process. Its figures are
+// simulated, not measurements of any hardware.
+//
+// Main, called from TestMain, prints the environment target's identity as
+// benchfmt configuration lines before the benchmarks (model, backend,
+// server-version from GET /version), so that results of different targets
+// stay apart in benchstat and can be compared by model:
+//
+//	SERVINGBENCH_SIM=fp16 go test -run '^$' -bench . -benchtime=1x -count=6 > fp16.txt
+//	SERVINGBENCH_SIM=w8a8 go test -run '^$' -bench . -benchtime=1x -count=6 > w8a8.txt
+//	benchstat -col model fp16.txt w8a8.txt
+//
+// A plain benchstat fp16.txt w8a8.txt prints one table per model, as
+// benchstat does for files of different configuration; -ignore model
+// compares them by file instead, as does servingbench compare -ignore
+// model. Benchmarks of explicit targets (WithTarget) are named after them
+// instead, b.Run("model="+t.Model, ...), for benchstat -col /model. The
+// API key is sent as a bearer token and never printed.
 //
 // # SLA assertions
 //

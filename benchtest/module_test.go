@@ -1,0 +1,207 @@
+package benchtest_test
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servingbench/servingbench/benchtest"
+)
+
+// servingTest is the whole benchmark file a user writes.
+const servingTest = `package serving
+
+import (
+	"testing"
+
+	"github.com/servingbench/servingbench/benchtest"
+	"github.com/servingbench/servingbench/scenarios"
+)
+
+func TestMain(m *testing.M) { benchtest.Main(m) }
+
+func BenchmarkSeed(b *testing.B) { benchtest.Run(b, scenarios.SeedRandom256()) }
+`
+
+// TestExternalModule is the workflow of the README: a module outside this
+// one benchmarks the simulated FP16 and W8A8 builds with go test -bench .
+// -count 5, benchstat compares them (units scaled: seconds with an SI
+// prefix for latencies), benchstat -col model compares them in one file,
+// and the regression gate sees the change in the right direction. It
+// builds benchstat from golang.org/x/perf in the module cache, without
+// network access (GOPROXY=off): it is skipped when the cache lacks a
+// module.
+func TestExternalModule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module and runs its benchmarks")
+	}
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	write := func(name, text string) {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644))
+	}
+	write("go.mod", "module example.com/serving\n\ngo 1.26\n\nrequire github.com/servingbench/servingbench v0.0.0\n\n"+
+		"replace github.com/servingbench/servingbench => "+root+"\n")
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	require.NoError(t, err)
+	write("go.sum", string(sum))
+	write("serving_test.go", servingTest)
+
+	run := func(env []string, name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "SERVINGBENCH_") && !strings.HasPrefix(kv, "OPENAI_API_KEY=") &&
+				!strings.HasPrefix(kv, "GOFLAGS=") && !strings.HasPrefix(kv, helperEnv+"=") {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+		// Only the module cache: tests use no network.
+		cmd.Env = append(cmd.Env, append(env, "GOFLAGS=-mod=mod", "GOWORK=off", "GOPROXY=off", "GOSUMDB=off")...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		err := cmd.Run()
+		if err != nil && strings.Contains(out.String(), "GOPROXY=off") {
+			t.Skipf("a module is missing from the module cache:\n%s", out.String())
+		}
+		require.NoError(t, err, "%s %s:\n%s", name, strings.Join(args, " "), out.String())
+		return out.String()
+	}
+	bench := func(sim string) string {
+		// Speed 10 keeps the simulation's steps long against scheduling
+		// noise on a loaded machine.
+		out := run([]string{"SERVINGBENCH_SIM=" + sim, "SERVINGBENCH_SIM_SPEED=10"}, goCmd, "test", "-run", "^$", "-bench", ".", "-count", "5")
+		path := filepath.Join(dir, sim+".txt")
+		require.NoError(t, os.WriteFile(path, []byte(out), 0o644))
+		return path
+	}
+	fp16, w8a8 := bench("fp16"), bench("w8a8")
+	fp16Text, err := os.ReadFile(fp16)
+	require.NoError(t, err)
+	w8a8Text, err := os.ReadFile(w8a8)
+	require.NoError(t, err)
+	both := filepath.Join(dir, "both.txt")
+	require.NoError(t, os.WriteFile(both, append(fp16Text, w8a8Text...), 0o644))
+
+	results := readBenchfmt(t, string(fp16Text))
+	require.Len(t, results, 5, "results of -count 5 in\n%s", fp16Text)
+	assert.Equal(t, "sim-7b-fp16", configOf(results[0])["model"])
+	assert.Equal(t, "sim-7b-w8a8", configOf(readBenchfmt(t, string(w8a8Text))[0])["model"])
+
+	benchstat := filepath.Join(dir, "benchstat")
+	run(nil, goCmd, "build", "-o", benchstat, "golang.org/x/perf/cmd/benchstat")
+
+	// Two files of two models: one table per model and unit.
+	out := run(nil, benchstat, fp16, w8a8)
+	t.Logf("benchstat fp16.txt w8a8.txt:\n%s", out)
+	tables := benchstatTables(t, out)
+	assert.Len(t, tables, 2*16, "tables (2 models x 16 units) in\n%s", out)
+	checkScaled(t, tables)
+
+	// -col model: the two builds side by side, from two files or one.
+	for _, args := range [][]string{{"-col", "model", fp16, w8a8}, {"-col", "model", both}} {
+		out := run(nil, benchstat, args...)
+		t.Logf("benchstat %s:\n%s", strings.Join(args, " "), out)
+		tables := benchstatTables(t, out)
+		assert.Len(t, tables, 16, "tables (one per unit) in\n%s", out)
+		checkScaled(t, tables)
+		for _, tb := range tables {
+			assert.Regexp(t, `sim-7b-fp16 .*│ +sim-7b-w8a8`, tb.header, "columns of the %s table", tb.unit)
+			assert.Contains(t, tb.rows[0], "(p=", "comparison of %s", tb.unit)
+		}
+	}
+
+	// The regression gate on the metrics the builds differ in by about 10%
+	// (the others, such as TPOT here, differ by less than their noise):
+	// FP16 -> W8A8 improves, W8A8 -> FP16 regresses.
+	const stable = ".unit:(e2el-mean-ns OR ttft-p99-ns OR req/s OR out-tok/s)"
+	var stdout, stderr bytes.Buffer
+	require.NoError(t, benchtest.CompareMain([]string{"-ignore", "model", "-filter", stable, fp16, w8a8}, &stdout, &stderr),
+		"servingbench compare fp16 w8a8:\n%s", stdout.String())
+	t.Logf("servingbench compare -ignore model -filter '%s' fp16.txt w8a8.txt:\n%s", stable, stdout.String())
+	assert.Regexp(t, `(?m)^Seed-[0-9]+ .* improvement$`, stdout.String())
+	c, err := benchtest.CompareFiles(w8a8, fp16, benchtest.CompareOptions{Ignore: []string{"model"}, Filter: stable})
+	require.NoError(t, err)
+	var regErr *benchtest.RegressionError
+	require.True(t, errors.As(c.Err(), &regErr), "compare w8a8 fp16: %v", c.Err())
+	for _, r := range c.Regressions() {
+		assert.NotEqual(t, benchtest.BetterUnknown, r.Better, "regression of %s", r.Unit)
+		assert.True(t, r.Better == benchtest.LowerIsBetter && r.Delta > 0 || r.Better == benchtest.HigherIsBetter && r.Delta < 0,
+			"regression of %s: delta %v, %v", r.Unit, r.Delta, r.Better)
+	}
+}
+
+type benchstatTable struct {
+	header, unit string
+	rows         []string
+}
+
+var tableUnit = regexp.MustCompile(`│\s+(\S+)\s+│`)
+
+// benchstatTables splits benchstat's output into its tables.
+func benchstatTables(t *testing.T, out string) []benchstatTable {
+	t.Helper()
+	var tables []benchstatTable
+	for _, block := range strings.Split(out, "\n\n") {
+		lines := strings.Split(strings.Trim(block, "\n"), "\n")
+		for i := 0; i+2 < len(lines); i++ {
+			if !strings.Contains(lines[i], "│") {
+				continue
+			}
+			m := tableUnit.FindStringSubmatch(lines[i+1])
+			require.NotNil(t, m, "unit line %q", lines[i+1])
+			tables = append(tables, benchstatTable{header: lines[i], unit: m[1], rows: lines[i+2:]})
+			break
+		}
+	}
+	return tables
+}
+
+// scaledSeconds is a value of a -sec unit as benchstat scales it: at most
+// 4 significant digits and an SI prefix below a second.
+var scaledSeconds = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]+)?[mµn]?$|^[0-9]\.[0-9]+$`)
+
+// checkScaled checks that every unit Run reports is in the tables, the
+// latencies tidied to seconds and printed with an SI prefix.
+func checkScaled(t *testing.T, tables []benchstatTable) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, tb := range tables {
+		seen[tb.unit] = true
+		assert.False(t, strings.HasSuffix(tb.unit, "-ns"), "unit %s left in nanoseconds", tb.unit)
+		if !strings.HasSuffix(tb.unit, "-sec") {
+			continue
+		}
+		for _, row := range tb.rows {
+			fields := strings.Fields(row)
+			for i, f := range fields {
+				if i+1 < len(fields) && fields[i+1] == "±" {
+					assert.Regexp(t, scaledSeconds, f, "%s value in row %q", tb.unit, row)
+				}
+			}
+		}
+	}
+	for _, u := range units {
+		if u == "ns/op" {
+			continue
+		}
+		if base, ok := strings.CutSuffix(u, "-ns"); ok {
+			u = base + "-sec"
+		}
+		assert.True(t, seen[u], "no table of %s", u)
+	}
+}

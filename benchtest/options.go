@@ -1,0 +1,92 @@
+package benchtest
+
+import (
+	"github.com/servingbench/servingbench/servingbench"
+)
+
+// Option configures Run and Sweep.
+type Option func(*settings)
+
+// SLAMode says what Run does with an SLA the run does not meet.
+type SLAMode int
+
+const (
+	// SLAEnforce fails the benchmark through RequireSLA, listing every
+	// violation. A failed benchmark prints no result line, so its metrics
+	// never reach benchstat.
+	SLAEnforce SLAMode = iota
+	// SLAReport keeps the benchmark passing: each violation is logged and
+	// their number reported as the sla-violations metric (ReportSLA), which
+	// the regression gate treats as lower is better.
+	SLAReport
+)
+
+func (m SLAMode) String() string {
+	switch m {
+	case SLAEnforce:
+		return "enforce"
+	case SLAReport:
+		return "report"
+	}
+	return "SLAMode(?)"
+}
+
+type settings struct {
+	target    Target
+	hasTarget bool
+	sla       servingbench.SLA
+	slaMode   SLAMode
+	hasSLA    bool
+	goodput   servingbench.SLO
+	tok       servingbench.Tokenizer
+	tokID     string
+	client    []func(*servingbench.OpenAIConfig)
+}
+
+func newSettings(opts []Option) settings {
+	var s settings
+	for _, o := range opts {
+		o(&s)
+	}
+	return s
+}
+
+// WithTarget benchmarks t instead of the environment's target
+// (TargetFromEnv). Its identity does not reach the benchfmt configuration
+// Main prints: name the sub-benchmark after it (b.Run("model="+t.Model,
+// ...)) so that benchstat -col /model can compare targets.
+func WithTarget(t Target) Option {
+	return func(s *settings) { s.target, s.hasTarget = t, true }
+}
+
+// WithSLA checks each run's report against sla after the b.Loop loop, in
+// the given mode. A later WithSLA replaces an earlier one.
+func WithSLA(sla servingbench.SLA, mode SLAMode) Option {
+	return func(s *settings) { s.sla, s.slaMode, s.hasSLA = sla, mode, true }
+}
+
+// WithGoodput sets the per-request objectives of the goodput metric
+// (vLLM's --goodput); Run then reports goodput-req/s.
+func WithGoodput(slo servingbench.SLO) Option {
+	return func(s *settings) { s.goodput = slo }
+}
+
+// WithTokenizer makes the requests with tok, named id in the report,
+// instead of the target's tokenizer (see Target.Tokenizer).
+func WithTokenizer(tok servingbench.Tokenizer, id string) Option {
+	return func(s *settings) { s.tok, s.tokID = tok, id }
+}
+
+// WithClientConfig edits the configuration of the OpenAI-compatible client
+// after Run has filled it in from the target and the scenario: timeouts,
+// ExtraBody, Endpoint, an HTTPClient. Several edits apply in order.
+func WithClientConfig(edit func(*servingbench.OpenAIConfig)) Option {
+	return func(s *settings) { s.client = append(s.client, edit) }
+}
+
+// editClient applies every WithClientConfig edit.
+func (s *settings) editClient(cfg *servingbench.OpenAIConfig) {
+	for _, f := range s.client {
+		f(cfg)
+	}
+}

@@ -1,0 +1,254 @@
+package benchtest
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/servingbench/servingbench/scenarios"
+	"github.com/servingbench/servingbench/servingbench"
+)
+
+// Run runs the scenario sc against the target once per b.Loop iteration
+// and reports the metrics of the last iteration's run (see ReportMetrics);
+// it returns that run's Report for further assertions.
+//
+// The target is WithTarget's, else the environment's (TargetFromEnv), which
+// without SERVINGBENCH_BASE_URL is the embedded simulated server. The
+// scenario's requests are made once, before the loop, with the target's
+// tokenizer (or WithTokenizer's); the client (completions, or chat for the
+// openai-chat backend) gets the scenario's sampling options and
+// MaxConcurrency and is shared by the iterations.
+//
+// Each iteration is a whole run. Under -benchtime=1x (recommended, with
+// -count=6 or more and -timeout 0) there is exactly one; under a duration
+// such as the default 1s, b.Loop repeats a short scenario until the time
+// has passed, the earlier runs then warming the server's caches and the
+// connection pool, and only the last run is reported: one result line is
+// one run, as vLLM compares single runs and benchstat wants one sample per
+// -count.
+//
+// Run fails b (b.Fatal) when the target or scenario is invalid and when
+// every request of the run failed; failures of some requests are reported
+// as the failed metric. With WithSLA, the report is checked after the loop:
+// SLAEnforce fails b listing every violation, SLAReport logs them and
+// reports sla-violations. Run prints nothing while the benchmark runs: the
+// one-time notices (simulated server in use, default tokenizer) and the
+// report's warnings go through b.Log, which go test prints after the
+// result line.
+func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Report {
+	b.Helper()
+	s := newSettings(opts)
+	t := s.target
+	if !s.hasTarget {
+		t = envTarget()
+	}
+	e, err := resolve(t)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range e.takeNotes() {
+		b.Log(line)
+	}
+	if s.hasTarget {
+		checkLabel(b, e)
+	}
+
+	tok, tokID := s.tok, s.tokID
+	if tok == nil {
+		var note string
+		tok, tokID, note, err = e.tokenizer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if note != "" {
+			b.Log(note)
+		}
+	}
+	reqs, arrival, err := sc.Prepare(tok)
+	if err != nil {
+		b.Fatal(err)
+	}
+	client, err := e.client(sc, tok, s.editClient)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.Close()
+	meta := map[string]string{"scenario": sc.String()}
+	if e.version != "" {
+		meta["server_version"] = e.version
+	}
+	cfg := servingbench.Config{
+		Client:         client,
+		Requests:       reqs,
+		Arrival:        arrival,
+		MaxConcurrency: sc.MaxConcurrency,
+		Warmup:         sc.Warmup,
+		Tokenizer:      tok,
+		Goodput:        s.goodput,
+		Backend:        e.target.Backend,
+		Model:          e.target.Model,
+		TokenizerID:    tokID,
+		Metadata:       meta,
+	}
+
+	var rep *servingbench.Report
+	for b.Loop() {
+		if e.sim != nil {
+			e.sim.Reset() // nobody reads the simulated server's records
+		}
+		rep, err = servingbench.Run(b.Context(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+
+	if rep.Completed == 0 {
+		b.Fatal(allFailed(rep))
+	}
+	ReportMetrics(b, rep)
+	for _, w := range rep.Warnings {
+		b.Log("warning: ", w)
+	}
+	if s.hasSLA {
+		switch s.slaMode {
+		case SLAReport:
+			ReportSLA(b, rep, s.sla)
+		default:
+			RequireSLA(b, rep, s.sla)
+		}
+	}
+	return rep
+}
+
+// ReportMetrics reports r's metrics on b, with these units (see
+// LatencyUnit and the Unit constants):
+//
+//   - ttft, tpot, itl, e2el: mean, median and p99 in nanoseconds
+//     (ttft-mean-ns, ttft-median-ns, ttft-p99-ns, ...);
+//   - req/s, out-tok/s and tok/s: request, output token and total token
+//     throughput;
+//   - goodput-req/s, only when r has goodput SLOs;
+//   - failed: failed requests;
+//
+// and hides the built-in ns/op, meaningless when an iteration is a whole
+// run. Call it after the b.Loop loop: the first b.Loop call deletes
+// metrics reported before it. Run calls it; call it yourself when you run
+// servingbench.Run in your own benchmark.
+func ReportMetrics(b *testing.B, r *servingbench.Report) {
+	b.Helper()
+	for _, m := range []struct {
+		name string
+		s    servingbench.Summary
+	}{{"ttft", r.TTFT}, {"tpot", r.TPOT}, {"itl", r.ITL}, {"e2el", r.E2EL}} {
+		b.ReportMetric(float64(m.s.Mean), LatencyUnit(m.name, "mean"))
+		b.ReportMetric(float64(m.s.Median), LatencyUnit(m.name, "median"))
+		p99, _ := m.s.Percentile(99)
+		b.ReportMetric(float64(p99), LatencyUnit(m.name, "p99"))
+	}
+	b.ReportMetric(r.RequestThroughput, UnitRequestThroughput)
+	b.ReportMetric(r.OutputThroughput, UnitOutputThroughput)
+	b.ReportMetric(r.TotalTokenThroughput, UnitTotalThroughput)
+	if !r.GoodputSLO.IsZero() {
+		b.ReportMetric(r.Goodput, UnitGoodput)
+	}
+	b.ReportMetric(float64(r.Failed), UnitFailed)
+	b.ReportMetric(0, "ns/op")
+}
+
+// Sweep runs each scenario as a sub-benchmark of b through Run, with the
+// same options, and returns their reports in order (nil for a
+// sub-benchmark that failed or was not selected by -bench). Each
+// sub-benchmark is named by the key=value pairs in which the scenarios'
+// Strings differ, so that a rate sweep gives rate=1, rate=4, rate=16 and
+// benchstat -col /rate puts the rates side by side:
+//
+//	func BenchmarkChatRates(b *testing.B) {
+//		benchtest.Sweep(b, scenarios.RateSweep(scenarios.Chat(), 1, 4, 16))
+//	}
+//
+// A key a scenario lacks is named key=none (concurrency=none: no limit);
+// a single scenario is named scenario=NAME, or by its String without a
+// Name.
+func Sweep(b *testing.B, scs []scenarios.Scenario, opts ...Option) []*servingbench.Report {
+	b.Helper()
+	reps := make([]*servingbench.Report, len(scs))
+	for i, name := range SweepNames(scs) {
+		b.Run(name, func(b *testing.B) { reps[i] = Run(b, scs[i], opts...) })
+	}
+	return reps
+}
+
+// SweepNames returns the sub-benchmark names Sweep gives scs: the
+// key=value pairs of each scenario's String whose values are not the same
+// in every scenario, joined by "/", in the order the keys first appear.
+func SweepNames(scs []scenarios.Scenario) []string {
+	all := make([]map[string]string, len(scs))
+	var keys []string
+	seen := map[string]bool{}
+	for i, sc := range scs {
+		all[i] = map[string]string{}
+		for _, p := range strings.Split(sc.String(), "/") {
+			k, v, _ := strings.Cut(p, "=")
+			all[i][k] = v
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	var varying []string
+	for _, k := range keys {
+		v0, ok0 := all[0][k]
+		for _, m := range all[1:] {
+			if v, ok := m[k]; ok != ok0 || v != v0 {
+				varying = append(varying, k)
+				break
+			}
+		}
+	}
+	names := make([]string, len(scs))
+	for i, sc := range scs {
+		if len(varying) == 0 {
+			names[i] = sc.String()
+			if sc.Name != "" {
+				names[i] = "scenario=" + sc.Name
+			}
+			continue
+		}
+		parts := make([]string, len(varying))
+		for j, k := range varying {
+			v, ok := all[i][k]
+			if !ok {
+				v = "none"
+			}
+			parts[j] = k + "=" + v
+		}
+		names[i] = strings.Join(parts, "/")
+	}
+	return names
+}
+
+// envTarget is TargetFromEnv(os.Getenv), read once per process.
+var envTarget = sync.OnceValue(func() Target { return TargetFromEnv(nil) })
+
+// takeNotes returns e's one-line notices the first time it is called in
+// the process, nil afterwards.
+func (e *endpoint) takeNotes() []string {
+	var notes []string
+	e.noticeOnce.Do(func() { notes = e.notes })
+	return notes
+}
+
+// allFailed is the error of a run in which no request succeeded.
+func allFailed(rep *servingbench.Report) error {
+	var reasons []string
+	for _, e := range rep.Errors {
+		reasons = append(reasons, fmt.Sprintf("%d x %s", e.Count, e.Reason))
+	}
+	if rep.Failed == 0 {
+		return fmt.Errorf("benchtest: no request of %d was sent", rep.NumPrompts)
+	}
+	return fmt.Errorf("benchtest: all %d requests failed: %s", rep.Failed, strings.Join(reasons, "; "))
+}

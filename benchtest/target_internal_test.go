@@ -1,0 +1,135 @@
+package benchtest
+
+import (
+	"bytes"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/perf/benchfmt"
+
+	"github.com/servingbench/servingbench/servingbench/servingtest"
+)
+
+func TestResolveErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		target Target
+		want   string
+	}{
+		{"unknown backend", Target{Backend: "tgi"}, `Target.Backend: unknown backend "tgi"`},
+		{"unknown profile", Target{Sim: "int4"}, `Target.Sim: unknown simulated profile "int4"`},
+		{"speed not a number", Target{SimSpeed: math.NaN()}, "Target.SimSpeed (SERVINGBENCH_SIM_SPEED) must be a number in (0, 1e6], got NaN"},
+		{"negative speed", Target{SimSpeed: -1}, "Target.SimSpeed (SERVINGBENCH_SIM_SPEED) must be a number in (0, 1e6], got -1"},
+		{"relative URL", Target{BaseURL: "localhost:8000", Model: "m"}, `Target.BaseURL (SERVINGBENCH_BASE_URL) must be an absolute http or https URL, got "localhost:8000"`},
+		{"URL with credentials", Target{BaseURL: "ftp://u:secret@h", Model: "m"}, `got "ftp://h"`},
+		{"no model", Target{BaseURL: "http://127.0.0.1:9"}, "Target.Model (SERVINGBENCH_MODEL) is required with a BaseURL"},
+		{"missing simulated tokenizer", Target{Tokenizer: "/nonexistent/tokenizer.json"}, "Target.Tokenizer: scenarios: no tokenizer for"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := resolve(tt.target)
+			require.Error(t, err, "resolve(%+v)", tt.target)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.NotContains(t, err.Error(), "secret")
+		})
+	}
+}
+
+func TestResolveSharesEndpoints(t *testing.T) {
+	a, err := resolve(Target{Sim: "zero", SimSpeed: 1})
+	require.NoError(t, err)
+	b, err := resolve(Target{Sim: "zero", SimSpeed: 1, Backend: "vllm"})
+	require.NoError(t, err)
+	assert.Same(t, a, b, "resolve of two targets equal but for defaults gave two endpoints")
+	c, err := resolve(Target{Sim: "zero", SimSpeed: 2})
+	require.NoError(t, err)
+	assert.NotSame(t, a, c)
+	assert.Equal(t, servingtest.Version, a.version, "version read from GET /version")
+	assert.Equal(t, "sim-zero-cost", a.target.Model)
+
+	e, err := newEndpoint(Target{Sim: "zero", SimSpeed: 1})
+	require.NoError(t, err)
+	defer e.sim.Close()
+	assert.Equal(t, []string{"No SERVINGBENCH_BASE_URL: benchmarking the embedded simulated server, profile zero (sim-zero-cost) at 1x speed; its figures are simulated, not measured"},
+		e.takeNotes(), "first takeNotes")
+	assert.Empty(t, e.takeNotes(), "second takeNotes")
+}
+
+func TestServerVersion(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		want    string
+	}{
+		{"vllm", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"version":"0.9.1"}`)) }, "0.9.1"},
+		{"newline in version", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"version":"1.0\nmodel: x"}`)) }, "1.0 model: x"},
+		{"no route", http.NotFound, ""},
+		{"not JSON", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(tt.handler)
+			defer srv.Close()
+			got := serverVersion(srv.URL)
+			assert.Equal(t, tt.want, got, "serverVersion(%s) = %q, want %q", tt.name, got, tt.want)
+		})
+	}
+}
+
+// TestWriteConfigIsBenchfmt checks that what Main prints before the
+// benchmarks reads, with benchfmt, as exactly the target's configuration.
+func TestWriteConfigIsBenchfmt(t *testing.T) {
+	e, err := newEndpoint(Target{Sim: "w8a8", SimSpeed: 3})
+	require.NoError(t, err)
+	defer e.sim.Close()
+	var out bytes.Buffer
+	e.writeConfig(&out)
+	out.WriteString("BenchmarkX-2 1 5 ttft-p99-ns\n")
+	text := out.String()
+	assert.Contains(t, text, "No SERVINGBENCH_BASE_URL: benchmarking the embedded simulated server, profile w8a8 (sim-7b-w8a8) at 3x speed")
+
+	r := benchfmt.NewReader(strings.NewReader(text), "out")
+	require.True(t, r.Scan(), "benchfmt found no result in %q", text)
+	res, ok := r.Result().(*benchfmt.Result)
+	require.True(t, ok, "benchfmt: %v", r.Result())
+	got := map[string]string{}
+	for _, c := range res.Config {
+		got[c.Key] = string(c.Value)
+	}
+	assert.Equal(t, map[string]string{"model": "sim-7b-w8a8", "backend": "vllm", "server-version": servingtest.Version}, got,
+		"benchfmt configuration of %q", text)
+}
+
+func TestIgnoredLine(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"No SERVINGBENCH_BASE_URL: x", "No SERVINGBENCH_BASE_URL: x"},
+		{"no tokenizer: x", "# no tokenizer: x"},
+		{"BenchmarkX 1 2 ns/op", "# BenchmarkX 1 2 ns/op"},
+		{"über: x", "# über: x"},
+		{"two\nlines: x", "# two lines: x"},
+	}
+	for _, tt := range tests {
+		got := ignoredLine(tt.in)
+		assert.Equal(t, tt.want, got, "ignoredLine(%q) = %q, want %q", tt.in, got, tt.want)
+		_, _, isConfig := parseKeyValue(got)
+		assert.False(t, isConfig, "ignoredLine(%q) = %q reads as configuration", tt.in, got)
+	}
+}
+
+// parseKeyValue reports whether benchfmt reads line as configuration.
+func parseKeyValue(line string) (key, value string, ok bool) {
+	r := benchfmt.NewReader(strings.NewReader(line+"\nBenchmarkX 1 1 ns/op\n"), "")
+	if !r.Scan() {
+		return "", "", false
+	}
+	res, isRes := r.Result().(*benchfmt.Result)
+	if !isRes || len(res.Config) == 0 {
+		return "", "", false
+	}
+	return res.Config[0].Key, string(res.Config[0].Value), true
+}
