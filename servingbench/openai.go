@@ -30,7 +30,9 @@ type OpenAIConfig struct {
 	// Model is sent as "model". Required.
 	Model string
 	// APIKey, when not empty, is sent as "Authorization: Bearer APIKey". It
-	// never appears in errors or results.
+	// never appears in errors or results: server text kept in errors (an
+	// error body that echoes the request headers, say) has it masked
+	// with '*'.
 	APIKey string
 	// MaxConcurrency sizes the connection pool: at least this many idle
 	// keep-alive connections are kept. 0 means a large default (4096).
