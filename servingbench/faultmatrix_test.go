@@ -194,19 +194,32 @@ type matrixRow struct {
 	took, worst       time.Duration // worst: largest |TTFT or E2EL - server's| of a success
 }
 
+// streamLayouts are the stream shapes the matrix runs each fault with.
+var streamLayouts = []struct {
+	name  string
+	apply func(*servingtest.Model)
+}{
+	{"vllm", func(*servingtest.Model) {}}, // finish_reason on the last token chunk, usage in its own chunk
+	{"llama.cpp", func(m *servingtest.Model) { m.Usage, m.FinishChunk = servingtest.UsageInline, true }},
+}
+
 func TestFaultMatrix(t *testing.T) {
 	var rows []matrixRow
 	for _, fc := range faultCases() {
 		for _, ck := range clientKinds {
-			t.Run(fc.name+"/"+ck.name, func(t *testing.T) {
-				rows = append(rows, runFaultCase(t, fc, ck.name, ck.new))
-			})
+			for _, layout := range streamLayouts {
+				t.Run(fc.name+"/"+ck.name+"/"+layout.name, func(t *testing.T) {
+					row := runFaultCase(t, fc, layout.apply, ck.name, ck.new)
+					row.client += "/" + layout.name
+					rows = append(rows, row)
+				})
+			}
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%-21s %-11s %3s %6s %6s %7s %7s  %s\n", "fault", "client", "ok", "failed", "faulty", "took", "Δtruth", "reasons (first error)")
+	fmt.Fprintf(&b, "\n%-21s %-21s %3s %6s %6s %7s %7s  %s\n", "fault", "client/layout", "ok", "failed", "faulty", "took", "Δtruth", "reasons (first error)")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%-21s %-11s %3d %6d %6d %7v %7v  %s", r.kind, r.client, r.ok, r.failed, r.fault,
+		fmt.Fprintf(&b, "%-21s %-21s %3d %6d %6d %7v %7v  %s", r.kind, r.client, r.ok, r.failed, r.fault,
 			r.took.Round(time.Millisecond), r.worst.Round(100*time.Microsecond), r.reasons)
 		if r.example != "" {
 			fmt.Fprintf(&b, " (%.70q)", r.example)
@@ -216,10 +229,11 @@ func TestFaultMatrix(t *testing.T) {
 	t.Logf("fault matrix, %d runs of %d requests:%s", len(rows), matrixRequests, b.String())
 }
 
-func runFaultCase(t *testing.T, fc faultCase, clientName string,
+func runFaultCase(t *testing.T, fc faultCase, layout func(*servingtest.Model), clientName string,
 	newClient func(servingbench.OpenAIConfig) (closingClient, error)) matrixRow {
 	defer checkNoLeaks(t)()
 	m := matrixModel()
+	layout(&m)
 	if fc.model != nil {
 		fc.model(&m)
 	}
