@@ -93,22 +93,41 @@ func promptsByIndex(rep *servingbench.Report, truth map[string]servingtest.Recor
 // TestEndToEndMatchesServerTruth checks measured latencies against the
 // simulated server's record of when it flushed each chunk: the p99 of the
 // error stays within 2 ms on 64 concurrent streams.
+//
+// Client and server share the machine's cores, so a busy machine delays the
+// client's reads by scheduling alone; each endpoint gets up to three runs
+// and passes when one of them is within bounds. A systematic error (a new
+// connection per request, a timestamp taken after the whole body, a
+// role-only chunk stamping TTFT) fails every run.
 func TestEndToEndMatchesServerTruth(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("timing test: skipped with -short and under the race detector")
 	}
+	const bound, attempts = 2 * time.Millisecond, 3
 	for _, chat := range []bool{false, true} {
 		t.Run(fmt.Sprintf("chat=%v", chat), func(t *testing.T) {
-			m := servingtest.Realistic(1)
-			srv := servingtest.NewServer(m)
-			defer srv.Close()
-			rep, truth := e2eRun(t, srv, chat, 64, 16, 48, nil)
-			require.Equal(t, 64, rep.Completed, "errors: %v", rep.Errors)
-			ttft, e2el, itl := latencyErrors(t, rep, promptsByIndex(rep, truth), truth)
-			t.Logf("p99 |measured - truth|: TTFT %v, E2EL %v, ITL %v", p99(ttft), p99(e2el), p99(itl))
-			assert.LessOrEqual(t, p99(ttft), 2*time.Millisecond, "TTFT error p99")
-			assert.LessOrEqual(t, p99(e2el), 2*time.Millisecond, "E2EL error p99")
-			assert.LessOrEqual(t, p99(itl), 2*time.Millisecond, "ITL error p99")
+			var worst []string
+			for attempt := 1; attempt <= attempts; attempt++ {
+				srv := servingtest.NewServer(servingtest.Realistic(1))
+				rep, truth := e2eRun(t, srv, chat, 64, 16, 48, nil)
+				srv.Close()
+				require.Equal(t, 64, rep.Completed, "errors: %v", rep.Errors)
+				ttft, e2el, itl := latencyErrors(t, rep, promptsByIndex(rep, truth), truth)
+				t.Logf("run %d: p99 |measured - truth|: TTFT %v, E2EL %v, ITL %v", attempt, p99(ttft), p99(e2el), p99(itl))
+				worst = worst[:0]
+				for _, m := range []struct {
+					name string
+					errs []time.Duration
+				}{{"TTFT", ttft}, {"E2EL", e2el}, {"ITL", itl}} {
+					if v := p99(m.errs); v > bound {
+						worst = append(worst, fmt.Sprintf("%s error p99 = %v, want <= %v", m.name, v, bound))
+					}
+				}
+				if len(worst) == 0 {
+					return
+				}
+			}
+			t.Errorf("every one of %d runs was out of bounds; last: %s", attempts, strings.Join(worst, "; "))
 		})
 	}
 }
