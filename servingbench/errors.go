@@ -112,7 +112,7 @@ type ServerError struct {
 }
 
 func (e *ServerError) Error() string {
-	return fmt.Sprintf("server error event after %d tokens: %s", e.Tokens, e.Message)
+	return fmt.Sprintf("server error event after %s: %s", tokensText(e.Tokens), e.Message)
 }
 
 // Reason is "server error event".
@@ -134,11 +134,11 @@ type StreamError struct {
 func (e *StreamError) Error() string {
 	switch {
 	case e.Err == nil:
-		return fmt.Sprintf("stream ended without [DONE] after %d tokens", e.Tokens)
+		return fmt.Sprintf("stream ended without [DONE] after %s", tokensText(e.Tokens))
 	case !e.Responded:
 		return fmt.Sprintf("request failed: %v", e.Err)
 	}
-	return fmt.Sprintf("%s after %d tokens: %v", e.Reason(), e.Tokens, e.Err)
+	return fmt.Sprintf("%s after %s: %v", e.Reason(), tokensText(e.Tokens), e.Err)
 }
 
 func (e *StreamError) Unwrap() error { return e.Err }
@@ -173,7 +173,7 @@ type IdleTimeoutError struct {
 }
 
 func (e *IdleTimeoutError) Error() string {
-	return fmt.Sprintf("no data for %v after %d tokens", e.Idle, e.Tokens)
+	return fmt.Sprintf("no data for %v after %s", e.Idle, tokensText(e.Tokens))
 }
 
 // Reason is "stream idle timeout".
@@ -186,7 +186,7 @@ type TimeoutError struct {
 }
 
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("timeout after %v (%d tokens received)", e.Timeout, e.Tokens)
+	return fmt.Sprintf("timeout after %v (%s received)", e.Timeout, tokensText(e.Tokens))
 }
 
 // Reason is "request timeout".
@@ -201,7 +201,7 @@ type CancelError struct {
 }
 
 func (e *CancelError) Error() string {
-	return fmt.Sprintf("%s after %d tokens: %v", e.Reason(), e.Tokens, e.Err)
+	return fmt.Sprintf("%s after %s: %v", e.Reason(), tokensText(e.Tokens), e.Err)
 }
 
 func (e *CancelError) Unwrap() error { return e.Err }
@@ -237,4 +237,13 @@ func excerpt(b []byte) string {
 		return string(b)
 	}
 	return string(b[:maxBodyExcerpt-3]) + "..."
+}
+
+// tokensText is "1 token" or "N tokens": the token events received before
+// a failure.
+func tokensText(n int) string {
+	if n == 1 {
+		return "1 token"
+	}
+	return fmt.Sprintf("%d tokens", n)
 }

@@ -105,7 +105,7 @@ func TestClientsFailures(t *testing.T) {
 				waitGone(r)
 			},
 			cfg:    func(c *OpenAIConfig) { c.StreamIdleTimeout = 200 * time.Millisecond },
-			reason: "stream idle timeout", detail: "no data for 200ms after 1 tokens",
+			reason: "stream idle timeout", detail: "no data for 200ms after 1 token",
 			check: func(t *testing.T, err error) {
 				var ie *IdleTimeoutError
 				require.ErrorAs(t, err, &ie)
@@ -142,7 +142,7 @@ func TestClientsFailures(t *testing.T) {
 				waitGone(r)
 			},
 			cancel: 200 * time.Millisecond,
-			reason: "cancelled", detail: "cancelled after 1 tokens",
+			reason: "cancelled", detail: "cancelled after 1 token",
 			check: func(t *testing.T, err error) {
 				assert.ErrorIs(t, err, context.Canceled)
 				var ce *CancelError

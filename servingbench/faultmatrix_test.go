@@ -180,7 +180,7 @@ func faultCases() []faultCase {
 			model:          func(m *servingtest.Model) { m.MaxRunning = 2 },
 			maxConcurrency: 4,
 			reasons:        []string{"connection reset", "connection refused", "HTTP 503", "transport error"},
-			detail:         regexp.MustCompile(`^(connection reset after \d+ tokens|request failed|HTTP 503)`),
+			detail:         regexp.MustCompile(`^(connection reset after \d+ tokens?|request failed|HTTP 503)`),
 			cascade:        true,
 		},
 	}

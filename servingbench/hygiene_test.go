@@ -46,7 +46,7 @@ func TestTimeoutsAreSeparate(t *testing.T) {
 			maxTok:  30,
 			timeout: 10 * time.Second,
 			reason:  "stream idle timeout",
-			detail:  "no data for 300ms after 1 tokens",
+			detail:  "no data for 300ms after 1 token",
 		},
 		{
 			// The idle timeout counts from the send: a first token later
