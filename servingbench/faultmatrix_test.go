@@ -173,12 +173,13 @@ func faultCases() []faultCase {
 		},
 		{
 			// The 12th request shuts the server down while others wait in
-			// its queue (MaxRunning 2, 4 in flight): they and every later
+			// its queue (MaxRunning 2, 8 in flight, so several wait even when
+			// the scheduler is slow to send them): they and every later
 			// request fail.
 			name:           "go-away",
 			fault:          servingtest.Fault{Kind: servingtest.FaultGoAway, Every: matrixRequests / 2},
 			model:          func(m *servingtest.Model) { m.MaxRunning = 2 },
-			maxConcurrency: 4,
+			maxConcurrency: 8,
 			reasons:        []string{"connection reset", "connection refused", "HTTP 503", "transport error"},
 			detail:         regexp.MustCompile(`^(connection reset after \d+ tokens?|request failed|HTTP 503)`),
 			cascade:        true,
