@@ -109,7 +109,9 @@ func testRunCancel(t *testing.T, newClient func(servingbench.OpenAIConfig) (clos
 	}
 	assert.True(t, hasCancelWarning(rep.Warnings), "Report.Warnings = %v, want the cancellation", rep.Warnings)
 
-	// The server saw every request sent and no more, and each one ended.
+	// The server saw no more requests than were dispatched (a request
+	// cancelled before its bytes left may never reach it), at least every
+	// completed one, and each one it saw ended.
 	sent := len(rep.Results)
 	assert.Eventually(t, func() bool {
 		recs := srv.Truth()
@@ -118,8 +120,8 @@ func testRunCancel(t *testing.T, newClient func(servingbench.OpenAIConfig) (clos
 				return false
 			}
 		}
-		return len(recs) == sent
-	}, 5*time.Second, 10*time.Millisecond, "the server's requests all end, and number the %d sent", sent)
+		return len(recs) <= sent && len(recs) >= rep.Completed
+	}, 5*time.Second, 10*time.Millisecond, "the server's requests all end, and number between %d completed and %d sent", rep.Completed, sent)
 	for _, rec := range srv.Truth() {
 		if rec.Aborted != "" {
 			assert.Equal(t, "client gone", rec.Aborted, "server's request %d", rec.Index)
