@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/servingbench/servingbench/servingbench"
 )
@@ -57,18 +56,9 @@ func (d Custom) Validate() error {
 
 // Requests reads the file and returns n requests.
 func (d Custom) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error) {
-	if err := checkArgs("Custom", tok, n); err != nil {
-		return nil, err
-	}
-	if err := d.Validate(); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(d.Path)
-	if err != nil {
-		return nil, &FileError{Path: d.Path, Err: err}
-	}
-	defer f.Close()
-	reqs, err := readCustom(f, d.Path, cmpOr(d.OutputLen, DefaultCustomOutputLen))
+	reqs, err := readDataset("Custom", d, d.Path, tok, n, func(r io.Reader) ([]servingbench.Request, error) {
+		return readCustom(r, d.Path, cmpOr(d.OutputLen, DefaultCustomOutputLen))
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,9 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -65,6 +67,26 @@ func checkArgs(name string, tok servingbench.Tokenizer, n int) error {
 		return fmt.Errorf("scenarios: %s: n must be >= 0, got %d", name, n)
 	}
 	return nil
+}
+
+// readDataset checks what Requests received and the dataset's fields, then
+// opens the dataset's file and reads it with read. Errors opening the file
+// name it.
+func readDataset[T any](name string, d interface{ Validate() error }, path string,
+	tok servingbench.Tokenizer, n int, read func(io.Reader) (T, error)) (T, error) {
+	var zero T
+	if err := checkArgs(name, tok, n); err != nil {
+		return zero, err
+	}
+	if err := d.Validate(); err != nil {
+		return zero, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return zero, &FileError{Path: path, Err: err}
+	}
+	defer f.Close()
+	return read(f)
 }
 
 // Random streams: each use of the seed draws from its own PCG stream so

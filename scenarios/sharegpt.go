@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
 
 	"github.com/servingbench/servingbench/servingbench"
@@ -70,18 +69,9 @@ type exchange struct{ prompt, reply string }
 
 // Requests reads the file and returns n requests.
 func (d ShareGPT) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error) {
-	if err := checkArgs("ShareGPT", tok, n); err != nil {
-		return nil, err
-	}
-	if err := d.Validate(); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(d.Path)
-	if err != nil {
-		return nil, &FileError{Path: d.Path, Err: err}
-	}
-	defer f.Close()
-	exs, err := readShareGPT(bufio.NewReaderSize(f, 1<<20), d.Path)
+	exs, err := readDataset("ShareGPT", d, d.Path, tok, n, func(r io.Reader) ([]exchange, error) {
+		return readShareGPT(bufio.NewReaderSize(r, 1<<20), d.Path)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/servingbench/servingbench/servingbench"
@@ -79,18 +78,9 @@ func (d Sonnet) Validate() error {
 
 // Requests reads the file and returns n requests.
 func (d Sonnet) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error) {
-	if err := checkArgs("Sonnet", tok, n); err != nil {
-		return nil, err
-	}
-	if err := d.Validate(); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(d.Path)
-	if err != nil {
-		return nil, &FileError{Path: d.Path, Err: err}
-	}
-	defer f.Close()
-	lines, err := readLines(f, d.Path)
+	lines, err := readDataset("Sonnet", d, d.Path, tok, n, func(r io.Reader) ([]string, error) {
+		return readLines(r, d.Path)
+	})
 	if err != nil {
 		return nil, err
 	}
