@@ -1,7 +1,6 @@
 package benchtest
 
 import (
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -104,8 +103,8 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 		}
 	}
 
-	if rep.Completed == 0 {
-		b.Fatal(allFailed(rep))
+	if err := rep.NoSuccess(); err != nil {
+		b.Fatal(err)
 	}
 	ReportMetrics(b, rep)
 	for _, w := range rep.Warnings {
@@ -239,16 +238,4 @@ func (e *endpoint) takeNotes() []string {
 	var notes []string
 	e.noticeOnce.Do(func() { notes = e.notes })
 	return notes
-}
-
-// allFailed is the error of a run in which no request succeeded.
-func allFailed(rep *servingbench.Report) error {
-	var reasons []string
-	for _, e := range rep.Errors {
-		reasons = append(reasons, fmt.Sprintf("%d x %s", e.Count, e.Reason))
-	}
-	if rep.Failed == 0 {
-		return fmt.Errorf("benchtest: no request of %d was sent", rep.NumPrompts)
-	}
-	return fmt.Errorf("benchtest: all %d requests failed: %s", rep.Failed, strings.Join(reasons, "; "))
 }

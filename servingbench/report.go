@@ -1,7 +1,9 @@
 package servingbench
 
 import (
+	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/servingbench/servingbench/internal/stats"
@@ -102,4 +104,21 @@ func (s Summary) Percentile(p float64) (time.Duration, bool) {
 // method over sorted x; 0 for an empty x.
 func durationPercentile(sorted []time.Duration, p float64) time.Duration {
 	return time.Duration(math.Round(stats.Percentile(sorted, p)))
+}
+
+// NoSuccess returns nil when at least one request succeeded, and otherwise
+// an error saying that no request was sent or that all failed, with the
+// failures grouped by reason ("all 5 requests failed: 5 x HTTP 503").
+func (r *Report) NoSuccess() error {
+	if r.Completed > 0 {
+		return nil
+	}
+	if r.Failed == 0 {
+		return fmt.Errorf("servingbench: no request of %d was sent", r.NumPrompts)
+	}
+	reasons := make([]string, len(r.Errors))
+	for i, e := range r.Errors {
+		reasons[i] = fmt.Sprintf("%d x %s", e.Count, e.Reason)
+	}
+	return fmt.Errorf("servingbench: all %d requests failed: %s", r.Failed, strings.Join(reasons, "; "))
 }

@@ -111,10 +111,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintln(stdout, "Result saved to", path)
 	}
-	if rep.Completed == 0 {
-		return allFailed(rep)
-	}
-	return nil
+	return rep.NoSuccess()
 }
 
 // chatEndpoint reports whether the backend speaks chat completions and
@@ -278,16 +275,4 @@ func (o *options) save(rep *servingbench.Report, percentiles []float64) (string,
 		return "", fmt.Errorf("saving the result to %s: %w", path, err)
 	}
 	return path, nil
-}
-
-// allFailed is the error for a run in which no request succeeded.
-func allFailed(rep *servingbench.Report) error {
-	var reasons []string
-	for _, e := range rep.Errors {
-		reasons = append(reasons, fmt.Sprintf("%d x %s", e.Count, e.Reason))
-	}
-	if rep.Failed == 0 {
-		return errors.New("no request was sent")
-	}
-	return fmt.Errorf("all %d requests failed: %s", rep.Failed, strings.Join(reasons, "; "))
 }
