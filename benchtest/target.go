@@ -169,27 +169,23 @@ func (t Target) simSpeed() float64 {
 
 // chat reports whether the backend speaks chat completions.
 func (t Target) chat() (bool, error) {
-	switch b := t.backend(); b {
-	case "openai-chat":
-		return true, nil
-	case "vllm", "openai", "sglang", "lmdeploy", "llama.cpp", "scalellm", "mindie":
-		return false, nil
-	default:
-		return false, fmt.Errorf("benchtest: Target.Backend: unknown backend %q (want vllm, openai, openai-chat, sglang, lmdeploy, llama.cpp, scalellm, mindie)", b)
+	chat, err := servingbench.BackendChat(t.backend())
+	if err != nil {
+		return false, fmt.Errorf("benchtest: Target.Backend: %w", err)
 	}
+	return chat, nil
 }
 
 // SimProfile returns the simulated model of a Target.Sim name.
 func SimProfile(name string) (servingtest.Model, error) {
-	switch name {
-	case "", "fp16":
-		return servingtest.Sim7BFP16(), nil
-	case "w8a8":
-		return servingtest.Sim7BW8A8(), nil
-	case "zero":
-		return servingtest.ZeroCost(), nil
+	if name == "" {
+		name = DefaultSim
 	}
-	return servingtest.Model{}, fmt.Errorf("benchtest: Target.Sim: unknown simulated profile %q (want fp16, w8a8 or zero)", name)
+	m, err := servingtest.Profile(name)
+	if err != nil {
+		return m, fmt.Errorf("benchtest: Target.Sim: %w", err)
+	}
+	return m, nil
 }
 
 // redactURL drops user information from a URL.

@@ -21,7 +21,8 @@ func TestResolveErrors(t *testing.T) {
 		target Target
 		want   string
 	}{
-		{"unknown backend", Target{Backend: "tgi"}, `Target.Backend: unknown backend "tgi"`},
+		{"native backend", Target{Backend: "tgi"}, `Target.Backend: backend "tgi" uses that server's native protocol`},
+		{"unknown backend", Target{Backend: "nope"}, `Target.Backend: unknown backend "nope"`},
 		{"unknown profile", Target{Sim: "int4"}, `Target.Sim: unknown simulated profile "int4"`},
 		{"speed not a number", Target{SimSpeed: math.NaN()}, "Target.SimSpeed (SERVINGBENCH_SIM_SPEED) must be a number in (0, 1e6], got NaN"},
 		{"negative speed", Target{SimSpeed: -1}, "Target.SimSpeed (SERVINGBENCH_SIM_SPEED) must be a number in (0, 1e6], got -1"},

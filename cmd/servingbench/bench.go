@@ -17,13 +17,6 @@ import (
 	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
 
-// completionBackends are the vLLM --backend values that speak the OpenAI
-// completions API; openai-chat speaks chat completions.
-var completionBackends = map[string]bool{
-	"vllm": true, "openai": true, "sglang": true, "lmdeploy": true,
-	"llama.cpp": true, "scalellm": true, "mindie": true,
-}
-
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parseOptions(args)
 	if err != nil {
@@ -117,20 +110,18 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // chatEndpoint reports whether the backend speaks chat completions and
 // fixes up the default endpoint for it.
 func (o *options) chatEndpoint() (bool, error) {
-	switch {
-	case o.backend == "openai-chat":
+	chat, err := servingbench.BackendChat(o.backend)
+	if err != nil {
+		return false, usageError{fmt.Errorf("flag --backend: %w", err)}
+	}
+	if chat {
 		if !o.args.given("endpoint") {
 			o.endpoint = "/v1/chat/completions"
 		} else if !strings.HasSuffix(o.endpoint, "chat/completions") {
 			return false, usageError{fmt.Errorf("flag --endpoint: backend openai-chat needs a path ending in chat/completions, got %q", o.endpoint)}
 		}
-		return true, nil
-	case completionBackends[o.backend]:
-		return false, nil
-	case o.backend == "tgi" || o.backend == "tensorrt-llm" || o.backend == "deepspeed-mii":
-		return false, usageError{fmt.Errorf("flag --backend: %q uses that server's native protocol, which servingbench does not speak; point --backend openai or openai-chat at its OpenAI-compatible routes", o.backend)}
 	}
-	return false, usageError{fmt.Errorf("flag --backend: unknown backend %q (want vllm, openai, openai-chat, sglang, lmdeploy, llama.cpp, scalellm, mindie)", o.backend)}
+	return chat, nil
 }
 
 func (o *options) textOptions() (servingbench.TextOptions, error) {
@@ -167,9 +158,9 @@ func (o *options) target(stdout io.Writer, tok servingbench.Tokenizer) (string, 
 	if o.args.given("host") || o.args.given("port") {
 		return "http://" + o.host + ":" + strconv.Itoa(o.port), func() {}, nil
 	}
-	m, err := simProfile(o.simProfile)
+	m, err := servingtest.Profile(o.simProfile)
 	if err != nil {
-		return "", nil, err
+		return "", nil, usageError{fmt.Errorf("flag --sim-profile: %w", err)}
 	}
 	m.Speed = o.simSpeed
 	m.Tokenizer = tok
@@ -180,18 +171,6 @@ func (o *options) target(stdout io.Writer, tok servingbench.Tokenizer) (string, 
 	srv := servingtest.NewServer(m)
 	fmt.Fprintf(stdout, "No --base-url or --host: benchmarking the simulated server (profile %s, %gx speed) at %s\n", o.simProfile, o.simSpeed, srv.URL)
 	return srv.URL, srv.Close, nil
-}
-
-func simProfile(name string) (servingtest.Model, error) {
-	switch name {
-	case "fp16":
-		return servingtest.Sim7BFP16(), nil
-	case "w8a8":
-		return servingtest.Sim7BW8A8(), nil
-	case "zero":
-		return servingtest.ZeroCost(), nil
-	}
-	return servingtest.Model{}, usageError{fmt.Errorf("flag --sim-profile: unknown profile %q (want fp16, w8a8 or zero)", name)}
 }
 
 // client builds the OpenAI-compatible client for the target.

@@ -91,7 +91,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--num-prompts", "0"}, "flag --num-prompts must be >= 1, got 0"},
 		{[]string{"--request-rate", "-1"}, "flag --request-rate must be > 0 or inf"},
 		{[]string{"--random-range-ratio", "1.5"}, "flag --random-range-ratio must be in [0, 1)"},
-		{[]string{"--backend", "tgi"}, `flag --backend: "tgi" uses that server's native protocol`},
+		{[]string{"--backend", "tgi"}, `flag --backend: backend "tgi" uses that server's native protocol`},
 		{[]string{"--backend", "nope"}, `unknown backend "nope"`},
 		{[]string{"--backend", "openai-chat", "--endpoint", "/v1/completions"}, "needs a path ending in chat/completions"},
 		{[]string{"--percentile-metrics", "ttft,foo"}, `unknown metric "foo"`},
@@ -104,7 +104,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--ignore-eos=yes"}, "flag --ignore-eos takes no value"},
 		{[]string{"positional"}, `unexpected argument "positional"`},
 		{[]string{"--tokenizer", "/nonexistent/tok"}, "flag --tokenizer"},
-		{[]string{"--sim-profile", "h100"}, `unknown profile "h100"`},
+		{[]string{"--sim-profile", "h100"}, `unknown simulated profile "h100"`},
 		{[]string{"--host", "127.0.0.1", "--port", "99999"}, "flag --port must be in 1..65535"},
 		{[]string{"--base-url", "http://127.0.0.1:1", "--dataset-name", "random"}, "--model is required"},
 	}
