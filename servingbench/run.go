@@ -46,9 +46,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 	}
 	if cfg.Warmup {
-		// A warm-up ended by the cancellation is no server failure: the
-		// run goes on to return its (empty) partial report.
-		if err := Warmup(ctx, cfg.Client, &reqs[0]); err != nil && ctx.Err() == nil {
+		if err := Warmup(ctx, cfg.Client, &reqs[0]); err != nil {
 			return nil, err
 		}
 	}
@@ -199,11 +197,13 @@ func (cfg *Config) identify(rep *Report, start time.Time, n int) {
 
 // Warmup sends one untimed request, as vLLM v0.9.1 does before a run, and
 // returns an error when it fails: a server that cannot answer one request is
-// not worth measuring. Run calls it when Config.Warmup is set.
+// not worth measuring. A warm-up cut short by ctx is no server failure and
+// returns nil; the run that follows then returns its (empty) partial report.
+// Run calls it when Config.Warmup is set.
 func Warmup(ctx context.Context, c Client, req *Request) error {
 	var res Result
 	c.Send(ctx, req, &res)
-	if !res.OK() {
+	if !res.OK() && ctx.Err() == nil {
 		err := res.Err
 		if err == nil {
 			err = errors.New("no token events")

@@ -80,7 +80,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := servingbench.Warmup(ctx, client, &reqs[0]); err != nil {
 			return fmt.Errorf("%w; check --base-url, --model and --endpoint", err)
 		}
-		fmt.Fprintln(stdout, "Initial test run completed. Starting main benchmark run...")
+		if ctx.Err() == nil {
+			fmt.Fprintln(stdout, "Initial test run completed. Starting main benchmark run...")
+		}
 	}
 	printLoad(stdout, o)
 	bar := newProgress(stderr, len(reqs), !o.disableTqdm)
