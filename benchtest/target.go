@@ -399,17 +399,12 @@ func (e *endpoint) client(sc scenarios.Scenario, tok servingbench.Tokenizer, edi
 	servingbench.Client
 	Close()
 }, error) {
-	cfg := servingbench.OpenAIConfig{
-		BaseURL:        e.baseURL,
-		Model:          e.target.Model,
-		APIKey:         e.target.APIKey,
-		MaxConcurrency: sc.MaxConcurrency,
-		IgnoreEOS:      sc.IgnoreEOS,
-		Temperature:    sc.Temperature,
-		TopP:           sc.TopP,
-		TopK:           sc.TopK,
-		Tokenizer:      tok,
-	}
+	cfg := sc.ClientConfig(servingbench.OpenAIConfig{
+		BaseURL:   e.baseURL,
+		Model:     e.target.Model,
+		APIKey:    e.target.APIKey,
+		Tokenizer: tok,
+	})
 	if edit != nil {
 		edit(&cfg)
 	}

@@ -179,3 +179,13 @@ func (s Scenario) Config(tok servingbench.Tokenizer) (servingbench.Config, error
 		Metadata:       map[string]string{"scenario": s.String()},
 	}, nil
 }
+
+// ClientConfig returns base with the scenario's options for the client
+// applied: MaxConcurrency sizes the connection pool, and IgnoreEOS,
+// Temperature, TopP and TopK are sent with every request.
+func (s Scenario) ClientConfig(base servingbench.OpenAIConfig) servingbench.OpenAIConfig {
+	base.MaxConcurrency = s.MaxConcurrency
+	base.IgnoreEOS = s.IgnoreEOS
+	base.Temperature, base.TopP, base.TopK = s.Temperature, s.TopP, s.TopK
+	return base
+}

@@ -119,3 +119,13 @@ func TestScenarioConfig(t *testing.T) {
 	_, err = Scenario{}.Config(tok)
 	assert.Error(t, err)
 }
+
+func TestScenarioClientConfig(t *testing.T) {
+	temp, topP, topK := 0.7, 0.9, 40
+	sc := Scenario{MaxConcurrency: 16, IgnoreEOS: true, Temperature: &temp, TopP: &topP, TopK: &topK}
+	got := sc.ClientConfig(servingbench.OpenAIConfig{BaseURL: "http://127.0.0.1:1", Model: "m", KeepText: true})
+	assert.Equal(t, servingbench.OpenAIConfig{
+		BaseURL: "http://127.0.0.1:1", Model: "m", KeepText: true,
+		MaxConcurrency: 16, IgnoreEOS: true, Temperature: &temp, TopP: &topP, TopK: &topK,
+	}, got)
+}

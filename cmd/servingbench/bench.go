@@ -64,7 +64,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	client, err := o.client(baseURL, chat, tok)
+	client, err := o.client(baseURL, chat, sc, tok)
 	if err != nil {
 		return err
 	}
@@ -176,7 +176,7 @@ func (o *options) target(stdout io.Writer, tok servingbench.Tokenizer) (string, 
 }
 
 // client builds the OpenAI-compatible client for the target.
-func (o *options) client(baseURL string, chat bool, tok servingbench.Tokenizer) (interface {
+func (o *options) client(baseURL string, chat bool, sc scenarios.Scenario, tok servingbench.Tokenizer) (interface {
 	servingbench.Client
 	Close()
 }, error) {
@@ -187,15 +187,13 @@ func (o *options) client(baseURL string, chat bool, tok servingbench.Tokenizer) 
 	if o.servedModel != "" {
 		model = o.servedModel
 	}
-	cc := servingbench.OpenAIConfig{
+	cc := sc.ClientConfig(servingbench.OpenAIConfig{
 		BaseURL: baseURL, Endpoint: o.endpoint, Model: model, APIKey: os.Getenv("OPENAI_API_KEY"),
-		MaxConcurrency: o.maxConcurrency, IgnoreEOS: o.ignoreEOS,
-		Temperature: o.temperature, TopP: o.topP, TopK: o.topK,
 		RequestTimeout:    seconds(o.requestTimeout),
 		StreamIdleTimeout: seconds(o.streamIdleTimeout),
 		KeepText:          o.saveDetailed,
 		Tokenizer:         tok,
-	}
+	})
 	if chat {
 		return servingbench.NewChat(cc)
 	}
