@@ -113,7 +113,7 @@ func (in *Install) start(ctx context.Context, opt Options) (*Server, error) {
 	s.cmd = exec.Command(argv[0], argv[1:]...)
 	s.cmd.Env = in.environ()
 	s.cmd.Stdout, s.cmd.Stderr = log, log
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test binary
+	killWithParent(s.cmd)
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("llamacpp: starting %s: %w", argv[0], err)
 	}
