@@ -20,6 +20,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -68,12 +69,19 @@ func (e usageError) Unwrap() error { return e.error }
 // run is the whole program, minus signals and exit codes.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
+		var err error
 		switch args[0] {
 		case "tokenize":
-			return tokenizecmd.Run(ctx, args[1:], stdin, stdout, stderr)
+			err = tokenizecmd.Run(ctx, args[1:], stdin, stdout, stderr)
 		case "compare":
-			return benchtest.CompareMain(args[1:], stdout, stderr)
+			err = benchtest.CompareMain(args[1:], stdout, stderr)
+		default:
+			return runBench(ctx, args, stdout, stderr)
 		}
+		if errors.Is(err, flag.ErrHelp) { // -h: the usage is printed, and asking for it is no error
+			return nil
+		}
+		return err
 	}
 	return runBench(ctx, args, stdout, stderr)
 }

@@ -128,7 +128,7 @@ func parseOptions(args []string) (*options, error) {
 	a.float(&o.streamIdleTimeout, "stream-idle-timeout", "seconds without a byte before a stream fails (default: off)")
 	a.str(&o.simProfile, "sim-profile", "simulated server profile when no server is given: fp16, w8a8 or zero (default fp16)")
 	a.float(&o.simSpeed, "sim-speed", "simulated server time scale, 10 = ten times faster than real (default 10)")
-	a.boolean(&o.help, "help", "show this help")
+	a.boolean(&o.help, "help", "show this help (also -h)")
 	if err := a.parse(args); err != nil {
 		return nil, usageError{err}
 	}
@@ -174,8 +174,8 @@ func (o *options) percentiles() ([]float64, error) {
 	var ps []float64
 	for _, s := range strings.Split(o.metricPercentiles, ",") {
 		p, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil || p <= 0 || p >= 100 {
-			return nil, usageError{fmt.Errorf("flag --metric-percentiles: %q is not a percentile in (0, 100)", s)}
+		if err != nil || !(p >= 0 && p <= 100) { // vLLM passes them to numpy.percentile: [0, 100]
+			return nil, usageError{fmt.Errorf("flag --metric-percentiles: %q is not a percentile in [0, 100]", s)}
 		}
 		ps = append(ps, p)
 	}
