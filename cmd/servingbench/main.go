@@ -20,6 +20,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -36,12 +37,15 @@ func main() {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sigs
-		fmt.Fprintln(os.Stderr, "\nservingbench: interrupted: stopping; the report covers the requests measured so far (Ctrl-C again to exit at once)")
+		fmt.Fprintln(os.Stderr, "\nservingbench: interrupted: stopping (Ctrl-C again to exit at once)")
 		cancel(errors.New("interrupted"))
 		<-sigs
 		os.Exit(130)
 	}()
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	if errors.Is(err, errInterrupted) {
+		os.Exit(130) // said already
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "servingbench:", err)
 		var u usageError
@@ -52,6 +56,11 @@ func main() {
 	}
 }
 
+// errInterrupted is run's error when an interrupt came before the benchmark
+// started; the message is printed already (exit status 130, as for a
+// process ended by SIGINT).
+var errInterrupted = errors.New("interrupted before the benchmark started")
+
 // usageError marks a bad command line (exit status 2, like argparse).
 type usageError struct{ error }
 
@@ -60,12 +69,19 @@ func (e usageError) Unwrap() error { return e.error }
 // run is the whole program, minus signals and exit codes.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
+		var err error
 		switch args[0] {
 		case "tokenize":
-			return tokenizecmd.Run(ctx, args[1:], stdin, stdout, stderr)
+			err = tokenizecmd.Run(ctx, args[1:], stdin, stdout, stderr)
 		case "compare":
-			return benchtest.CompareMain(args[1:], stdout, stderr)
+			err = benchtest.CompareMain(args[1:], stdout, stderr)
+		default:
+			return runBench(ctx, args, stdout, stderr)
 		}
+		if errors.Is(err, flag.ErrHelp) { // -h: the usage is printed, and asking for it is no error
+			return nil
+		}
+		return err
 	}
 	return runBench(ctx, args, stdout, stderr)
 }

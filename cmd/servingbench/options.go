@@ -31,6 +31,8 @@ type options struct {
 	maxConcurrency int
 	seed           int
 	noWarmup       bool
+	noPrewarm      bool
+	requireDone    bool
 
 	ignoreEOS         bool
 	temperature, topP *float64
@@ -106,6 +108,8 @@ func parseOptions(args []string) (*options, error) {
 	a.integer(&o.maxConcurrency, "max-concurrency", "maximum requests in flight (default: no limit)")
 	a.integer(&o.seed, "seed", "random seed (default 0)")
 	a.boolean(&o.noWarmup, "no-warmup", "skip the untimed initial test request vLLM sends first")
+	a.boolean(&o.noPrewarm, "no-prewarm", "open no connections before the run (default: one per request of its first second, at most --max-concurrency or 64)")
+	a.boolean(&o.requireDone, "require-done", "fail streams that end without data: [DONE] even after their finish_reason or usage")
 	a.boolean(&o.ignoreEOS, "ignore-eos", "send ignore_eos: generate exactly the requested output length")
 	a.optFloat(&o.temperature, "temperature", "sampling temperature (sent only when given)")
 	a.optFloat(&o.topP, "top-p", "top_p (sent only when given)")
@@ -124,7 +128,7 @@ func parseOptions(args []string) (*options, error) {
 	a.float(&o.streamIdleTimeout, "stream-idle-timeout", "seconds without a byte before a stream fails (default: off)")
 	a.str(&o.simProfile, "sim-profile", "simulated server profile when no server is given: fp16, w8a8 or zero (default fp16)")
 	a.float(&o.simSpeed, "sim-speed", "simulated server time scale, 10 = ten times faster than real (default 10)")
-	a.boolean(&o.help, "help", "show this help")
+	a.boolean(&o.help, "help", "show this help (also -h)")
 	if err := a.parse(args); err != nil {
 		return nil, usageError{err}
 	}
@@ -170,8 +174,8 @@ func (o *options) percentiles() ([]float64, error) {
 	var ps []float64
 	for _, s := range strings.Split(o.metricPercentiles, ",") {
 		p, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil || p <= 0 || p >= 100 {
-			return nil, usageError{fmt.Errorf("flag --metric-percentiles: %q is not a percentile in (0, 100)", s)}
+		if err != nil || !(p >= 0 && p <= 100) { // vLLM passes them to numpy.percentile: [0, 100]
+			return nil, usageError{fmt.Errorf("flag --metric-percentiles: %q is not a percentile in [0, 100]", s)}
 		}
 		ps = append(ps, p)
 	}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,6 +31,7 @@ type Server struct {
 	mu        sync.Mutex // guards closed and handlers.Add
 	closed    bool
 	handlers  sync.WaitGroup
+	dropped   atomic.Int64 // requests dropped by Model.DropReused
 }
 
 // NewServer starts a server simulating m on 127.0.0.1 and a free port. It
@@ -59,7 +61,8 @@ func NewServer(m Model) *Server {
 		writeJSON(w, map[string]string{"version": Version})
 	})
 	mux.HandleFunc("GET /metrics", s.handleMetrics)
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second}
+	s.srv.Handler = s.configureConns(s.srv, mux)
 	go s.srv.Serve(ln)
 	return s
 }
