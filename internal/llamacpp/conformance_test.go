@@ -53,8 +53,8 @@ var conformanceCases = []conformanceCase{
 // reader wakes), which do not cancel exactly. Each is well under a
 // millisecond on an idle machine but includes waiting for a CPU on a busy
 // one: on the 2-vCPU development machine, shared by four engineers' test
-// runs (load average 4-5), we saw up to 49 ms either way. Per request we
-// allow spanTolerance = 100 ms, twice that; it bounds TPOT by
+// runs, we saw up to 49 ms either way at load average 4-5 and 91 ms at
+// load 7. Per request we allow spanTolerance = 250 ms; it bounds TPOT by
 // spanTolerance/(n-1). It catches gross errors only (events stamped at
 // the wrong read, a stream held back). A systematic error is caught by the
 // median instead, which scheduling outliers do not move: observed within
@@ -69,7 +69,7 @@ var conformanceCases = []conformanceCase{
 // request handling and, above 4 in flight, the wait for a slot. When
 // every request has a slot at once (concurrency <= slots), TTFT - prompt_ms
 // is request handling plus at most one decode step of the other slots
-// (under 40 ms observed); ttftOverhead = 150 ms bounds it.
+// (under 40 ms observed at load 4-5); ttftOverhead = 250 ms bounds it.
 func TestConformance(t *testing.T) {
 	if raceEnabled {
 		t.Skip("real-server conformance runs without -race (.ci/run's conformance step): the race detector slows the client the timing checks measure")
@@ -93,10 +93,10 @@ func TestConformance(t *testing.T) {
 
 // Tolerances; see TestConformance.
 const (
-	spanTolerance       = 100 * time.Millisecond
+	spanTolerance       = 250 * time.Millisecond
 	medianSpanTolerance = time.Millisecond
 	itlMeanTolerance    = 0.05
-	ttftOverhead        = 150 * time.Millisecond
+	ttftOverhead        = 250 * time.Millisecond
 )
 
 func runConformance(t *testing.T, srv *llamacpp.Server, tok *scenarios.Tokenizer, tc conformanceCase, seed uint64) int {
@@ -158,6 +158,7 @@ func runConformance(t *testing.T, srv *llamacpp.Server, tok *scenarios.Tokenizer
 		// Usage where this server puts it, and what it says.
 		assert.Equal(t, !tc.chat, raw.UsageInChoicesChunk, "request %d: usage inside the finish chunk (completions) or in its own choices-less chunk (chat)", res.Index)
 		assert.True(t, raw.Done, "request %d: data: [DONE]", res.Index)
+		assert.False(t, res.NoDone, "request %d: the client saw the [DONE] the server sent", res.Index)
 		assert.Equal(t, "length", raw.FinishReason, "request %d: ignore_eos runs to max_tokens", res.Index)
 		assert.Equal(t, req.MaxTokens, raw.Usage.CompletionTokens, "request %d: usage.completion_tokens = max_tokens", res.Index)
 		assert.Equal(t, req.MaxTokens, res.OutputTokens, "request %d: OutputTokens = max_tokens", res.Index)
@@ -218,8 +219,8 @@ func runConformance(t *testing.T, srv *llamacpp.Server, tok *scenarios.Tokenizer
 	assert.InEpsilon(t, float64(serverITL), float64(rep.ITL.Mean), itlMeanTolerance,
 		"ITL mean %v vs the server's sum(predicted_ms)/sum(predicted_n-1) %v", rep.ITL.Mean, serverITL)
 
-	t.Logf("%d requests in %v (%v with prewarm), %d in / %d out tokens; TTFT mean %v; TPOT mean %v; ITL mean %v, server %v; decode span - predicted_ms: min %v, median %v, max %v",
-		len(reqs), rep.Duration.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), rep.TotalInputTokens, rep.TotalOutputTokens,
+	t.Logf("%d requests (%d resent on a new connection) in %v (%v with prewarm), %d in / %d out tokens; TTFT mean %v; TPOT mean %v; ITL mean %v, server %v; decode span - predicted_ms: min %v, median %v, max %v",
+		len(reqs), rep.Resent, rep.Duration.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), rep.TotalInputTokens, rep.TotalOutputTokens,
 		rep.TTFT.Mean.Round(time.Microsecond), rep.TPOT.Mean.Round(time.Microsecond), rep.ITL.Mean.Round(time.Microsecond), serverITL.Round(time.Microsecond),
 		spanErrs[0].Round(time.Microsecond), median.Round(time.Microsecond), spanErrs[len(spanErrs)-1].Round(time.Microsecond))
 	return len(reqs)
