@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -147,20 +148,26 @@ func (o *options) validate() error {
 	}{
 		{o.numPrompts < 1, "num-prompts", ">= 1", o.numPrompts},
 		{o.maxConcurrency < 0, "max-concurrency", ">= 0", o.maxConcurrency},
-		{o.requestRate <= 0, "request-rate", "> 0 or inf", o.requestRate},
-		{o.burstiness <= 0 || math.IsInf(o.burstiness, 0), "burstiness", "> 0", o.burstiness},
+		// Written as !(x > 0) so that NaN fails too.
+		{!(o.requestRate > 0), "request-rate", "> 0 or inf", o.requestRate},
+		{!(o.burstiness > 0) || math.IsInf(o.burstiness, 0), "burstiness", "> 0", o.burstiness},
 		{o.randomInputLen < 1, "random-input-len", ">= 1", o.randomInputLen},
 		{o.randomOutputLen < 1, "random-output-len", ">= 1", o.randomOutputLen},
 		{o.randomPrefixLen < 0, "random-prefix-len", ">= 0", o.randomPrefixLen},
-		{o.randomRangeRatio < 0 || o.randomRangeRatio >= 1, "random-range-ratio", "in [0, 1)", o.randomRangeRatio},
-		{o.requestTimeout <= 0, "request-timeout", "> 0 seconds", o.requestTimeout},
-		{o.streamIdleTimeout < 0, "stream-idle-timeout", ">= 0 seconds", o.streamIdleTimeout},
-		{o.simSpeed <= 0, "sim-speed", "> 0", o.simSpeed},
+		{!(o.randomRangeRatio >= 0 && o.randomRangeRatio < 1), "random-range-ratio", "in [0, 1)", o.randomRangeRatio},
+		{!(o.requestTimeout > 0) || math.IsInf(o.requestTimeout, 0), "request-timeout", "> 0 seconds", o.requestTimeout},
+		{!(o.streamIdleTimeout >= 0) || math.IsInf(o.streamIdleTimeout, 0), "stream-idle-timeout", ">= 0 seconds", o.streamIdleTimeout},
+		{!(o.simSpeed > 0) || math.IsInf(o.simSpeed, 0), "sim-speed", "> 0", o.simSpeed},
 		{o.port < 1 || o.port > 65535, "port", "in 1..65535", o.port},
 	}
 	for _, c := range checks {
 		if c.bad {
 			return fmt.Errorf("flag --%s must be %s, got %v", c.flag, c.want, c.got)
+		}
+	}
+	if o.baseURL != "" {
+		if u, err := url.Parse(o.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("flag --base-url must be an absolute http or https URL such as http://127.0.0.1:8000, got %q", o.baseURL)
 		}
 	}
 	if o.saveDetailed && !o.saveResult {
