@@ -61,7 +61,7 @@ type options struct {
 func parseOptions(args []string) (*options, error) {
 	o := &options{
 		backend: "vllm", host: "127.0.0.1", port: 8000, endpoint: "/v1/completions",
-		datasetName: "sharegpt", randomInputLen: 1024, randomOutputLen: 128,
+		datasetName: "random", randomInputLen: 1024, randomOutputLen: 128,
 		sonnetInputLen: 550, sonnetOutputLen: 150, sonnetPrefixLen: 200,
 		customOutputLen:      256,
 		prefixRepNumPrefixes: 10, prefixRepPrefixLen: 256, prefixRepSuffixLen: 256, prefixRepOutputLen: 128,
@@ -79,7 +79,7 @@ func parseOptions(args []string) (*options, error) {
 	a.str(&o.model, "model", "model name sent in requests (required for a real server)")
 	a.str(&o.servedModel, "served-model-name", "model name sent in requests when it differs from --model")
 	a.str(&o.tokenizer, "tokenizer", "tokenizer.json, model directory or HF cache name (default: --model, else the built-in Qwen tokenizer)")
-	a.str(&o.datasetName, "dataset-name", "random, sharegpt, sonnet, custom, prefix-repetition or burstgpt (default sharegpt)")
+	a.str(&o.datasetName, "dataset-name", "random, sharegpt, sonnet, custom, prefix-repetition or burstgpt (default random, as in vllm bench serve; v0.9.1 defaulted to sharegpt)")
 	a.str(&o.datasetPath, "dataset-path", "dataset file (sharegpt, sonnet, custom, burstgpt)")
 	a.integer(&o.randomInputLen, "random-input-len", "random: input tokens per request (default 1024)")
 	a.integer(&o.randomOutputLen, "random-output-len", "random: output tokens per request (default 128)")
