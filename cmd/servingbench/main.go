@@ -25,6 +25,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/servingbench/servingbench/benchtest"
@@ -47,7 +48,8 @@ func main() {
 		os.Exit(130) // said already
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "servingbench:", err)
+		// Library errors carry their package's prefix already.
+		fmt.Fprintln(os.Stderr, "servingbench:", strings.TrimPrefix(err.Error(), "servingbench: "))
 		var u usageError
 		if errors.As(err, &u) {
 			os.Exit(2)
