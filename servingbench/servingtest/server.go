@@ -3,6 +3,7 @@ package servingtest
 import (
 	"encoding/json"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"sync"
@@ -24,6 +25,8 @@ type Server struct {
 	srv    *http.Server
 	engine *engine
 	truth  truth
+	ln     *countingListener
+	log    serverLog
 
 	quit      chan struct{}
 	closeOnce sync.Once
@@ -45,6 +48,7 @@ func NewServer(m Model) *Server {
 	}
 	s := &Server{
 		URL:   "http://" + ln.Addr().String(),
+		ln:    &countingListener{Listener: ln},
 		model: m.withDefaults(),
 		quit:  make(chan struct{}),
 	}
@@ -59,8 +63,8 @@ func NewServer(m Model) *Server {
 		writeJSON(w, map[string]string{"version": Version})
 	})
 	mux.HandleFunc("GET /metrics", s.handleMetrics)
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go s.srv.Serve(ln)
+	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(&s.log, "", log.LstdFlags)}
+	go s.srv.Serve(s.ln)
 	return s
 }
 
