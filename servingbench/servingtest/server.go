@@ -15,7 +15,8 @@ const Version = "servingtest-0.1.0"
 
 // Server is a simulated OpenAI-compatible LLM server listening on a
 // loopback address, in the manner of net/http/httptest.Server. Its methods
-// are safe for concurrent use.
+// are safe for concurrent use. Its own log (accept errors, handler panics)
+// is described at SetErrorLog.
 type Server struct {
 	// URL is the base URL, "http://127.0.0.1:port", without a trailing
 	// slash; the API lives under URL+"/v1".
