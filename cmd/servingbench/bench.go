@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -40,6 +39,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	meta, err := o.metadataMap()
 	if err != nil {
+		return err
+	}
+	if err := o.checkResultPath(); err != nil {
 		return err
 	}
 
@@ -230,28 +232,13 @@ func pyFloat(f float64) string {
 	return s
 }
 
-// save writes the result JSON and returns its path.
+// save writes the result JSON atomically and returns its path
+// (checkResultPath checked the directory before the run).
 func (o *options) save(rep *servingbench.Report, percentiles []float64) (string, error) {
-	name := o.resultFilename
-	if name == "" {
-		name = servingbench.ResultFilename(rep)
-	}
-	path := filepath.Join(o.resultDir, name)
-	if o.resultDir != "" {
-		if err := os.MkdirAll(o.resultDir, 0o755); err != nil {
-			return "", fmt.Errorf("flag --result-dir: %w", err)
-		}
-	}
-	f, err := os.Create(path)
+	path := o.resultPath(rep)
+	err := servingbench.WriteJSONFile(path, rep, servingbench.JSONOptions{Percentiles: percentiles, Detailed: o.saveDetailed})
 	if err != nil {
 		return "", fmt.Errorf("saving the result: %w", err)
-	}
-	err = servingbench.WriteJSON(f, rep, servingbench.JSONOptions{Percentiles: percentiles, Detailed: o.saveDetailed})
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", fmt.Errorf("saving the result to %s: %w", path, err)
 	}
 	return path, nil
 }
