@@ -44,6 +44,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := o.checkResultPath(); err != nil {
 		return err
 	}
+	raiseFileLimit(stderr)
 
 	tok, tokID, note, err := scenarios.ResolveTokenizer(o.tokenizer, o.model)
 	if err != nil {
@@ -66,6 +67,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
+	if err := o.checkFileLimit(stderr, len(reqs)); err != nil {
+		return err
+	}
 	client, err := o.client(baseURL, chat, sc, tok)
 	if err != nil {
 		return err
@@ -92,6 +96,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bar.start()
 	rep, err := servingbench.Run(ctx, cfg)
 	bar.stop()
+	client.Close() // idle connections hold descriptors the result file may need
+	stopServer()
 	if err != nil {
 		return err
 	}
@@ -101,6 +107,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, w := range rep.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
+	o.reportAcceptErrors(stderr)
 	if o.saveResult {
 		path, err := o.save(rep, textOpts.Percentiles)
 		if err != nil {
@@ -173,6 +180,8 @@ func (o *options) target(stdout io.Writer, tok servingbench.Tokenizer) (string, 
 	}
 	m.Name = o.model
 	srv := servingtest.NewServer(m)
+	srv.SetErrorLog(io.Discard) // accept errors are counted and reported after the run
+	o.sim = srv
 	fmt.Fprintf(stdout, "No --base-url or --host: benchmarking the simulated server (profile %s, %gx speed) at %s\n", o.simProfile, o.simSpeed, srv.URL)
 	return srv.URL, srv.Close, nil
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
 
 // options holds the benchmark command line, spelled as vLLM's
@@ -50,6 +52,7 @@ type options struct {
 	streamIdleTimeout float64
 	simProfile        string
 	simSpeed          float64
+	sim               *servingtest.Server // the embedded server, when target started it
 
 	help bool
 	args *argSet
