@@ -85,6 +85,9 @@ type faultCase struct {
 	// cascade: requests the fault did not select may fail too (the server
 	// went away), with one of reasons.
 	cascade bool
+	// noDone: the faulted requests succeed with Result.NoDone, counted in
+	// Report.NoDone.
+	noDone bool
 	// late is extra tolerance for the faulted requests that succeed: a 2 MiB
 	// line costs the client real CPU time (tens of milliseconds, ten times
 	// more under the race detector), which lands in their E2EL.
@@ -132,10 +135,25 @@ func faultCases() []faultCase {
 			detail:  regexp.MustCompile(fmt.Sprintf(`^timeout after %v \(%d tokens received\)$`, matrixStallTimeout, matrixAfter)),
 		},
 		{
+			// Complete but for [DONE]: a success, as vLLM's client counts it.
 			name:    "no-done",
 			fault:   servingtest.Fault{Kind: servingtest.FaultNoDone, Every: matrixEvery},
+			succeed: true,
+			noDone:  true,
+		},
+		{
+			name:    "no-done-required",
+			fault:   servingtest.Fault{Kind: servingtest.FaultNoDone, Every: matrixEvery},
+			client:  func(c *servingbench.OpenAIConfig) { c.RequireDone = true },
 			reasons: []string{"no [DONE]"},
-			detail:  regexp.MustCompile(fmt.Sprintf(`^stream ended without \[DONE\] after %d tokens$`, matrixMaxTokens)),
+			detail: regexp.MustCompile(fmt.Sprintf(`^stream ended without \[DONE\] after %d tokens \(finish_reason or usage seen; RequireDone is set\)$`,
+				matrixMaxTokens)),
+		},
+		{
+			name:    "truncate",
+			fault:   servingtest.Fault{Kind: servingtest.FaultTruncate, Every: matrixEvery, After: matrixAfter},
+			reasons: []string{"no finish_reason"},
+			detail:  regexp.MustCompile(fmt.Sprintf(`^stream ended after %d tokens without finish_reason$`, matrixAfter)),
 		},
 		{
 			name:    "huge-line",
@@ -316,6 +334,23 @@ func runFaultCase(t *testing.T, fc faultCase, layout func(*servingtest.Model), c
 		assert.Equal(t, matrixRequests/fc.fault.Every, row.fault, "requests the server faulted")
 	} else {
 		assert.Equal(t, 1, row.fault, "requests the server faulted")
+	}
+	noDone := 0
+	for _, r := range rep.Results {
+		if r.NoDone {
+			noDone++
+		}
+	}
+	if fc.noDone {
+		assert.Equal(t, row.fault, noDone, "results with NoDone")
+	} else {
+		assert.Zero(t, noDone, "results with NoDone")
+	}
+	assert.Equal(t, noDone, rep.NoDone, "Report.NoDone")
+	if !fc.cascade {
+		// Every fault acts once the server has the request: none is a
+		// connection the server closed before answering.
+		assert.Zero(t, rep.Resent, "Report.Resent")
 	}
 	if fc.succeed {
 		assert.Zero(t, rep.Failed, "Report.Failed")

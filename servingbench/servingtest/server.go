@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +35,7 @@ type Server struct {
 	mu        sync.Mutex // guards closed and handlers.Add
 	closed    bool
 	handlers  sync.WaitGroup
+	dropped   atomic.Int64 // requests dropped by Model.DropReused
 }
 
 // NewServer starts a server simulating m on 127.0.0.1 and a free port. It
@@ -64,7 +66,8 @@ func NewServer(m Model) *Server {
 		writeJSON(w, map[string]string{"version": Version})
 	})
 	mux.HandleFunc("GET /metrics", s.handleMetrics)
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(&s.log, "", log.LstdFlags)}
+	s.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(&s.log, "", log.LstdFlags)}
+	s.srv.Handler = s.configureConns(s.srv, mux)
 	go s.srv.Serve(s.ln)
 	return s
 }
