@@ -46,7 +46,7 @@ func (o *options) checkFileLimit(stderr io.Writer, n int) error {
 	}
 	fix := fmt.Sprintf("raise it (ulimit -n %d", fe.Need)
 	if l.Hard < fe.Need {
-		fix += fmt.Sprintf("; above the hard limit %d that needs root or limits.conf", l.Hard)
+		fix += fmt.Sprintf("; the hard limit is %d, so as root or in /etc/security/limits.conf", l.Hard)
 	}
 	fix += ")"
 	if fe.Fit > 0 {
