@@ -200,6 +200,9 @@ func (o *openAI) prewarm(ctx context.Context, n int) error {
 			resp, err := o.client.Do(req)
 			if err != nil {
 				errs[i] = &StreamError{Err: err}
+				if cl := ClientLimitOf(err); cl != nil {
+					errs[i] = cl
+				}
 				return
 			}
 			body := o.readExcerpt(resp.Body)
@@ -520,6 +523,9 @@ func (o *openAI) classify(parent, ctx context.Context, err error, tokens int, re
 		return &TimeoutError{Timeout: o.cfg.RequestTimeout, Tokens: tokens}
 	case parent.Err() != nil:
 		return &CancelError{Tokens: tokens, Err: parent.Err()}
+	}
+	if cl := ClientLimitOf(err); cl != nil && !responded { // a dial out of descriptors: ours, not the server's
+		return cl
 	}
 	return &StreamError{Tokens: tokens, Err: err, Responded: responded}
 }

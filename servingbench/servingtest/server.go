@@ -3,6 +3,7 @@ package servingtest
 import (
 	"encoding/json"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"sync"
@@ -15,7 +16,8 @@ const Version = "servingtest-0.1.0"
 
 // Server is a simulated OpenAI-compatible LLM server listening on a
 // loopback address, in the manner of net/http/httptest.Server. Its methods
-// are safe for concurrent use.
+// are safe for concurrent use. Its own log (accept errors, handler panics)
+// is described at SetErrorLog.
 type Server struct {
 	// URL is the base URL, "http://127.0.0.1:port", without a trailing
 	// slash; the API lives under URL+"/v1".
@@ -25,6 +27,8 @@ type Server struct {
 	srv    *http.Server
 	engine *engine
 	truth  truth
+	ln     *countingListener
+	log    serverLog
 
 	quit      chan struct{}
 	closeOnce sync.Once
@@ -47,6 +51,7 @@ func NewServer(m Model) *Server {
 	}
 	s := &Server{
 		URL:   "http://" + ln.Addr().String(),
+		ln:    &countingListener{Listener: ln},
 		model: m.withDefaults(),
 		quit:  make(chan struct{}),
 	}
@@ -61,9 +66,9 @@ func NewServer(m Model) *Server {
 		writeJSON(w, map[string]string{"version": Version})
 	})
 	mux.HandleFunc("GET /metrics", s.handleMetrics)
-	s.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(&s.log, "", log.LstdFlags)}
 	s.srv.Handler = s.configureConns(s.srv, mux)
-	go s.srv.Serve(ln)
+	go s.srv.Serve(s.ln)
 	return s
 }
 
