@@ -68,7 +68,11 @@ func testResendOnDroppedConnection(t *testing.T, newClient func(servingbench.Ope
 	// as it may retry any idempotent request) leaves connections in
 	// the pool, so the first requests of the run are dropped.
 	require.Positive(t, srv.Dropped(), "requests the server dropped")
-	assert.Equal(t, srv.Dropped(), rep.Resent, "Report.Resent = requests the server dropped")
+	if own {
+		assert.Equal(t, srv.Dropped(), rep.Resent, "Report.Resent = requests the server dropped")
+	} else { // a caller's client may take a pooled connection again
+		assert.LessOrEqual(t, rep.Resent, srv.Dropped(), "Report.Resent <= requests the server dropped")
+	}
 	// Only the requests in flight before the first resend went out on
 	// pooled connections: at most MaxConcurrency.
 	assert.LessOrEqual(t, srv.Dropped(), 4, "requests dropped")

@@ -365,18 +365,30 @@ func (o *openAI) do(ctx context.Context, st *stream, res *Result) (*http.Respons
 		client = o.fresh
 	}
 	resp, err := o.post(ctx, client, st)
-	if err == nil || !st.reused.Load() || st.responded.Load() || ctx.Err() != nil {
-		return resp, err
-	}
-	res.Resent = true
-	o.noReuse.Store(true)
+	// Our fresh transport always dials, so one resend is enough. A
+	// caller's client has no fresh twin: its pool is emptied before each
+	// resend (what it holds of this server is likely closed too), but a
+	// connection another request returns meanwhile may be taken again.
+	resends := 1
 	if o.own == nil {
-		// A caller's client has no fresh twin: empty its pool (what it
-		// holds of this server is likely closed too) so the resend dials.
-		o.client.CloseIdleConnections()
+		resends = maxCallerResends
 	}
-	return o.post(ctx, o.fresh, st)
+	for range resends {
+		if err == nil || !st.reused.Load() || st.responded.Load() || ctx.Err() != nil {
+			break
+		}
+		res.Resent = true
+		o.noReuse.Store(true)
+		if o.own == nil {
+			o.client.CloseIdleConnections()
+		}
+		resp, err = o.post(ctx, o.fresh, st)
+	}
+	return resp, err
 }
+
+// maxCallerResends bounds the resends through a caller's http.Client.
+const maxCallerResends = 3
 
 // post sends one attempt of the request in st.body through client.
 func (o *openAI) post(ctx context.Context, client *http.Client, st *stream) (*http.Response, error) {
