@@ -1,6 +1,8 @@
 package servingbench_test
 
 import (
+	"net"
+	"net/http"
 	"testing"
 
 	"github.com/servingbench/servingbench/servingbench"
@@ -27,4 +29,31 @@ func newBubbleServer(t *testing.T, m servingtest.Model) *servingtest.Server {
 // its in-memory listener.
 func bubbleConfig(srv *servingtest.Server) servingbench.OpenAIConfig {
 	return servingbench.OpenAIConfig{BaseURL: srv.URL, Model: srv.Model().Name, HTTPClient: srv.Client()}
+}
+
+// bubbleHTTPServer is an httptest-like server on an in-memory listener,
+// for a test inside a synctest bubble: URL and Client reach it; it is
+// closed when the test ends.
+type bubbleHTTPServer struct {
+	URL    string
+	Client *http.Client
+	Config *http.Server
+}
+
+// newBubbleHTTPServer serves h on an in-memory listener; connState, when
+// not nil, becomes http.Server.ConnState.
+func newBubbleHTTPServer(t *testing.T, h http.Handler, connState func(net.Conn, http.ConnState)) *bubbleHTTPServer {
+	t.Helper()
+	ln := servingtest.NewListener()
+	s := &bubbleHTTPServer{
+		URL:    "http://" + ln.Addr().String(),
+		Client: &http.Client{Transport: &http.Transport{DialContext: ln.DialContext, MaxIdleConnsPerHost: 64}},
+		Config: &http.Server{Handler: h, ConnState: connState},
+	}
+	go s.Config.Serve(ln)
+	t.Cleanup(func() {
+		s.Config.Close()
+		s.Client.CloseIdleConnections()
+	})
+	return s
 }

@@ -118,33 +118,36 @@ func TestTimeoutsAreSeparate(t *testing.T) {
 }
 
 // TestPrewarmBounded: a server that accepts connections but never answers
-// GET /v1/models costs Run a warning, not a hang before the run starts.
+// GET /v1/models costs Run a warning, not a hang before the run starts:
+// in a synctest bubble, the run takes exactly the idle timeout that
+// bounds the prewarm.
 func TestPrewarmBounded(t *testing.T) {
 	defer checkNoLeaks(t)()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
-			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprint(w, `{"object":"list","data":[`)
-			w.(http.Flusher).Flush()
-			<-r.Context().Done()
-			return
-		}
-		w.Header().Set("Content-Type", "text/event-stream")
-		fmt.Fprint(w, sseStream(2))
-	}))
-	defer srv.Close()
-	const idle = 300 * time.Millisecond
-	client, err := servingbench.NewChat(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: "m", StreamIdleTimeout: idle})
-	require.NoError(t, err)
-	defer client.Close()
-	start := time.Now()
-	rep, err := servingbench.Run(context.Background(), servingbench.Config{Client: client, Requests: uniqueRequests(4, 2)})
-	took := time.Since(start)
-	require.NoError(t, err)
-	assert.Less(t, took, idle+matrixReturnSlack, "Run took %v", took)
-	assert.Equal(t, 4, rep.Completed, "Report.Completed")
-	require.Len(t, rep.Warnings, 1, "Report.Warnings")
-	assert.ErrorIs(t, rep.Warnings[0], context.DeadlineExceeded, "Report.Warnings[0]")
+	synctest.Test(t, func(t *testing.T) {
+		srv := newBubbleHTTPServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprint(w, `{"object":"list","data":[`)
+				w.(http.Flusher).Flush()
+				<-r.Context().Done()
+				return
+			}
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, sseStream(2))
+		}), nil)
+		const idle = 300 * time.Millisecond
+		client, err := servingbench.NewChat(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: "m", StreamIdleTimeout: idle, HTTPClient: srv.Client})
+		require.NoError(t, err)
+		defer client.Close()
+		start := time.Now()
+		rep, err := servingbench.Run(context.Background(), servingbench.Config{Client: client, Requests: uniqueRequests(4, 2)})
+		took := time.Since(start)
+		require.NoError(t, err)
+		assert.Equal(t, idle, took, "Run's duration: the prewarm's bound, then instant requests")
+		assert.Equal(t, 4, rep.Completed, "Report.Completed")
+		require.Len(t, rep.Warnings, 1, "Report.Warnings")
+		assert.ErrorIs(t, rep.Warnings[0], context.DeadlineExceeded, "Report.Warnings[0]")
+	})
 }
 
 // TestTextKeptOnlyWhenAsked: the generated text is stored only with
