@@ -128,8 +128,8 @@ func TestExternalModule(t *testing.T) {
 	}
 
 	// The regression gate reads the same files: one row per unit, each
-	// with its better direction, the medians in benchfmt's base units,
-	// n=5 a side, a p-value and a verdict. Whether a change of about 10%
+	// with its better direction, the medians in benchfmt's base units and
+	// n=5 a side. Whether a change of about 10%
 	// is significant with n=5 depends on how steady the machine was while
 	// the benchmarks ran, so neither the p-value nor the verdict is
 	// checked here (the gate's decisions are tested on fixed samples in
@@ -160,7 +160,6 @@ func TestExternalModule(t *testing.T) {
 		assert.Equal(t, 5, r.New.N, "%s: samples of fp16", r.Unit)
 		assert.Positive(t, r.Old.Center, "%s: w8a8 median", r.Unit)
 		assert.Positive(t, r.New.Center, "%s: fp16 median", r.Unit)
-		assert.True(t, r.P > 0 && r.P <= 1, "%s: p = %v, want in (0, 1]", r.Unit, r.P)
 		if strings.HasSuffix(r.Unit, "-ns") {
 			assert.Equal(t, strings.TrimSuffix(r.Unit, "-ns")+"-sec", r.TidyUnit, "TidyUnit of %s", r.Unit)
 		}

@@ -156,6 +156,9 @@ func (s *Server) Close() {
 		s.mu.Unlock()
 		close(s.quit)
 		if !started {
+			if s.Listener != nil {
+				s.Listener.Close()
+			}
 			return
 		}
 		s.srv.Close()
