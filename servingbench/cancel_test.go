@@ -175,7 +175,7 @@ func hasCancelWarning(ws []error) bool {
 }
 
 // TestRunCancelledBeforeStart: a run whose context is already cancelled
-// sends nothing and returns an empty partial report.
+// sends nothing and returns ErrNotStarted, with no report.
 func TestRunCancelledBeforeStart(t *testing.T) {
 	m := servingtest.ZeroCost()
 	srv := servingtest.NewServer(m)
@@ -185,38 +185,10 @@ func TestRunCancelledBeforeStart(t *testing.T) {
 	defer client.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	rep, err := servingbench.Run(ctx, servingbench.Config{Client: client, Requests: uniqueRequests(10, 4)})
-	require.NoError(t, err)
-	assert.True(t, rep.Partial, "Report.Partial")
-	assert.Zero(t, rep.Completed+rep.Failed, "requests measured")
+	for _, noPrewarm := range []bool{false, true} {
+		rep, err := servingbench.Run(ctx, servingbench.Config{Client: client, Requests: uniqueRequests(10, 4), NoPrewarm: noPrewarm})
+		require.ErrorIs(t, err, servingbench.ErrNotStarted, "NoPrewarm %v", noPrewarm)
+		assert.Nil(t, rep, "Report")
+	}
 	assert.Empty(t, srv.Truth(), "requests the server received")
-}
-
-// TestRunCancelledDuringWarmup: a run cancelled while its warm-up request
-// runs returns an empty partial report, not a warm-up failure. It runs in
-// a synctest bubble, so the cancellation lands in the warm-up, never in
-// the connection prewarm before it.
-func TestRunCancelledDuringWarmup(t *testing.T) {
-	defer checkNoLeaks(t)()
-	synctest.Test(t, func(t *testing.T) {
-		m := servingtest.Model{Name: "sim-slow", DecodeBase: 20 * time.Millisecond}
-		srv := newBubbleServer(t, m)
-		cfg := bubbleConfig(srv)
-		cfg.IgnoreEOS = true
-		client, err := servingbench.NewCompletions(cfg)
-		require.NoError(t, err)
-		defer client.Close()
-		ctx, cancel := context.WithCancel(t.Context())
-		timer := time.AfterFunc(290*time.Millisecond, cancel) // the warm-up takes 200 steps of 20ms, 4s
-		defer timer.Stop()
-		rep, err := servingbench.Run(ctx, servingbench.Config{Client: client, Requests: uniqueRequests(10, 200), Warmup: true})
-		require.NoError(t, err, "Run cancelled during the warm-up")
-		assert.True(t, rep.Partial, "Report.Partial")
-		assert.Zero(t, rep.Completed+rep.Failed, "requests measured")
-		assert.True(t, hasCancelWarning(rep.Warnings), "Report.Warnings = %v, want the cancellation", rep.Warnings)
-		recs := srv.Truth()
-		if assert.Len(t, recs, 1, "requests the server received: the warm-up only") {
-			assert.Len(t, recs[0].Chunks, 14, "warm-up chunks sent before the cancellation at 290ms")
-		}
-	})
 }

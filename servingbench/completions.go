@@ -21,13 +21,17 @@ import (
 //
 // A request succeeds when the response is HTTP 200 with Content-Type
 // text/event-stream, every data event is well-formed JSON without an error
-// object (and no llama.cpp "error:" event arrives), the stream ends with
-// "data: [DONE]" and at least one token event arrived. Data events with
-// empty data are skipped. A stream that ends without [DONE] is a failure
-// (*StreamError, "stream ended without [DONE] after N tokens") even when it
-// looked complete: a benchmark cannot tell a truncated stream from a
-// finished one. Each failure is a typed error in Result.Err (see
-// ErrorReason).
+// object (and no llama.cpp "error:" event arrives), the stream is complete
+// and at least one token event arrived. Data events with empty data are
+// skipped. A stream is complete at "data: [DONE]", or when the body ends at
+// an event boundary after a finish_reason or usage chunk (Result.NoDone;
+// TGI before 2024-07, llama.cpp's chat endpoint before 2024-09 and others
+// sent no [DONE]); with OpenAIConfig.RequireDone only [DONE] completes it.
+// A body that ends before either is a failure (*EndError, "stream ended
+// after N tokens without finish_reason"). Each failure is a typed error in
+// Result.Err (see ErrorReason). A request that failed on a pooled
+// connection before any response byte is resent once (Result.Resent; see
+// the package documentation).
 //
 // Token events are data events whose choices[0] carries non-empty text
 // (text, delta.content or delta.reasoning_content); unlike vLLM v0.9.1,

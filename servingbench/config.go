@@ -18,6 +18,13 @@ type Config struct {
 	// Warmup sends Requests[0] once, untimed, before the run (vLLM v0.9.1
 	// always does this). A failed warm-up aborts the run with an error.
 	Warmup bool
+	// NoPrewarm turns off the connections a Prewarmer client opens before
+	// the run. By default Run opens, after the warm-up, one for each
+	// request scheduled in the run's first second, at most MaxConcurrency
+	// (64 when it is 0) and at most 256, so that the first requests do not
+	// pay for connection set-up inside their TTFT; later requests open
+	// their own.
+	NoPrewarm bool
 	// Tokenizer, when set, counts prompts whose PromptTokens is 0.
 	Tokenizer Tokenizer
 	// Goodput holds the SLOs for the goodput metric; the zero value means

@@ -36,10 +36,24 @@
 //     without a tokenizer, the number of token events. Input tokens:
 //     usage.prompt_tokens, else the tokenizer's count of the prompt as sent.
 //     Result and Report name the source of every count.
-//   - Success: HTTP 200, a well-formed stream ending in [DONE], and at least
-//     one token event. Anything else is a failure with a typed error and a
-//     reason (ErrorReason); failures count only in Report.Failed and
-//     Report.Errors.
+//   - Success: HTTP 200, a well-formed stream, and at least one token event.
+//     A stream is complete at "data: [DONE]", or when the body ends at an
+//     event boundary after the finish_reason or the usage chunk (counted in
+//     Report.NoDone; OpenAIConfig.RequireDone makes these failures); a body
+//     that ends before either is truncated: a failure (*EndError). Anything
+//     else is a failure with a typed error and a reason (ErrorReason);
+//     failures count only in Report.Failed and Report.Errors.
+//   - A request written to a pooled keep-alive connection that the server
+//     had closed (llama.cpp's server closes every connection after a
+//     streamed response; uvicorn and cpp-httplib close idle ones after
+//     5 s), which fails before any response byte arrives, never reached
+//     the server: it is sent again once, on a new connection, and counted
+//     in Report.Resent, not as a failure; the client then opens a new
+//     connection for every request. Its send time stays the first send, so
+//     its TTFT and E2EL include the failed write and the new connection's
+//     set-up (a loopback round trip; over a network a TCP handshake, and a
+//     TLS one for https). A connection that breaks after a response byte
+//     is a failure with its reason.
 //   - Duration runs from just before the first dispatch to the end of the
 //     last request. Request throughput = successful / duration; output
 //     throughput = output tokens / duration; total = (input + output) /
@@ -62,6 +76,14 @@
 //     offsets; v0.9.1 slept relative gaps and drifted below the rate.
 //   - Temperature is sent only when given (v0.9.1 sent 0.0); the warm-up
 //     request is optional (Config.Warmup).
+//   - Connections are kept alive and a few are opened before the run
+//     (Config.NoPrewarm); v0.9.1 opens a new aiohttp session, so a new
+//     connection, for every request.
+//   - Like vLLM, a stream without [DONE] that finished (finish_reason or
+//     usage seen) is a success; unlike vLLM, one that delivered tokens but
+//     ended before finishing is a failure ("stream ended after N tokens
+//     without finish_reason"): a benchmark must not count a cut stream's
+//     shorter output as a complete request.
 //   - The Report adds failed requests with grouped reasons, client-side
 //     queueing delay (slot acquired - scheduled, hidden by vLLM's
 //     --max-concurrency), peak output tokens/s and peak concurrent requests

@@ -119,12 +119,11 @@ func (e *ServerError) Error() string {
 func (e *ServerError) Reason() string { return "server error event" }
 
 // StreamError is a transport failure (the request could not be sent, or the
-// connection broke mid-stream), an SSE framing failure, or a stream that
-// ended without "data: [DONE]".
+// connection broke mid-stream) or an SSE framing failure.
 type StreamError struct {
 	// Tokens is the number of token events received before the failure.
 	Tokens int
-	// Err is the cause; nil when the stream ended cleanly without [DONE].
+	// Err is the cause.
 	Err error
 	// Responded is false when the failure happened before a response
 	// arrived (dial error, connection refused, ...).
@@ -134,7 +133,7 @@ type StreamError struct {
 func (e *StreamError) Error() string {
 	switch {
 	case e.Err == nil:
-		return fmt.Sprintf("stream ended without [DONE] after %s", tokensText(e.Tokens))
+		return "stream error after " + tokensText(e.Tokens)
 	case !e.Responded:
 		return fmt.Sprintf("request failed: %v", e.Err)
 	}
@@ -143,13 +142,11 @@ func (e *StreamError) Error() string {
 
 func (e *StreamError) Unwrap() error { return e.Err }
 
-// Reason is "no [DONE]", "connection refused", "connection reset",
-// "line too long" or "transport error".
+// Reason is "connection refused", "connection reset", "line too long",
+// "network timeout" or "transport error".
 func (e *StreamError) Reason() string {
 	var tooLong *sse.LineTooLongError
 	switch {
-	case e.Err == nil:
-		return "no [DONE]"
 	case errors.Is(e.Err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(e.Err, syscall.ECONNRESET), errors.Is(e.Err, syscall.EPIPE),
@@ -163,6 +160,32 @@ func (e *StreamError) Reason() string {
 		return "network timeout"
 	}
 	return "transport error"
+}
+
+// EndError is a response body that ended cleanly, at an event boundary,
+// without "data: [DONE]" and either before the stream's finish_reason and
+// usage (a truncated stream), or, with OpenAIConfig.RequireDone, after them.
+type EndError struct {
+	// Tokens is the number of token events received.
+	Tokens int
+	// Finished is set when a finish_reason or usage chunk had arrived.
+	Finished bool
+}
+
+func (e *EndError) Error() string {
+	if e.Finished {
+		return fmt.Sprintf("stream ended without [DONE] after %s (finish_reason or usage seen; RequireDone is set)", tokensText(e.Tokens))
+	}
+	return fmt.Sprintf("stream ended after %s without finish_reason", tokensText(e.Tokens))
+}
+
+// Reason is "no finish_reason" for a truncated stream, "no [DONE]" for a
+// complete one under RequireDone.
+func (e *EndError) Reason() string {
+	if e.Finished {
+		return "no [DONE]"
+	}
+	return "no finish_reason"
 }
 
 // IdleTimeoutError is a stream that sent no bytes for Idle

@@ -149,9 +149,18 @@ func TestClientsFailures(t *testing.T) {
 				require.ErrorAs(t, err, &ce)
 				assert.Equal(t, 1, ce.Tokens)
 			}},
-		{name: "no [DONE]",
+		{name: "truncated: no finish_reason, no usage, no [DONE]",
 			handler: serveEvents([]byte(token + token)),
-			reason:  "no [DONE]", detail: "stream ended without [DONE] after 2 tokens"},
+			reason:  "no finish_reason", detail: "stream ended after 2 tokens without finish_reason",
+			check: func(t *testing.T, err error) {
+				var ee *EndError
+				require.ErrorAs(t, err, &ee)
+				assert.Equal(t, EndError{Tokens: 2}, *ee)
+			}},
+		{name: "no [DONE] after finish_reason, RequireDone",
+			handler: serveEvents([]byte(token + `data: {"choices":[{"text":"","finish_reason":"length"}]}` + "\n\n")),
+			cfg:     func(c *OpenAIConfig) { c.RequireDone = true },
+			reason:  "no [DONE]", detail: "stream ended without [DONE] after 1 token (finish_reason or usage seen; RequireDone is set)"},
 		{name: "wrong content type",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -232,7 +241,8 @@ func TestClientsConnectionRefused(t *testing.T) {
 
 func TestStreamErrorReasons(t *testing.T) {
 	assert.Equal(t, "transport error", (&StreamError{Err: errors.New("x")}).Reason())
-	assert.Equal(t, "no [DONE]", (&StreamError{}).Reason())
+	assert.Equal(t, "no [DONE]", (&EndError{Finished: true}).Reason())
+	assert.Equal(t, "no finish_reason", (&EndError{}).Reason())
 	assert.Equal(t, "deadline exceeded", (&CancelError{Err: context.DeadlineExceeded}).Reason())
 	assert.Equal(t, "wrong content type (none)", (&ContentTypeError{}).Reason())
 }

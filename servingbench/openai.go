@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
 	"sync"
@@ -37,13 +38,20 @@ type OpenAIConfig struct {
 	// MaxConcurrency sizes the connection pool: at least this many idle
 	// keep-alive connections are kept. 0 means a large default (4096).
 	MaxConcurrency int
-	// RequestTimeout bounds a whole request, from send to the end of the
-	// stream; a request over it fails with *TimeoutError. 0 means no bound.
+	// RequestTimeout bounds a whole request, from Result.Sent to the end of
+	// the stream; a request over it fails with *TimeoutError. 0 means no
+	// bound.
 	RequestTimeout time.Duration
 	// StreamIdleTimeout fails a request (*IdleTimeoutError) when no bytes
-	// arrive for this long, counted from the send (so it includes the wait
-	// for the first token). 0 means no bound.
+	// arrive for this long, counted from Result.Sent (so it includes the
+	// wait for the first token). 0 means no bound.
 	StreamIdleTimeout time.Duration
+	// RequireDone makes a stream that ends without "data: [DONE]" a
+	// failure even after its finish_reason or usage chunk arrived. By
+	// default such a stream is complete (Result.NoDone), as vLLM's client
+	// counts it: TGI, llama.cpp's chat endpoint and others sent no [DONE]
+	// for years.
+	RequireDone bool
 	// MaxLineBytes caps one SSE line or event; 0 means 16 MiB.
 	MaxLineBytes int
 	// IgnoreEOS sends "ignore_eos": true (vLLM, llama.cpp) so the server
@@ -106,12 +114,18 @@ func (c *OpenAIConfig) Validate() error {
 
 // openAI is the streaming engine shared by Completions and Chat.
 type openAI struct {
-	cfg     OpenAIConfig
-	url     string
-	header  http.Header
-	body    *payload
-	client  *http.Client
-	own     *http.Transport // nil when cfg.HTTPClient is used
+	cfg    OpenAIConfig
+	url    string
+	header http.Header
+	body   *payload
+	client *http.Client
+	own    *http.Transport // nil when cfg.HTTPClient is used
+	// fresh sends every request on a new connection (closed after it); it
+	// is client when cfg.HTTPClient is used.
+	fresh *http.Client
+	// noReuse is set once the server closed a pooled connection under a
+	// request: from then on every request goes through fresh.
+	noReuse atomic.Bool
 	maxLine int
 	pool    sync.Pool // *stream
 }
@@ -138,11 +152,15 @@ func newOpenAI(cfg OpenAIConfig, defaultEndpoint string, kind payloadKind) (*ope
 		return nil, err
 	}
 	o.body = body
+	o.fresh = o.client
 	if o.client == nil {
 		o.own = newTransport(cfg.MaxConcurrency)
 		o.client = &http.Client{Transport: o.own}
+		fresh := o.own.Clone()
+		fresh.DisableKeepAlives = true
+		o.fresh = &http.Client{Transport: fresh}
 	}
-	o.pool.New = func() any { return new(stream) }
+	o.pool.New = func() any { return newStream() }
 	return o, nil
 }
 
@@ -218,6 +236,7 @@ func (o *openAI) prewarmTimeout() time.Duration {
 // close closes the idle connections of the client's transport.
 func (o *openAI) close() {
 	o.client.CloseIdleConnections()
+	o.fresh.CloseIdleConnections()
 }
 
 // Sentinel causes of the request context's cancellation.
@@ -238,6 +257,21 @@ type stream struct {
 	text   []byte
 	finish []byte
 	tr     timedBody
+
+	// What the transport reported about the current attempt: whether it
+	// went out on a pooled connection, and whether a response byte came.
+	trace     *httptrace.ClientTrace
+	reused    atomic.Bool
+	responded atomic.Bool
+}
+
+func newStream() *stream {
+	st := new(stream)
+	st.trace = &httptrace.ClientTrace{
+		GotConn:              func(info httptrace.GotConnInfo) { st.reused.Store(info.Reused) },
+		GotFirstResponseByte: func() { st.responded.Store(true) },
+	}
+	return st
 }
 
 // maxPresizedEvents caps the Events capacity allocated up front.
@@ -272,24 +306,7 @@ func (o *openAI) send(parent context.Context, req *Request, res *Result) {
 
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	if o.cfg.RequestTimeout > 0 {
-		var stop context.CancelFunc
-		ctx, stop = context.WithTimeoutCause(ctx, o.cfg.RequestTimeout, errRequestTimeout)
-		defer stop()
-	}
 	st.body = o.body.append(st.body[:0], req)
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, o.url, bytes.NewReader(st.body))
-	if err != nil {
-		res.Err = fmt.Errorf("servingbench: building request: %w", err)
-		return
-	}
-	hreq.ContentLength = int64(len(st.body))
-	hreq.Header = o.header
-	if o.own == nil {
-		// A caller's http.Client (with a cookie jar, say) may add headers.
-		hreq.Header = o.header.Clone()
-	}
-
 	if c := min(req.MaxTokens+1, maxPresizedEvents); cap(res.Events) < c {
 		res.Events = make([]time.Time, 0, c)
 	}
@@ -297,20 +314,65 @@ func (o *openAI) send(parent context.Context, req *Request, res *Result) {
 	res.Text = ""
 	res.InputTokens, res.InputSource = 0, SourceNone
 	res.OutputTokens, res.OutputSource = 0, SourceNone
+	res.Resent, res.NoDone = false, false
 
+	// Both timeouts are armed after Sent is taken, so neither fires before
+	// its duration has passed since Sent.
+	res.Sent = time.Now()
+	if o.cfg.RequestTimeout > 0 {
+		t := time.AfterFunc(o.cfg.RequestTimeout, func() { cancel(errRequestTimeout) })
+		defer t.Stop()
+	}
 	var watch *idleWatch
-	if o.cfg.StreamIdleTimeout > 0 { // armed just before Sent, so idle time counts from at most Sent
-		watch = startIdleWatch(time.Now(), o.cfg.StreamIdleTimeout, cancel)
+	if o.cfg.StreamIdleTimeout > 0 {
+		watch = startIdleWatch(res.Sent, o.cfg.StreamIdleTimeout, cancel)
 		defer watch.stop()
 	}
-	res.Sent = time.Now()
-	resp, err := o.client.Do(hreq)
+	resp, err := o.do(ctx, st, res)
 	if err != nil {
 		res.Done = time.Now()
 		res.Err = o.classify(parent, ctx, err, 0, false)
 		return
 	}
 	res.Err = o.read(parent, ctx, cancel, resp, st, watch, res)
+}
+
+// do posts st.body. A request written to a pooled connection that the
+// server closed before sending a response byte (it had closed the idle
+// connection, or closes every connection after a response, as llama.cpp
+// does, and the close crossed the request on the wire) never reached the
+// server: it is sent once more, on a new connection, and marked
+// Result.Resent; Sent stays the first send. From then on the client opens
+// a new connection for every request, since the server does not keep them.
+func (o *openAI) do(ctx context.Context, st *stream, res *Result) (*http.Response, error) {
+	client := o.client
+	if o.noReuse.Load() {
+		client = o.fresh
+	}
+	resp, err := o.post(ctx, client, st)
+	if err == nil || !st.reused.Load() || st.responded.Load() || ctx.Err() != nil {
+		return resp, err
+	}
+	res.Resent = true
+	o.noReuse.Store(true)
+	return o.post(ctx, o.fresh, st)
+}
+
+// post sends one attempt of the request in st.body through client.
+func (o *openAI) post(ctx context.Context, client *http.Client, st *stream) (*http.Response, error) {
+	st.reused.Store(false)
+	st.responded.Store(false)
+	hreq, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, st.trace), http.MethodPost, o.url, bytes.NewReader(st.body))
+	if err != nil {
+		return nil, fmt.Errorf("servingbench: building request: %w", err)
+	}
+	hreq.ContentLength = int64(len(st.body))
+	hreq.Header = o.header
+	if o.own == nil {
+		// A caller's http.Client (with a cookie jar, say) may add headers.
+		hreq.Header = o.header.Clone()
+	}
+	return client.Do(hreq)
 }
 
 // put returns st to the pool unless its buffers grew large.
@@ -343,16 +405,23 @@ func (o *openAI) read(parent, ctx context.Context, cancel context.CancelCauseFun
 	needText := o.cfg.KeepText || o.cfg.Tokenizer != nil
 	st.text = st.text[:0]
 	st.finish = st.finish[:0]
-	hasCompletion := false
+	hasCompletion, hasUsage := false, false
 	var failure error
 	for {
 		data, err := st.rd.Next()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				failure = &StreamError{Tokens: len(res.Events), Responded: true}
-			} else {
-				failure = o.classify(parent, ctx, err, len(res.Events), true)
+		if errors.Is(err, io.EOF) {
+			// The body ended at an event boundary without [DONE]: complete
+			// once the finish_reason or the usage arrived.
+			finished := len(st.finish) > 0 || hasUsage
+			if finished && !o.cfg.RequireDone {
+				res.NoDone = true
+				break
 			}
+			failure = &EndError{Tokens: len(res.Events), Finished: finished}
+			break
+		}
+		if err != nil {
+			failure = o.classify(parent, ctx, err, len(res.Events), true)
 			break
 		}
 		if sse.IsDone(data) {
@@ -381,10 +450,10 @@ func (o *openAI) read(parent, ctx context.Context, cancel context.CancelCauseFun
 			}
 		}
 		if ch.HasPromptTokens {
-			res.InputTokens, res.InputSource = ch.PromptTokens, SourceUsage
+			res.InputTokens, res.InputSource, hasUsage = ch.PromptTokens, SourceUsage, true
 		}
 		if ch.HasCompletionTokens {
-			res.OutputTokens, hasCompletion = ch.CompletionTokens, true
+			res.OutputTokens, hasCompletion, hasUsage = ch.CompletionTokens, true, true
 		}
 		if ch.FinishReason != nil {
 			st.finish = sse.AppendUnescaped(st.finish[:0], ch.FinishReason)
@@ -399,7 +468,8 @@ func (o *openAI) read(parent, ctx context.Context, cancel context.CancelCauseFun
 		resp.Body.Close()
 		return failure
 	}
-	// [DONE] seen: read the end of the body so the connection is reused.
+	// The stream is complete: read the end of the body so the connection is
+	// reused.
 	t := time.AfterFunc(drainGrace, func() { cancel(errDrainTimeout) })
 	drainClose(resp.Body)
 	t.Stop()

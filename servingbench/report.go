@@ -63,6 +63,14 @@ type Report struct {
 
 	// Errors groups failed requests by reason, most frequent first.
 	Errors []ErrorCount
+	// Resent counts the requests, successful or not, that were sent again
+	// on a new connection because the server had closed the pooled
+	// connection they were first written to (Result.Resent). They are
+	// counted once, like any request.
+	Resent int
+	// NoDone counts the successful streams that ended without
+	// "data: [DONE]" after their finish_reason or usage (Result.NoDone).
+	NoDone int
 	// Results holds every measured request (nil when read from a summary).
 	Results []*Result
 	// Warnings are diagnostics that are not failures.

@@ -91,6 +91,18 @@ type Result struct {
 	OutputTokens int
 	OutputSource CountSource
 
+	// Resent is set when the request was sent a second time, on a new
+	// connection, because the pooled keep-alive connection it was first
+	// written to had been closed by the server before any response byte
+	// arrived: it never reached the server. Sent is the first send, so
+	// TTFT and E2EL include the failed write and the new connection's
+	// set-up (a loopback round trip; a TCP and, for https, a TLS handshake
+	// over a network).
+	Resent bool
+	// NoDone is set for a successful stream that ended without
+	// "data: [DONE]" after its finish_reason or usage chunk.
+	NoDone bool
+
 	// Text is the generated text. Clients fill it only when asked
 	// (it is also what the tokenizer counts when the server sends no usage).
 	Text string

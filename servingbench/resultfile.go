@@ -40,6 +40,7 @@ var resultFileKeys = map[string]bool{
 	"max_output_tokens_per_s": true, "max_concurrent_requests": true, "rtfx": true,
 	"goodput_slo": true, "error_counts": true, "partial": true,
 	"input_token_sources": true, "output_token_sources": true,
+	"resent_requests": true, "streams_without_done": true,
 }
 
 // fileMetrics are the summaries a result file holds, by metric key.
@@ -68,8 +69,8 @@ var fileMetrics = [...]struct {
 // max_concurrent_requests (vLLM bench serve's names), then
 // mean/median/std/p<p>_<m>_ms for m in ttft, tpot, itl, e2el and, when
 // r.Queue has samples, client_queue_time. Our own keys follow:
-// goodput_slo (when set), error_counts, partial, input_token_sources and
-// output_token_sources.
+// goodput_slo (when set), error_counts, partial, resent_requests,
+// streams_without_done, input_token_sources and output_token_sources.
 //
 // Where Python would write NaN or Infinity (not JSON), WriteJSON writes
 // null. A percentile a summary-only Report does not know is left out.
@@ -141,6 +142,8 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 	}
 	o.raw("error_counts", counts.bytes())
 	o.raw("partial", []byte(strconv.FormatBool(r.Partial)))
+	o.int("resent_requests", r.Resent)
+	o.int("streams_without_done", r.NoDone)
 	o.raw("input_token_sources", sourcesObject(r.InputSources))
 	o.raw("output_token_sources", sourcesObject(r.OutputSources))
 	_, err = w.Write(o.bytes())

@@ -144,6 +144,8 @@ func (d *fileDecoder) report() *Report {
 		TotalTokenThroughput: d.float("total_token_throughput"),
 		PeakOutputThroughput: d.float("max_output_tokens_per_s"),
 		PeakConcurrency:      d.int("max_concurrent_requests"),
+		Resent:               d.int("resent_requests"),
+		NoDone:               d.int("streams_without_done"),
 	}
 	d.decode("partial", &r.Partial)
 	if s := d.str("date"); s != "" {

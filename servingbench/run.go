@@ -16,19 +16,42 @@ type Prewarmer interface {
 	Prewarm(ctx context.Context, conns int) error
 }
 
-// maxPrewarm bounds the connections Run opens ahead of time when neither
-// MaxConcurrency nor the number of requests is smaller.
-const maxPrewarm = 4096
+// Prewarm bounds: Run opens ahead of time as many connections as there are
+// requests scheduled in the first prewarmWindow of the run, at most
+// MaxConcurrency, or defaultPrewarm when concurrency is unbounded, and never
+// more than maxPrewarm. Later requests dial their own connections: a
+// connection opened now and first used seconds later would sit idle past
+// the keep-alive timeout of many servers (5 s for uvicorn and cpp-httplib).
+const (
+	prewarmWindow  = time.Second
+	defaultPrewarm = 64
+	maxPrewarm     = 256
+)
+
+// ErrNotStarted is wrapped by the error Run returns when ctx ends before the
+// benchmark's first request is dispatched, during the warm-up or while
+// connections are prewarmed: nothing was measured, so there is no report.
+var ErrNotStarted = errors.New("interrupted before the benchmark started")
+
+// notStarted is Run's error for a context that ended during phase.
+func notStarted(ctx context.Context, phase string) error {
+	return fmt.Errorf("servingbench: %w (during the %s): %w", ErrNotStarted, phase, context.Cause(ctx))
+}
 
 // Run sends cfg.Requests through cfg.Client on cfg.Arrival's schedule and
 // returns the report. It is synchronous: every goroutine it starts has ended
 // when it returns.
 //
+// Before the first request Run sends the warm-up request (Config.Warmup),
+// then prewarms connections (see Config.NoPrewarm).
+//
 // A bad Config is returned as an error before any request is sent. Once the
 // run has started, failed requests are data (Result.Err), never errors. When
 // ctx is cancelled, Run stops dispatching, cancels the requests in flight and
 // still returns the report of everything sent so far, with Report.Partial set
-// and a nil error.
+// and a nil error. A ctx cancelled before the first request is dispatched
+// (during the warm-up, the prewarm or the wait for the first request's
+// scheduled time) returns an error wrapping ErrNotStarted and no report.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -39,15 +62,21 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("servingbench: Config.Arrival %v: Offsets(%d) returned %d offsets", cfg.Arrival, len(reqs), len(offsets))
 	}
 
-	var warnings []error
-	if p, ok := cfg.Client.(Prewarmer); ok {
-		if err := p.Prewarm(ctx, cfg.prewarmConns(len(reqs))); err != nil {
-			warnings = append(warnings, fmt.Errorf("servingbench: prewarming connections: %w", err))
-		}
-	}
 	if cfg.Warmup {
 		if err := Warmup(ctx, cfg.Client, &reqs[0]); err != nil {
 			return nil, err
+		}
+		if ctx.Err() != nil {
+			return nil, notStarted(ctx, "warm-up")
+		}
+	}
+	var warnings []error
+	if p, ok := cfg.Client.(Prewarmer); ok && !cfg.NoPrewarm {
+		if err := p.Prewarm(ctx, cfg.prewarmConns(offsets)); err != nil && ctx.Err() == nil {
+			warnings = append(warnings, fmt.Errorf("servingbench: prewarming connections: %w", err))
+		}
+		if ctx.Err() != nil {
+			return nil, notStarted(ctx, "connection prewarm")
 		}
 	}
 
@@ -104,6 +133,9 @@ dispatch:
 		if r != nil {
 			sent = append(sent, r)
 		}
+	}
+	if len(sent) == 0 && ctx.Err() != nil {
+		return nil, notStarted(ctx, "wait for the first request")
 	}
 	rep := Summarize(start, end, sent, cfg.Goodput)
 	cfg.identify(rep, start, len(reqs))
@@ -166,11 +198,21 @@ func (cfg *Config) offsets(n int) []time.Duration {
 	return cfg.Arrival.Offsets(n)
 }
 
-func (cfg *Config) prewarmConns(n int) int {
-	if cfg.MaxConcurrency > 0 && cfg.MaxConcurrency < n {
-		n = cfg.MaxConcurrency
+// prewarmConns is the number of connections to open before a run with
+// these arrival offsets: the requests scheduled in its first prewarmWindow,
+// bounded as the prewarm constants say.
+func (cfg *Config) prewarmConns(offsets []time.Duration) int {
+	n := 0
+	for _, off := range offsets {
+		if off < prewarmWindow {
+			n++
+		}
 	}
-	return min(n, maxPrewarm)
+	limit := defaultPrewarm
+	if cfg.MaxConcurrency > 0 {
+		limit = cfg.MaxConcurrency
+	}
+	return min(n, limit, maxPrewarm)
 }
 
 // identify copies the run's identity into the report.

@@ -2,6 +2,7 @@ package servingbench
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -50,12 +51,18 @@ func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
 		if r == nil {
 			continue
 		}
+		if r.Resent {
+			rep.Resent++
+		}
 		if !r.OK() {
 			rep.Failed++
 			reasons[resultReason(r)]++
 			continue
 		}
 		rep.Completed++
+		if r.NoDone {
+			rep.NoDone++
+		}
 		rep.TotalInputTokens += r.InputTokens
 		rep.TotalOutputTokens += r.OutputTokens
 		rep.InputSources[r.InputSource]++
@@ -89,7 +96,32 @@ func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
 		}
 	}
 	rep.PeakOutputThroughput, rep.PeakConcurrency = peaks(start, end, results)
+	rep.Warnings = rep.connectionWarnings()
 	return rep
+}
+
+// connectionWarnings explains Resent and NoDone, when not zero.
+func (r *Report) connectionWarnings() []error {
+	var ws []error
+	if r.Resent > 0 {
+		ws = append(ws, fmt.Errorf("servingbench: %s resent on a new connection because the server had closed "+
+			"the pooled keep-alive connection before answering (not a server failure); TTFT counts from the first "+
+			"send, and from then on every request opened its own connection", requestsText(r.Resent)))
+	}
+	if r.NoDone > 0 {
+		ws = append(ws, fmt.Errorf("servingbench: %d of %d successful streams ended without data: [DONE] after "+
+			"their finish_reason or usage; counted as complete, as vLLM counts them (OpenAIConfig.RequireDone, "+
+			"--require-done, makes them failures)", r.NoDone, r.Completed))
+	}
+	return ws
+}
+
+// requestsText is "1 request was" or "N requests were".
+func requestsText(n int) string {
+	if n == 1 {
+		return "1 request was"
+	}
+	return fmt.Sprintf("%d requests were", n)
 }
 
 // summarize sorts samples in place and describes them. Empty samples give

@@ -45,10 +45,11 @@ func summarizeFixture() []*Result {
 	r1.OutputSource = SourceTokenizer
 	r1.Scheduled, r1.SlotAcquired = runAt(400), runAt(500)
 	r2 := okResult(1000, 30, 1, 1200)
+	r2.Resent, r2.NoDone = true, true
 	return []*Result{
 		r0, r1, r2,
 		{Index: 3, Sent: runAt(1500), Err: &summarizeTestError{503}},
-		{Index: 4, Sent: runAt(1500), Err: errors.New("connection refused")},
+		{Index: 4, Sent: runAt(1500), Err: errors.New("connection refused"), Resent: true},
 		{Index: 5, Sent: runAt(1600), Err: fmt.Errorf("send: %w", &summarizeTestError{503})},
 		{Index: 6, Sent: runAt(1700)}, // no error, but no token event either
 		nil,
@@ -75,6 +76,13 @@ func TestSummarize(t *testing.T) {
 	assert.InDelta(t, 0.5, rep.Goodput, 1e-12, "Goodput = 2/4")
 	assert.Equal(t, slo, rep.GoodputSLO, "GoodputSLO")
 	assert.Len(t, rep.Results, len(results), "Results")
+	// Resent counts every request sent twice, successful or not; NoDone
+	// only successes.
+	assert.Equal(t, 2, rep.Resent, "Resent")
+	assert.Equal(t, 1, rep.NoDone, "NoDone")
+	require.Len(t, rep.Warnings, 2, "Warnings")
+	assert.ErrorContains(t, rep.Warnings[0], "2 requests were resent on a new connection because the server had closed the pooled keep-alive connection before answering (not a server failure)")
+	assert.ErrorContains(t, rep.Warnings[1], "1 of 3 successful streams ended without data: [DONE]")
 
 	// TTFT 100, 300, 200 ms.
 	assertSummary(t, "TTFT", rep.TTFT, 3, 200, 200, 81.64965809277261, []float64{100, 200, 300})

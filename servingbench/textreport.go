@@ -63,7 +63,8 @@ const maxReasonLines = 10
 // information: a "Client-side Queueing" section (vLLM bench serve's name)
 // when r.Queue has samples, then a "Run Details" section with the failed
 // requests and their reasons (most frequent first, at most 10 lines), the
-// maximum request concurrency, the peak output token throughput and
+// requests resent on a new connection (Report.Resent), the streams that
+// ended without [DONE] (Report.NoDone), the maximum request concurrency, the peak output token throughput and
 // concurrent requests (formatted as vLLM bench serve does), the sources of
 // the token counts and "Partial: yes (cancelled)". A percentile a
 // summary-only Report does not know prints as "n/a".
@@ -158,6 +159,12 @@ func details(b *strings.Builder, r *Report) {
 			}
 			intLine(&d, "  "+shortReason(e.Reason)+":", e.Count)
 		}
+	}
+	if r.Resent > 0 {
+		intLine(&d, "Resent on a new connection:", r.Resent)
+	}
+	if r.NoDone > 0 {
+		intLine(&d, "Streams ended without [DONE]:", r.NoDone)
 	}
 	if r.MaxConcurrency > 0 {
 		intLine(&d, "Maximum request concurrency:", r.MaxConcurrency)

@@ -146,6 +146,8 @@ func TestWriteTextLines(t *testing.T) {
 		"P99 ITL (ms):                            296.00    \n",
 		"-------------------Run Details--------------------\n",
 		"Failed requests:                         4         \n",
+		"Resent on a new connection:              2         \n",
+		"Streams ended without [DONE]:            1         \n",
 		"  HTTP 503:                              2         \n",
 		"Peak concurrent requests:                2.00      \n",
 		"Output token counts from:                usage 2, tokenizer 1\n",

@@ -16,6 +16,11 @@ const (
 	// readBufferSize is the connection's read buffer; the SSE reader reads
 	// the body through it in large pieces.
 	readBufferSize = 8 << 10
+	// idleConnTimeout closes pooled connections idle for longer, before
+	// servers that close idle connections after 5 s (uvicorn, under vLLM's
+	// API server; cpp-httplib, under llama.cpp's) do, so that few requests
+	// meet a connection closed under them (see OpenAIConfig and Result.Resent).
+	idleConnTimeout = 4 * time.Second
 )
 
 // newTransport returns the one HTTP/1.1 transport a client shares between
@@ -36,7 +41,7 @@ func newTransport(maxConcurrency int) *http.Transport {
 		}).DialContext,
 		MaxIdleConns:          idle,
 		MaxIdleConnsPerHost:   idle,
-		IdleConnTimeout:       90 * time.Second,
+		IdleConnTimeout:       idleConnTimeout,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: 0,
 		DisableCompression:    true,

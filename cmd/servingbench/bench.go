@@ -72,7 +72,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	cfg := servingbench.Config{
 		Client: client, Requests: reqs, Arrival: arrival, MaxConcurrency: o.maxConcurrency,
-		Tokenizer: tok, Goodput: slo,
+		Tokenizer: tok, Goodput: slo, NoPrewarm: o.noPrewarm,
 		Backend: o.backend, Model: o.model, TokenizerID: tokID, Metadata: meta,
 	}
 	if !o.noWarmup {
@@ -80,9 +80,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := servingbench.Warmup(ctx, client, &reqs[0]); err != nil {
 			return fmt.Errorf("%w; check --base-url, --model and --endpoint", err)
 		}
-		if ctx.Err() == nil {
-			fmt.Fprintln(stdout, "Initial test run completed. Starting main benchmark run...")
+		if ctx.Err() != nil {
+			return notStarted(stderr, "the warm-up")
 		}
+		fmt.Fprintln(stdout, "Initial test run completed. Starting main benchmark run...")
 	}
 	printLoad(stdout, o)
 	bar := newProgress(stderr, len(reqs), !o.disableTqdm)
@@ -90,6 +91,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bar.start()
 	rep, err := servingbench.Run(ctx, cfg)
 	bar.stop()
+	if errors.Is(err, servingbench.ErrNotStarted) {
+		return notStarted(stderr, "the set-up of the run")
+	}
 	if err != nil {
 		return err
 	}
@@ -107,6 +111,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stdout, "Result saved to", path)
 	}
 	return rep.NoSuccess()
+}
+
+// notStarted says that an interrupt came before the benchmark's first
+// request, so nothing was measured, printed or saved.
+func notStarted(stderr io.Writer, phase string) error {
+	fmt.Fprintf(stderr, "servingbench: interrupted during %s: the benchmark did not start; nothing was measured or saved\n", phase)
+	return errInterrupted
 }
 
 // chatEndpoint reports whether the backend speaks chat completions and
@@ -191,6 +202,7 @@ func (o *options) client(baseURL string, chat bool, sc scenarios.Scenario, tok s
 		BaseURL: baseURL, Endpoint: o.endpoint, Model: model, APIKey: os.Getenv("OPENAI_API_KEY"),
 		RequestTimeout:    seconds(o.requestTimeout),
 		StreamIdleTimeout: seconds(o.streamIdleTimeout),
+		RequireDone:       o.requireDone,
 		KeepText:          o.saveDetailed,
 		Tokenizer:         tok,
 	})

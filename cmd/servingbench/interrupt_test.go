@@ -324,12 +324,18 @@ func manyPercentiles() string {
 // finish: it blocks writing the block until the test reads again, which it
 // does only after the process has exited.
 func TestSecondInterruptExitsAtOnce(t *testing.T) {
+	srv := servingtest.NewServer(interruptModel())
+	defer srv.Close()
 	dir := t.TempDir()
-	p := startCLIWith(t, cliOptions{holdStdout: true}, "--dataset-name", "random", "--num-prompts", "200",
-		"--request-rate", "inf", "--random-input-len", "32", "--random-output-len", "64", "--sim-speed", "1",
+	p := startCLIWith(t, cliOptions{holdStdout: true}, "--base-url", srv.URL, "--model", srv.Model().Name, "--no-warmup",
+		"--dataset-name", "random", "--num-prompts", "200", "--request-rate", "inf",
+		"--random-input-len", "32", "--random-output-len", "64",
 		"--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", manyPercentiles(),
 		"--save-result", "--result-dir", dir, "--disable-tqdm")
 	p.waitStarted(t)
+	// Once a request is in flight the run has started: the first SIGINT
+	// leads to the report, not to the one line of a run that did not start.
+	waitInFlight(t, p, srv)
 	require.NoError(t, p.cmd.Process.Signal(os.Interrupt))
 	// Wait for the first SIGINT to be handled: two signals sent before
 	// the process takes the first are merged into one by the kernel.

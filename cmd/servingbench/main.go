@@ -36,12 +36,15 @@ func main() {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sigs
-		fmt.Fprintln(os.Stderr, "\nservingbench: interrupted: stopping; the report covers the requests measured so far (Ctrl-C again to exit at once)")
+		fmt.Fprintln(os.Stderr, "\nservingbench: interrupted: stopping (Ctrl-C again to exit at once)")
 		cancel(errors.New("interrupted"))
 		<-sigs
 		os.Exit(130)
 	}()
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	if errors.Is(err, errInterrupted) {
+		os.Exit(130) // said already
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "servingbench:", err)
 		var u usageError
@@ -51,6 +54,11 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// errInterrupted is run's error when an interrupt came before the benchmark
+// started; the message is printed already (exit status 130, as for a
+// process ended by SIGINT).
+var errInterrupted = errors.New("interrupted before the benchmark started")
 
 // usageError marks a bad command line (exit status 2, like argparse).
 type usageError struct{ error }

@@ -31,6 +31,8 @@ type options struct {
 	maxConcurrency int
 	seed           int
 	noWarmup       bool
+	noPrewarm      bool
+	requireDone    bool
 
 	ignoreEOS         bool
 	temperature, topP *float64
@@ -106,6 +108,8 @@ func parseOptions(args []string) (*options, error) {
 	a.integer(&o.maxConcurrency, "max-concurrency", "maximum requests in flight (default: no limit)")
 	a.integer(&o.seed, "seed", "random seed (default 0)")
 	a.boolean(&o.noWarmup, "no-warmup", "skip the untimed initial test request vLLM sends first")
+	a.boolean(&o.noPrewarm, "no-prewarm", "open no connections before the run (default: one per request of its first second, at most --max-concurrency or 64)")
+	a.boolean(&o.requireDone, "require-done", "fail streams that end without data: [DONE] even after their finish_reason or usage")
 	a.boolean(&o.ignoreEOS, "ignore-eos", "send ignore_eos: generate exactly the requested output length")
 	a.optFloat(&o.temperature, "temperature", "sampling temperature (sent only when given)")
 	a.optFloat(&o.topP, "top-p", "top_p (sent only when given)")

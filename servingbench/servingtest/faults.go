@@ -54,6 +54,10 @@ const (
 	// Server.Close does: the listener and every connection are closed,
 	// including those of requests still waiting in the queue.
 	FaultGoAway
+	// FaultTruncate: after Fault.After token chunks the response ends
+	// cleanly at an event boundary, without finish_reason, usage or
+	// "data: [DONE]": a stream cut short that no framing error reveals.
+	FaultTruncate
 
 	numFaultKinds
 )
@@ -74,6 +78,7 @@ var faultNames = [numFaultKinds]string{
 	FaultTrickle:          "trickle",
 	FaultWrongContentType: "wrong-content-type",
 	FaultGoAway:           "go-away",
+	FaultTruncate:         "truncate",
 }
 
 func (k FaultKind) String() string {
@@ -100,7 +105,7 @@ type Fault struct {
 	Match func(i int, prompt string) bool
 	// After is the number of token chunks sent before the fault acts
 	// (FaultReset, FaultMalformedJSON, FaultStall, FaultHugeLine,
-	// FaultInvalidUTF8).
+	// FaultInvalidUTF8, FaultTruncate).
 	After int
 	// RetryAfter is FaultRateLimit's Retry-After; 0 means 1s.
 	RetryAfter time.Duration
@@ -155,7 +160,7 @@ var statusFaults = map[FaultKind]struct {
 // faults leave a non-streaming response as it is (recorded as FaultNone).
 func (k FaultKind) streamOnly() bool {
 	switch k {
-	case FaultMalformedJSON, FaultNoDone, FaultHugeLine, FaultInvalidUTF8, FaultPings, FaultTrickle:
+	case FaultMalformedJSON, FaultNoDone, FaultHugeLine, FaultInvalidUTF8, FaultPings, FaultTrickle, FaultTruncate:
 		return true
 	}
 	return false

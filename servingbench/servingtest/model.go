@@ -73,6 +73,29 @@ type Model struct {
 	// Faults are injected into selected requests; the first Fault that
 	// selects a request applies.
 	Faults []Fault
+
+	// Connection behaviours of real servers, which a client must survive
+	// without reporting failures the server did not make. They are not
+	// scaled by Speed.
+
+	// CloseAfterResponse closes every connection once its response has
+	// been written, without a "Connection: close" header: llama.cpp's
+	// llama-server does this after each streamed response while it
+	// announces "Keep-Alive: timeout=5, max=100". A client that writes its
+	// next request on the pooled connection before it notices the close
+	// gets EOF.
+	CloseAfterResponse bool
+	// IdleTimeout, when positive, closes keep-alive connections idle for
+	// this long (uvicorn, which vLLM's API server runs on, and
+	// cpp-httplib close them after 5 s). 0: connections stay open.
+	IdleTimeout time.Duration
+	// DropReused makes the race CloseAfterResponse and IdleTimeout leave to
+	// chance happen every time: a request that arrives on a connection that
+	// already carried a request (of any kind) is not answered, and the
+	// connection is closed before a response byte is written. Such requests
+	// are not recorded in Truth and take no request index; Server.Dropped
+	// counts the completion requests among them.
+	DropReused bool
 }
 
 // UsagePosition says where a streamed response carries usage.
@@ -122,6 +145,8 @@ func (m Model) Validate() error {
 		return fmt.Errorf("servingtest: Model.Usage must be UsageSeparate, UsageInline or UsageNone, got %d", m.Usage)
 	case math.IsNaN(m.EOSFraction) || m.EOSFraction < 0 || m.EOSFraction > 1:
 		return fmt.Errorf("servingtest: Model.EOSFraction must be in [0,1], got %v", m.EOSFraction)
+	case m.IdleTimeout < 0:
+		return fmt.Errorf("servingtest: Model.IdleTimeout must be >= 0, got %v", m.IdleTimeout)
 	case math.IsNaN(m.Speed) || math.IsInf(m.Speed, 0) || m.Speed < 0:
 		return fmt.Errorf("servingtest: Model.Speed must be >= 0 and finite, got %v", m.Speed)
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,6 +41,7 @@ type Server struct {
 	started   bool
 	closed    bool
 	handlers  sync.WaitGroup
+	dropped   atomic.Int64 // requests dropped by Model.DropReused
 }
 
 // NewServer starts a server simulating m on 127.0.0.1 and a free port. It
@@ -105,7 +107,8 @@ func (s *Server) Start() {
 		writeJSON(w, map[string]string{"version": Version})
 	})
 	mux.HandleFunc("GET /metrics", s.handleMetrics)
-	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second}
+	s.srv.Handler = s.configureConns(s.srv, mux)
 	s.client = &http.Client{Transport: s.transport()}
 	go s.srv.Serve(s.Listener)
 }

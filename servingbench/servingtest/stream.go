@@ -55,7 +55,7 @@ func (j *job) streamResponse(w http.ResponseWriter, r *http.Request) {
 			if n < per && have < target {
 				break // wait for a full chunk
 			}
-			if chunk == after && (j.kind == FaultReset || j.kind == FaultStall) {
+			if chunk == after && j.stops() {
 				j.actStop(w, r, bw, rc, pending)
 				return
 			}
@@ -91,7 +91,7 @@ func (j *job) streamResponse(w http.ResponseWriter, r *http.Request) {
 			pending = pending[:0]
 		}
 	}
-	if j.kind == FaultReset || j.kind == FaultStall {
+	if j.stops() {
 		// The stream had fewer chunks than Fault.After: act at its end.
 		j.actStop(w, r, bw, rc, pending)
 		return
@@ -136,20 +136,28 @@ func (j *job) writeTail(c *chunker) {
 	}
 }
 
-// actStop carries out FaultReset or FaultStall after flushing what is
-// written.
+// actStop carries out FaultReset, FaultStall or FaultTruncate after
+// flushing what is written.
 func (j *job) actStop(w http.ResponseWriter, r *http.Request, bw *bufio.Writer, rc *http.ResponseController, pending []int) {
 	ok := bw.Flush() == nil && rc.Flush() == nil
 	t := time.Now()
 	if ok && len(pending) > 0 {
 		j.ent.addChunks(t, pending)
 	}
-	if j.kind == FaultReset {
+	switch j.kind {
+	case FaultReset:
 		resetConn(w)
 		j.abort("fault")
-		return
+	case FaultTruncate: // the handler returns: the body ends cleanly
+		j.abort("fault")
+	default:
+		j.abort(j.hold(r))
 	}
-	j.abort(j.hold(r))
+}
+
+// stops reports whether the job's fault ends the stream early (see actStop).
+func (j *job) stops() bool {
+	return j.kind == FaultReset || j.kind == FaultStall || j.kind == FaultTruncate
 }
 
 // trickleWriter writes one byte at a time, flushing each, delay apart.

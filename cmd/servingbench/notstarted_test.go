@@ -1,0 +1,70 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestInterruptBeforeStart: SIGINT while the warm-up request runs, or while
+// connections are prewarmed, says in one line that the benchmark did not
+// start and exits with status 130: no result block, no result file. The
+// signal is sent when the server has received the request of that phase,
+// which then never answers.
+func TestInterruptBeforeStart(t *testing.T) {
+	tests := []struct {
+		name  string
+		hold  string // the method the server holds: POST (warm-up) or GET (prewarm)
+		flags []string
+		phase string
+	}{
+		{"warm-up", http.MethodPost, nil, "the warm-up"},
+		{"prewarm", http.MethodGet, []string{"--no-warmup"}, "the set-up of the run"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			held := make(chan struct{})
+			var once sync.Once
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == tt.hold {
+					io.Copy(io.Discard, r.Body) // so the server notices the client going away
+					once.Do(func() { close(held) })
+					<-r.Context().Done()
+					return
+				}
+				http.NotFound(w, r)
+			}))
+			defer srv.Close()
+			dir := t.TempDir()
+			p := startCLI(t, append([]string{"--base-url", srv.URL, "--model", "m", "--dataset-name", "random", "--num-prompts", "8",
+				"--random-input-len", "8", "--random-output-len", "4", "--disable-tqdm",
+				"--save-result", "--result-dir", dir}, tt.flags...)...)
+			select {
+			case <-held:
+			case <-p.done:
+				t.Fatalf("servingbench exited before the server got its request: %v\nstderr:\n%s", p.waitErr, p.stderr.String())
+			case <-time.After(startupTimeout):
+				t.Fatalf("the server got no %s within %v\nstderr:\n%s", tt.hold, startupTimeout, p.stderr.String())
+			}
+			require.NoError(t, p.cmd.Process.Signal(syscall.SIGINT))
+			code, _ := p.waitExit(t, time.Now())
+			stdout, stderr := p.stdout.String(), p.stderr.String()
+			assert.Equal(t, 130, code, "exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+			assert.Contains(t, stderr, fmt.Sprintf("servingbench: interrupted during %s: the benchmark did not start; nothing was measured or saved\n", tt.phase))
+			assert.NotContains(t, stderr, "failed", "an interrupt is no failure")
+			assert.NotContains(t, stdout, "Serving Benchmark Result")
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			assert.Empty(t, entries, "files in --result-dir")
+		})
+	}
+}
