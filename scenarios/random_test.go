@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -187,6 +188,46 @@ func benchmarkRandomPrompts(b *testing.B, tok servingbench.Tokenizer) {
 				if err != nil || len(reqs) != 10000 {
 					b.Fatalf("Requests = %d, %v", len(reqs), err)
 				}
+			}
+		})
+	}
+}
+
+// TestRandomExactLengthSkipsRealSpecialTokens: with the real Llama 2 and
+// Qwen3 tokenizers, ExactLength prompts contain no special token (Llama 2's
+// ids 0-2 would decode to the literal text "<unk><s></s>").
+func TestRandomExactLengthSkipsRealSpecialTokens(t *testing.T) {
+	for _, family := range []string{"llama2", "qwen3"} {
+		t.Run(family, func(t *testing.T) {
+			tok := testTokenizer(t, family)
+			special := tok.SpecialIDs()
+			require.NotEmpty(t, special, "SpecialIDs()")
+			var texts []string
+			for _, a := range tok.tok.AddedTokens() {
+				if a.Special {
+					texts = append(texts, a.Content)
+				}
+			}
+			reqs, err := Random{InputLen: 64, OutputLen: 1, ExactLength: true}.Requests(tok, 200, 7)
+			require.NoError(t, err)
+			for i, r := range reqs {
+				for _, s := range texts {
+					assert.NotContains(t, r.Prompt, s, "request %d: special token %q in the prompt", i, s)
+				}
+			}
+			// The sampled ids exclude exactly the special ids inside the
+			// base vocabulary (Llama 2's 0-2; Qwen3's come after it).
+			inVocab := 0
+			for _, id := range special {
+				if id < tok.VocabSize() {
+					inVocab++
+				}
+			}
+			ids := allowedIDs(tok, true)
+			assert.Equal(t, tok.VocabSize()-inVocab, ids.len(), "allowed ids")
+			for _, id := range special {
+				_, found := slices.BinarySearch(ids.allowed, id)
+				assert.False(t, found, "special id %d allowed", id)
 			}
 		})
 	}

@@ -61,6 +61,20 @@ func (t *Tokenizer) EncodeSpecialAsText(text string) []int { return t.tok.Encode
 // ill-formed subsequence, as HuggingFace and Python do.
 func (t *Tokenizer) Decode(ids []int) string { return t.tok.Decode(ids) }
 
+// SpecialIDs returns the ids of the added tokens marked special (BOS, EOS,
+// <unk>, ChatML's <|im_start|>, ...), ascending: what HuggingFace's
+// all_special_ids holds for the tokenizers supported here. Random with
+// ExactLength samples no prompt token from them, as newer vLLM does.
+func (t *Tokenizer) SpecialIDs() []int {
+	var ids []int
+	for _, a := range t.tok.AddedTokens() {
+		if a.Special {
+			ids = append(ids, a.ID)
+		}
+	}
+	return ids
+}
+
 // VocabSize is the base vocabulary size without added tokens
 // (transformers' tokenizer.vocab_size, which vLLM's random dataset uses).
 func (t *Tokenizer) VocabSize() int { return t.tok.VocabSize() }

@@ -105,6 +105,9 @@ func (a *argSet) given(name string) bool { return a.seen[name] }
 func (a *argSet) parse(args []string) error {
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
+		if arg == "-h" && a.specs["help"] != nil { // argparse's short help flag
+			arg = "--help"
+		}
 		if !strings.HasPrefix(arg, "--") || arg == "--" {
 			return fmt.Errorf("unexpected argument %q (flags start with --)", arg)
 		}

@@ -47,6 +47,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return fmt.Errorf("flag --tokenizer: %w", err)
 	}
+	sc, err := o.scenario() // every flag is checked before the simulated server starts
+	if err != nil {
+		return err
+	}
 	baseURL, stopServer, err := o.target(stdout, tok)
 	if err != nil {
 		return err
@@ -54,10 +58,6 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer stopServer()
 	if note != "" {
 		fmt.Fprintln(stdout, note)
-	}
-	sc, err := o.scenario()
-	if err != nil {
-		return err
 	}
 	reqs, arrival, err := sc.Prepare(tok)
 	if err != nil {

@@ -20,10 +20,12 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/servingbench/servingbench/benchtest"
@@ -46,7 +48,8 @@ func main() {
 		os.Exit(130) // said already
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "servingbench:", err)
+		// Library errors carry their package's prefix already.
+		fmt.Fprintln(os.Stderr, "servingbench:", strings.TrimPrefix(err.Error(), "servingbench: "))
 		var u usageError
 		if errors.As(err, &u) {
 			os.Exit(2)
@@ -68,12 +71,19 @@ func (e usageError) Unwrap() error { return e.error }
 // run is the whole program, minus signals and exit codes.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
+		var err error
 		switch args[0] {
 		case "tokenize":
-			return tokenizecmd.Run(ctx, args[1:], stdin, stdout, stderr)
+			err = tokenizecmd.Run(ctx, args[1:], stdin, stdout, stderr)
 		case "compare":
-			return benchtest.CompareMain(args[1:], stdout, stderr)
+			err = benchtest.CompareMain(args[1:], stdout, stderr)
+		default:
+			return runBench(ctx, args, stdout, stderr)
 		}
+		if errors.Is(err, flag.ErrHelp) { // -h: the usage is printed, and asking for it is no error
+			return nil
+		}
+		return err
 	}
 	return runBench(ctx, args, stdout, stderr)
 }

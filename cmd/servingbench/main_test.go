@@ -40,6 +40,33 @@ func blockValue(t *testing.T, out, label string) float64 {
 	return v
 }
 
+// TestHelp: -h and --help print the usage and succeed, as argparse's do,
+// for the command and each subcommand.
+func TestHelp(t *testing.T) {
+	for _, arg := range []string{"-h", "--help"} {
+		out, _, err := runCLI(t, arg)
+		require.NoError(t, err, arg)
+		assert.Contains(t, out, "usage: servingbench [flags]", arg)
+		assert.Contains(t, out, "--no-prewarm", arg)
+		for _, sub := range []string{"compare", "tokenize"} {
+			_, stderr, err := runCLI(t, sub, arg)
+			require.NoError(t, err, "%s %s", sub, arg)
+			assert.Contains(t, stderr, "usage: servingbench "+sub, "%s %s", sub, arg)
+		}
+	}
+}
+
+// TestPercentilesZeroAndHundred: vLLM accepts --metric-percentiles 0 and
+// 100 (numpy.percentile's range): the minimum and the maximum.
+func TestPercentilesZeroAndHundred(t *testing.T) {
+	out, _, err := runCLI(t, "--model", "m", "--dataset-name", "random", "--tokenizer", qwen3,
+		"--random-input-len", "8", "--random-output-len", "4", "--num-prompts", "4", "--sim-profile", "zero",
+		"--metric-percentiles", "0,100", "--disable-tqdm")
+	require.NoError(t, err)
+	assert.Contains(t, out, "P0 TTFT (ms):")
+	assert.Contains(t, out, "P100 TTFT (ms):")
+}
+
 func TestSimulatedRunPrintsBlockAndSavesResult(t *testing.T) {
 	dir := t.TempDir()
 	out, _, err := runCLI(t, "--backend", "vllm", "--model", "qwen2.5", "--dataset-name", "random",
@@ -99,6 +126,11 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--backend", "openai-chat", "--endpoint", "/v1/completions"}, "needs a path ending in chat/completions"},
 		{[]string{"--percentile-metrics", "ttft,foo"}, `unknown metric "foo"`},
 		{[]string{"--metric-percentiles", "99,abc"}, `"abc" is not a percentile`},
+		{[]string{"--metric-percentiles", "100.5"}, `"100.5" is not a percentile in [0, 100]`},
+		{[]string{"--metric-percentiles", "nan"}, `"nan" is not a percentile in [0, 100]`},
+		{[]string{"--burstiness", "nan"}, `flag --burstiness: invalid float value "nan"`},
+		{[]string{"--base-url", "foo://", "--model", "m"}, `flag --base-url must be an absolute http or https URL such as http://127.0.0.1:8000, got "foo://"`},
+		{[]string{"--base-url", "127.0.0.1:8000", "--model", "m"}, `flag --base-url must be an absolute http or https URL`},
 		{[]string{"--goodput", "ttft:abc"}, "flag --goodput"},
 		{[]string{"--goodput"}, "flag --goodput needs at least one value"},
 		{[]string{"--metadata", "novalue"}, `"novalue" is not KEY=VALUE`},

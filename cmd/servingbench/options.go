@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -60,7 +61,7 @@ type options struct {
 func parseOptions(args []string) (*options, error) {
 	o := &options{
 		backend: "vllm", host: "127.0.0.1", port: 8000, endpoint: "/v1/completions",
-		datasetName: "sharegpt", randomInputLen: 1024, randomOutputLen: 128,
+		datasetName: "random", randomInputLen: 1024, randomOutputLen: 128,
 		sonnetInputLen: 550, sonnetOutputLen: 150, sonnetPrefixLen: 200,
 		customOutputLen:      256,
 		prefixRepNumPrefixes: 10, prefixRepPrefixLen: 256, prefixRepSuffixLen: 256, prefixRepOutputLen: 128,
@@ -78,7 +79,7 @@ func parseOptions(args []string) (*options, error) {
 	a.str(&o.model, "model", "model name sent in requests (required for a real server)")
 	a.str(&o.servedModel, "served-model-name", "model name sent in requests when it differs from --model")
 	a.str(&o.tokenizer, "tokenizer", "tokenizer.json, model directory or HF cache name (default: --model, else the built-in Qwen tokenizer)")
-	a.str(&o.datasetName, "dataset-name", "random, sharegpt, sonnet, custom, prefix-repetition or burstgpt (default sharegpt)")
+	a.str(&o.datasetName, "dataset-name", "random, sharegpt, sonnet, custom, prefix-repetition or burstgpt (default random, as in vllm bench serve; v0.9.1 defaulted to sharegpt)")
 	a.str(&o.datasetPath, "dataset-path", "dataset file (sharegpt, sonnet, custom, burstgpt)")
 	a.integer(&o.randomInputLen, "random-input-len", "random: input tokens per request (default 1024)")
 	a.integer(&o.randomOutputLen, "random-output-len", "random: output tokens per request (default 128)")
@@ -128,7 +129,7 @@ func parseOptions(args []string) (*options, error) {
 	a.float(&o.streamIdleTimeout, "stream-idle-timeout", "seconds without a byte before a stream fails (default: off)")
 	a.str(&o.simProfile, "sim-profile", "simulated server profile when no server is given: fp16, w8a8 or zero (default fp16)")
 	a.float(&o.simSpeed, "sim-speed", "simulated server time scale, 10 = ten times faster than real (default 10)")
-	a.boolean(&o.help, "help", "show this help")
+	a.boolean(&o.help, "help", "show this help (also -h)")
 	if err := a.parse(args); err != nil {
 		return nil, usageError{err}
 	}
@@ -147,20 +148,26 @@ func (o *options) validate() error {
 	}{
 		{o.numPrompts < 1, "num-prompts", ">= 1", o.numPrompts},
 		{o.maxConcurrency < 0, "max-concurrency", ">= 0", o.maxConcurrency},
-		{o.requestRate <= 0, "request-rate", "> 0 or inf", o.requestRate},
-		{o.burstiness <= 0 || math.IsInf(o.burstiness, 0), "burstiness", "> 0", o.burstiness},
+		// Written as !(x > 0) so that NaN fails too.
+		{!(o.requestRate > 0), "request-rate", "> 0 or inf", o.requestRate},
+		{!(o.burstiness > 0) || math.IsInf(o.burstiness, 0), "burstiness", "> 0", o.burstiness},
 		{o.randomInputLen < 1, "random-input-len", ">= 1", o.randomInputLen},
 		{o.randomOutputLen < 1, "random-output-len", ">= 1", o.randomOutputLen},
 		{o.randomPrefixLen < 0, "random-prefix-len", ">= 0", o.randomPrefixLen},
-		{o.randomRangeRatio < 0 || o.randomRangeRatio >= 1, "random-range-ratio", "in [0, 1)", o.randomRangeRatio},
-		{o.requestTimeout <= 0, "request-timeout", "> 0 seconds", o.requestTimeout},
-		{o.streamIdleTimeout < 0, "stream-idle-timeout", ">= 0 seconds", o.streamIdleTimeout},
-		{o.simSpeed <= 0, "sim-speed", "> 0", o.simSpeed},
+		{!(o.randomRangeRatio >= 0 && o.randomRangeRatio < 1), "random-range-ratio", "in [0, 1)", o.randomRangeRatio},
+		{!(o.requestTimeout > 0) || math.IsInf(o.requestTimeout, 0), "request-timeout", "> 0 seconds", o.requestTimeout},
+		{!(o.streamIdleTimeout >= 0) || math.IsInf(o.streamIdleTimeout, 0), "stream-idle-timeout", ">= 0 seconds", o.streamIdleTimeout},
+		{!(o.simSpeed > 0) || math.IsInf(o.simSpeed, 0), "sim-speed", "> 0", o.simSpeed},
 		{o.port < 1 || o.port > 65535, "port", "in 1..65535", o.port},
 	}
 	for _, c := range checks {
 		if c.bad {
 			return fmt.Errorf("flag --%s must be %s, got %v", c.flag, c.want, c.got)
+		}
+	}
+	if o.baseURL != "" {
+		if u, err := url.Parse(o.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("flag --base-url must be an absolute http or https URL such as http://127.0.0.1:8000, got %q", o.baseURL)
 		}
 	}
 	if o.saveDetailed && !o.saveResult {
@@ -174,8 +181,8 @@ func (o *options) percentiles() ([]float64, error) {
 	var ps []float64
 	for _, s := range strings.Split(o.metricPercentiles, ",") {
 		p, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil || p <= 0 || p >= 100 {
-			return nil, usageError{fmt.Errorf("flag --metric-percentiles: %q is not a percentile in (0, 100)", s)}
+		if err != nil || !(p >= 0 && p <= 100) { // vLLM passes them to numpy.percentile: [0, 100]
+			return nil, usageError{fmt.Errorf("flag --metric-percentiles: %q is not a percentile in [0, 100]", s)}
 		}
 		ps = append(ps, p)
 	}
