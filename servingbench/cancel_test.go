@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -16,7 +17,8 @@ import (
 )
 
 // cancelGrace bounds the time from the cancellation of a run to the return
-// of Run: generous, for a loaded machine with the race detector.
+// of Run: generous, for a loaded machine with the race detector (in a
+// synctest bubble, the return takes no time on the bubble's clock).
 const cancelGrace = 2 * time.Second
 
 // TestRunCancelMidRun cancels runs against the simulated server while
@@ -44,13 +46,26 @@ func TestRunCancelMidRun(t *testing.T) {
 	}
 }
 
+// testRunCancel runs in a synctest bubble, against a server on an
+// in-memory listener: the cancellation comes 590 ms into the run on the
+// bubble's clock, whatever the machine's load, so the run is in the same
+// state every time (short requests done, long ones streaming, later ones
+// waiting).
 func testRunCancel(t *testing.T, newClient func(servingbench.OpenAIConfig) (closingClient, error),
+	arrival servingbench.Arrival, maxConcurrency int, allSent bool) {
+	synctest.Test(t, func(t *testing.T) {
+		testRunCancelInBubble(t, newClient, arrival, maxConcurrency, allSent)
+	})
+}
+
+func testRunCancelInBubble(t *testing.T, newClient func(servingbench.OpenAIConfig) (closingClient, error),
 	arrival servingbench.Arrival, maxConcurrency int, allSent bool) {
 	// A slow model: 20ms a step; long requests take 4s, short ones 40ms.
 	m := servingtest.Model{Name: "sim-slow", DecodeBase: 20 * time.Millisecond}
-	srv := servingtest.NewServer(m)
-	defer srv.Close()
-	client, err := newClient(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: m.Name, IgnoreEOS: true})
+	srv := newBubbleServer(t, m)
+	cfg := bubbleConfig(srv)
+	cfg.IgnoreEOS = true
+	client, err := newClient(cfg)
 	require.NoError(t, err)
 	defer client.Close()
 
@@ -63,7 +78,7 @@ func testRunCancel(t *testing.T, newClient func(servingbench.OpenAIConfig) (clos
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancelledAt := make(chan time.Time, 1)
-	timer := time.AfterFunc(600*time.Millisecond, func() {
+	timer := time.AfterFunc(590*time.Millisecond, func() { // between two 20ms steps
 		cancelledAt <- time.Now()
 		cancel()
 	})

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -49,9 +50,8 @@ type closingClient interface {
 	Close()
 }
 
-// matrixModel is a model with real, short step times: a request of
-// matrixMaxTokens takes tens of milliseconds, long enough for timing
-// comparisons to mean something, short enough for 30 runs to be quick.
+// matrixModel is a model with short step times: a request of
+// matrixMaxTokens takes 26 ms on the bubble's clock.
 func matrixModel() servingtest.Model {
 	return servingtest.Model{Name: "sim-matrix", DecodeBase: 2 * time.Millisecond}
 }
@@ -88,10 +88,6 @@ type faultCase struct {
 	// noDone: the faulted requests succeed with Result.NoDone, counted in
 	// Report.NoDone.
 	noDone bool
-	// late is extra tolerance for the faulted requests that succeed: a 2 MiB
-	// line costs the client real CPU time (tens of milliseconds, ten times
-	// more under the race detector), which lands in their E2EL.
-	late time.Duration
 }
 
 func faultCases() []faultCase {
@@ -159,7 +155,6 @@ func faultCases() []faultCase {
 			name:    "huge-line",
 			fault:   servingtest.Fault{Kind: servingtest.FaultHugeLine, Every: matrixEvery, After: matrixAfter},
 			succeed: true,
-			late:    2 * time.Second,
 		},
 		{
 			name:    "huge-line-over-limit",
@@ -228,9 +223,12 @@ func TestFaultMatrix(t *testing.T) {
 		for _, ck := range clientKinds {
 			for _, layout := range streamLayouts {
 				t.Run(fc.name+"/"+ck.name+"/"+layout.name, func(t *testing.T) {
-					row := runFaultCase(t, fc, layout.apply, ck.name, ck.new)
-					row.client += "/" + layout.name
-					rows = append(rows, row)
+					defer checkNoLeaks(t)()
+					synctest.Test(t, func(t *testing.T) {
+						row := runFaultCase(t, fc, layout.apply, ck.name, ck.new)
+						row.client += "/" + layout.name
+						rows = append(rows, row)
+					})
 				})
 			}
 		}
@@ -248,22 +246,25 @@ func TestFaultMatrix(t *testing.T) {
 	t.Logf("fault matrix, %d runs of %d requests:%s", len(rows), matrixRequests, b.String())
 }
 
+// runFaultCase runs one row inside a synctest bubble, against a server on
+// an in-memory listener: the timeouts fire at their times on the bubble's
+// clock, which stands still while the client or the server works (a 2 MiB
+// line under the race detector on a busy machine included), so no timeout
+// fires because the machine is slow.
 func runFaultCase(t *testing.T, fc faultCase, layout func(*servingtest.Model), clientName string,
 	newClient func(servingbench.OpenAIConfig) (closingClient, error)) matrixRow {
-	defer checkNoLeaks(t)()
 	m := matrixModel()
 	layout(&m)
 	if fc.model != nil {
 		fc.model(&m)
 	}
 	m.Faults = []servingtest.Fault{fc.fault}
-	srv := servingtest.NewServer(m)
+	srv := newBubbleServer(t, m)
 	defer srv.Close()
 
-	cfg := servingbench.OpenAIConfig{
-		BaseURL: srv.URL, Model: m.Name, IgnoreEOS: true, KeepText: true,
-		RequestTimeout: matrixTimeout, StreamIdleTimeout: matrixIdle,
-	}
+	cfg := bubbleConfig(srv)
+	cfg.IgnoreEOS, cfg.KeepText = true, true
+	cfg.RequestTimeout, cfg.StreamIdleTimeout = matrixTimeout, matrixIdle
 	if fc.client != nil {
 		fc.client(&cfg)
 	}
@@ -313,11 +314,7 @@ func runFaultCase(t *testing.T, fc faultCase, layout func(*servingtest.Model), c
 		switch {
 		case faulted && fc.succeed, !faulted && r.OK():
 			if assert.True(t, r.OK(), "request %d (%s): Err = %v, want success", r.Index, rec.Fault, r.Err) {
-				late := truthLate
-				if faulted {
-					late += fc.late
-				}
-				row.worst = max(row.worst, checkMeasured(t, r, rec, late))
+				row.worst = max(row.worst, checkExact(t, r, rec))
 			}
 		case !faulted && !fc.cascade:
 			t.Errorf("request %d (no fault, received %v): Err = %v, want success", r.Index, received, r.Err)
@@ -391,21 +388,44 @@ func recordsByPrompt(recs []servingtest.Record) map[string]servingtest.Record {
 	return m
 }
 
-// Tolerances for comparing a client's measurement with the server's truth.
-// Unloaded, the two agree within a few milliseconds (the Δtruth column of
-// the summary table). The client's times include the request's trip to the
-// server and the chunk's trip back, and the server stamps a chunk after its
-// flush returns, so with the race detector on a loaded 2-core machine
-// either side may lag by scheduling delays: the bounds only catch gross
-// errors (a token lost or counted twice, a stall's time billed to others).
+// checkExact compares a successful result with the server's record of
+// the same request, for a test inside a synctest bubble: token counts, and
+// token event times exactly (in the
+// bubble, the client stamps a chunk at the instant the server flushed it).
+// A trickled response is the exception: the server stamps the chunks of
+// one write after its last byte, one byte at a time, while the client
+// sees each chunk end as it comes, so its events are no later than the
+// server's. It returns the largest difference of TTFT and E2EL.
+func checkExact(t *testing.T, r *servingbench.Result, rec servingtest.Record) time.Duration {
+	t.Helper()
+	assert.Equal(t, rec.OutputTokens, r.OutputTokens, "request %d: OutputTokens", r.Index)
+	assert.Equal(t, rec.PromptTokens, r.InputTokens, "request %d: InputTokens", r.Index)
+	assert.Equal(t, servingbench.SourceUsage, r.OutputSource, "request %d: OutputSource", r.Index)
+	if rec.Fault != servingtest.FaultTrickle {
+		assert.Equal(t, rec.Chunks, r.Events, "request %d: token events, want the server's flush times", r.Index)
+	} else if assert.Len(t, r.Events, len(rec.Chunks), "request %d: token events vs chunks the server sent", r.Index) {
+		for i, ev := range r.Events {
+			assert.False(t, ev.After(rec.Chunks[i]), "request %d: event %d at %v, after the server's flush at %v", r.Index, i, ev, rec.Chunks[i])
+		}
+	}
+	return max((r.TTFT() - rec.TTFT()).Abs(), (r.E2EL() - rec.E2EL()).Abs())
+}
+
+// Tolerances for comparing a client's measurement with the server's truth
+// over a real connection, outside a bubble. The client's times include the
+// request's trip to the server and the chunk's trip back, and the server
+// stamps a chunk after its flush returns, so with the race detector on a
+// loaded 2-core machine either side may lag by scheduling delays: the
+// bounds only catch gross errors (a token lost or counted twice, a stall's
+// time billed to others).
 const (
 	truthEarly = 150 * time.Millisecond
 	truthLate  = time.Second
 )
 
-// checkMeasured compares a successful result with the server's record of
-// the same request: token counts exactly, TTFT and E2EL within
-// [-truthEarly, late] of the server's. It returns the largest difference.
+// checkMeasured is checkExact for a server on a real connection: token
+// counts exactly, TTFT and E2EL within [-truthEarly, late] of the
+// server's. It returns the largest difference.
 func checkMeasured(t *testing.T, r *servingbench.Result, rec servingtest.Record, late time.Duration) time.Duration {
 	t.Helper()
 	assert.Equal(t, rec.OutputTokens, r.OutputTokens, "request %d: OutputTokens", r.Index)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -22,7 +23,9 @@ import (
 
 // TestTimeoutsAreSeparate: the request timeout bounds a whole request, the
 // stream-idle timeout only the silence between bytes. A long generation
-// with steady tokens is not a stall.
+// with steady tokens is not a stall. It runs in a synctest bubble, so the
+// timeouts fire at their exact times and never because the machine is
+// slow.
 func TestTimeoutsAreSeparate(t *testing.T) {
 	const idle = 300 * time.Millisecond
 	tests := []struct {
@@ -71,68 +74,80 @@ func TestTimeoutsAreSeparate(t *testing.T) {
 		for _, ck := range clientKinds {
 			t.Run(tt.name+"/"+ck.name, func(t *testing.T) {
 				defer checkNoLeaks(t)()
-				tt.model.Name = "sim-timeouts"
-				srv := servingtest.NewServer(tt.model)
-				defer srv.Close()
-				client, err := ck.new(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: tt.model.Name,
-					IgnoreEOS: true, RequestTimeout: tt.timeout, StreamIdleTimeout: idle})
-				require.NoError(t, err)
-				defer client.Close()
+				synctest.Test(t, func(t *testing.T) {
+					tt.model.Name = "sim-timeouts"
+					srv := newBubbleServer(t, tt.model)
+					cfg := bubbleConfig(srv)
+					cfg.IgnoreEOS, cfg.RequestTimeout, cfg.StreamIdleTimeout = true, tt.timeout, idle
+					client, err := ck.new(cfg)
+					require.NoError(t, err)
+					defer client.Close()
 
-				start := time.Now()
-				rep, err := servingbench.Run(context.Background(), servingbench.Config{
-					Client: client, Requests: uniqueRequests(2, tt.maxTok)})
-				took := time.Since(start)
-				require.NoError(t, err)
-				assert.Less(t, took, tt.timeout+matrixReturnSlack, "Run took %v", took)
-				for _, r := range rep.Results {
-					if tt.reason == "" {
-						require.NoError(t, r.Err, "request %d", r.Index)
-						assert.Len(t, r.Events, tt.maxTok, "request %d: token events", r.Index)
-						assert.Greater(t, r.E2EL(), 3*idle, "request %d: E2EL, want a generation far longer than the idle timeout", r.Index)
-						continue
+					start := time.Now()
+					rep, err := servingbench.Run(context.Background(), servingbench.Config{
+						Client: client, Requests: uniqueRequests(2, tt.maxTok)})
+					took := time.Since(start)
+					require.NoError(t, err)
+					assert.LessOrEqual(t, took, tt.timeout, "Run took %v", took)
+					for _, r := range rep.Results {
+						if tt.reason == "" {
+							require.NoError(t, r.Err, "request %d", r.Index)
+							assert.Len(t, r.Events, tt.maxTok, "request %d: token events", r.Index)
+							assert.Greater(t, r.E2EL(), 3*idle, "request %d: E2EL, want a generation far longer than the idle timeout", r.Index)
+							continue
+						}
+						require.Error(t, r.Err, "request %d", r.Index)
+						assert.Equal(t, tt.reason, servingbench.ErrorReason(r.Err), "request %d: ErrorReason(%v)", r.Index, r.Err)
+						assert.Contains(t, r.Err.Error(), tt.detail, "request %d", r.Index)
+						switch tt.reason {
+						case "request timeout":
+							assert.Equal(t, tt.timeout, r.Done.Sub(r.Sent), "request %d: Done-Sent", r.Index)
+							assert.NotEmpty(t, r.Events, "request %d: tokens before the timeout", r.Index)
+						case "stream idle timeout":
+							last := r.Sent
+							if len(r.Events) > 0 {
+								last = r.Events[len(r.Events)-1]
+							}
+							assert.Equal(t, idle, r.Done.Sub(last), "request %d: Done minus the last data", r.Index)
+						}
 					}
-					require.Error(t, r.Err, "request %d", r.Index)
-					assert.Equal(t, tt.reason, servingbench.ErrorReason(r.Err), "request %d: ErrorReason(%v)", r.Index, r.Err)
-					assert.Contains(t, r.Err.Error(), tt.detail, "request %d", r.Index)
-					if tt.reason == "request timeout" {
-						assert.GreaterOrEqual(t, r.Done.Sub(r.Sent), tt.timeout, "request %d: Done-Sent", r.Index)
-						assert.NotEmpty(t, r.Events, "request %d: tokens before the timeout", r.Index)
-					}
-				}
+				})
 			})
 		}
 	}
 }
 
 // TestPrewarmBounded: a server that accepts connections but never answers
-// GET /v1/models costs Run a warning, not a hang before the run starts.
+// GET /v1/models costs Run a warning, not a hang before the run starts:
+// in a synctest bubble, the run takes exactly the idle timeout that
+// bounds the prewarm.
 func TestPrewarmBounded(t *testing.T) {
 	defer checkNoLeaks(t)()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet {
-			w.Header().Set("Content-Type", "application/json")
-			fmt.Fprint(w, `{"object":"list","data":[`)
-			w.(http.Flusher).Flush()
-			<-r.Context().Done()
-			return
-		}
-		w.Header().Set("Content-Type", "text/event-stream")
-		fmt.Fprint(w, sseStream(2))
-	}))
-	defer srv.Close()
-	const idle = 300 * time.Millisecond
-	client, err := servingbench.NewChat(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: "m", StreamIdleTimeout: idle})
-	require.NoError(t, err)
-	defer client.Close()
-	start := time.Now()
-	rep, err := servingbench.Run(context.Background(), servingbench.Config{Client: client, Requests: uniqueRequests(4, 2)})
-	took := time.Since(start)
-	require.NoError(t, err)
-	assert.Less(t, took, idle+matrixReturnSlack, "Run took %v", took)
-	assert.Equal(t, 4, rep.Completed, "Report.Completed")
-	require.Len(t, rep.Warnings, 1, "Report.Warnings")
-	assert.ErrorIs(t, rep.Warnings[0], context.DeadlineExceeded, "Report.Warnings[0]")
+	synctest.Test(t, func(t *testing.T) {
+		srv := newBubbleHTTPServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprint(w, `{"object":"list","data":[`)
+				w.(http.Flusher).Flush()
+				<-r.Context().Done()
+				return
+			}
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprint(w, sseStream(2))
+		}), nil)
+		const idle = 300 * time.Millisecond
+		client, err := servingbench.NewChat(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: "m", StreamIdleTimeout: idle, HTTPClient: srv.Client})
+		require.NoError(t, err)
+		defer client.Close()
+		start := time.Now()
+		rep, err := servingbench.Run(context.Background(), servingbench.Config{Client: client, Requests: uniqueRequests(4, 2)})
+		took := time.Since(start)
+		require.NoError(t, err)
+		assert.Equal(t, idle, took, "Run's duration: the prewarm's bound, then instant requests")
+		assert.Equal(t, 4, rep.Completed, "Report.Completed")
+		require.Len(t, rep.Warnings, 1, "Report.Warnings")
+		assert.ErrorIs(t, rep.Warnings[0], context.DeadlineExceeded, "Report.Warnings[0]")
+	})
 }
 
 // TestTextKeptOnlyWhenAsked: the generated text is stored only with

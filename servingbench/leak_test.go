@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -230,52 +231,54 @@ func TestBodiesDrainedAndClosed(t *testing.T) {
 
 // TestBrokenStreamsReleaseConnections: a stream the client gives up on
 // (malformed JSON, an idle timeout, a body over the line limit) is not
-// drained; its connection is closed, and none is left active.
+// drained; its connection is closed, and none is left active. It runs in
+// a synctest bubble over an in-memory listener, so the idle timeout ends
+// the stalled streams only, never a slow-to-start malformed or long one.
 func TestBrokenStreamsReleaseConnections(t *testing.T) {
-	var conns connCounter
-	var n atomic.Int64
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodGet { // Prewarm
-			http.NotFound(w, r)
-			return
-		}
-		w.Header().Set("Content-Type", "text/event-stream")
-		switch n.Add(1) % 3 {
-		case 0:
-			fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"text\":\" w\"}]}\n\ndata: {\"choices\n\n")
-			w.(http.Flusher).Flush()
-			<-r.Context().Done() // the client must hang up, not wait for the end
-		case 1:
-			fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"text\":\" w\"}]}\n\n")
-			w.(http.Flusher).Flush()
-			<-r.Context().Done()
-		case 2:
-			fmt.Fprint(w, "data: "+strings.Repeat("x", 128<<10))
-			w.(http.Flusher).Flush()
-			<-r.Context().Done()
-		}
-	}))
-	srv.Config.ConnState = conns.hook
-	srv.Start()
-	defer srv.Close()
+	defer checkNoLeaks(t)()
+	synctest.Test(t, func(t *testing.T) {
+		var conns connCounter
+		var n atomic.Int64
+		srv := newBubbleHTTPServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet { // Prewarm
+				http.NotFound(w, r)
+				return
+			}
+			w.Header().Set("Content-Type", "text/event-stream")
+			switch n.Add(1) % 3 {
+			case 0:
+				fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"text\":\" w\"}]}\n\ndata: {\"choices\n\n")
+				w.(http.Flusher).Flush()
+				<-r.Context().Done() // the client must hang up, not wait for the end
+			case 1:
+				fmt.Fprint(w, "data: {\"choices\":[{\"index\":0,\"text\":\" w\"}]}\n\n")
+				w.(http.Flusher).Flush()
+				<-r.Context().Done()
+			case 2:
+				fmt.Fprint(w, "data: "+strings.Repeat("x", 128<<10))
+				w.(http.Flusher).Flush()
+				<-r.Context().Done()
+			}
+		}), conns.hook)
 
-	client, err := servingbench.NewCompletions(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: "m",
-		StreamIdleTimeout: 200 * time.Millisecond, MaxLineBytes: 64 << 10})
-	require.NoError(t, err)
-	defer client.Close()
-	rep, err := servingbench.Run(context.Background(), servingbench.Config{
-		Client: client, Requests: uniqueRequests(9, 3), MaxConcurrency: 3})
-	require.NoError(t, err)
-	assert.Equal(t, 9, rep.Failed, "Report.Failed")
-	reasons := map[string]int{}
-	for _, e := range rep.Errors {
-		reasons[e.Reason] = e.Count
-	}
-	assert.Equal(t, map[string]int{"malformed JSON": 3, "stream idle timeout": 3, "line too long": 3}, reasons, "Report.Errors")
-	assert.Eventually(t, func() bool {
+		client, err := servingbench.NewCompletions(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: "m",
+			StreamIdleTimeout: 200 * time.Millisecond, MaxLineBytes: 64 << 10, HTTPClient: srv.Client})
+		require.NoError(t, err)
+		defer client.Close()
+		rep, err := servingbench.Run(context.Background(), servingbench.Config{
+			Client: client, Requests: uniqueRequests(9, 3), MaxConcurrency: 3})
+		require.NoError(t, err)
+		assert.Equal(t, 9, rep.Failed, "Report.Failed")
+		reasons := map[string]int{}
+		for _, e := range rep.Errors {
+			reasons[e.Reason] = e.Count
+		}
+		assert.Equal(t, map[string]int{"malformed JSON": 3, "stream idle timeout": 3, "line too long": 3}, reasons, "Report.Errors")
+		synctest.Wait() // the server has seen every close
 		_, active := conns.counts()
-		return active == 0
-	}, leakSettle, 10*time.Millisecond, "connections still active after Run returned")
-	client.Close()
-	checkNoClientGoroutines(t)
+		assert.Zero(t, active, "connections still active after Run returned")
+		client.Close()
+		synctest.Wait()
+		checkNoClientGoroutines(t)
+	})
 }

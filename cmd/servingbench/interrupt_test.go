@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
 
 // plantedKey is the API key the CLI gets through OPENAI_API_KEY; no output
@@ -52,18 +55,26 @@ type cliProcess struct {
 	stdout  lockedBuffer
 	stderr  lockedBuffer
 	started chan struct{} // closed when the run has started ("Maximum request concurrency:")
-	done    chan struct{}
+	resume  chan struct{} // with holdStdout: closed to read stdout on
+	read    chan struct{} // closed when stdout is read to its end
+	done    chan struct{} // closed when the process has exited
 	waitErr error
 }
 
+// lockedBuffer collects output and tells waiters when it grows.
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu     sync.Mutex
+	b      bytes.Buffer
+	change chan struct{} // closed and replaced on every write
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.change != nil {
+		close(l.change)
+		l.change = nil
+	}
 	return l.b.Write(p)
 }
 
@@ -73,28 +84,81 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// waitFor waits until the output contains substr, and reports whether it
+// did before timeout.
+func (l *lockedBuffer) waitFor(substr string, timeout time.Duration) bool {
+	deadline := time.After(timeout)
+	for {
+		l.mu.Lock()
+		if strings.Contains(l.b.String(), substr) {
+			l.mu.Unlock()
+			return true
+		}
+		if l.change == nil {
+			l.change = make(chan struct{})
+		}
+		change := l.change
+		l.mu.Unlock()
+		select {
+		case <-change:
+		case <-deadline:
+			return false
+		}
+	}
+}
+
+// cliOptions adjust startCLI.
+type cliOptions struct {
+	// holdStdout stops reading stdout once the run has started, until
+	// resume is closed: the CLI's writes to stdout then block once the
+	// pipe is full.
+	holdStdout bool
+}
+
 func startCLI(t *testing.T, args ...string) *cliProcess {
+	return startCLIWith(t, cliOptions{}, args...)
+}
+
+func startCLIWith(t *testing.T, opt cliOptions, args ...string) *cliProcess {
 	t.Helper()
 	p := &cliProcess{
 		cmd:     exec.Command(servingbenchBinary(t), args...),
 		started: make(chan struct{}),
+		resume:  make(chan struct{}),
+		read:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
 	p.cmd.Env = append(os.Environ(), "OPENAI_API_KEY="+plantedKey)
 	p.cmd.Stderr = &p.stderr
-	out, err := p.cmd.StdoutPipe()
+	// An *os.File as Stdout: the child writes into the pipe itself, so
+	// Wait does not wait for our reads and a held pipe fills up.
+	out, w, err := os.Pipe()
 	require.NoError(t, err)
-	require.NoError(t, p.cmd.Start())
+	p.cmd.Stdout = w
+	err = p.cmd.Start()
+	w.Close()
+	if err != nil {
+		out.Close()
+		require.NoError(t, err)
+	}
+	if !opt.holdStdout {
+		close(p.resume)
+	}
 	go func() {
-		defer close(p.done)
+		defer close(p.read)
+		defer out.Close()
 		sc := bufio.NewScanner(out)
 		once := sync.Once{}
 		for sc.Scan() {
 			p.stdout.Write(append(sc.Bytes(), '\n'))
 			if strings.HasPrefix(sc.Text(), "Maximum request concurrency:") {
 				once.Do(func() { close(p.started) })
+				<-p.resume
 			}
 		}
+	}()
+	go func() {
+		defer close(p.done)
 		p.waitErr = p.cmd.Wait()
 	}()
 	t.Cleanup(func() {
@@ -104,6 +168,12 @@ func startCLI(t *testing.T, args ...string) *cliProcess {
 			p.cmd.Process.Kill()
 			<-p.done
 		}
+		select {
+		case <-p.resume:
+		default:
+			close(p.resume)
+		}
+		<-p.read
 	})
 	return p
 }
@@ -121,7 +191,8 @@ func (p *cliProcess) waitStarted(t *testing.T) {
 }
 
 // waitExit waits for the process to exit and returns its exit status and
-// the time it took since from.
+// the time it took since from. Unless stdout is held, its output has then
+// been read to the end.
 func (p *cliProcess) waitExit(t *testing.T, from time.Time) (int, time.Duration) {
 	t.Helper()
 	select {
@@ -130,6 +201,11 @@ func (p *cliProcess) waitExit(t *testing.T, from time.Time) (int, time.Duration)
 		t.Fatalf("servingbench still running %v after SIGINT\nstdout:\n%s\nstderr:\n%s", time.Since(from), p.stdout.String(), p.stderr.String())
 	}
 	took := time.Since(from)
+	select {
+	case <-p.resume:
+		<-p.read
+	default:
+	}
 	var ee *exec.ExitError
 	if errors.As(p.waitErr, &ee) {
 		return ee.ExitCode(), took
@@ -138,16 +214,51 @@ func (p *cliProcess) waitExit(t *testing.T, from time.Time) (int, time.Duration)
 	return 0, took
 }
 
+// interruptModel is the server of the interrupt tests: a request of 64
+// tokens takes 6.4 s, so a request seen in flight is still in flight when
+// the SIGINT that follows arrives.
+func interruptModel() servingtest.Model {
+	return servingtest.Model{Name: "sim-interrupt", DecodeBase: 100 * time.Millisecond}
+}
+
+// waitInFlight waits until srv has received a request that is still
+// running: the run is dispatching, past its connection prewarm.
+func waitInFlight(t *testing.T, p *cliProcess, srv *servingtest.Server) {
+	t.Helper()
+	deadline := time.Now().Add(startupTimeout)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for {
+		for _, r := range srv.Truth() {
+			if r.Done.IsZero() {
+				return
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-p.done:
+			t.Fatalf("servingbench exited before a request reached the server: %v\nstdout:\n%s\nstderr:\n%s", p.waitErr, p.stdout.String(), p.stderr.String())
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no request reached the server within %v\nstdout:\n%s\nstderr:\n%s", startupTimeout, p.stdout.String(), p.stderr.String())
+		}
+	}
+}
+
 // TestInterruptSavesPartialReport: the first SIGINT stops the run, and the
 // CLI still prints the result block and writes the result file, both
-// marked partial.
+// marked partial. The SIGINT is sent once the server has a request of the
+// run in flight.
 func TestInterruptSavesPartialReport(t *testing.T) {
+	srv := servingtest.NewServer(interruptModel())
+	defer srv.Close()
 	dir := t.TempDir()
-	p := startCLI(t, "--dataset-name", "random", "--num-prompts", "2000", "--request-rate", "50",
-		"--random-input-len", "32", "--random-output-len", "64", "--sim-speed", "4",
+	p := startCLI(t, "--base-url", srv.URL, "--model", srv.Model().Name, "--no-warmup",
+		"--dataset-name", "random", "--num-prompts", "2000", "--request-rate", "50",
+		"--random-input-len", "32", "--random-output-len", "64",
 		"--save-result", "--save-detailed", "--result-dir", dir, "--disable-tqdm")
 	p.waitStarted(t)
-	time.Sleep(1500 * time.Millisecond)
+	waitInFlight(t, p, srv)
 	sent := time.Now()
 	require.NoError(t, p.cmd.Process.Signal(os.Interrupt))
 	code, took := p.waitExit(t, sent)
@@ -195,41 +306,58 @@ func TestInterruptSavesPartialReport(t *testing.T) {
 	}
 }
 
+// manyPercentiles is a --metric-percentiles value that makes the result
+// block far longer (about 200 KB with four metrics) than a pipe holds
+// (64 KiB on Linux).
+func manyPercentiles() string {
+	ps := make([]string, 0, 999)
+	for i := 1; i < 1000; i++ {
+		ps = append(ps, strconv.FormatFloat(float64(i)/10, 'f', -1, 64))
+	}
+	return strings.Join(ps, ",")
+}
+
 // TestSecondInterruptExitsAtOnce: a second SIGINT while the first is being
-// handled exits with status 130 without waiting for the report.
+// handled exits with status 130 without waiting for the report. The test
+// stops reading the CLI's stdout once the run starts and asks for a result
+// block longer than the pipe holds, so the first SIGINT's handling cannot
+// finish: it blocks writing the block until the test reads again, which it
+// does only after the process has exited.
 func TestSecondInterruptExitsAtOnce(t *testing.T) {
+	srv := servingtest.NewServer(interruptModel())
+	defer srv.Close()
 	dir := t.TempDir()
-	// Every request in flight at once: the first SIGINT has 2000 requests
-	// to cancel and account for, time enough for the second to arrive.
-	p := startCLI(t, "--dataset-name", "random", "--num-prompts", "2000", "--request-rate", "inf",
-		"--random-input-len", "32", "--random-output-len", "64", "--sim-speed", "1",
-		"--save-result", "--save-detailed", "--result-dir", dir, "--disable-tqdm")
+	p := startCLIWith(t, cliOptions{holdStdout: true}, "--base-url", srv.URL, "--model", srv.Model().Name, "--no-warmup",
+		"--dataset-name", "random", "--num-prompts", "200", "--request-rate", "inf",
+		"--random-input-len", "32", "--random-output-len", "64",
+		"--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", manyPercentiles(),
+		"--save-result", "--result-dir", dir, "--disable-tqdm")
 	p.waitStarted(t)
-	time.Sleep(500 * time.Millisecond)
+	// Once a request is in flight the run has started: the first SIGINT
+	// leads to the report, not to the one line of a run that did not start.
+	waitInFlight(t, p, srv)
 	require.NoError(t, p.cmd.Process.Signal(os.Interrupt))
 	// Wait for the first SIGINT to be handled: two signals sent before
 	// the process takes the first are merged into one by the kernel.
-	for deadline := time.Now().Add(exitGrace); !strings.Contains(p.stderr.String(), "interrupted"); {
-		if time.Now().After(deadline) {
-			t.Fatalf("the first SIGINT was not acknowledged within %v\nstderr:\n%s", exitGrace, p.stderr.String())
-		}
-		time.Sleep(time.Millisecond)
+	if !p.stderr.waitFor("interrupted", exitGrace) {
+		t.Fatalf("the first SIGINT was not acknowledged within %v\nstderr:\n%s", exitGrace, p.stderr.String())
 	}
 	second := time.Now()
-	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Skipf("the first SIGINT ended the run before the second could be sent: %v", err)
-	}
+	require.NoError(t, p.cmd.Process.Signal(os.Interrupt), "the first SIGINT's handling cannot end while stdout is held")
 	code, took := p.waitExit(t, second)
+	close(p.resume)
+	<-p.read
 	t.Logf("exit status %d, %v after the second SIGINT\nstderr:\n%s", code, took, p.stderr.String())
-	if code != 130 && strings.Contains(p.stdout.String(), "Result saved to") {
-		t.Skip("the first SIGINT's report was complete before the second SIGINT was delivered")
-	}
 	assert.Equal(t, 130, code, "exit status")
 	assert.Less(t, took, exitGrace, "exit after the second SIGINT")
 	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ok {
 		assert.False(t, ws.Signaled(), "killed by a signal instead of exiting")
 	}
+	assert.NotContains(t, p.stdout.String(), "Result saved to", "the report was cut short")
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	require.NoError(t, err)
+	assert.Empty(t, files, "result files")
 }
 
 // TestCLIKeyNeverWritten runs the CLI against a server that checks the
@@ -305,7 +433,9 @@ func TestCLITimeoutFlags(t *testing.T) {
 	}{
 		{[]string{"--stream-idle-timeout", "0.3"}, "stream idle timeout"},
 		{[]string{"--request-timeout", "0.5"}, "request timeout"},
-		{[]string{"--request-timeout", "0.5", "--stream-idle-timeout", "0.3"}, "stream idle timeout"},
+		// Far apart, so that a first token read late cannot push the idle
+		// timeout past the request timeout.
+		{[]string{"--request-timeout", "4", "--stream-idle-timeout", "0.3"}, "stream idle timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.flags, " "), func(t *testing.T) {

@@ -8,6 +8,16 @@
 // same process as a benchmark client, the process running out of file
 // descriptors).
 //
+// NewUnstartedServer and Server.Start, like httptest's, let the caller
+// choose the listener first. On NewListener's in-memory listener, server
+// and client run inside a testing/synctest bubble: the engine's step
+// timers, the handlers' chunk stamps (Record) and the client's clock are
+// all the bubble's fake clock, which moves only when every goroutine
+// waits, so a client's measured TTFT, ITL and E2EL equal the server's
+// recorded times exactly, and a client timeout fires at its time, never
+// because the machine was slow. Server.Client reaches the server on any
+// listener.
+//
 // # Endpoints
 //
 //   - POST /v1/completions and POST /v1/chat/completions, streaming

@@ -310,7 +310,7 @@ func TestGoAwayWhileQueued(t *testing.T) {
 		readers = append(readers, br)
 	}
 	require.Eventually(t, func() bool {
-		m := metrics(t, srv.URL)
+		m := metrics(t, srv)
 		return m[`vllm:num_requests_waiting{model_name="servingtest"}`] == 1
 	}, 5*time.Second, time.Millisecond, "second request queued")
 	_, err := nextEvent(readers[0])

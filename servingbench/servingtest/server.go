@@ -1,6 +1,7 @@
 package servingtest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"log"
@@ -14,14 +15,21 @@ import (
 // Version is what GET /version reports.
 const Version = "servingtest-0.1.0"
 
-// Server is a simulated OpenAI-compatible LLM server listening on a
-// loopback address, in the manner of net/http/httptest.Server. Its methods
+// Server is a simulated OpenAI-compatible LLM server, in the manner of
+// net/http/httptest.Server: NewServer starts one on a loopback address,
+// NewUnstartedServer lets the caller choose its Listener first (an
+// in-memory Listener, to run inside a testing/synctest bubble). Its methods
 // are safe for concurrent use. Its own log (accept errors, handler panics)
 // is described at SetErrorLog.
 type Server struct {
-	// URL is the base URL, "http://127.0.0.1:port", without a trailing
-	// slash; the API lives under URL+"/v1".
+	// URL is the base URL, "http://127.0.0.1:port" (for an in-memory
+	// Listener, "http://servingtest.invalid:80"), without a trailing slash;
+	// the API lives under URL+"/v1". It is set by Start.
 	URL string
+	// Listener is where the server accepts connections. NewUnstartedServer
+	// leaves it nil, and Start then listens on 127.0.0.1 and a free port;
+	// set it before Start to serve elsewhere, e.g. on NewListener().
+	Listener net.Listener
 
 	model  Model
 	srv    *http.Server
@@ -29,10 +37,12 @@ type Server struct {
 	truth  truth
 	ln     *countingListener
 	log    serverLog
+	client *http.Client
 
 	quit      chan struct{}
 	closeOnce sync.Once
-	mu        sync.Mutex // guards closed and handlers.Add
+	mu        sync.Mutex // guards started, closed and handlers.Add
+	started   bool
 	closed    bool
 	handlers  sync.WaitGroup
 	dropped   atomic.Int64 // requests dropped by Model.DropReused
@@ -42,19 +52,54 @@ type Server struct {
 // panics if m is invalid (see Model.Validate) or it cannot listen, as
 // httptest.NewServer does. The caller must call Close.
 func NewServer(m Model) *Server {
+	s := NewUnstartedServer(m)
+	s.Start()
+	return s
+}
+
+// NewUnstartedServer returns a server simulating m that is not yet
+// serving: set its Listener if need be, then call Start. It panics if m is
+// invalid (see Model.Validate). The caller must call Close.
+//
+// Inside a testing/synctest bubble, create, start and close the server
+// in the bubble, on an in-memory Listener; the engine's step timers and
+// every recorded time (Record) then run on the bubble's fake clock, the
+// clock a client in the same bubble reads:
+//
+//	synctest.Test(t, func(t *testing.T) {
+//		srv := servingtest.NewUnstartedServer(m)
+//		srv.Listener = servingtest.NewListener()
+//		srv.Start()
+//		defer srv.Close()
+//		resp, err := srv.Client().Get(srv.URL + "/health")
+//		...
+//	})
+func NewUnstartedServer(m Model) *Server {
 	if err := m.Validate(); err != nil {
 		panic(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(fmt.Sprintf("servingtest: failed to listen on a port: %v", err))
+	return &Server{model: m.withDefaults(), quit: make(chan struct{})}
+}
+
+// Start starts serving: the engine's scheduler, and the HTTP server on
+// Listener (a new loopback listener when it is nil). It panics if the
+// server was already started or closed, or it cannot listen.
+func (s *Server) Start() {
+	s.mu.Lock()
+	if s.started || s.closed {
+		s.mu.Unlock()
+		panic("servingtest: Server.Start called twice or after Close")
 	}
-	s := &Server{
-		URL:   "http://" + ln.Addr().String(),
-		ln:    &countingListener{Listener: ln},
-		model: m.withDefaults(),
-		quit:  make(chan struct{}),
+	s.started = true
+	s.mu.Unlock()
+	if s.Listener == nil {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			panic(fmt.Sprintf("servingtest: failed to listen on a port: %v", err))
+		}
+		s.Listener = ln
 	}
+	s.URL = "http://" + s.Listener.Addr().String()
 	s.engine = newEngine(&s.model, s.quit)
 	go s.engine.run()
 	mux := http.NewServeMux()
@@ -68,9 +113,28 @@ func NewServer(m Model) *Server {
 	mux.HandleFunc("GET /metrics", s.handleMetrics)
 	s.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(&s.log, "", log.LstdFlags)}
 	s.srv.Handler = s.configureConns(s.srv, mux)
+	s.client = &http.Client{Transport: s.transport()}
+	s.ln = &countingListener{Listener: s.Listener}
 	go s.srv.Serve(s.ln)
-	return s
 }
+
+// transport dials the server's Listener: through its DialContext method
+// when it has one (an in-memory Listener), else over the network.
+func (s *Server) transport() *http.Transport {
+	t := &http.Transport{MaxIdleConnsPerHost: 1 << 12, DisableCompression: true}
+	if d, ok := s.Listener.(interface {
+		DialContext(ctx context.Context, network, address string) (net.Conn, error)
+	}); ok {
+		t.DialContext = d.DialContext
+	}
+	return t
+}
+
+// Client returns an HTTP client that reaches the server whatever its
+// Listener, with a pool of idle connections large enough to keep one per
+// concurrent request. It is created by Start; Close closes its idle
+// connections. Pass it as servingbench.OpenAIConfig.HTTPClient.
+func (s *Server) Client() *http.Client { return s.client }
 
 // Model returns the model the server simulates, with defaults filled in.
 func (s *Server) Model() Model { return s.model }
@@ -96,11 +160,19 @@ func (s *Server) Close() {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.closed = true
+		started := s.started
 		s.mu.Unlock()
-		s.srv.Close()
 		close(s.quit)
+		if !started {
+			if s.Listener != nil {
+				s.Listener.Close()
+			}
+			return
+		}
+		s.srv.Close()
 		s.handlers.Wait()
 		<-s.engine.done
+		s.client.CloseIdleConnections()
 	})
 }
 

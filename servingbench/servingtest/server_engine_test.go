@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -17,12 +17,12 @@ import (
 )
 
 // concurrently streams one request per prompt, all at once, and waits.
-func concurrently(t *testing.T, url string, prompts []string, maxTokens int) {
+func concurrently(t *testing.T, srv *Server, prompts []string, maxTokens int) {
 	t.Helper()
 	var wg sync.WaitGroup
 	for _, p := range prompts {
 		wg.Go(func() {
-			resp, err := http.Post(url+"/v1/completions", "application/json",
+			resp, err := srv.Client().Post(srv.URL+"/v1/completions", "application/json",
 				strings.NewReader(fmt.Sprintf(`{"prompt":%q,"max_tokens":%d,"stream":true,"ignore_eos":true}`, p, maxTokens)))
 			if !assert.NoError(t, err) {
 				return
@@ -35,9 +35,9 @@ func concurrently(t *testing.T, url string, prompts []string, maxTokens int) {
 }
 
 // metrics fetches /metrics and returns the value of each series.
-func metrics(t *testing.T, url string) map[string]float64 {
+func metrics(t *testing.T, srv *Server) map[string]float64 {
 	t.Helper()
-	resp, err := http.Get(url + "/metrics")
+	resp, err := srv.Client().Get(srv.URL + "/metrics")
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain"))
@@ -150,81 +150,82 @@ func TestTokensPerChunk(t *testing.T) {
 	}
 }
 
-func TestBatchingMaxRunning(t *testing.T) {
-	const step, maxTokens = 20 * time.Millisecond, 8
-	srv := NewServer(Model{DecodeBase: step, MaxRunning: 2})
-	defer srv.Close()
-
-	seen := make(chan bool)
-	go func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			m := metrics(t, srv.URL)
-			if m[`vllm:num_requests_running{model_name="servingtest"}`] == 2 &&
-				m[`vllm:num_requests_waiting{model_name="servingtest"}`] == 2 {
-				seen <- true
-				return
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
-		seen <- false
-	}()
-	concurrently(t, srv.URL, []string{"a", "b", "c", "d"}, maxTokens)
-	assert.True(t, <-seen, "/metrics showed 2 running and 2 waiting")
-
-	recs := byAdmitted(srv.Truth())
-	require.Len(t, recs, 4)
-	first := recs[0].Admitted
-	for _, r := range recs[2:] {
-		// A slot frees only after a running request's maxTokens steps.
-		assert.GreaterOrEqual(t, r.Admitted.Sub(first), maxTokens*step,
-			"request %d admitted %v after the first, want it to wait for a slot", r.Index, r.Admitted.Sub(first))
-	}
-	for _, r := range recs {
-		assert.Len(t, r.Chunks, maxTokens)
-		// A step may be shortened by the one before oversleeping (absolute
-		// deadlines), by at most half.
-		assert.GreaterOrEqual(t, r.Chunks[0].Sub(r.Admitted), step/2, "first chunk one step after admission")
-	}
-	// The engine retires the last sequences just after their last token.
-	var m map[string]float64
-	assert.Eventually(t, func() bool {
-		m = metrics(t, srv.URL)
-		return m[`vllm:num_requests_running{model_name="servingtest"}`] == 0
-	}, 5*time.Second, time.Millisecond, "running requests after the run")
-	assert.Equal(t, 0.0, m[`vllm:num_requests_waiting{model_name="servingtest"}`])
-	assert.Equal(t, float64(4*maxTokens), m[`vllm:generation_tokens_total{model_name="servingtest"}`])
-	assert.Equal(t, 4.0, m[`vllm:prompt_tokens_total{model_name="servingtest"}`])
+// newBubbleServer starts a server simulating m on an in-memory listener,
+// for a test inside a synctest bubble, and closes it when the test ends.
+func newBubbleServer(t *testing.T, m Model) *Server {
+	srv := NewUnstartedServer(m)
+	srv.Listener = NewListener()
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
 }
 
-func TestKVCacheLimitsAdmission(t *testing.T) {
-	const step, maxTokens = 10 * time.Millisecond, 10
-	// Each request reserves 5 prompt + 10 output tokens: two fit in 30.
-	srv := NewServer(Model{DecodeBase: step, KVCacheTokens: 30})
-	defer srv.Close()
+// TestBatchingMaxRunning runs in a synctest bubble: the engine's steps are
+// exact, and /metrics is read at a chosen instant of the run.
+func TestBatchingMaxRunning(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const step, maxTokens = 20 * time.Millisecond, 8
+		srv := newBubbleServer(t, Model{DecodeBase: step, MaxRunning: 2})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			concurrently(t, srv, []string{"a", "b", "c", "d"}, maxTokens)
+		}()
+		// 1.5 steps in, two requests run and two wait: the first two end
+		// after maxTokens steps.
+		time.Sleep(3 * step / 2)
+		m := metrics(t, srv)
+		assert.Equal(t, 2.0, m[`vllm:num_requests_running{model_name="servingtest"}`], "running at %v", 3*step/2)
+		assert.Equal(t, 2.0, m[`vllm:num_requests_waiting{model_name="servingtest"}`], "waiting at %v", 3*step/2)
+		<-done
 
-	seen := make(chan bool)
-	go func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			m := metrics(t, srv.URL)
-			if m[`vllm:gpu_cache_usage_perc{model_name="servingtest"}`] == 1 &&
-				m[`vllm:kv_cache_usage_perc{model_name="servingtest"}`] == 1 &&
-				m[`vllm:num_requests_waiting{model_name="servingtest"}`] == 1 {
-				seen <- true
-				return
-			}
-			time.Sleep(2 * time.Millisecond)
+		recs := byAdmitted(srv.Truth())
+		require.Len(t, recs, 4)
+		first := recs[0].Admitted
+		for _, r := range recs[2:] {
+			// A slot frees only after a running request's maxTokens steps.
+			assert.GreaterOrEqual(t, r.Admitted.Sub(first), maxTokens*step,
+				"request %d admitted %v after the first, want it to wait for a slot", r.Index, r.Admitted.Sub(first))
 		}
-		seen <- false
-	}()
-	concurrently(t, srv.URL, []string{"a b c d e", "f g h i j", "k l m n o"}, maxTokens)
-	assert.True(t, <-seen, "/metrics showed a full KV cache and one waiting")
-	recs := byAdmitted(srv.Truth())
-	require.Len(t, recs, 3)
-	assert.GreaterOrEqual(t, recs[2].Admitted.Sub(recs[0].Admitted), maxTokens*step,
-		"third request waits for KV space")
-	assert.Eventually(t, func() bool {
-		return metrics(t, srv.URL)[`vllm:kv_cache_usage_perc{model_name="servingtest"}`] == 0
-	}, 5*time.Second, time.Millisecond, "KV cache usage after the run")
+		for _, r := range recs {
+			require.Len(t, r.Chunks, maxTokens)
+			for i, c := range r.Chunks {
+				assert.Equal(t, time.Duration(i+1)*step, c.Sub(r.Admitted), "request %d: chunk %d, a step apart from admission", r.Index, i)
+			}
+		}
+		// The engine retired the last sequences with their last token.
+		synctest.Wait()
+		m = metrics(t, srv)
+		assert.Equal(t, 0.0, m[`vllm:num_requests_running{model_name="servingtest"}`])
+		assert.Equal(t, 0.0, m[`vllm:num_requests_waiting{model_name="servingtest"}`])
+		assert.Equal(t, float64(4*maxTokens), m[`vllm:generation_tokens_total{model_name="servingtest"}`])
+		assert.Equal(t, 4.0, m[`vllm:prompt_tokens_total{model_name="servingtest"}`])
+	})
+}
+
+// TestKVCacheLimitsAdmission runs in a synctest bubble, like
+// TestBatchingMaxRunning.
+func TestKVCacheLimitsAdmission(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const step, maxTokens = 10 * time.Millisecond, 10
+		// Each request reserves 5 prompt + 10 output tokens: two fit in 30.
+		srv := newBubbleServer(t, Model{DecodeBase: step, KVCacheTokens: 30})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			concurrently(t, srv, []string{"a b c d e", "f g h i j", "k l m n o"}, maxTokens)
+		}()
+		time.Sleep(3 * step / 2)
+		m := metrics(t, srv)
+		assert.Equal(t, 1.0, m[`vllm:gpu_cache_usage_perc{model_name="servingtest"}`], "gpu_cache_usage_perc: a full KV cache")
+		assert.Equal(t, 1.0, m[`vllm:kv_cache_usage_perc{model_name="servingtest"}`], "kv_cache_usage_perc: a full KV cache")
+		assert.Equal(t, 1.0, m[`vllm:num_requests_waiting{model_name="servingtest"}`], "one waiting")
+		<-done
+		recs := byAdmitted(srv.Truth())
+		require.Len(t, recs, 3)
+		assert.GreaterOrEqual(t, recs[2].Admitted.Sub(recs[0].Admitted), maxTokens*step,
+			"third request waits for KV space")
+		synctest.Wait()
+		assert.Equal(t, 0.0, metrics(t, srv)[`vllm:kv_cache_usage_perc{model_name="servingtest"}`], "KV cache usage after the run")
+	})
 }

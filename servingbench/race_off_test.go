@@ -1,5 +1,0 @@
-//go:build !race
-
-package servingbench_test
-
-const raceEnabled = false
