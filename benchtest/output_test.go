@@ -211,7 +211,7 @@ func TestAPIKeyNeverPrinted(t *testing.T) {
 	assert.Contains(t, out, "throughput = ")
 	assert.Contains(t, out, "ttft.p99 = ")
 	assert.Contains(t, out, "want <= 1ns")
-	assert.Contains(t, out, "Tokenizer: no tokenizer found for --model \"served-model\"", "default tokenizer note")
+	assert.Contains(t, out, "Tokenizer: no tokenizer found for model \"served-model\"", "default tokenizer note")
 	for _, r := range readBenchfmt(t, out) {
 		assert.Equal(t, "served-model", configOf(r)["model"])
 		assert.NotContains(t, string(r.Name.Full()), "SLAEnforce", "a failed benchmark prints no result line")

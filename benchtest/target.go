@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/servingbench/servingbench/scenarios"
+	"github.com/servingbench/servingbench/scenarios/tokenizer"
 	"github.com/servingbench/servingbench/servingbench"
 	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
@@ -298,7 +299,7 @@ func (e *endpoint) startSim() error {
 	}
 	t.Model = m.Name
 	if t.Tokenizer != "" {
-		tok, err := scenarios.LoadTokenizer(t.Tokenizer)
+		tok, err := tokenizer.Load(t.Tokenizer)
 		if err != nil {
 			return fmt.Errorf("benchtest: Target.Tokenizer: %w", err)
 		}
@@ -337,14 +338,18 @@ func (e *endpoint) tokenizer() (tok servingbench.Tokenizer, id, note string, err
 			return
 		}
 		t := e.target
-		tok, id, note, err := scenarios.ResolveTokenizer(t.Tokenizer, t.Model)
+		r, err := tokenizer.Resolve(t.Tokenizer, t.Model)
 		if err != nil {
 			e.tokErr = fmt.Errorf("benchtest: Target.Tokenizer (%s): %w", EnvTokenizer, err)
 			return
 		}
-		e.tok, e.tokID = tok, id
-		if note != "" {
-			e.tokNote = fmt.Sprintf("Tokenizer: %s (set %s for exact prompt lengths)", note, EnvTokenizer)
+		e.tok, e.tokID = r.Tokenizer, r.ID
+		if r.IsDefault() {
+			why := "no " + EnvTokenizer + " or " + EnvModel
+			if r.Model != "" {
+				why = fmt.Sprintf("no tokenizer found for model %q", r.Model)
+			}
+			e.tokNote = fmt.Sprintf("Tokenizer: %s; using the built-in Qwen3 tokenizer (set %s for exact prompt lengths)", why, EnvTokenizer)
 		}
 	})
 	if e.tokErr != nil {

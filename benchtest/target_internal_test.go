@@ -29,7 +29,7 @@ func TestResolveErrors(t *testing.T) {
 		{"relative URL", Target{BaseURL: "localhost:8000", Model: "m"}, `Target.BaseURL (SERVINGBENCH_BASE_URL) must be an absolute http or https URL, got "localhost:8000"`},
 		{"URL with credentials", Target{BaseURL: "ftp://u:secret@h", Model: "m"}, `got "ftp://h"`},
 		{"no model", Target{BaseURL: "http://127.0.0.1:9"}, "Target.Model (SERVINGBENCH_MODEL) is required with a BaseURL"},
-		{"missing simulated tokenizer", Target{Tokenizer: "/nonexistent/tokenizer.json"}, "Target.Tokenizer: scenarios: no tokenizer for"},
+		{"missing simulated tokenizer", Target{Tokenizer: "/nonexistent/tokenizer.json"}, "Target.Tokenizer: tokenizer: no tokenizer for"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

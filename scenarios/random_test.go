@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/servingbench/servingbench/scenarios/tokenizer"
 	"github.com/servingbench/servingbench/servingbench"
 )
 
@@ -168,7 +169,7 @@ func TestRandomErrors(t *testing.T) {
 //
 //	go test -run '^$' -bench RandomPrompts -benchtime 1x -count 3 ./scenarios
 func BenchmarkRandomPrompts(b *testing.B) {
-	qwen, err := LoadTokenizer("testdata/tokenizers/qwen3")
+	qwen, err := tokenizer.Load("tokenizer/testdata/qwen3")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -199,14 +200,13 @@ func benchmarkRandomPrompts(b *testing.B, tok servingbench.Tokenizer) {
 func TestRandomExactLengthSkipsRealSpecialTokens(t *testing.T) {
 	for _, family := range []string{"llama2", "qwen3"} {
 		t.Run(family, func(t *testing.T) {
-			tok := testTokenizer(t, family)
+			tok, err := tokenizer.Load("tokenizer/testdata/" + family)
+			require.NoError(t, err)
 			special := tok.SpecialIDs()
 			require.NotEmpty(t, special, "SpecialIDs()")
 			var texts []string
-			for _, a := range tok.tok.AddedTokens() {
-				if a.Special {
-					texts = append(texts, a.Content)
-				}
+			for _, id := range special {
+				texts = append(texts, tok.Decode([]int{id}))
 			}
 			reqs, err := Random{InputLen: 64, OutputLen: 1, ExactLength: true}.Requests(tok, 200, 7)
 			require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/servingbench/servingbench/scenarios"
+	"github.com/servingbench/servingbench/scenarios/tokenizer"
 	"github.com/servingbench/servingbench/servingbench"
 	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
@@ -46,10 +47,11 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	raiseFileLimit(stderr)
 
-	tok, tokID, note, err := scenarios.ResolveTokenizer(o.tokenizer, o.model)
+	res, err := tokenizer.Resolve(o.tokenizer, o.model)
 	if err != nil {
-		return fmt.Errorf("flag --tokenizer: %w", err)
+		return tokenizerError(err)
 	}
+	tok, tokID, note := res.Tokenizer, res.ID, tokenizerNote(res)
 	sc, err := o.scenario() // every flag is checked before the simulated server starts
 	if err != nil {
 		return err
@@ -120,6 +122,31 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stdout, "Result saved to", path)
 	}
 	return rep.NoSuccess()
+}
+
+// tokenizerError words a --tokenizer that gave no tokenizer.
+func tokenizerError(err error) error {
+	if nf, ok := tokenizer.NotFound(err); ok {
+		return fmt.Errorf("flag --tokenizer: no tokenizer for %q; tried %s", nf.Name, strings.Join(nf.Tried, ", "))
+	}
+	return fmt.Errorf("flag --tokenizer: %w", err)
+}
+
+// tokenizerNote is the line that says the built-in tokenizer stands in
+// for the model's, "" when it does not.
+func tokenizerNote(r tokenizer.Resolution) string {
+	if !r.IsDefault() {
+		return ""
+	}
+	why := "no --tokenizer or --model given"
+	if r.Model != "" {
+		if _, ok := tokenizer.NotFound(r.ModelErr); ok {
+			why = fmt.Sprintf("no tokenizer found for --model %q", r.Model)
+		} else {
+			why = fmt.Sprintf("tokenizer for --model %q unusable (%v)", r.Model, r.ModelErr)
+		}
+	}
+	return why + "; using the built-in Qwen3 tokenizer (pass --tokenizer PATH for exact counts)"
 }
 
 // notStarted says that an interrupt came before the benchmark's first

@@ -17,11 +17,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servingbench/servingbench/scenarios"
+	"github.com/servingbench/servingbench/scenarios/tokenizer"
 	"github.com/servingbench/servingbench/servingbench"
 	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
 
-const qwen3 = "../../scenarios/testdata/tokenizers/qwen3"
+const qwen3 = "../../scenarios/tokenizer/testdata/qwen3"
 
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
@@ -85,7 +86,7 @@ func TestSimulatedRunPrintsBlockAndSavesResult(t *testing.T) {
 
 	// The input total is the sum of the tokenizer's counts of the prompts
 	// sent: the same seed gives the same prompts.
-	tok, err := scenarios.LoadTokenizer(qwen3)
+	tok, err := tokenizer.Load(qwen3)
 	require.NoError(t, err)
 	reqs, err := scenarios.Random{InputLen: 64, OutputLen: 16}.Requests(tok, 24, 3)
 	require.NoError(t, err)

@@ -13,7 +13,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-const testdata = "../../scenarios/testdata/tokenizers"
+const testdata = "testdata"
 
 type referenceCase struct {
 	Kind    string  `json:"kind"`
@@ -36,7 +36,7 @@ func loadReference(t testing.TB, family string) []referenceCase {
 	return ref.Cases
 }
 
-// loadFamily loads testdata/tokenizers/FAMILY/tokenizer.json[.gz].
+// loadFamily loads testdata/FAMILY/tokenizer.json[.gz].
 func loadFamily(t testing.TB, family string) *Tokenizer {
 	t.Helper()
 	data := readFamilyJSON(t, family)

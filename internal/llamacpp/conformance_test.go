@@ -13,6 +13,7 @@ import (
 
 	"github.com/servingbench/servingbench/internal/llamacpp"
 	"github.com/servingbench/servingbench/scenarios"
+	"github.com/servingbench/servingbench/scenarios/tokenizer"
 	"github.com/servingbench/servingbench/servingbench"
 )
 
@@ -76,7 +77,7 @@ func TestConformance(t *testing.T) {
 	}
 	in := llamacpp.Require(t)
 	srv := llamacpp.Serve(t, in, llamacpp.Options{Parallel: slots})
-	tok, err := scenarios.DefaultTokenizer()
+	tok, err := tokenizer.Default()
 	require.NoError(t, err)
 	total := 0
 	for i, tc := range conformanceCases {
@@ -99,7 +100,7 @@ const (
 	ttftOverhead        = 250 * time.Millisecond
 )
 
-func runConformance(t *testing.T, srv *llamacpp.Server, tok *scenarios.Tokenizer, tc conformanceCase, seed uint64) int {
+func runConformance(t *testing.T, srv *llamacpp.Server, tok *tokenizer.Tokenizer, tc conformanceCase, seed uint64) int {
 	reqs, err := scenarios.Random{InputLen: 48, OutputLen: 20, RangeRatio: 0.6, ExactLength: true}.Requests(tok, tc.requests, seed)
 	require.NoError(t, err)
 	byPrompt := map[string]bool{}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/servingbench/servingbench/internal/llamacpp"
 	"github.com/servingbench/servingbench/scenarios"
+	"github.com/servingbench/servingbench/scenarios/tokenizer"
 	"github.com/servingbench/servingbench/servingbench"
 )
 
@@ -53,7 +54,7 @@ func TestStartFailure(t *testing.T) {
 func TestQuantizedModel(t *testing.T) {
 	in := llamacpp.Require(t)
 	srv := llamacpp.Serve(t, in, llamacpp.Options{Model: llamacpp.ModelQ8, Parallel: 2})
-	tok, err := scenarios.DefaultTokenizer()
+	tok, err := tokenizer.Default()
 	require.NoError(t, err)
 	reqs, err := scenarios.Random{InputLen: 32, OutputLen: 16, RangeRatio: 0.5, ExactLength: true}.Requests(tok, 16, 99)
 	require.NoError(t, err)

@@ -8,9 +8,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/servingbench/servingbench/scenarios/tokenizer"
 	"io"
-
-	"github.com/servingbench/servingbench/scenarios"
 )
 
 // Run executes the subcommand. args are the arguments after "tokenize":
@@ -38,13 +37,14 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if fs.NArg() > 0 {
 		return fmt.Errorf("tokenize: unexpected argument %q", fs.Arg(0))
 	}
-	tok, _, note, err := scenarios.ResolveTokenizer(*tokenizerFlag, *modelFlag)
+	r, err := tokenizer.Resolve(*tokenizerFlag, *modelFlag)
 	if err != nil {
-		return fmt.Errorf("tokenize: %w", err)
+		return fmt.Errorf("tokenize: --tokenizer: %w", err)
 	}
-	if note != "" {
-		fmt.Fprintln(stderr, "tokenize:", note)
+	if r.IsDefault() {
+		fmt.Fprintln(stderr, "tokenize:", defaultNote(r))
 	}
+	tok := r.Tokenizer
 	convert := encodeLine
 	if *decode {
 		convert = decodeLine
@@ -52,10 +52,24 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return process(ctx, tok, convert, stdin, stdout)
 }
 
-// convertFunc turns one input line into one output value (JSON-encoded).
-type convertFunc func(tok *scenarios.Tokenizer, line []byte) (any, error)
+// defaultNote is the one line that says the built-in tokenizer stands in,
+// in the terms of the tokenize flags.
+func defaultNote(r tokenizer.Resolution) string {
+	why := "no --tokenizer or --model given"
+	if r.Model != "" {
+		if _, ok := tokenizer.NotFound(r.ModelErr); ok {
+			why = fmt.Sprintf("no tokenizer found for --model %q", r.Model)
+		} else {
+			why = fmt.Sprintf("tokenizer for --model %q unusable (%v)", r.Model, r.ModelErr)
+		}
+	}
+	return why + "; using the built-in Qwen3 tokenizer (pass --tokenizer PATH for exact counts)"
+}
 
-func encodeLine(tok *scenarios.Tokenizer, line []byte) (any, error) {
+// convertFunc turns one input line into one output value (JSON-encoded).
+type convertFunc func(tok *tokenizer.Tokenizer, line []byte) (any, error)
+
+func encodeLine(tok *tokenizer.Tokenizer, line []byte) (any, error) {
 	var text string
 	if err := json.Unmarshal(line, &text); err != nil {
 		return nil, fmt.Errorf("want a JSON string: %w", err)
@@ -67,7 +81,7 @@ func encodeLine(tok *scenarios.Tokenizer, line []byte) (any, error) {
 	return ids, nil
 }
 
-func decodeLine(tok *scenarios.Tokenizer, line []byte) (any, error) {
+func decodeLine(tok *tokenizer.Tokenizer, line []byte) (any, error) {
 	var ids []int
 	if err := json.Unmarshal(line, &ids); err != nil {
 		return nil, fmt.Errorf("want a JSON array of integer ids: %w", err)
@@ -78,7 +92,7 @@ func decodeLine(tok *scenarios.Tokenizer, line []byte) (any, error) {
 	return tok.Decode(ids), nil
 }
 
-func process(ctx context.Context, tok *scenarios.Tokenizer, convert convertFunc, stdin io.Reader, stdout io.Writer) error {
+func process(ctx context.Context, tok *tokenizer.Tokenizer, convert convertFunc, stdin io.Reader, stdout io.Writer) error {
 	in := bufio.NewReaderSize(stdin, 64<<10)
 	out := bufio.NewWriter(stdout)
 	enc := json.NewEncoder(out)

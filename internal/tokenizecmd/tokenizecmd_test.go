@@ -13,13 +13,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/servingbench/servingbench/scenarios"
+	"github.com/servingbench/servingbench/scenarios/tokenizer"
 )
 
-const qwen3Dir = "../../scenarios/testdata/tokenizers/qwen3"
+const qwen3Dir = "../../scenarios/tokenizer/testdata/qwen3"
 
-var loadQwen3 = sync.OnceValues(func() (*scenarios.Tokenizer, error) {
-	return scenarios.LoadTokenizer(qwen3Dir)
+var loadQwen3 = sync.OnceValues(func() (*tokenizer.Tokenizer, error) {
+	return tokenizer.Load(qwen3Dir)
 })
 
 func TestRun(t *testing.T) {

@@ -21,7 +21,7 @@ func TestQwen3(t *testing.T) {
 		{tj, "tokenizer.json"},
 		{cj, "tokenizer_config.json"},
 	} {
-		orig, err := os.ReadFile("../../../scenarios/testdata/tokenizers/qwen3/" + c.file)
+		orig, err := os.ReadFile("../testdata/qwen3/" + c.file)
 		require.NoError(t, err)
 		var want bytes.Buffer
 		require.NoError(t, json.Compact(&want, orig))

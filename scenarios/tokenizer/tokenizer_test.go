@@ -1,4 +1,4 @@
-package scenarios
+package tokenizer
 
 import (
 	"encoding/json"
@@ -16,7 +16,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-const tokenizerTestdata = "testdata/tokenizers"
+const tokenizerTestdata = "testdata"
 
 type tokenizerCase struct {
 	Kind    string  `json:"kind"`
@@ -37,13 +37,13 @@ func tokenizerCases(t testing.TB, family string) []tokenizerCase {
 
 var testTokenizers sync.Map // family -> *Tokenizer
 
-// testTokenizer loads testdata/tokenizers/FAMILY once per test binary.
+// testTokenizer loads testdata/FAMILY once per test binary.
 func testTokenizer(t testing.TB, family string) *Tokenizer {
 	t.Helper()
 	if tok, ok := testTokenizers.Load(family); ok {
 		return tok.(*Tokenizer)
 	}
-	tok, err := LoadTokenizer(filepath.Join(tokenizerTestdata, family))
+	tok, err := Load(filepath.Join(tokenizerTestdata, family))
 	require.NoError(t, err)
 	testTokenizers.Store(family, tok)
 	return tok
@@ -80,11 +80,11 @@ func TestTokenizerReference(t *testing.T) {
 }
 
 func TestDefaultTokenizer(t *testing.T) {
-	tok, err := DefaultTokenizer()
+	tok, err := Default()
 	require.NoError(t, err)
-	again, err := DefaultTokenizer()
+	again, err := Default()
 	require.NoError(t, err)
-	assert.Same(t, tok, again, "DefaultTokenizer() loads once")
+	assert.Same(t, tok, again, "Default() loads once")
 	assert.Equal(t, "builtin:qwen3", tok.Name())
 	assert.Equal(t, 151643, tok.VocabSize())
 	checkReference(t, tok, "qwen3")
@@ -126,7 +126,7 @@ func TestTokenizerConfig(t *testing.T) {
 }
 
 func TestEncodeSpecialTokens(t *testing.T) {
-	tok, err := LoadTokenizer(filepath.Join(tokenizerTestdata, "qwen3", "tokenizer.json"))
+	tok, err := Load(filepath.Join(tokenizerTestdata, "qwen3", "tokenizer.json"))
 	require.NoError(t, err)
 	text := "<|im_start|>user\nhi<|im_end|>"
 	assert.Equal(t, []int{151644, 872, 198, 6023, 151645}, tok.Encode(text), "Encode(%q)", text)
@@ -146,7 +146,7 @@ func writeTokenizer(t *testing.T, dir, model, pre string) {
 
 const tinyBPE = `{"type":"BPE","vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]}`
 
-func TestLoadTokenizerSources(t *testing.T) {
+func TestLoadSources(t *testing.T) {
 	hub := t.TempDir()
 	t.Setenv("HF_HUB_CACHE", hub)
 	t.Setenv("HF_HOME", filepath.Join(hub, "unused"))
@@ -156,7 +156,7 @@ func TestLoadTokenizerSources(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(repo, "refs"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(repo, "refs", "main"), []byte("cafe\n"), 0o644))
 
-	tok, err := LoadTokenizer("acme/tiny")
+	tok, err := Load("acme/tiny")
 	require.NoError(t, err)
 	assert.Equal(t, []int{2}, tok.Encode("ab"), "Encode(ab) with the refs/main snapshot")
 	assert.Equal(t, "acme/tiny", tok.Name())
@@ -166,9 +166,9 @@ func TestLoadTokenizerSources(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(local, "tokenizer_config.json"), []byte(`{"bos_token":{"content":"a"},"eos_token":"zz"}`), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(local, "chat_template.jinja"), []byte("{{ messages }}"), 0o644))
 	for _, p := range []string{local, filepath.Join(local, "tokenizer.json")} {
-		tok, err := LoadTokenizer(p)
-		require.NoError(t, err, "LoadTokenizer(%q)", p)
-		assert.Equal(t, []int{2, 0}, tok.Encode("aba"), "LoadTokenizer(%q).Encode(aba)", p)
+		tok, err := Load(p)
+		require.NoError(t, err, "Load(%q)", p)
+		assert.Equal(t, []int{2, 0}, tok.Encode("aba"), "Load(%q).Encode(aba)", p)
 		bos, _ := tok.BOS()
 		assert.Equal(t, SpecialToken{"a", 0}, bos, "BOS() from an AddedToken object")
 		eos, ok := tok.EOS()
@@ -177,19 +177,19 @@ func TestLoadTokenizerSources(t *testing.T) {
 		assert.Equal(t, "{{ messages }}", tok.ChatTemplate(), "ChatTemplate() from chat_template.jinja")
 	}
 
-	_, err = LoadTokenizer("acme/missing")
+	_, err = Load("acme/missing")
 	var nf *NotFoundError
-	require.True(t, errors.As(err, &nf), "LoadTokenizer(acme/missing) = %v, want *NotFoundError", err)
+	require.True(t, errors.As(err, &nf), "Load(acme/missing) = %v, want *NotFoundError", err)
 	assert.Contains(t, nf.Tried, filepath.Join(hub, "models--acme--missing", "snapshots", "*", "tokenizer.json"))
 	assert.Contains(t, err.Error(), "acme/missing")
 
 	empty := t.TempDir()
-	_, err = LoadTokenizer(empty)
-	require.True(t, errors.As(err, &nf), "LoadTokenizer(empty dir) = %v, want *NotFoundError", err)
+	_, err = Load(empty)
+	require.True(t, errors.As(err, &nf), "Load(empty dir) = %v, want *NotFoundError", err)
 	assert.Contains(t, nf.Tried, filepath.Join(empty, "tokenizer.json"))
 }
 
-func TestLoadTokenizerErrors(t *testing.T) {
+func TestLoadErrors(t *testing.T) {
 	tests := []struct {
 		name, model, pre, want string
 	}{
@@ -203,47 +203,55 @@ func TestLoadTokenizerErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeTokenizer(t, dir, tt.model, tt.pre)
-			_, err := LoadTokenizer(dir)
+			_, err := Load(dir)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
 }
 
-func TestResolveTokenizer(t *testing.T) {
+func TestResolve(t *testing.T) {
 	t.Setenv("HF_HUB_CACHE", t.TempDir())
 	t.Setenv("HF_HOME", t.TempDir())
 	qwen := filepath.Join(tokenizerTestdata, "qwen3")
+	qwenFile := filepath.Join(qwen, "tokenizer.json")
 	tests := []struct {
 		name, tokenizer, model string
-		wantID                 string
-		wantNote, wantErr      bool
+		want                   Resolution // Tokenizer, ModelErr not compared
+		wantModelErr           bool
 	}{
-		{"tokenizer flag", qwen, "ignored/model", qwen, false, false},
-		{"bad tokenizer flag", "acme/none", qwen, "", false, true},
-		{"model as path", "", qwen, qwen, false, false},
-		{"model not found", "", "acme/none", "builtin:qwen3", true, false},
-		{"nothing given", "", "", "builtin:qwen3", true, false},
+		{"tokenizer given", qwen, "ignored/model", Resolution{Source: FromTokenizer, ID: qwen, Path: qwenFile}, false},
+		{"model as path", "", qwen, Resolution{Source: FromModel, ID: qwen, Path: qwenFile}, false},
+		{"model not found", "", "acme/none", Resolution{Source: FromDefault, ID: DefaultName, Model: "acme/none"}, true},
+		{"nothing given", "", "", Resolution{Source: FromDefault, ID: DefaultName}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tok, id, note, err := ResolveTokenizer(tt.tokenizer, tt.model)
-			if tt.wantErr {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), "--tokenizer")
-				return
-			}
+			r, err := Resolve(tt.tokenizer, tt.model)
 			require.NoError(t, err)
-			require.NotNil(t, tok)
-			assert.Equal(t, tt.wantID, id)
-			if tt.wantNote {
-				assert.Contains(t, note, "built-in Qwen3")
-				assert.NotContains(t, note, "\n")
+			require.NotNil(t, r.Tokenizer)
+			assert.Equal(t, tt.want.IsDefault(), r.IsDefault(), "IsDefault()")
+			if tt.wantModelErr {
+				nf, ok := NotFound(r.ModelErr)
+				require.True(t, ok, "Resolve(%q, %q).ModelErr = %v, want *NotFoundError", tt.tokenizer, tt.model, r.ModelErr)
+				assert.NotEmpty(t, nf.Tried)
 			} else {
-				assert.Empty(t, note)
+				assert.NoError(t, r.ModelErr)
 			}
+			r.Tokenizer, r.ModelErr = nil, nil
+			assert.Equal(t, tt.want, r, "Resolve(%q, %q)", tt.tokenizer, tt.model)
 		})
 	}
+}
+
+func TestResolveTokenizerNotFound(t *testing.T) {
+	t.Setenv("HF_HUB_CACHE", t.TempDir())
+	_, err := Resolve("acme/none", "ignored")
+	nf, ok := NotFound(err)
+	require.True(t, ok, "Resolve(acme/none, ...) = %v, want *NotFoundError", err)
+	assert.Equal(t, "acme/none", nf.Name)
+	assert.NotEmpty(t, nf.Tried)
+	assert.NotContains(t, err.Error(), "--tokenizer", "errors speak no CLI flags")
 }
 
 // TestEncodeConcurrent encodes from many goroutines at once (run with
@@ -275,8 +283,8 @@ func TestEncodeConcurrent(t *testing.T) {
 	}
 }
 
-func ExampleDefaultTokenizer() {
-	tok, err := DefaultTokenizer()
+func ExampleDefault() {
+	tok, err := Default()
 	if err != nil {
 		panic(err)
 	}
@@ -296,7 +304,7 @@ func BenchmarkDefaultTokenizerLoad(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := newTokenizer("builtin:qwen3", tj, cj); err != nil {
+		if _, err := newTokenizer(DefaultName, tj, cj); err != nil {
 			b.Fatal(err)
 		}
 	}
