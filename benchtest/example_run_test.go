@@ -80,7 +80,7 @@ func ExampleAssertSLA() {
 	}
 	defer client.Close()
 	sc := scenarios.Scenario{Dataset: scenarios.Random{InputLen: 32, OutputLen: 16}, NumPrompts: 20}
-	cfg, err := sc.Config(servingtest.WordTokenizer{})
+	cfg, err := sc.Config(context.Background(), servingtest.WordTokenizer{})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -65,7 +65,7 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 			b.Log(note)
 		}
 	}
-	reqs, arrival, err := sc.Prepare(tok)
+	reqs, arrival, err := sc.Prepare(b.Context(), tok)
 	if err != nil {
 		b.Fatal(err)
 	}

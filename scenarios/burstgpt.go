@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -77,7 +78,7 @@ type burstRow struct {
 }
 
 // Requests returns the first n kept rows as requests.
-func (d BurstGPT) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error) {
+func (d BurstGPT) Requests(ctx context.Context, tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error) {
 	if err := checkArgs("BurstGPT", tok, n); err != nil {
 		return nil, err
 	}
@@ -87,7 +88,7 @@ func (d BurstGPT) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]se
 	}
 	v := tok.VocabSize()
 	reqs := make([]servingbench.Request, n)
-	parallel(n, func(i int) {
+	err = parallel(ctx, n, func(i int) {
 		ids := make([]int, rows[i].input)
 		for j := range ids {
 			ids[j] = (i + j) % v
@@ -95,6 +96,9 @@ func (d BurstGPT) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]se
 		p := tok.Decode(ids)
 		reqs[i] = servingbench.Request{Prompt: p, PromptTokens: len(tok.Encode(p)), MaxTokens: rows[i].output}
 	})
+	if err != nil {
+		return nil, err
+	}
 	return reqs, nil
 }
 

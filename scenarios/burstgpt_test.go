@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -42,7 +43,7 @@ func TestBurstGPT(t *testing.T) {
 	tok := newFakeTok()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			reqs, err := tt.d.Requests(tok, tt.n, 1)
+			reqs, err := tt.d.Requests(context.Background(), tok, tt.n, 1)
 			require.NoError(t, err)
 			require.Len(t, reqs, tt.n)
 			for i, r := range reqs {
@@ -83,7 +84,7 @@ func TestBurstGPTBadFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.d.Path), func(t *testing.T) {
-			_, err := tt.d.Requests(newFakeTok(), tt.n, 1)
+			_, err := tt.d.Requests(context.Background(), newFakeTok(), tt.n, 1)
 			var fe *FileError
 			require.ErrorAs(t, err, &fe)
 			assert.Equal(t, tt.d.Path, fe.Path)
@@ -93,7 +94,7 @@ func TestBurstGPTBadFiles(t *testing.T) {
 			assert.ErrorContains(t, err, tt.want, "Arrival")
 		})
 	}
-	_, err := BurstGPT{}.Requests(newFakeTok(), 1, 1)
+	_, err := BurstGPT{}.Requests(context.Background(), newFakeTok(), 1, 1)
 	assert.ErrorContains(t, err, "BurstGPT.Path")
 }
 

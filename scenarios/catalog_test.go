@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -22,7 +23,7 @@ func TestCatalog(t *testing.T) {
 			// Prepare a small copy: the catalog's sizes are for servers.
 			small := s
 			small.NumPrompts = 10
-			reqs, arr, err := small.Prepare(tok)
+			reqs, arr, err := small.Prepare(context.Background(), tok)
 			require.NoError(t, err)
 			assert.Len(t, reqs, 10)
 			assert.Len(t, arr.Offsets(10), 10)
@@ -35,7 +36,7 @@ func TestCatalog(t *testing.T) {
 func TestSeedRandom256(t *testing.T) {
 	s := SeedRandom256()
 	assert.Equal(t, "scenario=seed-random256/dataset=random/in=256/out=128/n=640/rate=inf/warmup=true", s.String())
-	reqs, arr, err := s.Prepare(newFakeTok())
+	reqs, arr, err := s.Prepare(context.Background(), newFakeTok())
 	require.NoError(t, err)
 	require.Len(t, reqs, 640)
 	for i, r := range reqs {
@@ -49,7 +50,7 @@ func TestSeedRandom256(t *testing.T) {
 func TestShareGPTChat(t *testing.T) {
 	s := ShareGPTChat(shareGPTFixture)
 	s.NumPrompts = 3
-	reqs, _, err := s.Prepare(newFakeTok())
+	reqs, _, err := s.Prepare(context.Background(), newFakeTok())
 	require.NoError(t, err)
 	assert.Len(t, reqs, 3)
 	assert.Equal(t, "scenario=sharegpt/dataset=sharegpt/file=sharegpt.json/n=3/rate=inf", s.String())

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,8 +56,8 @@ func (d Custom) Validate() error {
 }
 
 // Requests reads the file and returns n requests.
-func (d Custom) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error) {
-	reqs, err := readDataset("Custom", d, d.Path, tok, n, func(r io.Reader) ([]servingbench.Request, error) {
+func (d Custom) Requests(ctx context.Context, tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error) {
+	reqs, err := readDataset(ctx, "Custom", d, d.Path, tok, n, func(r io.Reader) ([]servingbench.Request, error) {
 		return readCustom(r, d.Path, cmpOr(d.OutputLen, DefaultCustomOutputLen))
 	})
 	if err != nil {
@@ -66,7 +67,9 @@ func (d Custom) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]serv
 		shuffle(reqs, seed)
 	}
 	reqs = reqs[:min(n, len(reqs))]
-	parallel(len(reqs), func(i int) { reqs[i].PromptTokens = len(tok.Encode(reqs[i].Prompt)) })
+	if err := parallel(ctx, len(reqs), func(i int) { reqs[i].PromptTokens = len(tok.Encode(reqs[i].Prompt)) }); err != nil {
+		return nil, err
+	}
 	return oversample(reqs, n, seed), nil
 }
 

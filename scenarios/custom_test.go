@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -37,7 +38,7 @@ func TestCustomRequests(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			reqs, err := tt.d.Requests(tok, 4, 1)
+			reqs, err := tt.d.Requests(context.Background(), tok, 4, 1)
 			require.NoError(t, err)
 			got := map[string]int{}
 			for i, r := range reqs {
@@ -51,11 +52,11 @@ func TestCustomRequests(t *testing.T) {
 
 func TestCustomOrderAndCount(t *testing.T) {
 	tok := newFakeTok()
-	reqs, err := Custom{Path: customFixture, NoShuffle: true}.Requests(tok, 2, 1)
+	reqs, err := Custom{Path: customFixture, NoShuffle: true}.Requests(context.Background(), tok, 2, 1)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"What is the capital of France?", "Name three primary colours."}, prompts(reqs))
 
-	reqs, err = Custom{Path: customFixture}.Requests(tok, 10, 1)
+	reqs, err = Custom{Path: customFixture}.Requests(context.Background(), tok, 10, 1)
 	require.NoError(t, err)
 	require.Len(t, reqs, 10)
 	for i, r := range reqs {
@@ -64,7 +65,7 @@ func TestCustomOrderAndCount(t *testing.T) {
 
 	orders := map[string]bool{}
 	for seed := range uint64(8) {
-		reqs, err := Custom{Path: customFixture}.Requests(tok, 4, seed)
+		reqs, err := Custom{Path: customFixture}.Requests(context.Background(), tok, 4, seed)
 		require.NoError(t, err)
 		orders[strings.Join(prompts(reqs), "|")] = true
 	}
@@ -88,7 +89,7 @@ func TestCustomBadFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.path), func(t *testing.T) {
-			_, err := Custom{Path: tt.path}.Requests(newFakeTok(), 2, 1)
+			_, err := Custom{Path: tt.path}.Requests(context.Background(), newFakeTok(), 2, 1)
 			var fe *FileError
 			require.ErrorAs(t, err, &fe)
 			assert.Equal(t, tt.path, fe.Path)
@@ -96,7 +97,7 @@ func TestCustomBadFiles(t *testing.T) {
 			assert.ErrorContains(t, err, tt.want)
 		})
 	}
-	_, err := Custom{}.Requests(newFakeTok(), 1, 1)
+	_, err := Custom{}.Requests(context.Background(), newFakeTok(), 1, 1)
 	assert.ErrorContains(t, err, "Custom.Path")
 }
 

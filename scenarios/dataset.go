@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -19,8 +20,11 @@ import (
 // sent) and MaxTokens set. The same seed gives the same requests.
 // String names the dataset and its parameters as slash-separated key=value
 // pairs, usable in a sub-benchmark name.
+//
+// Requests honours ctx: when it is done, Requests stops within a few
+// hundred prompts and returns an error wrapping ctx.Err().
 type Dataset interface {
-	Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error)
+	Requests(ctx context.Context, tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error)
 	String() string
 }
 
@@ -72,11 +76,14 @@ func checkArgs(name string, tok servingbench.Tokenizer, n int) error {
 // readDataset checks what Requests received and the dataset's fields, then
 // opens the dataset's file and reads it with read. Errors opening the file
 // name it.
-func readDataset[T any](name string, d interface{ Validate() error }, path string,
+func readDataset[T any](ctx context.Context, name string, d interface{ Validate() error }, path string,
 	tok servingbench.Tokenizer, n int, read func(io.Reader) (T, error)) (T, error) {
 	var zero T
 	if err := checkArgs(name, tok, n); err != nil {
 		return zero, err
+	}
+	if err := ctx.Err(); err != nil {
+		return zero, fmt.Errorf("scenarios: preparing the requests: %w", context.Cause(ctx))
 	}
 	if err := d.Validate(); err != nil {
 		return zero, err
@@ -101,21 +108,27 @@ const (
 
 func newRand(seed, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, stream)) }
 
+// checkEvery is how many calls of fn a worker of parallel makes between
+// looks at its context.
+const checkEvery = 64
+
 // parallel calls fn(i) for every i in [0, n) on up to GOMAXPROCS
-// goroutines and returns when all calls have returned.
-func parallel(n int, fn func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	if workers <= 1 {
-		for i := range n {
-			fn(i)
-		}
-		return
-	}
+// goroutines and returns when all calls have returned. When ctx is done it
+// stops early (each worker looks every checkEvery calls, and before its
+// first) and returns an error wrapping ctx.Err(); not every i was then
+// called.
+func parallel(ctx context.Context, n int, fn func(i int)) error {
+	workers := max(min(runtime.GOMAXPROCS(0), n), 1)
 	var next atomic.Int64
+	var stopped atomic.Bool
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			for {
+			for k := 0; ; k++ {
+				if k%checkEvery == 0 && ctx.Err() != nil {
+					stopped.Store(true)
+					return
+				}
 				i := int(next.Add(1)) - 1
 				if i >= n {
 					return
@@ -125,6 +138,10 @@ func parallel(n int, fn func(i int)) {
 		})
 	}
 	wg.Wait()
+	if stopped.Load() {
+		return fmt.Errorf("scenarios: preparing the requests: %w", context.Cause(ctx))
+	}
+	return nil
 }
 
 // oversample appends, with replacement, seeded picks from reqs until it

@@ -1,6 +1,7 @@
 package scenarios_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/servingbench/servingbench/scenarios"
@@ -30,7 +31,7 @@ func (byteTok) VocabSize() int { return 256 }
 
 func ExampleSeedRandom256() {
 	s := scenarios.SeedRandom256()
-	reqs, arrival, err := s.Prepare(byteTok{})
+	reqs, arrival, err := s.Prepare(context.Background(), byteTok{})
 	if err != nil {
 		panic(err)
 	}
@@ -54,7 +55,7 @@ func ExampleRateSweep() {
 
 func ExampleRandom() {
 	d := scenarios.Random{InputLen: 100, OutputLen: 20, RangeRatio: 0.1, PrefixLen: 8}
-	reqs, err := d.Requests(byteTok{}, 3, 42)
+	reqs, err := d.Requests(context.Background(), byteTok{}, 3, 42)
 	if err != nil {
 		panic(err)
 	}
@@ -73,7 +74,7 @@ func ExampleScenario_Prepare() {
 		Dataset:    scenarios.BurstGPT{Path: "testdata/datasets/burstgpt.csv", LogType: "Conversation log"},
 		NumPrompts: 4,
 	}
-	reqs, arrival, err := s.Prepare(byteTok{})
+	reqs, arrival, err := s.Prepare(context.Background(), byteTok{})
 	if err != nil {
 		panic(err)
 	}

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/servingbench/servingbench/servingbench"
@@ -67,7 +68,7 @@ func (d PrefixRepetition) Validate() error {
 }
 
 // Requests returns n requests, n >= NumPrefixes (or n == 0).
-func (d PrefixRepetition) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error) {
+func (d PrefixRepetition) Requests(ctx context.Context, tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error) {
 	if err := checkArgs("PrefixRepetition", tok, n); err != nil {
 		return nil, err
 	}
@@ -93,7 +94,9 @@ func (d PrefixRepetition) Requests(tok servingbench.Tokenizer, n int, seed uint6
 		return ids
 	}
 	prefixes := make([][]int, num)
-	parallel(num, func(k int) { prefixes[k] = exactIDs(streamPerRequest+uint64(n+k), prefixLen) })
+	if err := parallel(ctx, num, func(k int) { prefixes[k] = exactIDs(streamPerRequest+uint64(n+k), prefixLen) }); err != nil {
+		return nil, err
+	}
 	// owner[i] is the prefix of request i, in vLLM's order before shuffling.
 	owner := make([]int, 0, n)
 	for k := range num {
@@ -106,12 +109,15 @@ func (d PrefixRepetition) Requests(tok servingbench.Tokenizer, n int, seed uint6
 		}
 	}
 	reqs := make([]servingbench.Request, n)
-	parallel(n, func(i int) {
+	err := parallel(ctx, n, func(i int) {
 		suffix := exactIDs(streamPerRequest+uint64(i), suffixLen)
 		ids := append(append(make([]int, 0, len(prefixes[owner[i]])+len(suffix)), prefixes[owner[i]]...), suffix...)
 		p := tok.Decode(ids)
 		reqs[i] = servingbench.Request{Prompt: p, PromptTokens: len(tok.Encode(p)), MaxTokens: out}
 	})
+	if err != nil {
+		return nil, err
+	}
 	shuffle(reqs, seed)
 	return reqs, nil
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"slices"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 func TestPrefixRepetitionRequests(t *testing.T) {
 	tok := newFakeTok()
 	d := PrefixRepetition{PrefixLen: 32, SuffixLen: 16, NumPrefixes: 4, OutputLen: 9}
-	reqs, err := d.Requests(tok, 25, 3)
+	reqs, err := d.Requests(context.Background(), tok, 25, 3)
 	require.NoError(t, err)
 	require.Len(t, reqs, 25)
 	// Every id decodes to at least one byte, so the first 32 bytes of a
@@ -44,11 +45,11 @@ func TestPrefixRepetitionRequests(t *testing.T) {
 func TestPrefixRepetitionSeed(t *testing.T) {
 	tok := newFakeTok()
 	d := PrefixRepetition{PrefixLen: 20, SuffixLen: 10, NumPrefixes: 2}
-	a, err := d.Requests(tok, 6, 1)
+	a, err := d.Requests(context.Background(), tok, 6, 1)
 	require.NoError(t, err)
-	b, err := d.Requests(tok, 6, 1)
+	b, err := d.Requests(context.Background(), tok, 6, 1)
 	require.NoError(t, err)
-	c, err := d.Requests(tok, 6, 2)
+	c, err := d.Requests(context.Background(), tok, 6, 2)
 	require.NoError(t, err)
 	assert.Equal(t, a, b, "same seed, different requests")
 	assert.NotEqual(t, a, c, "different seeds, same requests")
@@ -59,11 +60,11 @@ func TestPrefixRepetitionSeed(t *testing.T) {
 
 func TestPrefixRepetitionErrors(t *testing.T) {
 	tok := newFakeTok()
-	_, err := PrefixRepetition{}.Requests(tok, 9, 1)
+	_, err := PrefixRepetition{}.Requests(context.Background(), tok, 9, 1)
 	assert.ErrorContains(t, err, "n (9) must be >= NumPrefixes (10)")
-	_, err = PrefixRepetition{SuffixLen: -1}.Requests(tok, 20, 1)
+	_, err = PrefixRepetition{SuffixLen: -1}.Requests(context.Background(), tok, 20, 1)
 	assert.ErrorContains(t, err, "PrefixRepetition.SuffixLen")
-	reqs, err := PrefixRepetition{}.Requests(tok, 0, 1)
+	reqs, err := PrefixRepetition{}.Requests(context.Background(), tok, 0, 1)
 	require.NoError(t, err)
 	assert.Empty(t, reqs)
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -107,7 +108,7 @@ func (d Random) bounds(l int, minOne bool) (lo, hi int) {
 
 // Requests returns n random prompts. Decoding and re-encoding run on up to
 // GOMAXPROCS goroutines.
-func (d Random) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error) {
+func (d Random) Requests(ctx context.Context, tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error) {
 	if err := checkArgs("Random", tok, n); err != nil {
 		return nil, err
 	}
@@ -137,7 +138,7 @@ func (d Random) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]serv
 	}
 
 	reqs := make([]servingbench.Request, n)
-	parallel(n, func(i int) {
+	err := parallel(ctx, n, func(i int) {
 		seq := make([]int, 0, d.PrefixLen+inLens[i])
 		seq = append(seq, prefix...)
 		for j := range inLens[i] {
@@ -155,6 +156,9 @@ func (d Random) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]serv
 		}
 		reqs[i] = servingbench.Request{Prompt: prompt, PromptTokens: count, MaxTokens: outLens[i]}
 	})
+	if err != nil {
+		return nil, err
+	}
 	return reqs, nil
 }
 

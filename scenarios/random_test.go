@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"math"
 	"slices"
 	"strings"
@@ -15,7 +16,7 @@ import (
 
 func TestRandomDefaults(t *testing.T) {
 	tok := newFakeTok()
-	reqs, err := Random{}.Requests(tok, 5, 1)
+	reqs, err := Random{}.Requests(context.Background(), tok, 5, 1)
 	require.NoError(t, err)
 	require.Len(t, reqs, 5)
 	for i, r := range reqs {
@@ -54,7 +55,7 @@ func TestRandomLengthsWithinRange(t *testing.T) {
 	tok := newFakeTok()
 	for _, exact := range []bool{false, true} {
 		d := Random{InputLen: 100, OutputLen: 40, RangeRatio: 0.5, PrefixLen: 10, ExactLength: exact}
-		reqs, err := d.Requests(tok, 300, 7)
+		reqs, err := d.Requests(context.Background(), tok, 300, 7)
 		require.NoError(t, err)
 		outs := map[int]bool{}
 		for i, r := range reqs {
@@ -73,9 +74,9 @@ func TestRandomLengthsWithinRange(t *testing.T) {
 
 func TestRandomExactLength(t *testing.T) {
 	tok := newFakeTok()
-	plain, err := Random{InputLen: 200, PrefixLen: 20}.Requests(tok, 50, 3)
+	plain, err := Random{InputLen: 200, PrefixLen: 20}.Requests(context.Background(), tok, 50, 3)
 	require.NoError(t, err)
-	exact, err := Random{InputLen: 200, PrefixLen: 20, ExactLength: true}.Requests(tok, 50, 3)
+	exact, err := Random{InputLen: 200, PrefixLen: 20, ExactLength: true}.Requests(context.Background(), tok, 50, 3)
 	require.NoError(t, err)
 	short := 0
 	for i := range plain {
@@ -91,9 +92,9 @@ func TestRandomExactLength(t *testing.T) {
 
 func TestRandomPrefixShared(t *testing.T) {
 	tok := newFakeTok()
-	withPrefix, err := Random{InputLen: 50, PrefixLen: 64}.Requests(tok, 20, 11)
+	withPrefix, err := Random{InputLen: 50, PrefixLen: 64}.Requests(context.Background(), tok, 20, 11)
 	require.NoError(t, err)
-	without, err := Random{InputLen: 114}.Requests(tok, 20, 11)
+	without, err := Random{InputLen: 114}.Requests(context.Background(), tok, 20, 11)
 	require.NoError(t, err)
 	// Each id decodes to at least one byte.
 	assert.GreaterOrEqual(t, len(commonPrefix(withPrefix)), 64, "common prefix of prompts with PrefixLen 64")
@@ -113,11 +114,11 @@ func commonPrefix(reqs []servingbench.Request) string {
 func TestRandomSeed(t *testing.T) {
 	tok := newFakeTok()
 	d := Random{InputLen: 64, OutputLen: 16, RangeRatio: 0.3, PrefixLen: 4}
-	a, err := d.Requests(tok, 30, 42)
+	a, err := d.Requests(context.Background(), tok, 30, 42)
 	require.NoError(t, err)
-	b, err := d.Requests(tok, 30, 42)
+	b, err := d.Requests(context.Background(), tok, 30, 42)
 	require.NoError(t, err)
-	c, err := d.Requests(tok, 30, 43)
+	c, err := d.Requests(context.Background(), tok, 30, 43)
 	require.NoError(t, err)
 	assert.Equal(t, a, b, "same seed, different requests")
 	assert.NotEqual(t, a, c, "different seeds, same requests")
@@ -154,12 +155,12 @@ func TestRandomErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := tt.d.Requests(tt.tok, tt.n, 1)
+			_, err := tt.d.Requests(context.Background(), tt.tok, tt.n, 1)
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
-	reqs, err := Random{}.Requests(tok, 0, 1)
+	reqs, err := Random{}.Requests(context.Background(), tok, 0, 1)
 	require.NoError(t, err)
 	assert.Empty(t, reqs)
 }
@@ -185,7 +186,7 @@ func benchmarkRandomPrompts(b *testing.B, tok servingbench.Tokenizer) {
 	for _, d := range []Random{{InputLen: 1024}, {InputLen: 1024, ExactLength: true}} {
 		b.Run(d.String(), func(b *testing.B) {
 			for b.Loop() {
-				reqs, err := d.Requests(tok, 10000, 1)
+				reqs, err := d.Requests(context.Background(), tok, 10000, 1)
 				if err != nil || len(reqs) != 10000 {
 					b.Fatalf("Requests = %d, %v", len(reqs), err)
 				}
@@ -208,7 +209,7 @@ func TestRandomExactLengthSkipsRealSpecialTokens(t *testing.T) {
 			for _, id := range special {
 				texts = append(texts, tok.Decode([]int{id}))
 			}
-			reqs, err := Random{InputLen: 64, OutputLen: 1, ExactLength: true}.Requests(tok, 200, 7)
+			reqs, err := Random{InputLen: 64, OutputLen: 1, ExactLength: true}.Requests(context.Background(), tok, 200, 7)
 			require.NoError(t, err)
 			for i, r := range reqs {
 				for _, s := range texts {

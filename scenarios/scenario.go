@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -143,11 +144,15 @@ func (s Scenario) Validate() error {
 // Prepare validates the scenario and makes its requests with tok, and its
 // arrival process: the dataset's own schedule (see RequestRate) or a
 // servingbench.Gamma of RequestRate and Burstiness seeded with Seed.
-func (s Scenario) Prepare(tok servingbench.Tokenizer) ([]servingbench.Request, servingbench.Arrival, error) {
+//
+// Prepare honours ctx: when it is done, the dataset stops within a few
+// hundred prompts and Prepare returns an error wrapping ctx.Err()
+// (context.Canceled after a cancel), with no requests.
+func (s Scenario) Prepare(ctx context.Context, tok servingbench.Tokenizer) ([]servingbench.Request, servingbench.Arrival, error) {
 	if err := s.Validate(); err != nil {
 		return nil, nil, err
 	}
-	reqs, err := s.Dataset.Requests(tok, s.NumPrompts, s.Seed)
+	reqs, err := s.Dataset.Requests(ctx, tok, s.NumPrompts, s.Seed)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -165,8 +170,8 @@ func (s Scenario) Prepare(tok servingbench.Tokenizer) ([]servingbench.Request, s
 // arrival process, MaxConcurrency and Warmup, tok as its Tokenizer and the
 // scenario's String under the Metadata key "scenario". The caller sets
 // Client and the target's identity.
-func (s Scenario) Config(tok servingbench.Tokenizer) (servingbench.Config, error) {
-	reqs, arr, err := s.Prepare(tok)
+func (s Scenario) Config(ctx context.Context, tok servingbench.Tokenizer) (servingbench.Config, error) {
+	reqs, arr, err := s.Prepare(ctx, tok)
 	if err != nil {
 		return servingbench.Config{}, err
 	}

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"math"
 	"testing"
 	"time"
@@ -68,7 +69,7 @@ func TestScenarioValidate(t *testing.T) {
 			for _, w := range tt.wants {
 				assert.ErrorContains(t, err, w)
 			}
-			_, _, err = s.Prepare(newFakeTok())
+			_, _, err = s.Prepare(context.Background(), newFakeTok())
 			assert.Error(t, err, "Prepare of an invalid scenario")
 		})
 	}
@@ -77,30 +78,30 @@ func TestScenarioValidate(t *testing.T) {
 func TestScenarioPrepare(t *testing.T) {
 	tok := newFakeTok()
 	s := Scenario{Dataset: Random{InputLen: 32, OutputLen: 8}, NumPrompts: 20, RequestRate: 10, Burstiness: 0.5, Seed: 3}
-	reqs, arr, err := s.Prepare(tok)
+	reqs, arr, err := s.Prepare(context.Background(), tok)
 	require.NoError(t, err)
 	require.Len(t, reqs, 20)
 	assert.Equal(t, servingbench.Gamma{Rate: 10, Burstiness: 0.5, Seed: 3}, arr)
-	want, err := s.Dataset.Requests(tok, 20, 3)
+	want, err := s.Dataset.Requests(context.Background(), tok, 20, 3)
 	require.NoError(t, err)
 	assert.Equal(t, want, reqs, "Prepare requests differ from Dataset.Requests with the scenario's seed")
 
 	s.RequestRate = 0
-	_, arr, err = s.Prepare(tok)
+	_, arr, err = s.Prepare(context.Background(), tok)
 	require.NoError(t, err)
 	assert.Equal(t, "rate=inf", arr.String())
 
 	bs := Scenario{Dataset: BurstGPT{Path: burstFixture}, NumPrompts: 4}
-	reqs, arr, err = bs.Prepare(tok)
+	reqs, arr, err = bs.Prepare(context.Background(), tok)
 	require.NoError(t, err)
 	require.Len(t, reqs, 4)
 	assert.Equal(t, servingbench.Trace{0, 5 * time.Second, 5 * time.Second, 12 * time.Second}, arr)
 	bs.RequestRate = 2
-	_, arr, err = bs.Prepare(tok)
+	_, arr, err = bs.Prepare(context.Background(), tok)
 	require.NoError(t, err)
 	assert.Equal(t, servingbench.Gamma{Rate: 2}, arr)
 
-	_, _, err = Scenario{Dataset: ShareGPT{Path: "testdata/datasets/missing.json"}, NumPrompts: 1}.Prepare(tok)
+	_, _, err = Scenario{Dataset: ShareGPT{Path: "testdata/datasets/missing.json"}, NumPrompts: 1}.Prepare(context.Background(), tok)
 	var fe *FileError
 	assert.ErrorAs(t, err, &fe)
 }
@@ -108,7 +109,7 @@ func TestScenarioPrepare(t *testing.T) {
 func TestScenarioConfig(t *testing.T) {
 	tok := newFakeTok()
 	s := Scenario{Name: "c", Dataset: Random{InputLen: 16, OutputLen: 4}, NumPrompts: 5, MaxConcurrency: 2, Warmup: true}
-	cfg, err := s.Config(tok)
+	cfg, err := s.Config(context.Background(), tok)
 	require.NoError(t, err)
 	assert.Len(t, cfg.Requests, 5)
 	assert.Equal(t, 2, cfg.MaxConcurrency)
@@ -116,7 +117,7 @@ func TestScenarioConfig(t *testing.T) {
 	assert.Equal(t, servingbench.Tokenizer(tok), cfg.Tokenizer)
 	assert.Equal(t, map[string]string{"scenario": s.String()}, cfg.Metadata)
 	assert.NotNil(t, cfg.Arrival)
-	_, err = Scenario{}.Config(tok)
+	_, err = Scenario{}.Config(context.Background(), tok)
 	assert.Error(t, err)
 }
 

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -68,8 +69,8 @@ func (d ShareGPT) Validate() error {
 type exchange struct{ prompt, reply string }
 
 // Requests reads the file and returns n requests.
-func (d ShareGPT) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error) {
-	exs, err := readDataset("ShareGPT", d, d.Path, tok, n, func(r io.Reader) ([]exchange, error) {
+func (d ShareGPT) Requests(ctx context.Context, tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error) {
+	exs, err := readDataset(ctx, "ShareGPT", d, d.Path, tok, n, func(r io.Reader) ([]exchange, error) {
 		return readShareGPT(bufio.NewReaderSize(r, 1<<20), d.Path)
 	})
 	if err != nil {
@@ -79,7 +80,10 @@ func (d ShareGPT) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]se
 		return nil, nil
 	}
 	shuffle(exs, seed)
-	reqs := d.pick(tok, exs, n)
+	reqs, err := d.pick(ctx, tok, exs, n)
+	if err != nil {
+		return nil, err
+	}
 	if len(reqs) == 0 {
 		return nil, &FileError{Path: d.Path, Err: fmt.Errorf("%w: none of %d conversations passes the length filters", ErrEmpty, len(exs))}
 	}
@@ -88,26 +92,29 @@ func (d ShareGPT) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]se
 
 // pick tokenizes exchanges in order, a batch at a time in parallel, and
 // keeps those passing the filters until it has n.
-func (d ShareGPT) pick(tok servingbench.Tokenizer, exs []exchange, n int) []servingbench.Request {
+func (d ShareGPT) pick(ctx context.Context, tok servingbench.Tokenizer, exs []exchange, n int) ([]servingbench.Request, error) {
 	batch := max(16, 4*runtime.GOMAXPROCS(0))
 	reqs := make([]servingbench.Request, 0, n)
 	cand := make([]servingbench.Request, batch)
 	for start := 0; start < len(exs) && len(reqs) < n; start += batch {
 		chunk := exs[start:min(start+batch, len(exs))]
-		parallel(len(chunk), func(i int) {
+		err := parallel(ctx, len(chunk), func(i int) {
 			out := d.OutputLen
 			if out == 0 {
 				out = len(tok.Encode(chunk[i].reply))
 			}
 			cand[i] = servingbench.Request{Prompt: chunk[i].prompt, PromptTokens: len(tok.Encode(chunk[i].prompt)), MaxTokens: out}
 		})
+		if err != nil {
+			return nil, err
+		}
 		for _, r := range cand[:len(chunk)] {
 			if len(reqs) < n && validSequence(r.PromptTokens, r.MaxTokens, d.OutputLen != 0) {
 				reqs = append(reqs, r)
 			}
 		}
 	}
-	return reqs
+	return reqs, nil
 }
 
 // validSequence is vLLM's is_valid_sequence with its default limits.

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"io/fs"
@@ -39,9 +40,9 @@ func prompts(reqs []servingbench.Request) []string {
 
 func TestShareGPTRequests(t *testing.T) {
 	tok := newFakeTok()
-	reqs, err := ShareGPT{Path: shareGPTFixture}.Requests(tok, 5, 1)
+	reqs, err := ShareGPT{Path: shareGPTFixture}.Requests(context.Background(), tok, 5, 1)
 	require.NoError(t, err)
-	assert.ElementsMatch(t, shareGPTPassing, prompts(reqs), "ShareGPT.Requests(5) prompts")
+	assert.ElementsMatch(t, shareGPTPassing, prompts(reqs), "ShareGPT.Requests(context.Background(), 5) prompts")
 	for i, r := range reqs {
 		assert.Equal(t, len(tok.Encode(r.Prompt)), r.PromptTokens, "Requests()[%d].PromptTokens", i)
 		assert.GreaterOrEqual(t, r.MaxTokens, 4, "Requests()[%d].MaxTokens", i)
@@ -58,7 +59,7 @@ func TestShareGPTOutputLen(t *testing.T) {
 	tok := newFakeTok()
 	// With OutputLen set the short reply "Ok." no longer disqualifies the
 	// poem record; "Hi" is still too short a prompt.
-	reqs, err := ShareGPT{Path: shareGPTFixture, OutputLen: 50}.Requests(tok, 6, 1)
+	reqs, err := ShareGPT{Path: shareGPTFixture, OutputLen: 50}.Requests(context.Background(), tok, 6, 1)
 	require.NoError(t, err)
 	want := append([]string{"Write a short poem about the sea and the wind."}, shareGPTPassing...)
 	assert.ElementsMatch(t, want, prompts(reqs))
@@ -70,18 +71,18 @@ func TestShareGPTOutputLen(t *testing.T) {
 func TestShareGPTOversampleAndSeed(t *testing.T) {
 	tok := newFakeTok()
 	d := ShareGPT{Path: shareGPTFixture}
-	a, err := d.Requests(tok, 12, 5)
+	a, err := d.Requests(context.Background(), tok, 12, 5)
 	require.NoError(t, err)
 	require.Len(t, a, 12)
 	assert.Subset(t, shareGPTPassing, prompts(a))
 	assert.ElementsMatch(t, shareGPTPassing, prompts(a[:5]), "the first requests are each passing record once")
 
-	b, err := d.Requests(tok, 12, 5)
+	b, err := d.Requests(context.Background(), tok, 12, 5)
 	require.NoError(t, err)
 	assert.Equal(t, a, b, "same seed, different requests")
 	orders := map[string]bool{}
 	for seed := range uint64(8) {
-		c, err := d.Requests(tok, 5, seed)
+		c, err := d.Requests(context.Background(), tok, 5, seed)
 		require.NoError(t, err)
 		orders[strings.Join(prompts(c), "|")] = true
 	}
@@ -107,7 +108,7 @@ func TestShareGPTBadFiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.path), func(t *testing.T) {
-			_, err := ShareGPT{Path: tt.path}.Requests(newFakeTok(), 3, 1)
+			_, err := ShareGPT{Path: tt.path}.Requests(context.Background(), newFakeTok(), 3, 1)
 			var fe *FileError
 			require.ErrorAs(t, err, &fe)
 			assert.Equal(t, tt.path, fe.Path)
@@ -117,18 +118,18 @@ func TestShareGPTBadFiles(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.path)
 		})
 	}
-	_, err := ShareGPT{Path: "testdata/datasets/missing.json"}.Requests(newFakeTok(), 1, 1)
+	_, err := ShareGPT{Path: "testdata/datasets/missing.json"}.Requests(context.Background(), newFakeTok(), 1, 1)
 	assert.True(t, errors.Is(err, fs.ErrNotExist), "missing file error %v does not wrap fs.ErrNotExist", err)
-	_, err = ShareGPT{}.Requests(newFakeTok(), 1, 1)
+	_, err = ShareGPT{}.Requests(context.Background(), newFakeTok(), 1, 1)
 	assert.ErrorContains(t, err, "ShareGPT.Path")
-	_, err = ShareGPT{Path: shareGPTFixture, OutputLen: -1}.Requests(newFakeTok(), 1, 1)
+	_, err = ShareGPT{Path: shareGPTFixture, OutputLen: -1}.Requests(context.Background(), newFakeTok(), 1, 1)
 	assert.ErrorContains(t, err, "ShareGPT.OutputLen")
 }
 
 func TestShareGPTNothingPasses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "short.json")
 	require.NoError(t, os.WriteFile(path, []byte(`[{"conversations":[{"value":"Hi"},{"value":"Yo"}]}]`), 0o600))
-	_, err := ShareGPT{Path: path}.Requests(newFakeTok(), 1, 1)
+	_, err := ShareGPT{Path: path}.Requests(context.Background(), newFakeTok(), 1, 1)
 	require.ErrorIs(t, err, ErrEmpty)
 	assert.ErrorContains(t, err, "length filters")
 }

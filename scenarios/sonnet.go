@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -77,8 +78,8 @@ func (d Sonnet) Validate() error {
 }
 
 // Requests reads the file and returns n requests.
-func (d Sonnet) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error) {
-	lines, err := readDataset("Sonnet", d, d.Path, tok, n, func(r io.Reader) ([]string, error) {
+func (d Sonnet) Requests(ctx context.Context, tok servingbench.Tokenizer, n int, seed uint64) ([]servingbench.Request, error) {
+	lines, err := readDataset(ctx, "Sonnet", d, d.Path, tok, n, func(r io.Reader) ([]string, error) {
 		return readLines(r, d.Path)
 	})
 	if err != nil {
@@ -86,7 +87,9 @@ func (d Sonnet) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]serv
 	}
 	in, out, prefix := d.lens()
 	lineLens := make([]int, len(lines))
-	parallel(len(lines), func(i int) { lineLens[i] = len(tok.Encode(lines[i])) })
+	if err := parallel(ctx, len(lines), func(i int) { lineLens[i] = len(tok.Encode(lines[i])) }); err != nil {
+		return nil, err
+	}
 	total := 0
 	for _, l := range lineLens {
 		total += l
@@ -112,7 +115,7 @@ func (d Sonnet) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]serv
 		}
 	}
 	reqs := make([]servingbench.Request, n)
-	parallel(n, func(i int) {
+	err = parallel(ctx, n, func(i int) {
 		var sb strings.Builder
 		sb.WriteString(shared)
 		for _, k := range picks[i] {
@@ -121,6 +124,9 @@ func (d Sonnet) Requests(tok servingbench.Tokenizer, n int, seed uint64) ([]serv
 		p := sb.String()
 		reqs[i] = servingbench.Request{Prompt: p, PromptTokens: len(tok.Encode(p)), MaxTokens: out}
 	})
+	if err != nil {
+		return nil, err
+	}
 	return reqs, nil
 }
 

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"math"
 	"os"
@@ -33,7 +34,7 @@ func TestSonnetRequests(t *testing.T) {
 	require.Greater(t, wantPrefix, 2, "fixture too small for the test")
 	shared := SonnetInstruction + strings.Join(lines[:wantPrefix], "")
 
-	reqs, err := Sonnet{Path: sonnetFixture}.Requests(tok, 20, 1)
+	reqs, err := Sonnet{Path: sonnetFixture}.Requests(context.Background(), tok, 20, 1)
 	require.NoError(t, err)
 	require.Len(t, reqs, 20)
 	distinct := map[string]bool{}
@@ -52,11 +53,11 @@ func TestSonnetRequests(t *testing.T) {
 func TestSonnetSeed(t *testing.T) {
 	tok := newFakeTok()
 	d := Sonnet{Path: sonnetFixture, InputLen: 300, OutputLen: 20, PrefixLen: 100}
-	a, err := d.Requests(tok, 10, 9)
+	a, err := d.Requests(context.Background(), tok, 10, 9)
 	require.NoError(t, err)
-	b, err := d.Requests(tok, 10, 9)
+	b, err := d.Requests(context.Background(), tok, 10, 9)
 	require.NoError(t, err)
-	c, err := d.Requests(tok, 10, 10)
+	c, err := d.Requests(context.Background(), tok, 10, 10)
 	require.NoError(t, err)
 	assert.Equal(t, a, b, "same seed, different requests")
 	assert.NotEqual(t, a, c, "different seeds, same requests")
@@ -79,7 +80,7 @@ func TestSonnetErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := tt.d.Requests(newFakeTok(), 2, 1)
+			_, err := tt.d.Requests(context.Background(), newFakeTok(), 2, 1)
 			assert.ErrorContains(t, err, tt.want)
 		})
 	}

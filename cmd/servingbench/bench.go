@@ -64,7 +64,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if note != "" {
 		fmt.Fprintln(stdout, note)
 	}
-	reqs, arrival, err := sc.Prepare(tok)
+	reqs, arrival, err := sc.Prepare(ctx, tok)
+	if err != nil && ctx.Err() != nil {
+		return notStarted(stderr, "the preparation of the prompts")
+	}
 	if err != nil {
 		return err
 	}

@@ -88,7 +88,7 @@ func TestSimulatedRunPrintsBlockAndSavesResult(t *testing.T) {
 	// sent: the same seed gives the same prompts.
 	tok, err := tokenizer.Load(qwen3)
 	require.NoError(t, err)
-	reqs, err := scenarios.Random{InputLen: 64, OutputLen: 16}.Requests(tok, 24, 3)
+	reqs, err := scenarios.Random{InputLen: 64, OutputLen: 16}.Requests(context.Background(), tok, 24, 3)
 	require.NoError(t, err)
 	sum := 0
 	for _, r := range reqs {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -67,4 +68,30 @@ func TestInterruptBeforeStart(t *testing.T) {
 			assert.Empty(t, entries, "files in --result-dir")
 		})
 	}
+}
+
+// TestInterruptDuringPreparation: SIGINT while 100,000 prompts of 1,024
+// tokens are being made (a minute and a half uninterrupted on a 2-core
+// machine) stops the preparation: one line says the benchmark did not
+// start, exit status 130, nothing sent to the server. The signal is sent
+// when the tokenizer line, printed just before the preparation, appears.
+func TestInterruptDuringPreparation(t *testing.T) {
+	var requests atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	p := startCLI(t, "--base-url", srv.URL, "--model", "m", "--dataset-name", "random",
+		"--num-prompts", "100000", "--random-input-len", "1024", "--random-output-len", "4", "--disable-tqdm")
+	if !p.stdout.waitFor("using the built-in Qwen3 tokenizer", startupTimeout) {
+		t.Fatalf("no tokenizer line within %v\nstdout:\n%s\nstderr:\n%s", startupTimeout, p.stdout.String(), p.stderr.String())
+	}
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGINT))
+	code, _ := p.waitExit(t, time.Now())
+	stdout, stderr := p.stdout.String(), p.stderr.String()
+	assert.Equal(t, 130, code, "exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
+	assert.Contains(t, stderr, "servingbench: interrupted during the preparation of the prompts: the benchmark did not start; nothing was measured or saved\n")
+	assert.NotContains(t, stdout, "Starting initial single prompt test run")
+	assert.Zero(t, requests.Load(), "requests the server got")
 }

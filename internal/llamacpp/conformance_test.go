@@ -101,7 +101,7 @@ const (
 )
 
 func runConformance(t *testing.T, srv *llamacpp.Server, tok *tokenizer.Tokenizer, tc conformanceCase, seed uint64) int {
-	reqs, err := scenarios.Random{InputLen: 48, OutputLen: 20, RangeRatio: 0.6, ExactLength: true}.Requests(tok, tc.requests, seed)
+	reqs, err := scenarios.Random{InputLen: 48, OutputLen: 20, RangeRatio: 0.6, ExactLength: true}.Requests(context.Background(), tok, tc.requests, seed)
 	require.NoError(t, err)
 	byPrompt := map[string]bool{}
 	for _, r := range reqs {

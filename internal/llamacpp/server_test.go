@@ -56,7 +56,7 @@ func TestQuantizedModel(t *testing.T) {
 	srv := llamacpp.Serve(t, in, llamacpp.Options{Model: llamacpp.ModelQ8, Parallel: 2})
 	tok, err := tokenizer.Default()
 	require.NoError(t, err)
-	reqs, err := scenarios.Random{InputLen: 32, OutputLen: 16, RangeRatio: 0.5, ExactLength: true}.Requests(tok, 16, 99)
+	reqs, err := scenarios.Random{InputLen: 32, OutputLen: 16, RangeRatio: 0.5, ExactLength: true}.Requests(context.Background(), tok, 16, 99)
 	require.NoError(t, err)
 	client, err := servingbench.NewCompletions(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: srv.Alias, IgnoreEOS: true})
 	require.NoError(t, err)
