@@ -11,10 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/servingbench/servingbench/scenarios"
 	"github.com/servingbench/servingbench/scenarios/tokenizer"
 	"github.com/servingbench/servingbench/servingbench"
-	"github.com/servingbench/servingbench/servingbench/servingtest"
+	"github.com/servingbench/servingbench/servingbench/target"
 )
 
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -26,8 +25,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintf(stdout, "usage: servingbench [flags]\n       servingbench tokenize --tokenizer PATH [--decode]\n       servingbench compare [flags] OLD NEW\n\nflags (spelled as vLLM's benchmark_serving.py):\n%s", o.args.usage())
 		return nil
 	}
-	chat, err := o.chatEndpoint()
-	if err != nil {
+	if _, err := o.chatEndpoint(); err != nil {
 		return err
 	}
 	textOpts, err := o.textOptions()
@@ -45,23 +43,30 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := o.checkResultPath(); err != nil {
 		return err
 	}
+	spec := o.spec()
+	if err := target.Validate(spec); err != nil {
+		return o.targetError(err)
+	}
+	sc, err := o.scenario()
+	if err != nil {
+		return err
+	}
 	raiseFileLimit(stderr)
 
-	res, err := tokenizer.Resolve(o.tokenizer, o.model)
+	// Every flag is checked: the tokenizer is loaded, then the simulated
+	// server (without --base-url or --host) starts.
+	tg, err := target.Open(spec)
 	if err != nil {
-		return tokenizerError(err)
+		return o.targetError(err)
 	}
-	tok, tokID, note := res.Tokenizer, res.ID, tokenizerNote(res)
-	sc, err := o.scenario() // every flag is checked before the simulated server starts
-	if err != nil {
-		return err
+	defer tg.Close()
+	o.model = tg.Spec.Model
+	if tg.Simulated() {
+		o.sim = tg.Sim
+		fmt.Fprintf(stdout, "No --base-url or --host: benchmarking the simulated server (profile %s, %gx speed) at %s\n", tg.Spec.Sim, tg.Spec.SimSpeed, tg.URL)
 	}
-	baseURL, stopServer, err := o.target(stdout, tok)
-	if err != nil {
-		return err
-	}
-	defer stopServer()
-	if note != "" {
+	tok, tokID := tg.Tokenizer.Tokenizer, tg.Tokenizer.ID
+	if note := tokenizerNote(tg.Tokenizer); note != "" {
 		fmt.Fprintln(stdout, note)
 	}
 	reqs, arrival, err := sc.Prepare(ctx, tok)
@@ -75,7 +80,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := o.checkFileLimit(stderr, len(reqs)); err != nil {
 		return err
 	}
-	client, err := o.client(baseURL, chat, sc, tok)
+	client, err := tg.NewClient(sc, nil, o.editClient)
 	if err != nil {
 		return err
 	}
@@ -103,7 +108,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rep, err := servingbench.Run(ctx, cfg)
 	bar.stop()
 	client.Close() // idle connections hold descriptors the result file may need
-	stopServer()
+	tg.Close()
 	if errors.Is(err, servingbench.ErrNotStarted) {
 		return notStarted(stderr, "the set-up of the run")
 	}
@@ -199,58 +204,56 @@ func (o *options) slo() (servingbench.SLO, error) {
 	return slo, nil
 }
 
-// target returns the server's base URL; with neither --base-url nor --host
-// it starts the simulated server and says so in one line.
-// The simulated server counts prompt tokens with tok, as a real server
-// counts them with the model's own tokenizer.
-func (o *options) target(stdout io.Writer, tok servingbench.Tokenizer) (string, func(), error) {
-	if o.baseURL != "" {
-		return strings.TrimRight(o.baseURL, "/"), func() {}, nil
+// spec is the target the flags name: --base-url, else --host and --port,
+// else the simulated server of --sim-profile and --sim-speed.
+func (o *options) spec() target.Spec {
+	s := target.Spec{
+		Backend: o.backend, Endpoint: o.endpoint, Model: o.model, Tokenizer: o.tokenizer,
+		APIKey: os.Getenv("OPENAI_API_KEY"), Sim: o.simProfile, SimSpeed: o.simSpeed,
 	}
-	if o.args.given("host") || o.args.given("port") {
-		return "http://" + o.host + ":" + strconv.Itoa(o.port), func() {}, nil
+	switch {
+	case o.baseURL != "":
+		s.BaseURL = o.baseURL
+	case o.args.given("host") || o.args.given("port"):
+		s.BaseURL = "http://" + o.host + ":" + strconv.Itoa(o.port)
 	}
-	m, err := servingtest.Profile(o.simProfile)
-	if err != nil {
-		return "", nil, usageError{fmt.Errorf("flag --sim-profile: %w", err)}
-	}
-	m.Speed = o.simSpeed
-	m.Tokenizer = tok
-	if o.model == "" {
-		o.model = m.Name
-	}
-	m.Name = o.model
-	srv := servingtest.NewServer(m)
-	srv.SetErrorLog(io.Discard) // accept errors are counted and reported after the run
-	o.sim = srv
-	fmt.Fprintf(stdout, "No --base-url or --host: benchmarking the simulated server (profile %s, %gx speed) at %s\n", o.simProfile, o.simSpeed, srv.URL)
-	return srv.URL, srv.Close, nil
+	return s
 }
 
-// client builds the OpenAI-compatible client for the target.
-func (o *options) client(baseURL string, chat bool, sc scenarios.Scenario, tok servingbench.Tokenizer) (interface {
-	servingbench.Client
-	Close()
-}, error) {
-	if o.model == "" {
-		return nil, usageError{errors.New("flag --model is required when benchmarking a real server")}
+// targetFlags names the flag of each target field.
+var targetFlags = map[target.Field]string{
+	target.FieldBaseURL: "--base-url", target.FieldBackend: "--backend", target.FieldEndpoint: "--endpoint",
+	target.FieldModel: "--model", target.FieldTokenizer: "--tokenizer",
+	target.FieldSim: "--sim-profile", target.FieldSimSpeed: "--sim-speed",
+}
+
+// targetError words a target error in flags.
+func (o *options) targetError(err error) error {
+	var fe *target.FieldError
+	if !errors.As(err, &fe) {
+		return err
 	}
-	model := o.model
+	flag := targetFlags[fe.Field]
+	switch {
+	case fe.Field == target.FieldTokenizer:
+		return tokenizerError(fe.Err)
+	case errors.Is(fe.Err, target.ErrRequired):
+		return usageError{fmt.Errorf("flag %s is required when benchmarking a real server", flag)}
+	case fe.Field == target.FieldBaseURL && !o.args.given("base-url"):
+		return usageError{fmt.Errorf("flags --host %q and --port %d: %v", o.host, o.port, fe.Err)}
+	}
+	return usageError{fmt.Errorf("flag %s: %v", flag, fe.Err)}
+}
+
+// editClient sets what the CLI adds to the target's client.
+func (o *options) editClient(cc *servingbench.OpenAIConfig) {
 	if o.servedModel != "" {
-		model = o.servedModel
+		cc.Model = o.servedModel
 	}
-	cc := sc.ClientConfig(servingbench.OpenAIConfig{
-		BaseURL: baseURL, Endpoint: o.endpoint, Model: model, APIKey: os.Getenv("OPENAI_API_KEY"),
-		RequestTimeout:    seconds(o.requestTimeout),
-		StreamIdleTimeout: seconds(o.streamIdleTimeout),
-		RequireDone:       o.requireDone,
-		KeepText:          o.saveDetailed,
-		Tokenizer:         tok,
-	})
-	if chat {
-		return servingbench.NewChat(cc)
-	}
-	return servingbench.NewCompletions(cc)
+	cc.RequestTimeout = seconds(o.requestTimeout)
+	cc.StreamIdleTimeout = seconds(o.streamIdleTimeout)
+	cc.RequireDone = o.requireDone
+	cc.KeepText = o.saveDetailed
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
