@@ -64,7 +64,7 @@ func ExampleTargetFromEnv() {
 	fmt.Println(t)
 	// Output:
 	// deepseek-ai/DeepSeek-R1-Distill-Qwen-7B (vllm) at http://10.0.0.5:8000 false
-	// simulated fp16 at 50x speed true
+	// simulated fp16 at 10x speed true
 	// simulated w8a8 at 10x speed
 }
 

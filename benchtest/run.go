@@ -57,10 +57,7 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 	tok, tokID := s.tok, s.tokID
 	if tok == nil {
 		var note string
-		tok, tokID, note, err = e.tokenizer()
-		if err != nil {
-			b.Fatal(err)
-		}
+		tok, tokID, note = e.tokenizer()
 		if note != "" {
 			b.Log(note)
 		}

@@ -82,7 +82,7 @@ func TestRunReportsLastRun(t *testing.T) {
 	assert.Equal(t, 0.0, res.Extra["failed"])
 	assert.Equal(t, "sim-zero-cost", rep.Model)
 	assert.Equal(t, "vllm", rep.Backend)
-	assert.Equal(t, "servingtest-words", rep.TokenizerID)
+	assert.Equal(t, "builtin:qwen3", rep.TokenizerID)
 	assert.Equal(t, tiny().String(), rep.Metadata["scenario"])
 	assert.Equal(t, servingtest.Version, rep.Metadata["server_version"])
 	assert.Equal(t, 8*8, rep.TotalOutputTokens, "ignore_eos passed on: every request generates max_tokens")

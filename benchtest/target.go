@@ -2,23 +2,20 @@ package benchtest
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"math"
-	"net/http"
 	"net/url"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/servingbench/servingbench/scenarios"
-	"github.com/servingbench/servingbench/scenarios/tokenizer"
 	"github.com/servingbench/servingbench/servingbench"
 	"github.com/servingbench/servingbench/servingbench/servingtest"
+	"github.com/servingbench/servingbench/servingbench/target"
 )
 
 // Environment variables read by TargetFromEnv.
@@ -35,18 +32,20 @@ const (
 // Defaults of a Target's optional fields.
 const (
 	// DefaultBackend is vLLM's default --backend: OpenAI completions.
-	DefaultBackend = "vllm"
+	DefaultBackend = target.DefaultBackend
 	// DefaultSim is the simulated profile used when Target.Sim is empty.
-	DefaultSim = "fp16"
+	DefaultSim = target.DefaultSim
 	// DefaultSimSpeed is the simulated server's time scale when
-	// Target.SimSpeed is 0: its steps run this many times faster than the
-	// profile says, so the seed scenario takes about a second.
-	DefaultSimSpeed = 50
+	// Target.SimSpeed is 0 (the CLI's --sim-speed default too): its steps
+	// run ten times faster than the profile says.
+	DefaultSimSpeed = target.DefaultSimSpeed
 )
 
-// Target is the server a benchmark measures. The zero value is the
-// embedded simulated server (servingtest) with the DefaultSim profile at
-// DefaultSimSpeed, so that go test -bench works on any machine.
+// Target is the server a benchmark measures, as the environment names it;
+// it is resolved by servingbench/target, as the CLI's flags are, with the
+// same defaults. The zero value is the embedded simulated server
+// (servingtest) with the DefaultSim profile at DefaultSimSpeed and the
+// built-in Qwen3 tokenizer, so that go test -bench works on any machine.
 type Target struct {
 	// BaseURL is the server's root, e.g. "http://127.0.0.1:8000". Empty
 	// means the embedded simulated server.
@@ -59,10 +58,9 @@ type Target struct {
 	// server it renames the profile's model (the profile's name by default).
 	Model string
 	// Tokenizer is a tokenizer.json path, model directory or HuggingFace
-	// cache name (see scenarios.LoadTokenizer). Empty means the tokenizer of
-	// Model, else the built-in Qwen3 tokenizer (scenarios.ResolveTokenizer);
-	// for the simulated server it means the server's own word tokenizer,
-	// which counts exactly what the server counts.
+	// cache name (see tokenizer.Load). Empty means the tokenizer of Model,
+	// else the built-in Qwen3 tokenizer (tokenizer.Resolve). The simulated
+	// server counts prompt tokens with it too.
 	Tokenizer string
 	// APIKey, when set, is sent as a bearer token. It is never printed,
 	// logged or reported.
@@ -168,15 +166,6 @@ func (t Target) simSpeed() float64 {
 	return t.SimSpeed
 }
 
-// chat reports whether the backend speaks chat completions.
-func (t Target) chat() (bool, error) {
-	chat, err := servingbench.BackendChat(t.backend())
-	if err != nil {
-		return false, fmt.Errorf("benchtest: Target.Backend: %w", err)
-	}
-	return chat, nil
-}
-
 // SimProfile returns the simulated model of a Target.Sim name.
 func SimProfile(name string) (servingtest.Model, error) {
 	if name == "" {
@@ -191,30 +180,51 @@ func SimProfile(name string) (servingtest.Model, error) {
 
 // redactURL drops user information from a URL.
 func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		if err != nil {
-			return "(unparsable URL)"
-		}
-		return s
+	if _, err := url.Parse(s); err != nil {
+		return "(unparsable URL)"
 	}
-	u.User = nil
-	return u.String()
+	return target.RedactURL(s)
 }
 
-// endpoint is a resolved Target: a base URL to send to, the tokenizer, the
+// spec is t in servingbench/target's terms.
+func (t Target) spec() target.Spec {
+	return target.Spec{BaseURL: t.BaseURL, Backend: t.Backend, Model: t.Model, Tokenizer: t.Tokenizer,
+		APIKey: t.APIKey, Sim: t.Sim, SimSpeed: t.SimSpeed}
+}
+
+// targetEnv names the environment variable of each target field.
+var targetEnv = map[target.Field]string{
+	target.FieldBaseURL: EnvBaseURL, target.FieldBackend: EnvBackend, target.FieldModel: EnvModel,
+	target.FieldTokenizer: EnvTokenizer, target.FieldSim: EnvSim, target.FieldSimSpeed: EnvSimSpeed,
+}
+
+// targetError words an error of servingbench/target with Target's fields
+// and the environment variables that set them.
+func targetError(err error) error {
+	var fe *target.FieldError
+	if !errors.As(err, &fe) {
+		return fmt.Errorf("benchtest: %w", err)
+	}
+	name := fmt.Sprintf("Target.%s (%s)", fe.Field, targetEnv[fe.Field])
+	switch fe.Field {
+	case target.FieldBaseURL:
+		return fmt.Errorf("benchtest: %s %v, got %q", name, fe.Err, fe.Value)
+	case target.FieldSimSpeed:
+		return fmt.Errorf("benchtest: %s %v, got %s", name, fe.Err, fe.Value)
+	case target.FieldModel:
+		return fmt.Errorf("benchtest: %s is %v", name, fe.Err)
+	}
+	return fmt.Errorf("benchtest: %s: %w", name, fe.Err)
+}
+
+// endpoint is a resolved Target: the opened servingbench/target, the
 // identity printed as benchfmt configuration. Endpoints are resolved once
 // per process and Target and shared by every benchmark.
 type endpoint struct {
-	target  Target // Backend, Model filled in
-	baseURL string
-	chat    bool
-	// tok is set at resolution for the simulated server, on first use
-	// (tokenizer) for a real one.
-	tok      servingbench.Tokenizer
-	tokID    string
-	tokOnce  sync.Once
-	tokErr   error
+	target Target // Backend, Model filled in
+	tg     *target.Target
+	// tokNote says, once, that the built-in tokenizer stands in for a real
+	// server's.
 	tokNote  string
 	tokNoted atomic.Bool
 	// notes are one-line messages about the target (the simulated server
@@ -222,8 +232,8 @@ type endpoint struct {
 	notes       []string
 	noticeOnce  sync.Once
 	labelWarned atomic.Bool
-	version     string // GET /version, "" when unknown
-	sim         *servingtest.Server
+	version     string              // GET /version, "" when unknown
+	sim         *servingtest.Server // tg.Sim
 }
 
 var endpoints struct {
@@ -256,165 +266,47 @@ func closeEndpoints() {
 	endpoints.mu.Lock()
 	defer endpoints.mu.Unlock()
 	for _, e := range endpoints.m {
-		if e.sim != nil {
-			e.sim.Close()
-		}
+		e.tg.Close()
 	}
 	endpoints.m = nil
 }
 
 func newEndpoint(t Target) (*endpoint, error) {
-	chat, err := t.chat()
+	tg, err := target.Open(t.spec())
 	if err != nil {
-		return nil, err
+		return nil, targetError(err)
 	}
-	e := &endpoint{target: t, chat: chat}
-	e.target.Backend = t.backend()
-	if t.Simulated() {
-		err = e.startSim()
-	} else {
-		err = e.connect()
+	e := &endpoint{target: t, tg: tg, sim: tg.Sim}
+	e.target.Backend, e.target.Model = tg.Spec.Backend, tg.Spec.Model
+	if tg.Simulated() {
+		e.notes = append(e.notes, fmt.Sprintf("No %s: benchmarking the embedded simulated server, profile %s (%s) at %gx speed; its figures are simulated, not measured",
+			EnvBaseURL, tg.Spec.Sim, tg.Spec.Model, tg.Spec.SimSpeed))
+	} else if r := tg.Tokenizer; r.IsDefault() {
+		why := "no " + EnvTokenizer
+		if r.Model != "" {
+			why = fmt.Sprintf("no tokenizer found for model %q", r.Model)
+		}
+		e.tokNote = fmt.Sprintf("Tokenizer: %s; using the built-in Qwen3 tokenizer (set %s for exact prompt lengths)", why, EnvTokenizer)
 	}
-	if err != nil {
-		return nil, err
-	}
-	e.version = serverVersion(e.baseURL)
+	e.version = tg.Version(context.Background())
 	return e, nil
 }
 
-// startSim starts the simulated server of t.Sim.
-func (e *endpoint) startSim() error {
-	t := &e.target
-	m, err := SimProfile(t.Sim)
-	if err != nil {
-		return err
-	}
-	speed := t.simSpeed()
-	if !(speed > 0) || speed > 1e6 {
-		return fmt.Errorf("benchtest: Target.SimSpeed (%s) must be a number in (0, 1e6], got %v", EnvSimSpeed, t.SimSpeed)
-	}
-	m.Speed = speed
-	if t.Model != "" {
-		m.Name = t.Model
-	}
-	t.Model = m.Name
-	if t.Tokenizer != "" {
-		tok, err := tokenizer.Load(t.Tokenizer)
-		if err != nil {
-			return fmt.Errorf("benchtest: Target.Tokenizer: %w", err)
-		}
-		e.tok, e.tokID = tok, t.Tokenizer
-		m.Tokenizer = tok
-	} else {
-		e.tok, e.tokID = servingtest.WordTokenizer{}, "servingtest-words"
-	}
-	e.sim = servingtest.NewServer(m)
-	e.baseURL = e.sim.URL
-	e.notes = append(e.notes, fmt.Sprintf("No %s: benchmarking the embedded simulated server, profile %s (%s) at %gx speed; its figures are simulated, not measured",
-		EnvBaseURL, t.sim(), m.Name, speed))
-	return nil
-}
-
-// connect checks a real target; its tokenizer is resolved on first use.
-func (e *endpoint) connect() error {
-	t := &e.target
-	u, err := url.Parse(t.BaseURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("benchtest: Target.BaseURL (%s) must be an absolute http or https URL, got %q", EnvBaseURL, redactURL(t.BaseURL))
-	}
-	if t.Model == "" {
-		return fmt.Errorf("benchtest: Target.Model (%s) is required with a BaseURL", EnvModel)
-	}
-	e.baseURL = strings.TrimRight(t.BaseURL, "/")
-	return nil
-}
-
-// tokenizer returns the target's tokenizer and its id, resolving it on
-// first use (scenarios.ResolveTokenizer), and, the first time the built-in
-// tokenizer stands in for the model's, a one-line note saying so.
-func (e *endpoint) tokenizer() (tok servingbench.Tokenizer, id, note string, err error) {
-	e.tokOnce.Do(func() {
-		if e.tok != nil {
-			return
-		}
-		t := e.target
-		r, err := tokenizer.Resolve(t.Tokenizer, t.Model)
-		if err != nil {
-			e.tokErr = fmt.Errorf("benchtest: Target.Tokenizer (%s): %w", EnvTokenizer, err)
-			return
-		}
-		e.tok, e.tokID = r.Tokenizer, r.ID
-		if r.IsDefault() {
-			why := "no " + EnvTokenizer + " or " + EnvModel
-			if r.Model != "" {
-				why = fmt.Sprintf("no tokenizer found for model %q", r.Model)
-			}
-			e.tokNote = fmt.Sprintf("Tokenizer: %s; using the built-in Qwen3 tokenizer (set %s for exact prompt lengths)", why, EnvTokenizer)
-		}
-	})
-	if e.tokErr != nil {
-		return nil, "", "", e.tokErr
-	}
+// tokenizer returns the target's tokenizer and its id and, the first time
+// the built-in tokenizer stands in for a real server's, a one-line note
+// saying so.
+func (e *endpoint) tokenizer() (tok servingbench.Tokenizer, id, note string) {
 	if e.tokNote != "" && e.tokNoted.CompareAndSwap(false, true) {
 		note = e.tokNote
 	}
-	return e.tok, e.tokID, note, nil
-}
-
-// serverVersion asks GET baseURL/version for {"version": "..."}, as vLLM
-// and servingtest answer; "" when the server does not say.
-func serverVersion(baseURL string) string {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, baseURL+"/version", nil)
-	if err != nil {
-		return ""
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return ""
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return ""
-	}
-	var v struct {
-		Version string `json:"version"`
-	}
-	if json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&v) != nil {
-		return ""
-	}
-	return configValue(v.Version)
+	return e.tg.Tokenizer.Tokenizer, e.tg.Tokenizer.ID, note
 }
 
 // configValue makes s safe as the value of a benchfmt configuration line:
 // one line, trimmed.
-func configValue(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' || r < ' ' {
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.TrimSpace(s)
-}
+func configValue(s string) string { return target.OneLine(s) }
 
 // client builds the OpenAI-compatible client of e for sc.
-func (e *endpoint) client(sc scenarios.Scenario, tok servingbench.Tokenizer, edit func(*servingbench.OpenAIConfig)) (interface {
-	servingbench.Client
-	Close()
-}, error) {
-	cfg := sc.ClientConfig(servingbench.OpenAIConfig{
-		BaseURL:   e.baseURL,
-		Model:     e.target.Model,
-		APIKey:    e.target.APIKey,
-		Tokenizer: tok,
-	})
-	if edit != nil {
-		edit(&cfg)
-	}
-	if e.chat {
-		return servingbench.NewChat(cfg)
-	}
-	return servingbench.NewCompletions(cfg)
+func (e *endpoint) client(sc scenarios.Scenario, tok servingbench.Tokenizer, edit func(*servingbench.OpenAIConfig)) (target.Client, error) {
+	return e.tg.NewClient(sc, tok, edit)
 }

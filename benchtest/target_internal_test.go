@@ -3,8 +3,6 @@ package benchtest
 import (
 	"bytes"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -21,15 +19,15 @@ func TestResolveErrors(t *testing.T) {
 		target Target
 		want   string
 	}{
-		{"native backend", Target{Backend: "tgi"}, `Target.Backend: backend "tgi" uses that server's native protocol`},
-		{"unknown backend", Target{Backend: "nope"}, `Target.Backend: unknown backend "nope"`},
-		{"unknown profile", Target{Sim: "int4"}, `Target.Sim: unknown simulated profile "int4"`},
+		{"native backend", Target{Backend: "tgi"}, `Target.Backend (SERVINGBENCH_BACKEND): backend "tgi" uses that server's native protocol`},
+		{"unknown backend", Target{Backend: "nope"}, `Target.Backend (SERVINGBENCH_BACKEND): unknown backend "nope"`},
+		{"unknown profile", Target{Sim: "int4"}, `Target.Sim (SERVINGBENCH_SIM): unknown simulated profile "int4"`},
 		{"speed not a number", Target{SimSpeed: math.NaN()}, "Target.SimSpeed (SERVINGBENCH_SIM_SPEED) must be a number in (0, 1e6], got NaN"},
 		{"negative speed", Target{SimSpeed: -1}, "Target.SimSpeed (SERVINGBENCH_SIM_SPEED) must be a number in (0, 1e6], got -1"},
 		{"relative URL", Target{BaseURL: "localhost:8000", Model: "m"}, `Target.BaseURL (SERVINGBENCH_BASE_URL) must be an absolute http or https URL, got "localhost:8000"`},
 		{"URL with credentials", Target{BaseURL: "ftp://u:secret@h", Model: "m"}, `got "ftp://h"`},
 		{"no model", Target{BaseURL: "http://127.0.0.1:9"}, "Target.Model (SERVINGBENCH_MODEL) is required with a BaseURL"},
-		{"missing simulated tokenizer", Target{Tokenizer: "/nonexistent/tokenizer.json"}, "Target.Tokenizer: tokenizer: no tokenizer for"},
+		{"missing simulated tokenizer", Target{Tokenizer: "/nonexistent/tokenizer.json"}, "Target.Tokenizer (SERVINGBENCH_TOKENIZER): tokenizer: no tokenizer for"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,27 +57,6 @@ func TestResolveSharesEndpoints(t *testing.T) {
 	assert.Equal(t, []string{"No SERVINGBENCH_BASE_URL: benchmarking the embedded simulated server, profile zero (sim-zero-cost) at 1x speed; its figures are simulated, not measured"},
 		e.takeNotes(), "first takeNotes")
 	assert.Empty(t, e.takeNotes(), "second takeNotes")
-}
-
-func TestServerVersion(t *testing.T) {
-	tests := []struct {
-		name    string
-		handler http.HandlerFunc
-		want    string
-	}{
-		{"vllm", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"version":"0.9.1"}`)) }, "0.9.1"},
-		{"newline in version", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"version":"1.0\nmodel: x"}`)) }, "1.0 model: x"},
-		{"no route", http.NotFound, ""},
-		{"not JSON", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(tt.handler)
-			defer srv.Close()
-			got := serverVersion(srv.URL)
-			assert.Equal(t, tt.want, got, "serverVersion(%s) = %q, want %q", tt.name, got, tt.want)
-		})
-	}
 }
 
 // TestWriteConfigIsBenchfmt checks that what Main prints before the

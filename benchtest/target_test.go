@@ -62,7 +62,7 @@ func TestTargetString(t *testing.T) {
 		target benchtest.Target
 		want   string
 	}{
-		{benchtest.Target{}, "simulated fp16 at 50x speed"},
+		{benchtest.Target{}, "simulated fp16 at 10x speed"},
 		{benchtest.Target{Sim: "w8a8", SimSpeed: 2, Model: "r1-7b-w8a8"}, "simulated w8a8 at 2x speed serving r1-7b-w8a8"},
 		{benchtest.Target{BaseURL: "http://10.0.0.5:8000", Model: "r1-7b", APIKey: "sk-secret"}, "r1-7b (vllm) at http://10.0.0.5:8000"},
 		{benchtest.Target{BaseURL: "https://user:pw-secret@gw.example:443", Backend: "openai-chat", Model: "r1-7b"},

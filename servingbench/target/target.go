@@ -134,7 +134,7 @@ func Validate(s Spec) error {
 			return &FieldError{FieldSim, s.Sim, err}
 		}
 		if !(s.SimSpeed > 0) || s.SimSpeed > MaxSimSpeed {
-			return &FieldError{FieldSimSpeed, fmt.Sprint(s.SimSpeed), fmt.Errorf("must be a number in (0, %g]", float64(MaxSimSpeed))}
+			return &FieldError{FieldSimSpeed, fmt.Sprint(s.SimSpeed), errors.New("must be a number in (0, 1e6]")}
 		}
 		return nil
 	}

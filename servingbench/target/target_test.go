@@ -1,0 +1,114 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/servingbench/servingbench/scenarios"
+	"github.com/servingbench/servingbench/scenarios/tokenizer"
+	"github.com/servingbench/servingbench/servingbench/servingtest"
+)
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name  string
+		spec  Spec
+		field Field
+		value string
+	}{
+		{"native backend", Spec{Backend: "tgi"}, FieldBackend, "tgi"},
+		{"unknown backend", Spec{Backend: "nope"}, FieldBackend, "nope"},
+		{"chat endpoint", Spec{Backend: "openai-chat", Endpoint: "/v1/completions"}, FieldEndpoint, "/v1/completions"},
+		{"unknown profile", Spec{Sim: "int4"}, FieldSim, "int4"},
+		{"speed NaN", Spec{SimSpeed: math.NaN()}, FieldSimSpeed, "NaN"},
+		{"negative speed", Spec{SimSpeed: -1}, FieldSimSpeed, "-1"},
+		{"speed too high", Spec{SimSpeed: 2e6}, FieldSimSpeed, "2e+06"},
+		{"relative URL", Spec{BaseURL: "localhost:8000", Model: "m"}, FieldBaseURL, "localhost:8000"},
+		{"URL with credentials", Spec{BaseURL: "ftp://u:secret@h", Model: "m"}, FieldBaseURL, "ftp://h"},
+		{"no model", Spec{BaseURL: "http://127.0.0.1:9"}, FieldModel, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Validate(tt.spec)
+			var fe *FieldError
+			require.True(t, errors.As(err, &fe), "Validate(%+v) = %v, want *FieldError", tt.spec, err)
+			assert.Equal(t, tt.field, fe.Field, "Field")
+			assert.Equal(t, tt.value, fe.Value, "Value")
+			assert.NotContains(t, err.Error(), "secret")
+		})
+	}
+	assert.True(t, errors.Is(Validate(Spec{BaseURL: "http://h"}), ErrRequired), "no model: ErrRequired")
+	assert.NoError(t, Validate(Spec{}), "Validate(zero Spec)")
+	assert.NoError(t, Validate(Spec{BaseURL: "http://h:8000", Model: "m", Backend: "openai-chat"}))
+}
+
+// TestOpenDefaults: the zero Spec is the simulated fp16 profile at 10x
+// with the built-in tokenizer, which the server counts with too.
+func TestOpenDefaults(t *testing.T) {
+	tg, err := Open(Spec{})
+	require.NoError(t, err)
+	defer tg.Close()
+	assert.Equal(t, Spec{Backend: "vllm", Model: "sim-7b-fp16", Sim: "fp16", SimSpeed: 10}, tg.Spec)
+	assert.True(t, tg.Simulated())
+	assert.Equal(t, 2, tg.FilesPerRequest())
+	assert.Equal(t, tg.Sim.URL, tg.URL)
+	assert.True(t, tg.Tokenizer.IsDefault(), "built-in tokenizer")
+	assert.Equal(t, tokenizer.DefaultName, tg.Tokenizer.ID)
+	assert.False(t, tg.Chat)
+	assert.Equal(t, servingtest.Version, tg.Version(context.Background()), "Version()")
+
+	c, err := tg.NewClient(scenarios.SeedRandom256(), nil, nil)
+	require.NoError(t, err)
+	c.Close()
+}
+
+// TestOpenTokenizerFirst: a tokenizer that cannot be loaded fails Open
+// before any server starts, as a FieldError wrapping NotFoundError.
+func TestOpenTokenizerFirst(t *testing.T) {
+	t.Setenv("HF_HUB_CACHE", t.TempDir())
+	_, err := Open(Spec{Tokenizer: "acme/none"})
+	var fe *FieldError
+	require.True(t, errors.As(err, &fe), "Open = %v, want *FieldError", err)
+	assert.Equal(t, FieldTokenizer, fe.Field)
+	_, ok := tokenizer.NotFound(err)
+	assert.True(t, ok, "wraps *tokenizer.NotFoundError")
+}
+
+func TestOpenReal(t *testing.T) {
+	tg, err := Open(Spec{BaseURL: "http://127.0.0.1:9/", Model: "m", Backend: "openai-chat"})
+	require.NoError(t, err)
+	defer tg.Close()
+	assert.False(t, tg.Simulated())
+	assert.Equal(t, "http://127.0.0.1:9", tg.URL)
+	assert.True(t, tg.Chat)
+	assert.Equal(t, 1, tg.FilesPerRequest())
+	assert.Equal(t, Spec{BaseURL: "http://127.0.0.1:9/", Model: "m", Backend: "openai-chat"}, tg.Spec)
+}
+
+func TestVersion(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		want    string
+	}{
+		{"vllm", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"version":"0.9.1"}`)) }, "0.9.1"},
+		{"newline in version", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte(`{"version":"1.0\nmodel: x"}`)) }, "1.0 model: x"},
+		{"no route", http.NotFound, ""},
+		{"not JSON", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(tt.handler)
+			defer srv.Close()
+			got := (&Target{URL: srv.URL}).Version(context.Background())
+			assert.Equal(t, tt.want, got, "Version(%s) = %q, want %q", tt.name, got, tt.want)
+		})
+	}
+}
