@@ -53,8 +53,11 @@
 // (servingtest), so go test -bench works on any machine:
 // SERVINGBENCH_SIM picks its profile (fp16, the default, and w8a8: a
 // simulated 7B model's FP16 and W8A8 builds; zero: no model cost) and
-// SERVINGBENCH_SIM_SPEED its time scale (default 50; 10 keeps the
-// simulation clear of the client's CPU cost on small machines). One line
+// SERVINGBENCH_SIM_SPEED its time scale (default 10, the CLI's
+// --sim-speed default). Targets are resolved by servingbench/target, with
+// the CLI's defaults: without SERVINGBENCH_TOKENIZER the model's
+// tokenizer, else the built-in Qwen3 one, which the simulated server
+// counts prompt tokens with too. One line
 // says the simulated server is in use, once per process. Its figures are
 // simulated, not measurements of any hardware.
 //

@@ -109,7 +109,7 @@ func TargetFromEnv(getenv func(string) string) Target {
 func (t Target) Simulated() bool { return t.BaseURL == "" }
 
 // String describes t without its API key: "sim-7b-fp16 (vllm) at
-// http://host:8000" or "simulated fp16 at 50x speed". Credentials in
+// http://host:8000" or "simulated fp16 at 10x speed". Credentials in
 // BaseURL are dropped too.
 func (t Target) String() string {
 	if t.Simulated() {

@@ -49,10 +49,18 @@
 // String names it with slash-separated key=value pairs, stable and usable
 // as a sub-benchmark name for benchstat. [Scenario.Prepare] makes the
 // requests and the arrival process ([servingbench.Gamma], or the dataset's
-// trace); [Scenario.Config] wraps them in a [servingbench.Config]. The
+// trace), honouring its context: cancelled, the datasets stop within a few
+// dozen prompts per goroutine and Prepare returns an error wrapping
+// context.Canceled; [Scenario.Config] wraps them in a [servingbench.Config]. The
 // catalog ([SeedRandom256], [Chat], [PrefillHeavy], [DecodeHeavy],
 // [PrefixCaching], [ShareGPTChat]) documents the vLLM command line each one
 // stands for; [RateSweep] and [ConcurrencySweep] make sweeps.
+//
+// # Tokenizers
+//
+// Datasets take any [servingbench.Tokenizer]. HuggingFace tokenizers
+// (tokenizer.json, model directories, the hub cache, the built-in Qwen3
+// one) are loaded by the subpackage scenarios/tokenizer.
 //
 // # Errors
 //
