@@ -89,7 +89,6 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 		Arrival:        arrival,
 		MaxConcurrency: sc.MaxConcurrency,
 		Warmup:         sc.Warmup,
-		Tokenizer:      tok,
 		Goodput:        s.goodput,
 		Backend:        e.target.Backend,
 		Model:          e.target.Model,

@@ -395,10 +395,7 @@ func configValue(s string) string {
 }
 
 // client builds the OpenAI-compatible client of e for sc.
-func (e *endpoint) client(sc scenarios.Scenario, tok servingbench.Tokenizer, edit func(*servingbench.OpenAIConfig)) (interface {
-	servingbench.Client
-	Close()
-}, error) {
+func (e *endpoint) client(sc scenarios.Scenario, tok servingbench.Tokenizer, edit func(*servingbench.OpenAIConfig)) (*servingbench.StreamClient, error) {
 	cfg := sc.ClientConfig(servingbench.OpenAIConfig{
 		BaseURL:   e.baseURL,
 		Model:     e.target.Model,

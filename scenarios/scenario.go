@@ -162,9 +162,10 @@ func (s Scenario) Prepare(tok servingbench.Tokenizer) ([]servingbench.Request, s
 }
 
 // Config returns a servingbench.Config holding the scenario's requests,
-// arrival process, MaxConcurrency and Warmup, tok as its Tokenizer and the
+// arrival process (prepared with tok), MaxConcurrency and Warmup, and the
 // scenario's String under the Metadata key "scenario". The caller sets
-// Client and the target's identity.
+// Client (whose OpenAIConfig.Tokenizer counts tokens) and the target's
+// identity.
 func (s Scenario) Config(tok servingbench.Tokenizer) (servingbench.Config, error) {
 	reqs, arr, err := s.Prepare(tok)
 	if err != nil {
@@ -175,7 +176,6 @@ func (s Scenario) Config(tok servingbench.Tokenizer) (servingbench.Config, error
 		Arrival:        arr,
 		MaxConcurrency: s.MaxConcurrency,
 		Warmup:         s.Warmup,
-		Tokenizer:      tok,
 		Metadata:       map[string]string{"scenario": s.String()},
 	}, nil
 }

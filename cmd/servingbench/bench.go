@@ -78,7 +78,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	cfg := servingbench.Config{
 		Client: client, Requests: reqs, Arrival: arrival, MaxConcurrency: o.maxConcurrency,
-		Tokenizer: tok, Goodput: slo, NoPrewarm: o.noPrewarm,
+		Goodput: slo, NoPrewarm: o.noPrewarm,
 		Backend: o.backend, Model: o.model, TokenizerID: tokID, Metadata: meta,
 	}
 	if !o.noWarmup {
@@ -198,10 +198,7 @@ func (o *options) target(stdout io.Writer, tok servingbench.Tokenizer) (string, 
 }
 
 // client builds the OpenAI-compatible client for the target.
-func (o *options) client(baseURL string, chat bool, sc scenarios.Scenario, tok servingbench.Tokenizer) (interface {
-	servingbench.Client
-	Close()
-}, error) {
+func (o *options) client(baseURL string, chat bool, sc scenarios.Scenario, tok servingbench.Tokenizer) (*servingbench.StreamClient, error) {
 	if o.model == "" {
 		return nil, usageError{errors.New("flag --model is required when benchmarking a real server")}
 	}

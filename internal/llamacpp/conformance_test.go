@@ -113,7 +113,7 @@ func runConformance(t *testing.T, srv *llamacpp.Server, tok *scenarios.Tokenizer
 		BaseURL: tap.url(), Model: srv.Alias, IgnoreEOS: true, Tokenizer: tok,
 		MaxConcurrency: tc.concurrency, RequestTimeout: time.Minute,
 	}
-	var client servingbench.Client
+	var client *servingbench.StreamClient
 	if tc.chat {
 		client, err = servingbench.NewChat(cfg)
 	} else {
@@ -126,7 +126,7 @@ func runConformance(t *testing.T, srv *llamacpp.Server, tok *scenarios.Tokenizer
 	require.NoError(t, err)
 	start := time.Now()
 	rep, err := servingbench.Run(ctx, servingbench.Config{
-		Client: client, Requests: reqs, MaxConcurrency: tc.concurrency, Tokenizer: tok,
+		Client: client, Requests: reqs, MaxConcurrency: tc.concurrency,
 	})
 	require.NoError(t, err)
 	after, err := srv.Metrics(ctx)
