@@ -20,9 +20,10 @@ package servingbench
 // (OpenAI /v1/chat/completions); openai.go holds what both share (the
 // OpenAIConfig, the body builder and the chunk decoder).
 //
-// The native protocols of ../../shared/spec/protocols.md each fit as one
-// adapter file plus fixtures, with no change to the engine beyond NDJSON
-// framing (checked against that note, not implemented):
+// The native streaming APIs of TGI, TensorRT-LLM behind Triton, SGLang,
+// llama.cpp and Ollama each fit as one adapter file plus fixtures, with no
+// change to the engine beyond NDJSON framing (checked against what each
+// server sends, as read from its sources; not implemented):
 //
 //   - TGI POST /generate_stream: body {"inputs", "parameters":
 //     {"max_new_tokens", "details": true}}; SSE without [DONE]. Each event
