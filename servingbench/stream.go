@@ -87,60 +87,9 @@ func (c *StreamClient) read(parent, ctx context.Context, cancel context.CancelCa
 	st.tr = timedBody{r: resp.Body, watch: watch}
 	st.rd.Reset(&st.tr, c.maxLine)
 	st.dec.reset()
-	needText := c.cfg.KeepText || c.cfg.Tokenizer != nil
 	st.text = st.text[:0]
 	st.finish = st.finish[:0]
-	var usage usageCounts
-	finished := false
-	var failure error
-	for {
-		data, err := st.rd.Next()
-		if errors.Is(err, io.EOF) {
-			// The body ended at an event boundary without the completion
-			// marker: complete once the finish reason or the usage arrived.
-			if finished && !c.cfg.RequireDone {
-				res.NoDone = true
-				break
-			}
-			failure = &EndError{Tokens: len(res.Events), Finished: finished}
-			break
-		}
-		if err != nil {
-			failure = c.classify(parent, ctx, err, len(res.Events), true)
-			break
-		}
-		if len(data) == 0 {
-			continue
-		}
-		if st.rd.ErrorEvent() { // llama.cpp: "error: {json}"
-			failure = &ServerError{Message: excerpt(c.maskKey(data)), Tokens: len(res.Events)}
-			break
-		}
-		ev := &st.ev
-		*ev = event{}
-		if err := st.dec.decode(data, ev); err != nil {
-			failure = newParseError(err, c.maskKey(data), st.rd.Offset())
-			break
-		}
-		if ev.end {
-			break
-		}
-		if ev.serverError {
-			failure = &ServerError{Message: string(c.maskKey(ev.errorMessage)), Tokens: len(res.Events)}
-			break
-		}
-		if ev.token {
-			res.Events = append(res.Events, st.tr.now)
-			if needText {
-				st.text = st.dec.appendText(st.text)
-			}
-		}
-		usage.add(ev)
-		if ev.finish != nil {
-			st.finish = append(st.finish[:0], ev.finish...)
-		}
-		finished = finished || len(st.finish) > 0 || ev.finished || usage.any()
-	}
+	usage, failure := c.consume(parent, ctx, st, res)
 	res.Done = time.Now()
 	if failure != nil {
 		c.countFailed(req, res, usage)
@@ -162,6 +111,57 @@ func (c *StreamClient) read(parent, ctx context.Context, cancel context.CancelCa
 		return &NoTokensError{FinishReason: string(st.finish)}
 	}
 	return nil
+}
+
+// consume reads the messages of the stream into res.Events and st (text,
+// finish reason) until its end; it returns the counts the server reported
+// and the request's error.
+func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Result) (usage usageCounts, failure error) {
+	needText := c.cfg.KeepText || c.cfg.Tokenizer != nil
+	finished := false
+	for {
+		data, err := st.rd.Next()
+		if errors.Is(err, io.EOF) {
+			// The body ended at an event boundary without the completion
+			// marker: complete once the finish reason or the usage arrived.
+			if finished && !c.cfg.RequireDone {
+				res.NoDone = true
+				return usage, nil
+			}
+			return usage, &EndError{Tokens: len(res.Events), Finished: finished}
+		}
+		if err != nil {
+			return usage, c.classify(parent, ctx, err, len(res.Events), true)
+		}
+		if len(data) == 0 {
+			continue
+		}
+		if st.rd.ErrorEvent() { // llama.cpp: "error: {json}"
+			return usage, &ServerError{Message: excerpt(c.maskKey(data)), Tokens: len(res.Events)}
+		}
+		ev := &st.ev
+		*ev = event{}
+		if err := st.dec.decode(data, ev); err != nil {
+			return usage, newParseError(err, c.maskKey(data), st.rd.Offset())
+		}
+		if ev.end {
+			return usage, nil
+		}
+		if ev.serverError {
+			return usage, &ServerError{Message: string(c.maskKey(ev.errorMessage)), Tokens: len(res.Events)}
+		}
+		if ev.token {
+			res.Events = append(res.Events, st.tr.now)
+			if needText {
+				st.text = st.dec.appendText(st.text)
+			}
+		}
+		usage.add(ev)
+		if ev.finish != nil {
+			st.finish = append(st.finish[:0], ev.finish...)
+		}
+		finished = finished || len(st.finish) > 0 || ev.finished || usage.any()
+	}
 }
 
 // classify turns a transport error into the client's error types, using the
