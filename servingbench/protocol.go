@@ -1,14 +1,14 @@
 package servingbench
 
 // The client is one streaming engine (StreamClient: client.go, stream.go,
-// transport.go, count.go) and one small protocol adapter per API. The engine
-// owns everything that does not depend on the API: the HTTP transport and
-// its pool, the send time and the event times, the resend of a request that
-// met a pooled connection the server had closed, the prewarm, the request
-// and idle timeouts, the framing of the body (SSE now; NDJSON has its place
-// beside it, see framing), the line limit, the API key's masking, the typed
-// errors and the token counts (count.go). An adapter says only what is sent
-// and what a message means:
+// prewarm.go, transport.go, count.go) and one small protocol adapter per
+// API. The engine owns everything that does not depend on the API: the
+// HTTP transport and its pool, the send time and the event times, the
+// resend of a request that met a pooled connection the server had closed,
+// the prewarm, the request and idle timeouts, the framing of the body (SSE
+// now; NDJSON has its place beside it, see framing), the line limit, the
+// API key's masking, the typed errors and the token counts (count.go). An
+// adapter says only what is sent and what a message means:
 //
 //   - the request: its default endpoint and its body (appendBody);
 //   - the response: how it is framed, and for each framed message, an event
