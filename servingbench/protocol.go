@@ -83,7 +83,9 @@ type decoder interface {
 type event struct {
 	// token: a token event (it carries generated output).
 	token bool
-	// end: the completion marker (data: [DONE]); the stream is complete.
+	// end: the completion marker (data: [DONE], llama.cpp's "stop": true,
+	// Ollama's "done": true); the stream is complete once the rest of this
+	// event (its counts, finish reason, text) is taken.
 	end bool
 	// finish is the finish reason, unescaped, nil when absent; a stream
 	// whose body ends after one is complete (Result.NoDone).

@@ -144,9 +144,6 @@ func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Res
 		if err := st.dec.decode(data, ev); err != nil {
 			return usage, newParseError(err, c.maskKey(data), st.rd.Offset())
 		}
-		if ev.end {
-			return usage, nil
-		}
 		if ev.serverError {
 			return usage, &ServerError{Message: string(c.maskKey(ev.errorMessage)), Tokens: len(res.Events)}
 		}
@@ -161,6 +158,9 @@ func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Res
 			st.finish = append(st.finish[:0], ev.finish...)
 		}
 		finished = finished || len(st.finish) > 0 || ev.finished || usage.any()
+		if ev.end { // after its counts: llama.cpp's stop and Ollama's done carry them
+			return usage, nil
+		}
 	}
 }
 
