@@ -86,7 +86,6 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 		Arrival:        arrival,
 		MaxConcurrency: sc.MaxConcurrency,
 		Warmup:         sc.Warmup,
-		Tokenizer:      tok,
 		Goodput:        s.goodput,
 		Backend:        e.target.Backend,
 		Model:          e.target.Model,
@@ -139,14 +138,15 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 // servingbench.Run in your own benchmark.
 func ReportMetrics(b *testing.B, r *servingbench.Report) {
 	b.Helper()
-	for _, m := range []struct {
-		name string
-		s    servingbench.Summary
-	}{{"ttft", r.TTFT}, {"tpot", r.TPOT}, {"itl", r.ITL}, {"e2el", r.E2EL}} {
-		b.ReportMetric(float64(m.s.Mean), LatencyUnit(m.name, "mean"))
-		b.ReportMetric(float64(m.s.Median), LatencyUnit(m.name, "median"))
-		p99, _ := m.s.Percentile(99)
-		b.ReportMetric(float64(p99), LatencyUnit(m.name, "p99"))
+	for _, m := range servingbench.LatencyMetrics() {
+		if !m.VLLM {
+			continue
+		}
+		s := m.Of(r)
+		b.ReportMetric(float64(s.Mean), LatencyUnit(m.Key, "mean"))
+		b.ReportMetric(float64(s.Median), LatencyUnit(m.Key, "median"))
+		p99, _ := s.Percentile(99)
+		b.ReportMetric(float64(p99), LatencyUnit(m.Key, "p99"))
 	}
 	b.ReportMetric(r.RequestThroughput, UnitRequestThroughput)
 	b.ReportMetric(r.OutputThroughput, UnitOutputThroughput)

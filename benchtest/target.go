@@ -307,6 +307,6 @@ func (e *endpoint) tokenizer() (tok servingbench.Tokenizer, id, note string) {
 func configValue(s string) string { return target.OneLine(s) }
 
 // client builds the OpenAI-compatible client of e for sc.
-func (e *endpoint) client(sc scenarios.Scenario, tok servingbench.Tokenizer, edit func(*servingbench.OpenAIConfig)) (target.Client, error) {
+func (e *endpoint) client(sc scenarios.Scenario, tok servingbench.Tokenizer, edit func(*servingbench.OpenAIConfig)) (*servingbench.StreamClient, error) {
 	return e.tg.NewClient(sc, tok, edit)
 }

@@ -167,9 +167,10 @@ func (s Scenario) Prepare(ctx context.Context, tok servingbench.Tokenizer) ([]se
 }
 
 // Config returns a servingbench.Config holding the scenario's requests,
-// arrival process, MaxConcurrency and Warmup, tok as its Tokenizer and the
+// arrival process (prepared with tok), MaxConcurrency and Warmup, and the
 // scenario's String under the Metadata key "scenario". The caller sets
-// Client and the target's identity.
+// Client (whose OpenAIConfig.Tokenizer counts tokens) and the target's
+// identity.
 func (s Scenario) Config(ctx context.Context, tok servingbench.Tokenizer) (servingbench.Config, error) {
 	reqs, arr, err := s.Prepare(ctx, tok)
 	if err != nil {
@@ -180,7 +181,6 @@ func (s Scenario) Config(ctx context.Context, tok servingbench.Tokenizer) (servi
 		Arrival:        arr,
 		MaxConcurrency: s.MaxConcurrency,
 		Warmup:         s.Warmup,
-		Tokenizer:      tok,
 		Metadata:       map[string]string{"scenario": s.String()},
 	}, nil
 }

@@ -114,7 +114,6 @@ func TestScenarioConfig(t *testing.T) {
 	assert.Len(t, cfg.Requests, 5)
 	assert.Equal(t, 2, cfg.MaxConcurrency)
 	assert.True(t, cfg.Warmup)
-	assert.Equal(t, servingbench.Tokenizer(tok), cfg.Tokenizer)
 	assert.Equal(t, map[string]string{"scenario": s.String()}, cfg.Metadata)
 	assert.NotNil(t, cfg.Arrival)
 	_, err = Scenario{}.Config(context.Background(), tok)

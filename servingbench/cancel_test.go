@@ -51,14 +51,14 @@ func TestRunCancelMidRun(t *testing.T) {
 // bubble's clock, whatever the machine's load, so the run is in the same
 // state every time (short requests done, long ones streaming, later ones
 // waiting).
-func testRunCancel(t *testing.T, newClient func(servingbench.OpenAIConfig) (closingClient, error),
+func testRunCancel(t *testing.T, newClient func(servingbench.OpenAIConfig) (*servingbench.StreamClient, error),
 	arrival servingbench.Arrival, maxConcurrency int, allSent bool) {
 	synctest.Test(t, func(t *testing.T) {
 		testRunCancelInBubble(t, newClient, arrival, maxConcurrency, allSent)
 	})
 }
 
-func testRunCancelInBubble(t *testing.T, newClient func(servingbench.OpenAIConfig) (closingClient, error),
+func testRunCancelInBubble(t *testing.T, newClient func(servingbench.OpenAIConfig) (*servingbench.StreamClient, error),
 	arrival servingbench.Arrival, maxConcurrency int, allSent bool) {
 	// A slow model: 20ms a step; long requests take 4s, short ones 40ms.
 	m := servingtest.Model{Name: "sim-slow", DecodeBase: 20 * time.Millisecond}

@@ -1,15 +1,10 @@
 package servingbench
 
-import (
-	"context"
-	"encoding/json"
-	"fmt"
-	"slices"
-	"strconv"
-	"unicode/utf8"
-)
+// completions is the adapter of OpenAI's /v1/completions API: the prompt
+// as "prompt", the output in choices[0].text.
+type completions struct{ body *payload }
 
-// Completions streams requests to an OpenAI-compatible /v1/completions
+// NewCompletions validates cfg and returns a client that streams requests to an OpenAI-compatible /v1/completions
 // endpoint (vLLM, llama.cpp, SGLang, TGI...). The body is
 //
 //	{"model": M, "prompt": P, "max_tokens": N, "stream": true,
@@ -42,183 +37,15 @@ import (
 // Tokenizer's count of the text (SourceTokenizer), else the number of token
 // events (SourceEvents). Input tokens come from usage.prompt_tokens
 // (SourceUsage); when absent they are left at SourceNone for the runner.
-//
-// A Completions is safe for concurrent use.
-type Completions struct{ o *openAI }
-
-var _ Client = (*Completions)(nil)
-
-// NewCompletions validates cfg and returns a completions client.
-func NewCompletions(cfg OpenAIConfig) (*Completions, error) {
-	o, err := newOpenAI(cfg, "/v1/completions", kindCompletions)
-	if err != nil {
-		return nil, err
-	}
-	return &Completions{o: o}, nil
+func NewCompletions(cfg OpenAIConfig) (*StreamClient, error) {
+	return newStreamClient(cfg, func(cfg *OpenAIConfig) (protocol, error) {
+		body, err := newPayload(cfg, kindCompletions)
+		return completions{body}, err
+	})
 }
 
-// Send sends req and measures it into res (see Client).
-func (c *Completions) Send(ctx context.Context, req *Request, res *Result) { c.o.send(ctx, req, res) }
+func (completions) endpoint() string    { return "/v1/completions" }
+func (completions) framing() framing    { return frameSSE }
+func (completions) newDecoder() decoder { return new(openAIDecoder) }
 
-// Prewarm opens up to n keep-alive connections ahead of a run with n
-// concurrent GET BaseURL/v1/models requests (404 is accepted), within
-// 1 s, or the smaller of RequestTimeout and StreamIdleTimeout when shorter;
-// the connections not open by then are opened by the requests.
-func (c *Completions) Prewarm(ctx context.Context, n int) error { return c.o.prewarm(ctx, n) }
-
-// Close closes the client's idle connections.
-func (c *Completions) Close() { c.o.close() }
-
-type payloadKind uint8
-
-const (
-	kindCompletions payloadKind = iota
-	kindChat
-)
-
-// payload renders request bodies: the fixed members are encoded once, the
-// prompt and max tokens are appended per request.
-type payload struct {
-	items      []bodyItem
-	promptOpen string // `"prompt":` or `"messages":[{"role":"user","content":`
-	promptEnd  string
-	maxKey     string // `"max_tokens":` or `"max_completion_tokens":`
-}
-
-type bodyItem struct {
-	key  string
-	raw  []byte // `"key":value`; nil for a per-request hole
-	hole uint8
-}
-
-const (
-	holeNone uint8 = iota
-	holePrompt
-	holeMax
-)
-
-func newPayload(cfg *OpenAIConfig, kind payloadKind) (*payload, error) {
-	p := &payload{promptOpen: `"prompt":`, maxKey: `"max_tokens":`}
-	promptKey, maxKey := "prompt", "max_tokens"
-	if kind == kindChat {
-		p.promptOpen, p.promptEnd = `"messages":[{"role":"user","content":`, `}]`
-		p.maxKey = `"max_completion_tokens":`
-		promptKey, maxKey = "messages", "max_completion_tokens"
-	}
-	set := func(key string, v any) error {
-		raw, err := json.Marshal(v)
-		if err != nil {
-			return fmt.Errorf("servingbench: OpenAIConfig: encoding %q: %v", key, err)
-		}
-		item := bodyItem{key: key, raw: append(appendJSONString(nil, key), append([]byte{':'}, raw...)...)}
-		if i := slices.IndexFunc(p.items, func(it bodyItem) bool { return it.key == key }); i >= 0 {
-			p.items[i] = item // ExtraBody replaces the client's own member
-			return nil
-		}
-		p.items = append(p.items, item)
-		return nil
-	}
-	p.items = []bodyItem{{key: "model"}, {key: promptKey, hole: holePrompt}, {key: maxKey, hole: holeMax}}
-	p.items[0].raw = append([]byte(`"model":`), appendJSONString(nil, cfg.Model)...)
-	fixed := []struct {
-		key string
-		v   any
-		on  bool
-	}{
-		{"stream", true, true},
-		{"stream_options", map[string]bool{"include_usage": true}, true},
-		{"ignore_eos", true, cfg.IgnoreEOS},
-		{"temperature", cfg.Temperature, cfg.Temperature != nil},
-		{"top_p", cfg.TopP, cfg.TopP != nil},
-		{"top_k", cfg.TopK, cfg.TopK != nil},
-	}
-	for _, f := range fixed {
-		if f.on {
-			if err := set(f.key, f.v); err != nil {
-				return nil, err
-			}
-		}
-	}
-	keys := make([]string, 0, len(cfg.ExtraBody))
-	for k := range cfg.ExtraBody {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if err := set(k, cfg.ExtraBody[k]); err != nil {
-			return nil, err
-		}
-	}
-	return p, nil
-}
-
-// append renders the body of req after dst.
-func (p *payload) append(dst []byte, req *Request) []byte {
-	dst = append(dst, '{')
-	first := true
-	for _, it := range p.items {
-		if it.hole == holeMax && req.MaxTokens <= 0 {
-			continue
-		}
-		if !first {
-			dst = append(dst, ',')
-		}
-		first = false
-		switch it.hole {
-		case holePrompt:
-			dst = append(dst, p.promptOpen...)
-			dst = appendJSONString(dst, req.Prompt)
-			dst = append(dst, p.promptEnd...)
-		case holeMax:
-			dst = append(dst, p.maxKey...)
-			dst = strconv.AppendInt(dst, int64(req.MaxTokens), 10)
-		default:
-			dst = append(dst, it.raw...)
-		}
-	}
-	return append(dst, '}')
-}
-
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD
-// as with encoding/json.
-func appendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '"', '\\':
-				dst = append(dst, '\\', b)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
+func (p completions) appendBody(dst []byte, req *Request) []byte { return p.body.append(dst, req) }

@@ -25,8 +25,6 @@ type Config struct {
 	// pay for connection set-up inside their TTFT; later requests open
 	// their own.
 	NoPrewarm bool
-	// Tokenizer, when set, counts prompts whose PromptTokens is 0.
-	Tokenizer Tokenizer
 	// Goodput holds the SLOs for the goodput metric; the zero value means
 	// goodput is not computed.
 	Goodput SLO

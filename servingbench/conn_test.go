@@ -40,7 +40,7 @@ func TestResendOnDroppedConnection(t *testing.T) {
 	}
 }
 
-func testResendOnDroppedConnection(t *testing.T, newClient func(servingbench.OpenAIConfig) (closingClient, error), own bool) {
+func testResendOnDroppedConnection(t *testing.T, newClient func(servingbench.OpenAIConfig) (*servingbench.StreamClient, error), own bool) {
 	defer checkNoLeaks(t)()
 	m := matrixModel()
 	m.DropReused = true

@@ -4,10 +4,16 @@
 //
 // # Pieces
 //
-// A Client sends one request and measures it: Completions and Chat speak
-// the OpenAI-compatible /v1/completions and /v1/chat/completions APIs with
-// streaming (SSE), as vLLM, SGLang, llama.cpp, TGI's and TensorRT-LLM's
-// OpenAI front-ends, MindIE and others serve them. Run drives a Client over
+// A Client sends one request and measures it. StreamClient is the one
+// streaming HTTP client: an engine (client.go, stream.go, prewarm.go,
+// transport.go: transport, timing, resends, timeouts, SSE framing, limits,
+// API-key masking, typed errors; count.go: token counts) and a protocol
+// adapter per API (protocol.go says what an adapter is and how the native
+// protocols of TGI, TensorRT-LLM, SGLang, llama.cpp and Ollama fit).
+// NewCompletions (completions.go) and NewChat (chat.go) build it for the
+// OpenAI-compatible /v1/completions and /v1/chat/completions APIs, as
+// vLLM, SGLang, llama.cpp, TGI's and TensorRT-LLM's OpenAI front-ends,
+// MindIE and others serve them. Run drives a Client over
 // a list of Requests on an Arrival schedule (Gamma/Poisson, or a replayed
 // Trace) with an optional bound on concurrency and returns a Report.
 // WriteText prints vLLM's result block; WriteJSON and ReadJSON write and
@@ -34,8 +40,11 @@
 //     usage (vLLM's choices-less final chunk, or llama.cpp's last choices
 //     chunk); without usage, the tokenizer's count of the generated text;
 //     without a tokenizer, the number of token events. Input tokens:
-//     usage.prompt_tokens, else the tokenizer's count of the prompt as sent.
-//     Result and Report name the source of every count.
+//     usage.prompt_tokens, else the tokenizer's count of the prompt as sent
+//     (Request.PromptTokens, which datasets fill, or the client's
+//     OpenAIConfig.Tokenizer). Result and Report name the source of every
+//     count. The client decides every count in one place (count.go); the
+//     runner counts nothing, and one tokenizer is given to the client once.
 //   - Success: HTTP 200, a well-formed stream, and at least one token event.
 //     A stream is complete at "data: [DONE]", or when the body ends at an
 //     event boundary after the finish_reason or the usage chunk (counted in

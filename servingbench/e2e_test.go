@@ -29,14 +29,13 @@ func e2eRun(t testing.TB, srv *servingtest.Server, cfg *servingbench.OpenAIConfi
 		cfg = &servingbench.OpenAIConfig{BaseURL: srv.URL, Model: srv.Model().Name}
 	}
 	cfg.MaxConcurrency, cfg.IgnoreEOS, cfg.Tokenizer = n, true, tok
-	var client servingbench.Client
-	var err error
+	newClient := servingbench.NewCompletions
 	if chat {
-		client, err = servingbench.NewChat(*cfg)
-	} else {
-		client, err = servingbench.NewCompletions(*cfg)
+		newClient = servingbench.NewChat
 	}
+	client, err := newClient(*cfg)
 	require.NoError(t, err)
+	defer client.Close()
 	reqs := make([]servingbench.Request, n)
 	for i := range reqs {
 		words := make([]string, promptWords)
@@ -45,7 +44,7 @@ func e2eRun(t testing.TB, srv *servingtest.Server, cfg *servingbench.OpenAIConfi
 		}
 		reqs[i] = servingbench.Request{Prompt: strings.Join(words, " "), MaxTokens: maxTokens}
 	}
-	rep, err := servingbench.Run(context.Background(), servingbench.Config{Client: client, Requests: reqs, MaxConcurrency: n, Tokenizer: tok})
+	rep, err := servingbench.Run(context.Background(), servingbench.Config{Client: client, Requests: reqs, MaxConcurrency: n})
 	require.NoError(t, err)
 	truth := map[string]servingtest.Record{}
 	for _, r := range srv.Truth() {

@@ -38,16 +38,10 @@ const (
 // clientKinds are the two streaming clients, by name.
 var clientKinds = []struct {
 	name string
-	new  func(servingbench.OpenAIConfig) (closingClient, error)
+	new  func(servingbench.OpenAIConfig) (*servingbench.StreamClient, error)
 }{
-	{"completions", func(c servingbench.OpenAIConfig) (closingClient, error) { return servingbench.NewCompletions(c) }},
-	{"chat", func(c servingbench.OpenAIConfig) (closingClient, error) { return servingbench.NewChat(c) }},
-}
-
-// closingClient is a Client whose idle connections can be closed.
-type closingClient interface {
-	servingbench.Client
-	Close()
+	{"completions", servingbench.NewCompletions},
+	{"chat", servingbench.NewChat},
 }
 
 // matrixModel is a model with short step times: a request of
@@ -252,7 +246,7 @@ func TestFaultMatrix(t *testing.T) {
 // line under the race detector on a busy machine included), so no timeout
 // fires because the machine is slow.
 func runFaultCase(t *testing.T, fc faultCase, layout func(*servingtest.Model), clientName string,
-	newClient func(servingbench.OpenAIConfig) (closingClient, error)) matrixRow {
+	newClient func(servingbench.OpenAIConfig) (*servingbench.StreamClient, error)) matrixRow {
 	m := matrixModel()
 	layout(&m)
 	if fc.model != nil {

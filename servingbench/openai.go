@@ -1,23 +1,23 @@
 package servingbench
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/servingbench/servingbench/internal/sse"
 )
+
+// What the OpenAI-compatible adapters (completions.go, chat.go) share: the
+// configuration, the request body builder and the chunk decoder.
 
 // OpenAIConfig configures the streaming OpenAI-compatible clients
 // (NewCompletions, NewChat). The zero value of every optional field is
@@ -66,9 +66,11 @@ type OpenAIConfig struct {
 	ExtraBody map[string]any
 	// KeepText stores the generated text in Result.Text.
 	KeepText bool
-	// Tokenizer counts the output text when the server reports no usage;
-	// when set, the text of every request is accumulated (not kept unless
-	// KeepText).
+	// Tokenizer is the one tokenizer token counts fall back on (count.go):
+	// it counts the prompt when the server reports no prompt_tokens and
+	// Request.PromptTokens is 0, and the output text when the server
+	// reports no completion_tokens; when set, the text of every request is
+	// accumulated (not kept unless KeepText).
 	Tokenizer Tokenizer
 	// HTTPClient, when set, is used instead of the client's own transport;
 	// MaxConcurrency then does not size anything.
@@ -112,530 +114,192 @@ func (c *OpenAIConfig) Validate() error {
 	return nil
 }
 
-// openAI is the streaming engine shared by Completions and Chat.
-type openAI struct {
-	cfg    OpenAIConfig
-	url    string
-	header http.Header
-	body   *payload
-	client *http.Client
-	own    *http.Transport // nil when cfg.HTTPClient is used
-	// fresh sends every request on a new connection (closed after it); it
-	// is client when cfg.HTTPClient is used (see do and post).
-	fresh *http.Client
-	// noReuse is set once the server closed a pooled connection under a
-	// request: from then on every request goes through fresh.
-	noReuse atomic.Bool
-	maxLine int
-	pool    sync.Pool // *stream
-}
+type payloadKind uint8
 
-func newOpenAI(cfg OpenAIConfig, defaultEndpoint string, kind payloadKind) (*openAI, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if cfg.Endpoint == "" {
-		cfg.Endpoint = defaultEndpoint
-	}
-	o := &openAI{
-		cfg:     cfg,
-		url:     strings.TrimRight(cfg.BaseURL, "/") + cfg.Endpoint,
-		header:  http.Header{"Content-Type": {"application/json"}, "Accept": {"text/event-stream"}},
-		maxLine: cfg.MaxLineBytes,
-		client:  cfg.HTTPClient,
-	}
-	if cfg.APIKey != "" {
-		o.header.Set("Authorization", "Bearer "+cfg.APIKey)
-	}
-	body, err := newPayload(&cfg, kind)
-	if err != nil {
-		return nil, err
-	}
-	o.body = body
-	o.fresh = o.client
-	if o.client == nil {
-		o.own = newTransport(cfg.MaxConcurrency)
-		o.client = &http.Client{Transport: o.own}
-		fresh := o.own.Clone()
-		fresh.DisableKeepAlives = true
-		o.fresh = &http.Client{Transport: fresh}
-	}
-	o.pool.New = func() any { return newStream() }
-	return o, nil
-}
-
-// prewarmBudget bounds Prewarm as a whole. A server that accepts the
-// connection but never answers must not hang the run before it starts, and
-// one that serves fewer connections at once than asked holds the rest
-// until a served one is closed: llama.cpp's server (cpp-httplib, a thread
-// per connection, 8 here) keeps a prewarmed connection for its 5 s
-// keep-alive timeout. Connections not open by then are opened by their
-// requests.
-const prewarmBudget = time.Second
-
-// prewarm opens up to n keep-alive connections with n concurrent
-// GET BaseURL/v1/models requests; 404 is fine. They are bounded by the
-// smallest of prewarmBudget, RequestTimeout and StreamIdleTimeout.
-func (o *openAI) prewarm(ctx context.Context, n int) error {
-	if n < 0 {
-		return fmt.Errorf("servingbench: Prewarm: n must be >= 0, got %d", n)
-	}
-	parent := ctx
-	budget := o.prewarmTimeout()
-	ctx, cancel := context.WithTimeout(ctx, budget)
-	defer cancel()
-	target := strings.TrimRight(o.cfg.BaseURL, "/") + "/v1/models"
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			if a := o.header.Get("Authorization"); a != "" {
-				req.Header.Set("Authorization", a)
-			}
-			resp, err := o.client.Do(req)
-			if err != nil {
-				errs[i] = &StreamError{Err: err}
-				if cl := ClientLimitOf(err); cl != nil {
-					errs[i] = cl
-				}
-				return
-			}
-			body := o.readExcerpt(resp.Body)
-			drainClose(resp.Body)
-			switch {
-			case resp.StatusCode/100 != 2 && resp.StatusCode != http.StatusNotFound:
-				errs[i] = &HTTPError{StatusCode: resp.StatusCode, Body: body, RetryAfter: resp.Header.Get("Retry-After")}
-			case ctx.Err() != nil: // the body did not arrive in time
-				errs[i] = &StreamError{Err: ctx.Err(), Responded: true}
-			}
-		})
-	}
-	wg.Wait()
-	failed, late, first := 0, 0, error(nil)
-	for _, err := range errs {
-		if err != nil {
-			failed++
-			if errors.Is(err, context.DeadlineExceeded) {
-				late++
-			}
-			if first == nil {
-				first = err
-			}
-		}
-	}
-	switch {
-	case first == nil:
-		return nil
-	case late == failed && parent.Err() == nil:
-		return fmt.Errorf("servingbench: Prewarm: %d of %d connections answered within %v; the others are opened by "+
-			"their requests: %w", n-failed, n, budget, context.DeadlineExceeded)
-	}
-	return fmt.Errorf("servingbench: Prewarm: %d of %d requests failed, first: %w", failed, n, first)
-}
-
-func (o *openAI) prewarmTimeout() time.Duration {
-	d := prewarmBudget
-	for _, t := range []time.Duration{o.cfg.RequestTimeout, o.cfg.StreamIdleTimeout} {
-		if t > 0 {
-			d = min(d, t)
-		}
-	}
-	return d
-}
-
-// close closes the idle connections of the client's transport.
-func (o *openAI) close() {
-	o.client.CloseIdleConnections()
-	o.fresh.CloseIdleConnections()
-}
-
-// Sentinel causes of the request context's cancellation.
-var (
-	errRequestTimeout = errors.New("request timeout")
-	errIdleTimeout    = errors.New("stream idle timeout")
-	errDrainTimeout   = errors.New("drain timeout")
+const (
+	kindCompletions payloadKind = iota
+	kindChat
 )
 
-// drainGrace bounds the wait for the end of the body after [DONE].
-const drainGrace = time.Second
-
-// stream is the per-request state, pooled so that buffers are reused.
-type stream struct {
-	body   []byte
-	rd     sse.Reader
-	chunk  sse.Chunk
-	text   []byte
-	finish []byte
-	tr     timedBody
-
-	// What the transport reported about the current attempt: whether it
-	// went out on a pooled connection, and whether a response byte came.
-	trace     *httptrace.ClientTrace
-	reused    atomic.Bool
-	responded atomic.Bool
+// payload renders request bodies: the fixed members are encoded once, the
+// prompt and max tokens are appended per request.
+type payload struct {
+	items      []bodyItem
+	promptOpen string // `"prompt":` or `"messages":[{"role":"user","content":`
+	promptEnd  string
+	maxKey     string // `"max_tokens":` or `"max_completion_tokens":`
 }
 
-func newStream() *stream {
-	st := new(stream)
-	st.trace = &httptrace.ClientTrace{
-		GotConn:              func(info httptrace.GotConnInfo) { st.reused.Store(info.Reused) },
-		GotFirstResponseByte: func() { st.responded.Store(true) },
-	}
-	return st
+type bodyItem struct {
+	key  string
+	raw  []byte // `"key":value`; nil for a per-request hole
+	hole uint8
 }
 
-// maxPresizedEvents caps the Events capacity allocated up front.
-const maxPresizedEvents = 1 << 16
+const (
+	holeNone uint8 = iota
+	holePrompt
+	holeMax
+)
 
-// maxPooledBytes drops streams whose buffers grew beyond it.
-const maxPooledBytes = 1 << 20
-
-// timedBody stamps every Read of the response body with time.Now: all the
-// events decoded from one read share its time.
-type timedBody struct {
-	r     io.Reader
-	now   time.Time
-	watch *idleWatch
-}
-
-func (t *timedBody) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	if n > 0 {
-		t.now = time.Now()
-		if t.watch != nil {
-			t.watch.last.Store(int64(t.now.Sub(t.watch.sent)))
-		}
+func newPayload(cfg *OpenAIConfig, kind payloadKind) (*payload, error) {
+	p := &payload{promptOpen: `"prompt":`, maxKey: `"max_tokens":`}
+	promptKey, maxKey := "prompt", "max_tokens"
+	if kind == kindChat {
+		p.promptOpen, p.promptEnd = `"messages":[{"role":"user","content":`, `}]`
+		p.maxKey = `"max_completion_tokens":`
+		promptKey, maxKey = "messages", "max_completion_tokens"
 	}
-	return n, err
-}
-
-// send is Client.Send for both endpoints.
-func (o *openAI) send(parent context.Context, req *Request, res *Result) {
-	st := o.pool.Get().(*stream)
-	defer o.put(st)
-
-	ctx, cancel := context.WithCancelCause(parent)
-	defer cancel(nil)
-	st.body = o.body.append(st.body[:0], req)
-	if c := min(req.MaxTokens+1, maxPresizedEvents); cap(res.Events) < c {
-		res.Events = make([]time.Time, 0, c)
-	}
-	res.Events = res.Events[:0]
-	res.Text = ""
-	res.InputTokens, res.InputSource = 0, SourceNone
-	res.OutputTokens, res.OutputSource = 0, SourceNone
-	res.Resent, res.NoDone = false, false
-
-	// Both timeouts are armed after Sent is taken, so neither fires before
-	// its duration has passed since Sent.
-	res.Sent = time.Now()
-	if o.cfg.RequestTimeout > 0 {
-		t := time.AfterFunc(o.cfg.RequestTimeout, func() { cancel(errRequestTimeout) })
-		defer t.Stop()
-	}
-	var watch *idleWatch
-	if o.cfg.StreamIdleTimeout > 0 {
-		watch = startIdleWatch(res.Sent, o.cfg.StreamIdleTimeout, cancel)
-		defer watch.stop()
-	}
-	resp, err := o.do(ctx, st, res)
-	if err != nil {
-		res.Done = time.Now()
-		res.Err = o.classify(parent, ctx, err, 0, false)
-		return
-	}
-	res.Err = o.read(parent, ctx, cancel, resp, st, watch, res)
-}
-
-// do posts st.body. A request written to a pooled connection that the
-// server closed before sending a response byte (it had closed the idle
-// connection, or closes every connection after a response, as llama.cpp
-// does, and the close crossed the request on the wire) never reached the
-// server: it is sent once more, on a new connection, and marked
-// Result.Resent; Sent stays the first send. From then on the client opens
-// a new connection for every request, since the server does not keep them.
-func (o *openAI) do(ctx context.Context, st *stream, res *Result) (*http.Response, error) {
-	client := o.client
-	if o.noReuse.Load() {
-		client = o.fresh
-	}
-	resp, err := o.post(ctx, client, st)
-	// Our fresh transport always dials, so one resend is enough. A
-	// caller's client has no fresh twin: its pool is emptied before each
-	// resend (what it holds of this server is likely closed too), but a
-	// connection another request returns meanwhile may be taken again.
-	resends := 1
-	if o.own == nil {
-		resends = maxCallerResends
-	}
-	for range resends {
-		if err == nil || !st.reused.Load() || st.responded.Load() || ctx.Err() != nil {
-			break
-		}
-		res.Resent = true
-		o.noReuse.Store(true)
-		if o.own == nil {
-			o.client.CloseIdleConnections()
-		}
-		resp, err = o.post(ctx, o.fresh, st)
-	}
-	return resp, err
-}
-
-// maxCallerResends bounds the resends through a caller's http.Client.
-const maxCallerResends = 3
-
-// post sends one attempt of the request in st.body through client.
-func (o *openAI) post(ctx context.Context, client *http.Client, st *stream) (*http.Response, error) {
-	st.reused.Store(false)
-	st.responded.Store(false)
-	hreq, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, st.trace), http.MethodPost, o.url, bytes.NewReader(st.body))
-	if err != nil {
-		return nil, fmt.Errorf("servingbench: building request: %w", err)
-	}
-	hreq.ContentLength = int64(len(st.body))
-	hreq.Header = o.header
-	if o.own == nil {
-		// A caller's http.Client (with a cookie jar, say) may add headers.
-		hreq.Header = o.header.Clone()
-		// Once the server closed a pooled connection under a request, a
-		// caller's client keeps no connection either.
-		hreq.Close = o.noReuse.Load()
-	}
-	return client.Do(hreq)
-}
-
-// put returns st to the pool unless its buffers grew large.
-func (o *openAI) put(st *stream) {
-	st.tr = timedBody{}
-	if cap(st.body)+cap(st.text)+st.rd.BufferSize() > maxPooledBytes {
-		return
-	}
-	st.rd.Reset(nil, o.maxLine)
-	o.pool.Put(st)
-}
-
-// read consumes the response and fills res; it returns the request's error.
-func (o *openAI) read(parent, ctx context.Context, cancel context.CancelCauseFunc, resp *http.Response,
-	st *stream, watch *idleWatch, res *Result) error {
-	if resp.StatusCode != http.StatusOK {
-		body := o.readExcerpt(resp.Body)
-		drainClose(resp.Body)
-		res.Done = time.Now()
-		return &HTTPError{StatusCode: resp.StatusCode, Body: body, RetryAfter: resp.Header.Get("Retry-After")}
-	}
-	if ct := resp.Header.Get("Content-Type"); !isEventStream(ct) {
-		body := o.readExcerpt(resp.Body)
-		drainClose(resp.Body)
-		res.Done = time.Now()
-		return &ContentTypeError{ContentType: ct, Body: body}
-	}
-	st.tr = timedBody{r: resp.Body, watch: watch}
-	st.rd.Reset(&st.tr, o.maxLine)
-	needText := o.cfg.KeepText || o.cfg.Tokenizer != nil
-	st.text = st.text[:0]
-	st.finish = st.finish[:0]
-	hasCompletion, hasUsage := false, false
-	var failure error
-	for {
-		data, err := st.rd.Next()
-		if errors.Is(err, io.EOF) {
-			// The body ended at an event boundary without [DONE]: complete
-			// once the finish_reason or the usage arrived.
-			finished := len(st.finish) > 0 || hasUsage
-			if finished && !o.cfg.RequireDone {
-				res.NoDone = true
-				break
-			}
-			failure = &EndError{Tokens: len(res.Events), Finished: finished}
-			break
-		}
+	set := func(key string, v any) error {
+		raw, err := json.Marshal(v)
 		if err != nil {
-			failure = o.classify(parent, ctx, err, len(res.Events), true)
-			break
+			return fmt.Errorf("servingbench: OpenAIConfig: encoding %q: %v", key, err)
 		}
-		if sse.IsDone(data) {
-			break
+		item := bodyItem{key: key, raw: append(appendJSONString(nil, key), append([]byte{':'}, raw...)...)}
+		if i := slices.IndexFunc(p.items, func(it bodyItem) bool { return it.key == key }); i >= 0 {
+			p.items[i] = item // ExtraBody replaces the client's own member
+			return nil
 		}
-		if len(data) == 0 {
+		p.items = append(p.items, item)
+		return nil
+	}
+	p.items = []bodyItem{{key: "model"}, {key: promptKey, hole: holePrompt}, {key: maxKey, hole: holeMax}}
+	p.items[0].raw = append([]byte(`"model":`), appendJSONString(nil, cfg.Model)...)
+	fixed := []struct {
+		key string
+		v   any
+		on  bool
+	}{
+		{"stream", true, true},
+		{"stream_options", map[string]bool{"include_usage": true}, true},
+		{"ignore_eos", true, cfg.IgnoreEOS},
+		{"temperature", cfg.Temperature, cfg.Temperature != nil},
+		{"top_p", cfg.TopP, cfg.TopP != nil},
+		{"top_k", cfg.TopK, cfg.TopK != nil},
+	}
+	for _, f := range fixed {
+		if f.on {
+			if err := set(f.key, f.v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	keys := make([]string, 0, len(cfg.ExtraBody))
+	for k := range cfg.ExtraBody {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if err := set(k, cfg.ExtraBody[k]); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// append renders the body of req after dst.
+func (p *payload) append(dst []byte, req *Request) []byte {
+	dst = append(dst, '{')
+	first := true
+	for _, it := range p.items {
+		if it.hole == holeMax && req.MaxTokens <= 0 {
 			continue
 		}
-		if st.rd.ErrorEvent() { // llama.cpp: "error: {json}"
-			failure = &ServerError{Message: excerpt(o.maskKey(data)), Tokens: len(res.Events)}
-			break
+		if !first {
+			dst = append(dst, ',')
 		}
-		ch := &st.chunk
-		if err := ch.Decode(data); err != nil {
-			failure = newParseError(err, o.maskKey(data), st.rd.Offset())
-			break
-		}
-		if ch.Error {
-			failure = &ServerError{Message: string(o.maskKey(sse.AppendUnescaped(nil, ch.ErrorMessage))), Tokens: len(res.Events)}
-			break
-		}
-		if ch.Token() {
-			res.Events = append(res.Events, st.tr.now)
-			if needText {
-				st.text = ch.AppendText(st.text)
-			}
-		}
-		if ch.HasPromptTokens {
-			res.InputTokens, res.InputSource, hasUsage = ch.PromptTokens, SourceUsage, true
-		}
-		if ch.HasCompletionTokens {
-			res.OutputTokens, hasCompletion, hasUsage = ch.CompletionTokens, true, true
-		}
-		if ch.FinishReason != nil {
-			st.finish = sse.AppendUnescaped(st.finish[:0], ch.FinishReason)
+		first = false
+		switch it.hole {
+		case holePrompt:
+			dst = append(dst, p.promptOpen...)
+			dst = appendJSONString(dst, req.Prompt)
+			dst = append(dst, p.promptEnd...)
+		case holeMax:
+			dst = append(dst, p.maxKey...)
+			dst = strconv.AppendInt(dst, int64(req.MaxTokens), 10)
+		default:
+			dst = append(dst, it.raw...)
 		}
 	}
-	res.Done = time.Now()
-	if hasCompletion {
-		res.OutputSource = SourceUsage
-	}
-	if failure != nil {
-		cancel(failure) // abort the connection rather than drain a broken stream
-		resp.Body.Close()
-		return failure
-	}
-	// The stream is complete: read the end of the body so the connection is
-	// reused.
-	t := time.AfterFunc(drainGrace, func() { cancel(errDrainTimeout) })
-	drainClose(resp.Body)
-	t.Stop()
+	return append(dst, '}')
+}
 
-	if o.cfg.KeepText {
-		res.Text = string(st.text)
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD
+// as with encoding/json.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '"', '\\':
+				dst = append(dst, '\\', b)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
 	}
-	switch {
-	case hasCompletion:
-	case o.cfg.Tokenizer != nil:
-		res.OutputTokens, res.OutputSource = len(o.cfg.Tokenizer.Encode(string(st.text))), SourceTokenizer
-	default:
-		res.OutputTokens, res.OutputSource = len(res.Events), SourceEvents
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// openAIDecoder decodes OpenAI-compatible streaming chunks (completions
+// and chat alike: internal/sse's Chunk reads both shapes).
+type openAIDecoder struct {
+	chunk  sse.Chunk
+	finish []byte
+	msg    []byte
+}
+
+func (d *openAIDecoder) reset() {}
+
+func (d *openAIDecoder) decode(data []byte, ev *event) error {
+	if sse.IsDone(data) {
+		ev.end = true
+		return nil
 	}
-	if len(res.Events) == 0 {
-		return &NoTokensError{FinishReason: string(st.finish)}
+	ch := &d.chunk
+	if err := ch.Decode(data); err != nil {
+		return err
+	}
+	if ch.Error {
+		d.msg = sse.AppendUnescaped(d.msg[:0], ch.ErrorMessage)
+		ev.serverError, ev.errorMessage = true, d.msg
+		return nil
+	}
+	ev.token = ch.Token()
+	ev.hasPrompt, ev.promptTokens = ch.HasPromptTokens, ch.PromptTokens
+	ev.hasCompletion, ev.completionTokens = ch.HasCompletionTokens, ch.CompletionTokens
+	if ch.FinishReason != nil {
+		d.finish = sse.AppendUnescaped(d.finish[:0], ch.FinishReason)
+		ev.finish = d.finish
 	}
 	return nil
 }
 
-// classify turns a transport error into the client's error types, using the
-// cause of the request context.
-func (o *openAI) classify(parent, ctx context.Context, err error, tokens int, responded bool) error {
-	switch cause := context.Cause(ctx); {
-	case errors.Is(cause, errIdleTimeout):
-		return &IdleTimeoutError{Idle: o.cfg.StreamIdleTimeout, Tokens: tokens}
-	case errors.Is(cause, errRequestTimeout):
-		return &TimeoutError{Timeout: o.cfg.RequestTimeout, Tokens: tokens}
-	case parent.Err() != nil:
-		return &CancelError{Tokens: tokens, Err: parent.Err()}
-	}
-	if cl := ClientLimitOf(err); cl != nil && !responded { // a dial out of descriptors: ours, not the server's
-		return cl
-	}
-	return &StreamError{Tokens: tokens, Err: err, Responded: responded}
-}
-
-func newParseError(err error, data []byte, eventOffset int64) *ParseError {
-	pe := &ParseError{Offset: eventOffset, Err: err}
-	var se *sse.SyntaxError
-	at := 0
-	if errors.As(err, &se) {
-		at = se.Offset
-		pe.Offset += int64(at)
-	}
-	lo, hi := max(0, at-32), min(len(data), at+32)
-	pe.Data = bytes.Clone(data[lo:hi])
-	return pe
-}
-
-func isEventStream(contentType string) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
-	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
-}
-
-// idleWatch cancels a request when no body bytes arrived for idle. The
-// reader stores the time of its last read; the timer re-arms itself for the
-// remaining time instead of being reset on every read.
-type idleWatch struct {
-	sent   time.Time
-	idle   time.Duration
-	last   atomic.Int64 // time of the last read, as an offset from sent
-	done   atomic.Bool
-	timer  *time.Timer
-	cancel context.CancelCauseFunc
-}
-
-func startIdleWatch(sent time.Time, idle time.Duration, cancel context.CancelCauseFunc) *idleWatch {
-	w := &idleWatch{sent: sent, idle: idle, cancel: cancel}
-	w.timer = time.AfterFunc(idle, w.fire)
-	return w
-}
-
-func (w *idleWatch) fire() {
-	if w.done.Load() {
-		return
-	}
-	quiet := time.Since(w.sent) - time.Duration(w.last.Load())
-	if quiet >= w.idle {
-		w.cancel(errIdleTimeout)
-		return
-	}
-	w.timer.Reset(w.idle - quiet)
-}
-
-func (w *idleWatch) stop() {
-	w.done.Store(true)
-	w.timer.Stop()
-}
-
-// readExcerpt reads up to maxBodyExcerpt bytes of an error body, with the
-// API key masked. It reads as far as a key that starts inside the excerpt
-// could reach, so that no part of it survives the cut.
-func (o *openAI) readExcerpt(r io.Reader) string {
-	buf := make([]byte, maxBodyExcerpt+max(1, len(o.cfg.APIKey)))
-	n, _ := io.ReadFull(r, buf)
-	return excerpt(o.maskKey(buf[:n]))
-}
-
-// maskKey overwrites every occurrence of the API key in b with '*', in
-// place, keeping the length so that offsets into b stay valid. Servers may
-// echo the request's headers in an error body or event, and such text ends
-// up in errors, reports and result files.
-func (o *openAI) maskKey(b []byte) []byte {
-	key := o.cfg.APIKey
-	if key == "" {
-		return b
-	}
-	for i := 0; ; {
-		j := bytes.Index(b[i:], []byte(key))
-		if j < 0 {
-			return b
-		}
-		i += j
-		for k := range len(key) {
-			b[i+k] = '*'
-		}
-		i += len(key)
-	}
-}
-
-// maxDrain bounds what is read from a body only to reuse its connection.
-const maxDrain = 64 << 10
-
-// drainClose reads at most maxDrain more bytes of body and closes it.
-func drainClose(body io.ReadCloser) {
-	io.CopyN(io.Discard, body, maxDrain)
-	body.Close()
-}
-
-var (
-	_ Prewarmer = (*Completions)(nil)
-	_ Prewarmer = (*Chat)(nil)
-)
+func (d *openAIDecoder) appendText(dst []byte) []byte { return d.chunk.AppendText(dst) }

@@ -107,15 +107,13 @@ func sendOne(t testing.TB, kind payloadKind, cfg OpenAIConfig, req Request) *Res
 	return res
 }
 
-func newClient(t testing.TB, kind payloadKind, cfg OpenAIConfig) Client {
+func newClient(t testing.TB, kind payloadKind, cfg OpenAIConfig) *StreamClient {
 	t.Helper()
+	newc := NewCompletions
 	if kind == kindChat {
-		c, err := NewChat(cfg)
-		require.NoError(t, err)
-		t.Cleanup(c.Close)
-		return c
+		newc = NewChat
 	}
-	c, err := NewCompletions(cfg)
+	c, err := newc(cfg)
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	return c

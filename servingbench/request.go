@@ -11,8 +11,10 @@ type Request struct {
 	// Prompt is the text sent as the completions prompt or as the single
 	// user message of a chat request.
 	Prompt string
-	// PromptTokens is the tokenizer's count of Prompt, 0 when unknown. It is
-	// the input count when the server reports no usage.
+	// PromptTokens is the tokenizer's count of Prompt, 0 when unknown (the
+	// datasets of package scenarios fill it). It is the input count when
+	// the server reports no usage; when it is 0 the client's tokenizer
+	// counts the prompt (see OpenAIConfig.Tokenizer).
 	PromptTokens int
 	// MaxTokens is the number of output tokens asked for (max_tokens, or
 	// max_completion_tokens for chat).

@@ -43,18 +43,6 @@ var resultFileKeys = map[string]bool{
 	"resent_requests": true, "streams_without_done": true,
 }
 
-// fileMetrics are the summaries a result file holds, by metric key.
-var fileMetrics = [...]struct {
-	key     string
-	summary func(*Report) *Summary
-}{
-	{"ttft", func(r *Report) *Summary { return &r.TTFT }},
-	{"tpot", func(r *Report) *Summary { return &r.TPOT }},
-	{"itl", func(r *Report) *Summary { return &r.ITL }},
-	{"e2el", func(r *Report) *Summary { return &r.E2EL }},
-	{queueMetricKey, func(r *Report) *Summary { return &r.Queue }},
-}
-
 // WriteJSON writes r as vLLM's --save-result file: one line of JSON in
 // Python's json.dump style (", " and ": " separators, ASCII-only strings,
 // floats as Python prints them), keys in vLLM's order: date, backend,
@@ -119,17 +107,17 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 	}
 	o.float("max_output_tokens_per_s", r.PeakOutputThroughput)
 	o.int("max_concurrent_requests", r.PeakConcurrency)
-	for _, m := range fileMetrics {
-		s := *m.summary(r)
-		if m.key == queueMetricKey && s.Count == 0 {
+	for _, m := range latencyMetrics {
+		s := m.Of(r)
+		if !m.VLLM && s.Count == 0 {
 			continue
 		}
-		o.float("mean_"+m.key+"_ms", durationMS(s.Mean))
-		o.float("median_"+m.key+"_ms", durationMS(s.Median))
-		o.float("std_"+m.key+"_ms", durationMS(s.Std))
+		o.float("mean_"+m.Key+"_ms", durationMS(s.Mean))
+		o.float("median_"+m.Key+"_ms", durationMS(s.Median))
+		o.float("std_"+m.Key+"_ms", durationMS(s.Std))
 		for _, p := range percentiles {
 			if v, ok := s.Percentile(p); ok {
-				o.float("p"+percentileWord(p)+"_"+m.key+"_ms", durationMS(v))
+				o.float("p"+percentileWord(p)+"_"+m.Key+"_ms", durationMS(v))
 			}
 		}
 	}
@@ -323,4 +311,4 @@ func pyString(s string) string {
 }
 
 // metricKeyRE matches a summary key: mean|median|std|p<p>, metric.
-var metricKeyRE = regexp.MustCompile(`^(mean|median|std|p[0-9.]+)_(ttft|tpot|itl|e2el|client_queue_time)_ms$`)
+var metricKeyRE = regexp.MustCompile(`^(mean|median|std|p[0-9.]+)_(` + latencyKeys("|") + `)_ms$`)

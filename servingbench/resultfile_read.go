@@ -236,12 +236,8 @@ func (d *fileDecoder) summaries(r *Report) {
 		if m == nil {
 			continue
 		}
-		var s *Summary
-		for _, fm := range fileMetrics {
-			if fm.key == m[2] {
-				s = fm.summary(r)
-			}
-		}
+		lm, _ := latencyMetric(m[2]) // metricKeyRE matches only the table's keys
+		s := lm.summary(r)
 		v := millis(d.float(key))
 		switch stat := m[1]; stat {
 		case "mean":
@@ -267,25 +263,16 @@ func (d *fileDecoder) summaries(r *Report) {
 		return
 	}
 	// Exact counts from the per-request detail.
-	var tpot, itl, ok, queued int
-	for _, res := range r.Results {
-		if res.OK() {
-			ok++
-			itl += len(res.Events) - 1
-			if res.OutputTokens > 1 {
-				tpot++
-			}
-			if !res.Scheduled.IsZero() {
-				queued++
-			}
+	for _, m := range latencyMetrics {
+		s := m.summary(r)
+		if s.Count == 0 {
+			continue
 		}
-	}
-	for _, c := range []struct {
-		s *Summary
-		n int
-	}{{&r.TTFT, ok}, {&r.E2EL, ok}, {&r.TPOT, tpot}, {&r.ITL, itl}, {&r.Queue, queued}} {
-		if c.s.Count > 0 {
-			c.s.Count = c.n
+		s.Count = 0
+		for _, res := range r.Results {
+			if res.OK() {
+				s.Count += m.samples(res)
+			}
 		}
 	}
 }

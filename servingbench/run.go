@@ -56,7 +56,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	reqs := cfg.countPrompts()
+	reqs := cfg.Requests
 	offsets := cfg.offsets(len(reqs))
 	if len(offsets) != len(reqs) { // a custom Arrival; it would index out of range below
 		return nil, fmt.Errorf("servingbench: Config.Arrival %v: Offsets(%d) returned %d offsets", cfg.Arrival, len(reqs), len(offsets))
@@ -117,9 +117,6 @@ dispatch:
 				defer func() { <-slots }()
 			}
 			cfg.Client.Send(ctx, &reqs[i], res)
-			if res.InputSource == SourceNone && reqs[i].PromptTokens > 0 {
-				res.InputTokens, res.InputSource = reqs[i].PromptTokens, SourceTokenizer
-			}
 			if cfg.OnResult != nil {
 				cfg.OnResult(res)
 			}
@@ -174,21 +171,6 @@ func (cfg *Config) validate() error {
 		return fmt.Errorf("servingbench: Config.Goodput objectives must be >= 0, got %+v", cfg.Goodput)
 	}
 	return nil
-}
-
-// countPrompts returns the requests with PromptTokens filled in by the
-// tokenizer where it was 0; cfg.Requests itself is not modified.
-func (cfg *Config) countPrompts() []Request {
-	reqs := append([]Request(nil), cfg.Requests...)
-	if cfg.Tokenizer == nil {
-		return reqs
-	}
-	for i := range reqs {
-		if reqs[i].PromptTokens == 0 && reqs[i].Prompt != "" {
-			reqs[i].PromptTokens = len(cfg.Tokenizer.Encode(reqs[i].Prompt))
-		}
-	}
-	return reqs
 }
 
 func (cfg *Config) offsets(n int) []time.Duration {

@@ -177,20 +177,6 @@ func TestRunWarmup(t *testing.T) {
 	})
 }
 
-func TestRunFillsInputTokens(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		client := &fakeClient{Tokens: 1}
-		reqs := []Request{{Prompt: "a b c", MaxTokens: 1}, {Prompt: "d e", PromptTokens: 7, MaxTokens: 1}}
-		rep, err := Run(t.Context(), Config{Client: client, Requests: reqs, Tokenizer: wordTokenizer{}})
-		require.NoError(t, err)
-		assert.Equal(t, 3, rep.Results[0].InputTokens)
-		assert.Equal(t, 7, rep.Results[1].InputTokens)
-		assert.Equal(t, SourceTokenizer, rep.Results[0].InputSource)
-		assert.Equal(t, 10, rep.TotalInputTokens)
-		assert.Zero(t, reqs[0].PromptTokens, "Run must not modify Config.Requests")
-	})
-}
-
 func TestGammaOffsets(t *testing.T) {
 	g := Gamma{Rate: 100, Burstiness: 1, Seed: 1}
 	a, b := g.Offsets(20000), g.Offsets(20000)

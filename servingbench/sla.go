@@ -47,11 +47,8 @@ const (
 // IsLatency reports whether m is a latency distribution, bounded through a
 // statistic and a time.Duration.
 func (m Metric) IsLatency() bool {
-	switch m {
-	case MetricTTFT, MetricTPOT, MetricITL, MetricE2EL, MetricQueue:
-		return true
-	}
-	return false
+	_, ok := latencyMetricSLA(m)
+	return ok
 }
 
 func (m Metric) known() bool {
@@ -406,17 +403,8 @@ func (s SLA) Violations(r *Report) []Violation {
 
 func latencyStat(r *Report, l Limit) (time.Duration, string) {
 	var s Summary
-	switch l.Metric {
-	case MetricTTFT:
-		s = r.TTFT
-	case MetricTPOT:
-		s = r.TPOT
-	case MetricITL:
-		s = r.ITL
-	case MetricE2EL:
-		s = r.E2EL
-	case MetricQueue:
-		s = r.Queue
+	if m, ok := latencyMetricSLA(l.Metric); ok {
+		s = m.Of(r)
 	}
 	if s.Count == 0 && len(s.Samples) == 0 && len(s.Percentiles) == 0 && s.Mean == 0 && s.Median == 0 {
 		return 0, "no samples"

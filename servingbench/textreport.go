@@ -23,30 +23,8 @@ type TextOptions struct {
 	Percentiles []float64
 }
 
-// latencyMetrics are the --percentile-metrics sections: key, name and
-// header, as vLLM prints them.
-type latencyMetric struct {
-	key, name, header string
-	summary           func(*Report) Summary
-}
-
-var latencyMetrics = [...]latencyMetric{
-	{"ttft", "TTFT", "Time to First Token", func(r *Report) Summary { return r.TTFT }},
-	{"tpot", "TPOT", "Time per Output Token (excl. 1st token)", func(r *Report) Summary { return r.TPOT }},
-	{"itl", "ITL", "Inter-token Latency", func(r *Report) Summary { return r.ITL }},
-	{"e2el", "E2EL", "End-to-end Latency", func(r *Report) Summary { return r.E2EL }},
-}
-
-// Queue statistics use the names of vLLM bench serve's client-side
-// queueing section.
-const (
-	queueMetricKey    = "client_queue_time"
-	queueMetricName   = "Client Queue Time"
-	queueMetricHeader = "Client-side Queueing"
-)
-
 var (
-	defaultTextMetrics = []string{"ttft", "tpot", "itl"}
+	defaultTextMetrics = defaultLatencyKeys()
 	defaultPercentiles = []float64{99}
 )
 
@@ -86,12 +64,9 @@ func WriteText(w io.Writer, r *Report, opt TextOptions) error {
 	floatLine(&b, "Output token throughput (tok/s):", r.OutputThroughput)
 	floatLine(&b, "Total Token throughput (tok/s):", r.TotalTokenThroughput)
 	for _, m := range latencyMetrics {
-		if slices.Contains(metrics, m.key) {
-			section(&b, m.header, m.name, m.summary(r), percentiles)
+		if m.VLLM && slices.Contains(metrics, m.Key) || !m.VLLM && m.Of(r).Count > 0 {
+			section(&b, m.Header, m.Name, m.Of(r), percentiles)
 		}
-	}
-	if r.Queue.Count > 0 {
-		section(&b, queueMetricHeader, queueMetricName, r.Queue, percentiles)
 	}
 	details(&b, r)
 	b.WriteString(strings.Repeat("=", 50) + "\n")
@@ -106,7 +81,7 @@ func (o TextOptions) resolve() (metrics []string, percentiles []float64, err err
 		metrics = defaultTextMetrics
 	}
 	for _, m := range metrics {
-		if !slices.ContainsFunc(latencyMetrics[:], func(lm latencyMetric) bool { return lm.key == m }) {
+		if lm, ok := latencyMetric(m); !ok || !lm.VLLM {
 			return nil, nil, fmt.Errorf("servingbench: TextOptions.Metrics: unknown metric %q (want ttft, tpot, itl or e2el)", m)
 		}
 	}

@@ -88,7 +88,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	cfg := servingbench.Config{
 		Client: client, Requests: reqs, Arrival: arrival, MaxConcurrency: o.maxConcurrency,
-		Tokenizer: tok, Goodput: slo, NoPrewarm: o.noPrewarm,
+		Goodput: slo, NoPrewarm: o.noPrewarm,
 		Backend: o.backend, Model: o.model, TokenizerID: tokID, Metadata: meta,
 	}
 	if !o.noWarmup {

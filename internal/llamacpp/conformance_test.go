@@ -114,7 +114,7 @@ func runConformance(t *testing.T, srv *llamacpp.Server, tok *tokenizer.Tokenizer
 		BaseURL: tap.url(), Model: srv.Alias, IgnoreEOS: true, Tokenizer: tok,
 		MaxConcurrency: tc.concurrency, RequestTimeout: time.Minute,
 	}
-	var client servingbench.Client
+	var client *servingbench.StreamClient
 	if tc.chat {
 		client, err = servingbench.NewChat(cfg)
 	} else {
@@ -127,7 +127,7 @@ func runConformance(t *testing.T, srv *llamacpp.Server, tok *tokenizer.Tokenizer
 	require.NoError(t, err)
 	start := time.Now()
 	rep, err := servingbench.Run(ctx, servingbench.Config{
-		Client: client, Requests: reqs, MaxConcurrency: tc.concurrency, Tokenizer: tok,
+		Client: client, Requests: reqs, MaxConcurrency: tc.concurrency,
 	})
 	require.NoError(t, err)
 	after, err := srv.Metrics(ctx)

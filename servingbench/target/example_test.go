@@ -34,7 +34,7 @@ func ExampleOpen() {
 	}
 	defer client.Close()
 	rep, err := servingbench.Run(context.Background(), servingbench.Config{
-		Client: client, Requests: reqs, Arrival: arrival, Tokenizer: tok,
+		Client: client, Requests: reqs, Arrival: arrival,
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -221,18 +221,11 @@ func (t *Target) FilesPerRequest() int {
 	return 1
 }
 
-// Client is what NewClient returns: a servingbench.Client that holds
-// connections until closed.
-type Client interface {
-	servingbench.Client
-	Close()
-}
-
 // NewClient builds the OpenAI-compatible client of t for sc: the URL,
 // endpoint, model, API key and tokenizer of t, the scenario's sampling
 // options and MaxConcurrency (sc.ClientConfig), then edit, when not nil,
 // for what the caller adds (timeouts, a served model name).
-func (t *Target) NewClient(sc scenarios.Scenario, tok servingbench.Tokenizer, edit func(*servingbench.OpenAIConfig)) (Client, error) {
+func (t *Target) NewClient(sc scenarios.Scenario, tok servingbench.Tokenizer, edit func(*servingbench.OpenAIConfig)) (*servingbench.StreamClient, error) {
 	if tok == nil {
 		tok = t.Tokenizer.Tokenizer
 	}

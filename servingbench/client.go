@@ -1,0 +1,200 @@
+package servingbench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptrace"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// StreamClient is the streaming HTTP client: one engine (transport,
+// timing, resends, prewarm, timeouts, framing, limits, errors and token
+// counts) speaking one API through its protocol adapter. NewCompletions
+// and NewChat build one for the OpenAI-compatible APIs; see them for what
+// is sent and how the stream is read, and the package documentation for
+// the definitions.
+//
+// A StreamClient is safe for concurrent use.
+type StreamClient struct {
+	cfg    OpenAIConfig
+	proto  protocol
+	url    string
+	header http.Header
+	client *http.Client
+	own    *http.Transport // nil when cfg.HTTPClient is used
+	// fresh sends every request on a new connection (closed after it); it
+	// is client when cfg.HTTPClient is used (see do and post).
+	fresh *http.Client
+	// noReuse is set once the server closed a pooled connection under a
+	// request: from then on every request goes through fresh.
+	noReuse atomic.Bool
+	maxLine int
+	pool    sync.Pool // *stream
+}
+
+var (
+	_ Client    = (*StreamClient)(nil)
+	_ Prewarmer = (*StreamClient)(nil)
+)
+
+// newStreamClient validates cfg and builds the engine for proto, which
+// newProto builds from the validated cfg.
+func newStreamClient(cfg OpenAIConfig, newProto func(*OpenAIConfig) (protocol, error)) (*StreamClient, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	proto, err := newProto(&cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Endpoint == "" {
+		cfg.Endpoint = proto.endpoint()
+	}
+	c := &StreamClient{
+		cfg:     cfg,
+		proto:   proto,
+		url:     strings.TrimRight(cfg.BaseURL, "/") + cfg.Endpoint,
+		header:  http.Header{"Content-Type": {"application/json"}, "Accept": {proto.framing().accept()}},
+		maxLine: cfg.MaxLineBytes,
+		client:  cfg.HTTPClient,
+	}
+	if cfg.APIKey != "" {
+		c.header.Set("Authorization", "Bearer "+cfg.APIKey)
+	}
+	c.fresh = c.client
+	if c.client == nil {
+		c.own = newTransport(cfg.MaxConcurrency)
+		c.client = &http.Client{Transport: c.own}
+		fresh := c.own.Clone()
+		fresh.DisableKeepAlives = true
+		c.fresh = &http.Client{Transport: fresh}
+	}
+	c.pool.New = func() any { return newStream(proto.newDecoder()) }
+	return c, nil
+}
+
+// Close closes the client's idle connections.
+func (c *StreamClient) Close() {
+	c.client.CloseIdleConnections()
+	c.fresh.CloseIdleConnections()
+}
+
+// Sentinel causes of the request context's cancellation.
+var (
+	errRequestTimeout = errors.New("request timeout")
+	errIdleTimeout    = errors.New("stream idle timeout")
+	errDrainTimeout   = errors.New("drain timeout")
+)
+
+// Send sends req and measures it into res (see Client).
+func (c *StreamClient) Send(parent context.Context, req *Request, res *Result) {
+	st := c.pool.Get().(*stream)
+	defer c.put(st)
+
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	st.body = c.proto.appendBody(st.body[:0], req)
+	if n := min(req.MaxTokens+1, maxPresizedEvents); cap(res.Events) < n {
+		res.Events = make([]time.Time, 0, n)
+	}
+	res.Events = res.Events[:0]
+	res.Text = ""
+	res.InputTokens, res.InputSource = 0, SourceNone
+	res.OutputTokens, res.OutputSource = 0, SourceNone
+	res.Resent, res.NoDone = false, false
+
+	// Both timeouts are armed after Sent is taken, so neither fires before
+	// its duration has passed since Sent.
+	res.Sent = time.Now()
+	if c.cfg.RequestTimeout > 0 {
+		t := time.AfterFunc(c.cfg.RequestTimeout, func() { cancel(errRequestTimeout) })
+		defer t.Stop()
+	}
+	var watch *idleWatch
+	if c.cfg.StreamIdleTimeout > 0 {
+		watch = startIdleWatch(res.Sent, c.cfg.StreamIdleTimeout, cancel)
+		defer watch.stop()
+	}
+	resp, err := c.do(ctx, st, res)
+	if err != nil {
+		res.Done = time.Now()
+		res.Err = c.classify(parent, ctx, err, 0, false)
+		c.countFailed(req, res, usageCounts{})
+		return
+	}
+	res.Err = c.read(parent, ctx, cancel, resp, st, watch, req, res)
+}
+
+// do posts st.body. A request written to a pooled connection that the
+// server closed before sending a response byte (it had closed the idle
+// connection, or closes every connection after a response, as llama.cpp
+// does, and the close crossed the request on the wire) never reached the
+// server: it is sent once more, on a new connection, and marked
+// Result.Resent; Sent stays the first send. From then on the client opens
+// a new connection for every request, since the server does not keep them.
+func (c *StreamClient) do(ctx context.Context, st *stream, res *Result) (*http.Response, error) {
+	client := c.client
+	if c.noReuse.Load() {
+		client = c.fresh
+	}
+	resp, err := c.post(ctx, client, st)
+	// Our fresh transport always dials, so one resend is enough. A
+	// caller's client has no fresh twin: its pool is emptied before each
+	// resend (what it holds of this server is likely closed too), but a
+	// connection another request returns meanwhile may be taken again.
+	resends := 1
+	if c.own == nil {
+		resends = maxCallerResends
+	}
+	for range resends {
+		if err == nil || !st.reused.Load() || st.responded.Load() || ctx.Err() != nil {
+			break
+		}
+		res.Resent = true
+		c.noReuse.Store(true)
+		if c.own == nil {
+			c.client.CloseIdleConnections()
+		}
+		resp, err = c.post(ctx, c.fresh, st)
+	}
+	return resp, err
+}
+
+// maxCallerResends bounds the resends through a caller's http.Client.
+const maxCallerResends = 3
+
+// post sends one attempt of the request in st.body through client.
+func (c *StreamClient) post(ctx context.Context, client *http.Client, st *stream) (*http.Response, error) {
+	st.reused.Store(false)
+	st.responded.Store(false)
+	hreq, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, st.trace), http.MethodPost, c.url, bytes.NewReader(st.body))
+	if err != nil {
+		return nil, fmt.Errorf("servingbench: building request: %w", err)
+	}
+	hreq.ContentLength = int64(len(st.body))
+	hreq.Header = c.header
+	if c.own == nil {
+		// A caller's http.Client (with a cookie jar, say) may add headers.
+		hreq.Header = c.header.Clone()
+		// Once the server closed a pooled connection under a request, a
+		// caller's client keeps no connection either.
+		hreq.Close = c.noReuse.Load()
+	}
+	return client.Do(hreq)
+}
+
+// put returns st to the pool unless its buffers grew large.
+func (c *StreamClient) put(st *stream) {
+	st.tr = timedBody{}
+	if cap(st.body)+cap(st.text)+st.rd.BufferSize() > maxPooledBytes {
+		return
+	}
+	st.rd.Reset(nil, c.maxLine)
+	c.pool.Put(st)
+}

@@ -1,0 +1,120 @@
+package servingbench
+
+// The client is one streaming engine (StreamClient: client.go, stream.go,
+// prewarm.go, transport.go, count.go) and one small protocol adapter per
+// API. The engine owns everything that does not depend on the API: the
+// HTTP transport and its pool, the send time and the event times, the
+// resend of a request that met a pooled connection the server had closed,
+// the prewarm, the request and idle timeouts, the framing of the body (SSE
+// now; NDJSON has its place beside it, see framing), the line limit, the
+// API key's masking, the typed errors and the token counts (count.go). An
+// adapter says only what is sent and what a message means:
+//
+//   - the request: its default endpoint and its body (appendBody);
+//   - the response: how it is framed, and for each framed message, an event
+//     (decoder): whether it is a token event and its text, the usage counts
+//     it carries, its finish reason, a server error, or the completion
+//     marker.
+//
+// Adapters today: completions.go (OpenAI /v1/completions) and chat.go
+// (OpenAI /v1/chat/completions); openai.go holds what both share (the
+// OpenAIConfig, the body builder and the chunk decoder).
+//
+// The native streaming APIs of TGI, TensorRT-LLM behind Triton, SGLang,
+// llama.cpp and Ollama each fit as one adapter file plus fixtures, with no
+// change to the engine beyond NDJSON framing (checked against what each
+// server sends, as read from its sources; not implemented):
+//
+//   - TGI POST /generate_stream: body {"inputs", "parameters":
+//     {"max_new_tokens", "details": true}}; SSE without [DONE]. Each event
+//     is a token event with token.text; the last one's details give
+//     finish_reason (a finish reason, so the stream is complete when the
+//     body ends) and generated_tokens (the completion count).
+//   - TensorRT-LLM POST /v2/models/{model}/generate_stream (the model a
+//     field of the adapter): body {"text_input", "max_tokens", "stream"};
+//     SSE events with a text_output delta, no finish reason and no marker:
+//     the adapter's decoder sets event.finished on every token event, so
+//     the end of the body completes the stream (there is nothing else to
+//     go by); counts come from the tokenizer or the events (count.go).
+//   - SGLang POST /generate: body {"text", "sampling_params":
+//     {"max_new_tokens", "ignore_eos"}, "stream": true}; SSE then
+//     data: [DONE]. text is cumulative, so the decoder keeps the length
+//     seen so far (decoder.reset per stream) and hands out the new suffix;
+//     meta_info gives finish_reason, prompt_tokens and completion_tokens.
+//   - llama.cpp POST /completion: body {"prompt", "n_predict",
+//     "ignore_eos", "stream": true}; SSE, content per token event, a last
+//     object with "stop": true (the marker), tokens_predicted and
+//     tokens_evaluated (the counts), stop_type (the finish reason).
+//   - Ollama POST /api/generate and /api/chat: NDJSON (framing ndjson, a
+//     line reader with the same Next/Offset/limit as the SSE reader, whose
+//     Content-Type is application/x-ndjson); response (or message.content)
+//     per token event, the "done": true line is the marker and carries
+//     done_reason, prompt_eval_count and eval_count.
+
+// protocol is one API's request encoder and event decoder. It is built
+// once per client from its OpenAIConfig and is read-only after, so safe
+// for concurrent use.
+type protocol interface {
+	// endpoint is the default path appended to the base URL.
+	endpoint() string
+	// framing is how the response body is cut into messages.
+	framing() framing
+	// appendBody renders the request body of req after dst.
+	appendBody(dst []byte, req *Request) []byte
+	// newDecoder returns a decoder for one stream at a time (decoders are
+	// pooled with the stream state and reset before each stream).
+	newDecoder() decoder
+}
+
+// decoder turns the messages of one stream into events.
+type decoder interface {
+	// reset prepares the decoder for a new stream.
+	reset()
+	// decode fills ev (zeroed by the caller) from one framed message. An
+	// error is a malformed message (*sse.SyntaxError gives its offset).
+	decode(data []byte, ev *event) error
+	// appendText appends the output text of the last decoded token event,
+	// unescaped, to dst; the engine calls it only when it keeps or counts
+	// the text.
+	appendText(dst []byte) []byte
+}
+
+// event is what one message of a stream means to the engine.
+type event struct {
+	// token: a token event (it carries generated output).
+	token bool
+	// end: the completion marker (data: [DONE], llama.cpp's "stop": true,
+	// Ollama's "done": true); the stream is complete once the rest of this
+	// event (its counts, finish reason, text) is taken.
+	end bool
+	// finish is the finish reason, unescaped, nil when absent; a stream
+	// whose body ends after one is complete (Result.NoDone).
+	finish []byte
+	// finished: the stream may end after this message without a marker
+	// even though it gives no finish reason (a usage chunk).
+	finished bool
+	// Usage counts, valid when the matching has flag is set.
+	hasPrompt, hasCompletion       bool
+	promptTokens, completionTokens int
+	// serverError: an error object; errorMessage is its message, unescaped.
+	serverError  bool
+	errorMessage []byte
+}
+
+// framing is how a response body is cut into messages.
+type framing uint8
+
+const (
+	// frameSSE: text/event-stream, one message per data event
+	// (internal/sse). Other framings (NDJSON for Ollama's native API: one
+	// JSON object a line, application/x-ndjson) add a constant here, a
+	// reader in internal beside internal/sse with the same Next, Offset,
+	// Reset and line limit, and a case in accepts and in stream.next.
+	frameSSE framing = iota
+)
+
+// accept is the Accept header of requests with this framing.
+func (f framing) accept() string { return "text/event-stream" }
+
+// accepts reports whether a response's Content-Type has this framing.
+func (f framing) accepts(contentType string) bool { return isEventStream(contentType) }

@@ -1,0 +1,275 @@
+package servingbench
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/servingbench/servingbench/internal/sse"
+)
+
+// drainGrace bounds the wait for the end of the body after the stream's
+// completion marker.
+const drainGrace = time.Second
+
+// stream is the per-request state, pooled so that buffers are reused.
+type stream struct {
+	body   []byte
+	rd     sse.Reader
+	dec    decoder
+	ev     event
+	text   []byte
+	finish []byte
+	tr     timedBody
+
+	// What the transport reported about the current attempt: whether it
+	// went out on a pooled connection, and whether a response byte came.
+	trace     *httptrace.ClientTrace
+	reused    atomic.Bool
+	responded atomic.Bool
+}
+
+func newStream(dec decoder) *stream {
+	st := &stream{dec: dec}
+	st.trace = &httptrace.ClientTrace{
+		GotConn:              func(info httptrace.GotConnInfo) { st.reused.Store(info.Reused) },
+		GotFirstResponseByte: func() { st.responded.Store(true) },
+	}
+	return st
+}
+
+// maxPresizedEvents caps the Events capacity allocated up front.
+const maxPresizedEvents = 1 << 16
+
+// maxPooledBytes drops streams whose buffers grew beyond it.
+const maxPooledBytes = 1 << 20
+
+// timedBody stamps every Read of the response body with time.Now: all the
+// events decoded from one read share its time.
+type timedBody struct {
+	r     io.Reader
+	now   time.Time
+	watch *idleWatch
+}
+
+func (t *timedBody) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if n > 0 {
+		t.now = time.Now()
+		if t.watch != nil {
+			t.watch.last.Store(int64(t.now.Sub(t.watch.sent)))
+		}
+	}
+	return n, err
+}
+
+// read consumes the response and fills res; it returns the request's error.
+func (c *StreamClient) read(parent, ctx context.Context, cancel context.CancelCauseFunc, resp *http.Response,
+	st *stream, watch *idleWatch, req *Request, res *Result) error {
+	if resp.StatusCode != http.StatusOK {
+		body := c.readExcerpt(resp.Body)
+		drainClose(resp.Body)
+		res.Done = time.Now()
+		return &HTTPError{StatusCode: resp.StatusCode, Body: body, RetryAfter: resp.Header.Get("Retry-After")}
+	}
+	if ct := resp.Header.Get("Content-Type"); !c.proto.framing().accepts(ct) {
+		body := c.readExcerpt(resp.Body)
+		drainClose(resp.Body)
+		res.Done = time.Now()
+		return &ContentTypeError{ContentType: ct, Body: body}
+	}
+	st.tr = timedBody{r: resp.Body, watch: watch}
+	st.rd.Reset(&st.tr, c.maxLine)
+	st.dec.reset()
+	st.text = st.text[:0]
+	st.finish = st.finish[:0]
+	usage, failure := c.consume(parent, ctx, st, res)
+	res.Done = time.Now()
+	if failure != nil {
+		c.countFailed(req, res, usage)
+		cancel(failure) // abort the connection rather than drain a broken stream
+		resp.Body.Close()
+		return failure
+	}
+	// The stream is complete: read the end of the body so the connection is
+	// reused.
+	t := time.AfterFunc(drainGrace, func() { cancel(errDrainTimeout) })
+	drainClose(resp.Body)
+	t.Stop()
+
+	if c.cfg.KeepText {
+		res.Text = string(st.text)
+	}
+	c.count(req, res, usage, st.text)
+	if len(res.Events) == 0 {
+		return &NoTokensError{FinishReason: string(st.finish)}
+	}
+	return nil
+}
+
+// consume reads the messages of the stream into res.Events and st (text,
+// finish reason) until its end; it returns the counts the server reported
+// and the request's error.
+func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Result) (usage usageCounts, failure error) {
+	needText := c.cfg.KeepText || c.cfg.Tokenizer != nil
+	finished := false
+	for {
+		data, err := st.rd.Next()
+		if errors.Is(err, io.EOF) {
+			// The body ended at an event boundary without the completion
+			// marker: complete once the finish reason or the usage arrived.
+			if finished && !c.cfg.RequireDone {
+				res.NoDone = true
+				return usage, nil
+			}
+			return usage, &EndError{Tokens: len(res.Events), Finished: finished}
+		}
+		if err != nil {
+			return usage, c.classify(parent, ctx, err, len(res.Events), true)
+		}
+		if len(data) == 0 {
+			continue
+		}
+		if st.rd.ErrorEvent() { // llama.cpp: "error: {json}"
+			return usage, &ServerError{Message: excerpt(c.maskKey(data)), Tokens: len(res.Events)}
+		}
+		ev := &st.ev
+		*ev = event{}
+		if err := st.dec.decode(data, ev); err != nil {
+			return usage, newParseError(err, c.maskKey(data), st.rd.Offset())
+		}
+		if ev.serverError {
+			return usage, &ServerError{Message: string(c.maskKey(ev.errorMessage)), Tokens: len(res.Events)}
+		}
+		if ev.token {
+			res.Events = append(res.Events, st.tr.now)
+			if needText {
+				st.text = st.dec.appendText(st.text)
+			}
+		}
+		usage.add(ev)
+		if ev.finish != nil {
+			st.finish = append(st.finish[:0], ev.finish...)
+		}
+		finished = finished || len(st.finish) > 0 || ev.finished || usage.any()
+		if ev.end { // after its counts: llama.cpp's stop and Ollama's done carry them
+			return usage, nil
+		}
+	}
+}
+
+// classify turns a transport error into the client's error types, using the
+// cause of the request context.
+func (c *StreamClient) classify(parent, ctx context.Context, err error, tokens int, responded bool) error {
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errIdleTimeout):
+		return &IdleTimeoutError{Idle: c.cfg.StreamIdleTimeout, Tokens: tokens}
+	case errors.Is(cause, errRequestTimeout):
+		return &TimeoutError{Timeout: c.cfg.RequestTimeout, Tokens: tokens}
+	case parent.Err() != nil:
+		return &CancelError{Tokens: tokens, Err: parent.Err()}
+	}
+	if cl := ClientLimitOf(err); cl != nil && !responded { // a dial out of descriptors: ours, not the server's
+		return cl
+	}
+	return &StreamError{Tokens: tokens, Err: err, Responded: responded}
+}
+
+func newParseError(err error, data []byte, eventOffset int64) *ParseError {
+	pe := &ParseError{Offset: eventOffset, Err: err}
+	var se *sse.SyntaxError
+	at := 0
+	if errors.As(err, &se) {
+		at = se.Offset
+		pe.Offset += int64(at)
+	}
+	lo, hi := max(0, at-32), min(len(data), at+32)
+	pe.Data = bytes.Clone(data[lo:hi])
+	return pe
+}
+
+func isEventStream(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
+}
+
+// idleWatch cancels a request when no body bytes arrived for idle. The
+// reader stores the time of its last read; the timer re-arms itself for the
+// remaining time instead of being reset on every read.
+type idleWatch struct {
+	sent   time.Time
+	idle   time.Duration
+	last   atomic.Int64 // time of the last read, as an offset from sent
+	done   atomic.Bool
+	timer  *time.Timer
+	cancel context.CancelCauseFunc
+}
+
+func startIdleWatch(sent time.Time, idle time.Duration, cancel context.CancelCauseFunc) *idleWatch {
+	w := &idleWatch{sent: sent, idle: idle, cancel: cancel}
+	w.timer = time.AfterFunc(idle, w.fire)
+	return w
+}
+
+func (w *idleWatch) fire() {
+	if w.done.Load() {
+		return
+	}
+	quiet := time.Since(w.sent) - time.Duration(w.last.Load())
+	if quiet >= w.idle {
+		w.cancel(errIdleTimeout)
+		return
+	}
+	w.timer.Reset(w.idle - quiet)
+}
+
+func (w *idleWatch) stop() {
+	w.done.Store(true)
+	w.timer.Stop()
+}
+
+// readExcerpt reads up to maxBodyExcerpt bytes of an error body, with the
+// API key masked. It reads as far as a key that starts inside the excerpt
+// could reach, so that no part of it survives the cut.
+func (c *StreamClient) readExcerpt(r io.Reader) string {
+	buf := make([]byte, maxBodyExcerpt+max(1, len(c.cfg.APIKey)))
+	n, _ := io.ReadFull(r, buf)
+	return excerpt(c.maskKey(buf[:n]))
+}
+
+// maskKey overwrites every occurrence of the API key in b with '*', in
+// place, keeping the length so that offsets into b stay valid. Servers may
+// echo the request's headers in an error body or event, and such text ends
+// up in errors, reports and result files.
+func (c *StreamClient) maskKey(b []byte) []byte {
+	key := c.cfg.APIKey
+	if key == "" {
+		return b
+	}
+	for i := 0; ; {
+		j := bytes.Index(b[i:], []byte(key))
+		if j < 0 {
+			return b
+		}
+		i += j
+		for k := range len(key) {
+			b[i+k] = '*'
+		}
+		i += len(key)
+	}
+}
+
+// maxDrain bounds what is read from a body only to reuse its connection.
+const maxDrain = 64 << 10
+
+// drainClose reads at most maxDrain more bytes of body and closes it.
+func drainClose(body io.ReadCloser) {
+	io.CopyN(io.Discard, body, maxDrain)
+	body.Close()
+}
