@@ -69,6 +69,11 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 	if err != nil {
 		b.Fatal(err)
 	}
+	if note, err := checkFileLimit(e, reqs, arrival, sc.MaxConcurrency); err != nil {
+		b.Fatal(err)
+	} else if note != "" {
+		b.Log(note)
+	}
 	client, err := e.client(sc, tok, s.editClient)
 	if err != nil {
 		b.Fatal(err)

@@ -61,9 +61,9 @@ func NewCompletions(cfg OpenAIConfig) (*Completions, error) {
 func (c *Completions) Send(ctx context.Context, req *Request, res *Result) { c.o.send(ctx, req, res) }
 
 // Prewarm opens up to n keep-alive connections ahead of a run with n
-// concurrent GET BaseURL/v1/models requests (404 is accepted), each bounded
-// by the smaller of RequestTimeout and StreamIdleTimeout that is set, else
-// by 30 s.
+// concurrent GET BaseURL/v1/models requests (404 is accepted), within
+// 1 s, or the smaller of RequestTimeout and StreamIdleTimeout when shorter;
+// the connections not open by then are opened by the requests.
 func (c *Completions) Prewarm(ctx context.Context, n int) error { return c.o.prewarm(ctx, n) }
 
 // Close closes the client's idle connections.

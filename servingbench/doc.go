@@ -54,6 +54,14 @@
 //     set-up (a loopback round trip; over a network a TCP handshake, and a
 //     TLS one for https). A connection that breaks after a response byte
 //     is a failure with its reason.
+//   - A request whose connection could not be opened because this process
+//     ran out of file descriptors (EMFILE, ENFILE) is the client machine's
+//     failure, not the server's: *ClientLimitError, "client: too many open
+//     files (limit N)", grouped under "client: too many open files". Every
+//     request in flight holds a connection (two descriptors when the server
+//     is a servingtest.Server in the same process); RaiseFileLimit raises
+//     the soft limit to the hard one and FileBudget.Check says before a run
+//     whether its peak in flight (PeakInFlight) fits.
 //   - Duration runs from just before the first dispatch to the end of the
 //     last request. Request throughput = successful / duration; output
 //     throughput = output tokens / duration; total = (input + output) /

@@ -121,7 +121,7 @@ type openAI struct {
 	client *http.Client
 	own    *http.Transport // nil when cfg.HTTPClient is used
 	// fresh sends every request on a new connection (closed after it); it
-	// is client when cfg.HTTPClient is used.
+	// is client when cfg.HTTPClient is used (see do and post).
 	fresh *http.Client
 	// noReuse is set once the server closed a pooled connection under a
 	// request: from then on every request goes through fresh.
@@ -164,20 +164,25 @@ func newOpenAI(cfg OpenAIConfig, defaultEndpoint string, kind payloadKind) (*ope
 	return o, nil
 }
 
-// defaultPrewarmTimeout bounds Prewarm when neither RequestTimeout nor
-// StreamIdleTimeout is set.
-const defaultPrewarmTimeout = 30 * time.Second
+// prewarmBudget bounds Prewarm as a whole. A server that accepts the
+// connection but never answers must not hang the run before it starts, and
+// one that serves fewer connections at once than asked holds the rest
+// until a served one is closed: llama.cpp's server (cpp-httplib, a thread
+// per connection, 8 here) keeps a prewarmed connection for its 5 s
+// keep-alive timeout. Connections not open by then are opened by their
+// requests.
+const prewarmBudget = time.Second
 
 // prewarm opens up to n keep-alive connections with n concurrent
 // GET BaseURL/v1/models requests; 404 is fine. They are bounded by the
-// smaller of RequestTimeout and StreamIdleTimeout that is set, else by
-// defaultPrewarmTimeout: a server that accepts the connection but never
-// answers must not hang the run before it starts.
+// smallest of prewarmBudget, RequestTimeout and StreamIdleTimeout.
 func (o *openAI) prewarm(ctx context.Context, n int) error {
 	if n < 0 {
 		return fmt.Errorf("servingbench: Prewarm: n must be >= 0, got %d", n)
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.prewarmTimeout())
+	parent := ctx
+	budget := o.prewarmTimeout()
+	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
 	target := strings.TrimRight(o.cfg.BaseURL, "/") + "/v1/models"
 	errs := make([]error, n)
@@ -195,6 +200,9 @@ func (o *openAI) prewarm(ctx context.Context, n int) error {
 			resp, err := o.client.Do(req)
 			if err != nil {
 				errs[i] = &StreamError{Err: err}
+				if cl := ClientLimitOf(err); cl != nil {
+					errs[i] = cl
+				}
 				return
 			}
 			body := o.readExcerpt(resp.Body)
@@ -208,23 +216,30 @@ func (o *openAI) prewarm(ctx context.Context, n int) error {
 		})
 	}
 	wg.Wait()
-	failed, first := 0, error(nil)
+	failed, late, first := 0, 0, error(nil)
 	for _, err := range errs {
 		if err != nil {
 			failed++
+			if errors.Is(err, context.DeadlineExceeded) {
+				late++
+			}
 			if first == nil {
 				first = err
 			}
 		}
 	}
-	if first != nil {
-		return fmt.Errorf("servingbench: Prewarm: %d of %d requests failed, first: %w", failed, n, first)
+	switch {
+	case first == nil:
+		return nil
+	case late == failed && parent.Err() == nil:
+		return fmt.Errorf("servingbench: Prewarm: %d of %d connections answered within %v; the others are opened by "+
+			"their requests: %w", n-failed, n, budget, context.DeadlineExceeded)
 	}
-	return nil
+	return fmt.Errorf("servingbench: Prewarm: %d of %d requests failed, first: %w", failed, n, first)
 }
 
 func (o *openAI) prewarmTimeout() time.Duration {
-	d := defaultPrewarmTimeout
+	d := prewarmBudget
 	for _, t := range []time.Duration{o.cfg.RequestTimeout, o.cfg.StreamIdleTimeout} {
 		if t > 0 {
 			d = min(d, t)
@@ -350,13 +365,30 @@ func (o *openAI) do(ctx context.Context, st *stream, res *Result) (*http.Respons
 		client = o.fresh
 	}
 	resp, err := o.post(ctx, client, st)
-	if err == nil || !st.reused.Load() || st.responded.Load() || ctx.Err() != nil {
-		return resp, err
+	// Our fresh transport always dials, so one resend is enough. A
+	// caller's client has no fresh twin: its pool is emptied before each
+	// resend (what it holds of this server is likely closed too), but a
+	// connection another request returns meanwhile may be taken again.
+	resends := 1
+	if o.own == nil {
+		resends = maxCallerResends
 	}
-	res.Resent = true
-	o.noReuse.Store(true)
-	return o.post(ctx, o.fresh, st)
+	for range resends {
+		if err == nil || !st.reused.Load() || st.responded.Load() || ctx.Err() != nil {
+			break
+		}
+		res.Resent = true
+		o.noReuse.Store(true)
+		if o.own == nil {
+			o.client.CloseIdleConnections()
+		}
+		resp, err = o.post(ctx, o.fresh, st)
+	}
+	return resp, err
 }
+
+// maxCallerResends bounds the resends through a caller's http.Client.
+const maxCallerResends = 3
 
 // post sends one attempt of the request in st.body through client.
 func (o *openAI) post(ctx context.Context, client *http.Client, st *stream) (*http.Response, error) {
@@ -371,6 +403,9 @@ func (o *openAI) post(ctx context.Context, client *http.Client, st *stream) (*ht
 	if o.own == nil {
 		// A caller's http.Client (with a cookie jar, say) may add headers.
 		hreq.Header = o.header.Clone()
+		// Once the server closed a pooled connection under a request, a
+		// caller's client keeps no connection either.
+		hreq.Close = o.noReuse.Load()
 	}
 	return client.Do(hreq)
 }
@@ -500,6 +535,9 @@ func (o *openAI) classify(parent, ctx context.Context, err error, tokens int, re
 		return &TimeoutError{Timeout: o.cfg.RequestTimeout, Tokens: tokens}
 	case parent.Err() != nil:
 		return &CancelError{Tokens: tokens, Err: parent.Err()}
+	}
+	if cl := ClientLimitOf(err); cl != nil && !responded { // a dial out of descriptors: ours, not the server's
+		return cl
 	}
 	return &StreamError{Tokens: tokens, Err: err, Responded: responded}
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +41,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if err := o.checkResultPath(); err != nil {
+		return err
+	}
+	raiseFileLimit(stderr)
 
 	tok, tokID, note, err := scenarios.ResolveTokenizer(o.tokenizer, o.model)
 	if err != nil {
@@ -64,6 +67,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
+	if err := o.checkFileLimit(stderr, len(reqs)); err != nil {
+		return err
+	}
 	client, err := o.client(baseURL, chat, sc, tok)
 	if err != nil {
 		return err
@@ -91,6 +97,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	bar.start()
 	rep, err := servingbench.Run(ctx, cfg)
 	bar.stop()
+	client.Close() // idle connections hold descriptors the result file may need
+	stopServer()
 	if errors.Is(err, servingbench.ErrNotStarted) {
 		return notStarted(stderr, "the set-up of the run")
 	}
@@ -103,6 +111,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	for _, w := range rep.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}
+	o.reportAcceptErrors(stderr)
 	if o.saveResult {
 		path, err := o.save(rep, textOpts.Percentiles)
 		if err != nil {
@@ -182,6 +191,8 @@ func (o *options) target(stdout io.Writer, tok servingbench.Tokenizer) (string, 
 	}
 	m.Name = o.model
 	srv := servingtest.NewServer(m)
+	srv.SetErrorLog(io.Discard) // accept errors are counted and reported after the run
+	o.sim = srv
 	fmt.Fprintf(stdout, "No --base-url or --host: benchmarking the simulated server (profile %s, %gx speed) at %s\n", o.simProfile, o.simSpeed, srv.URL)
 	return srv.URL, srv.Close, nil
 }
@@ -242,28 +253,13 @@ func pyFloat(f float64) string {
 	return s
 }
 
-// save writes the result JSON and returns its path.
+// save writes the result JSON atomically and returns its path
+// (checkResultPath checked the directory before the run).
 func (o *options) save(rep *servingbench.Report, percentiles []float64) (string, error) {
-	name := o.resultFilename
-	if name == "" {
-		name = servingbench.ResultFilename(rep)
-	}
-	path := filepath.Join(o.resultDir, name)
-	if o.resultDir != "" {
-		if err := os.MkdirAll(o.resultDir, 0o755); err != nil {
-			return "", fmt.Errorf("flag --result-dir: %w", err)
-		}
-	}
-	f, err := os.Create(path)
+	path := o.resultPath(rep)
+	err := servingbench.WriteJSONFile(path, rep, servingbench.JSONOptions{Percentiles: percentiles, Detailed: o.saveDetailed})
 	if err != nil {
 		return "", fmt.Errorf("saving the result: %w", err)
-	}
-	err = servingbench.WriteJSON(f, rep, servingbench.JSONOptions{Percentiles: percentiles, Detailed: o.saveDetailed})
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", fmt.Errorf("saving the result to %s: %w", path, err)
 	}
 	return path, nil
 }

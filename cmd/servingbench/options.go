@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
 
 // options holds the benchmark command line, spelled as vLLM's
@@ -53,6 +55,7 @@ type options struct {
 	streamIdleTimeout float64
 	simProfile        string
 	simSpeed          float64
+	sim               *servingtest.Server // the embedded server, when target started it
 
 	help bool
 	args *argSet

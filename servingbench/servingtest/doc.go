@@ -3,6 +3,10 @@
 // it on a loopback address, Server.URL is its base URL, Server.Close stops
 // it, and Server.Truth returns what the server did for every request, the
 // ground truth against which a client's measurements can be checked.
+// Server.SetErrorLog routes the server's own net/http log, and
+// Server.AcceptErrors counts the connections it failed to accept (in the
+// same process as a benchmark client, the process running out of file
+// descriptors).
 //
 // NewUnstartedServer and Server.Start, like httptest's, let the caller
 // choose the listener first. On NewListener's in-memory listener, server

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log"
 	"net"
 	"net/http"
 	"sync"
@@ -18,7 +19,8 @@ const Version = "servingtest-0.1.0"
 // net/http/httptest.Server: NewServer starts one on a loopback address,
 // NewUnstartedServer lets the caller choose its Listener first (an
 // in-memory Listener, to run inside a testing/synctest bubble). Its methods
-// are safe for concurrent use.
+// are safe for concurrent use. Its own log (accept errors, handler panics)
+// is described at SetErrorLog.
 type Server struct {
 	// URL is the base URL, "http://127.0.0.1:port" (for an in-memory
 	// Listener, "http://servingtest.invalid:80"), without a trailing slash;
@@ -33,6 +35,8 @@ type Server struct {
 	srv    *http.Server
 	engine *engine
 	truth  truth
+	ln     *countingListener
+	log    serverLog
 	client *http.Client
 
 	quit      chan struct{}
@@ -107,10 +111,11 @@ func (s *Server) Start() {
 		writeJSON(w, map[string]string{"version": Version})
 	})
 	mux.HandleFunc("GET /metrics", s.handleMetrics)
-	s.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second}
+	s.srv = &http.Server{ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(&s.log, "", log.LstdFlags)}
 	s.srv.Handler = s.configureConns(s.srv, mux)
 	s.client = &http.Client{Transport: s.transport()}
-	go s.srv.Serve(s.Listener)
+	s.ln = &countingListener{Listener: s.Listener}
+	go s.srv.Serve(s.ln)
 }
 
 // transport dials the server's Listener: through its DialContext method

@@ -1,0 +1,5 @@
+//go:build !race
+
+package llamacpp_test
+
+const raceEnabled = false
