@@ -48,29 +48,27 @@ var conformanceCases = []conformanceCase{
 // sampling to the last token's. Hence, exactly and with no tolerance,
 // TTFT >= prompt_ms and E2EL >= prompt_ms + predicted_ms.
 //
-// Our decode span (E2EL - TTFT, the sum of a request's ITL gaps) differs
-// from predicted_ms only by the delivery delays of the first and the last
-// token (the server's HTTP thread wakes and writes, the tap relays, our
-// reader wakes), which do not cancel exactly. Each is well under a
-// millisecond on an idle machine but includes waiting for a CPU on a busy
-// one: on the 2-vCPU development machine, shared by four engineers' test
-// runs, we saw up to 49 ms either way at load average 4-5 and 91 ms at
-// load 7. Per request we allow spanTolerance = 250 ms; it bounds TPOT by
-// spanTolerance/(n-1). It catches gross errors only (events stamped at
-// the wrong read, a stream held back). A systematic error is caught by the
-// median instead, which scheduling outliers do not move: observed within
-// 0.3 ms of zero; medianSpanTolerance = 1 ms is under half the shortest
-// ITL here (2.2 ms at concurrency 1), so one token event misplaced in
-// every request (an event stamped at the wrong chunk, a chunk counted
-// twice or not at all) fails it. The pooled ITL mean must be within 5% of
-// the server's sum(predicted_ms)/sum(predicted_n-1) (observed: at most
-// 0.6%), and there must be exactly one gap per token after the first.
-//
-// TTFT has no upper bound from the timings: it also holds the server's
-// request handling and, above 4 in flight, the wait for a slot. When
-// every request has a slot at once (concurrency <= slots), TTFT - prompt_ms
-// is request handling plus at most one decode step of the other slots
-// (under 40 ms observed at load 4-5); ttftOverhead = 250 ms bounds it.
+// Everything else is a run-level check on medians. Our decode span
+// (E2EL - TTFT, the sum of a request's ITL gaps) differs from predicted_ms
+// only by the delivery delays of the first and the last token (the
+// server's HTTP thread wakes and writes, the tap relays, our reader
+// wakes). Each is well under a millisecond on an idle machine, but a busy
+// one makes any single request late by what it pleases: on the 2-vCPU
+// development machine at load average 12 (other test runs and two
+// CPU-burning loops) single requests were 0.3 s off in their decode span
+// and 1 s in TTFT. Per-request upper bounds would measure the machine, so
+// there are none; a systematic error (events stamped at the wrong read, a
+// chunk counted twice or not at all, a stream held back) moves the
+// median, which outliers do not: median(decode span - predicted_ms) is
+// within medianSpanTolerance = 1 ms (observed within 0.3 ms at every
+// load), under half the shortest ITL here (2.2 ms at concurrency 1), so
+// one token event misplaced in every request fails it; median(TPOT /
+// predicted_per_token_ms) is within 5% of 1 (observed: 1.2-1.5% high at
+// 4 streams, as for any client); and with a slot for every request
+// (concurrency <= slots) median(TTFT - prompt_ms), the server's request
+// handling plus at most one decode step of the other slots, is at most
+// ttftOverhead = 250 ms (observed: under 40 ms). There must also be
+// exactly one ITL gap per token after the first.
 func TestConformance(t *testing.T) {
 	if raceEnabled {
 		t.Skip("real-server conformance runs without -race (.ci/run's conformance step): the race detector slows the client the timing checks measure")
@@ -94,9 +92,8 @@ func TestConformance(t *testing.T) {
 
 // Tolerances; see TestConformance.
 const (
-	spanTolerance       = 250 * time.Millisecond
 	medianSpanTolerance = time.Millisecond
-	itlMeanTolerance    = 0.05
+	tpotRatioTolerance  = 0.05
 	ttftOverhead        = 250 * time.Millisecond
 )
 
@@ -143,7 +140,8 @@ func runConformance(t *testing.T, srv *llamacpp.Server, tok *tokenizer.Tokenizer
 	streams, err := tap.streams()
 	require.NoError(t, err)
 	var wantIn, wantOut int
-	var spanErrs []time.Duration
+	var spanErrs, ttftOver []time.Duration
+	var tpotRatios []float64
 	var predicted time.Duration
 	gaps := 0
 	for _, res := range rep.Results {
@@ -184,14 +182,11 @@ func runConformance(t *testing.T, srv *llamacpp.Server, tok *tokenizer.Tokenizer
 		predMS := msDuration(tm.PredictedMS)
 		assert.GreaterOrEqual(t, res.TTFT(), promptMS, "request %d: TTFT >= timings.prompt_ms", res.Index)
 		assert.GreaterOrEqual(t, res.E2EL(), promptMS+predMS, "request %d: E2EL >= prompt_ms + predicted_ms", res.Index)
-		if tc.concurrency <= slots {
-			assert.LessOrEqual(t, res.TTFT()-promptMS, ttftOverhead, "request %d: TTFT %v - prompt_ms %v with a free slot", res.Index, res.TTFT(), promptMS)
-		}
+		ttftOver = append(ttftOver, res.TTFT()-promptMS)
 		span := res.E2EL() - res.TTFT()
-		assert.InDelta(t, predMS, span, float64(spanTolerance), "request %d: decode span %v vs timings.predicted_ms %v", res.Index, span, predMS)
 		if n := res.OutputTokens; n > 1 {
 			perTok := msDuration(tm.PredictedPerTokenMS)
-			assert.InDelta(t, perTok, res.TPOT(), float64(spanTolerance)/float64(n-1), "request %d: TPOT %v vs timings.predicted_per_token_ms %v", res.Index, res.TPOT(), perTok)
+			tpotRatios = append(tpotRatios, float64(res.TPOT())/float64(perTok))
 		}
 		spanErrs = append(spanErrs, span-predMS)
 		predicted += predMS
@@ -210,15 +205,22 @@ func runConformance(t *testing.T, srv *llamacpp.Server, tok *tokenizer.Tokenizer
 	assert.Equal(t, float64(rep.TotalInputTokens), prompt+cached, "TotalInputTokens = delta of %s + %s", llamacpp.PromptTokensTotal, llamacpp.PromptTokensCachedTotal)
 	assert.Equal(t, float64(rep.TotalOutputTokens), predictedTotal, "TotalOutputTokens = delta of %s", llamacpp.TokensPredictedTotal)
 
-	// Run-level: no systematic error in the spans, and the pooled ITL mean
-	// is the server's time per generated token after the first.
+	// Run-level, by medians, which a machine's scheduling outliers do not
+	// move: no systematic error in the decode spans, in TPOT, or in TTFT
+	// when every request has a slot; one ITL gap per token after the first.
 	slices.Sort(spanErrs)
 	median := spanErrs[len(spanErrs)/2]
 	assert.InDelta(t, 0, float64(median), float64(medianSpanTolerance), "median(decode span - predicted_ms) = %v", median)
+	slices.Sort(tpotRatios)
+	tpotRatio := tpotRatios[len(tpotRatios)/2]
+	assert.InDelta(t, 1, tpotRatio, tpotRatioTolerance, "median(TPOT / timings.predicted_per_token_ms) = %v", tpotRatio)
+	slices.Sort(ttftOver)
+	ttftMedian := ttftOver[len(ttftOver)/2]
+	if tc.concurrency <= slots {
+		assert.LessOrEqual(t, ttftMedian, ttftOverhead, "median(TTFT - prompt_ms) with a free slot = %v", ttftMedian)
+	}
 	assert.Equal(t, gaps, rep.ITL.Count, "one ITL gap per token after the first")
 	serverITL := predicted / time.Duration(gaps)
-	assert.InEpsilon(t, float64(serverITL), float64(rep.ITL.Mean), itlMeanTolerance,
-		"ITL mean %v vs the server's sum(predicted_ms)/sum(predicted_n-1) %v", rep.ITL.Mean, serverITL)
 
 	t.Logf("%d requests (%d resent on a new connection) in %v (%v with prewarm), %d in / %d out tokens; TTFT mean %v; TPOT mean %v; ITL mean %v, server %v; decode span - predicted_ms: min %v, median %v, max %v",
 		len(reqs), rep.Resent, rep.Duration.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), rep.TotalInputTokens, rep.TotalOutputTokens,
