@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/servingbench/servingbench/benchtest/gate"
 	"github.com/servingbench/servingbench/scenarios"
 	"github.com/servingbench/servingbench/servingbench"
 )
@@ -127,7 +128,7 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 }
 
 // ReportMetrics reports r's metrics on b, with these units (see
-// LatencyUnit and the Unit constants):
+// gate.LatencyUnit and the gate.Unit constants):
 //
 //   - ttft, tpot, itl, e2el: mean, median and p99 in nanoseconds
 //     (ttft-mean-ns, ttft-median-ns, ttft-p99-ns, ...);
@@ -146,18 +147,18 @@ func ReportMetrics(b *testing.B, r *servingbench.Report) {
 		name string
 		s    servingbench.Summary
 	}{{"ttft", r.TTFT}, {"tpot", r.TPOT}, {"itl", r.ITL}, {"e2el", r.E2EL}} {
-		b.ReportMetric(float64(m.s.Mean), LatencyUnit(m.name, "mean"))
-		b.ReportMetric(float64(m.s.Median), LatencyUnit(m.name, "median"))
+		b.ReportMetric(float64(m.s.Mean), gate.LatencyUnit(m.name, "mean"))
+		b.ReportMetric(float64(m.s.Median), gate.LatencyUnit(m.name, "median"))
 		p99, _ := m.s.Percentile(99)
-		b.ReportMetric(float64(p99), LatencyUnit(m.name, "p99"))
+		b.ReportMetric(float64(p99), gate.LatencyUnit(m.name, "p99"))
 	}
-	b.ReportMetric(r.RequestThroughput, UnitRequestThroughput)
-	b.ReportMetric(r.OutputThroughput, UnitOutputThroughput)
-	b.ReportMetric(r.TotalTokenThroughput, UnitTotalThroughput)
+	b.ReportMetric(r.RequestThroughput, gate.UnitRequestThroughput)
+	b.ReportMetric(r.OutputThroughput, gate.UnitOutputThroughput)
+	b.ReportMetric(r.TotalTokenThroughput, gate.UnitTotalThroughput)
 	if !r.GoodputSLO.IsZero() {
-		b.ReportMetric(r.Goodput, UnitGoodput)
+		b.ReportMetric(r.Goodput, gate.UnitGoodput)
 	}
-	b.ReportMetric(float64(r.Failed), UnitFailed)
+	b.ReportMetric(float64(r.Failed), gate.UnitFailed)
 	b.ReportMetric(0, "ns/op")
 }
 
