@@ -6,47 +6,19 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 
 	"github.com/servingbench/servingbench/scenarios"
 )
 
-// Run executes the subcommand. args are the arguments after "tokenize":
-//
-//	--tokenizer PATH  tokenizer.json, model directory or HuggingFace cache
-//	                  name (ORG/NAME)
-//	--model NAME      used as the tokenizer when --tokenizer is absent
-//	--decode          read id arrays, write strings
-//
-// With neither --tokenizer nor a resolvable --model the built-in Qwen3
-// tokenizer is used and a one-line note goes to stderr.
-func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	tokenizerFlag := fs.String("tokenizer", "", "tokenizer.json, model directory or HuggingFace cache name (ORG/NAME)")
-	modelFlag := fs.String("model", "", "model path or name, used as the tokenizer when --tokenizer is absent")
-	decode := fs.Bool("decode", false, "read JSON arrays of ids, write JSON strings")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: servingbench tokenize [--tokenizer PATH] [--model NAME] [--decode] < lines")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("tokenize: unexpected argument %q", fs.Arg(0))
-	}
-	tok, _, note, err := scenarios.ResolveTokenizer(*tokenizerFlag, *modelFlag)
-	if err != nil {
-		return fmt.Errorf("tokenize: %w", err)
-	}
-	if note != "" {
-		fmt.Fprintln(stderr, "tokenize:", note)
-	}
+// Run converts stdin to stdout line by line with tok: each JSON string to
+// its ids, or with decode each JSON array of ids to its text. It stops at
+// the first malformed line, with an error naming its number, and when ctx
+// is done.
+func Run(ctx context.Context, tok *scenarios.Tokenizer, decode bool, stdin io.Reader, stdout io.Writer) error {
 	convert := encodeLine
-	if *decode {
+	if decode {
 		convert = decodeLine
 	}
 	return process(ctx, tok, convert, stdin, stdout)
