@@ -40,7 +40,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 			usage()
 			return nil
 		}
-		return usageError{fmt.Errorf("compare: %w (see servingbench compare -h)", err)}
+		return flagParseError("compare", err, args)
 	}
 	if fs.NArg() != 2 {
 		return usageError{fmt.Errorf("compare: want 2 files OLD NEW, got %d (see servingbench compare -h)", fs.NArg())}

@@ -78,6 +78,8 @@ func TestCompareBadCommandLine(t *testing.T) {
 		{[]string{"-confidence", "2", oldPath, newPath}, "compare: -confidence must be in (0,1), got 2", true},
 		{[]string{"-alpha", "x", oldPath, newPath}, `compare: invalid value "x" for flag -alpha`, true},
 		{[]string{"-nosuchflag", oldPath, newPath}, "compare: flag provided but not defined: -nosuchflag", true},
+		{[]string{"--alpha=x", oldPath, newPath}, `compare: invalid value "x" for flag --alpha: parse error`, true},
+		{[]string{"--threshold"}, "compare: flag needs an argument: --threshold (see servingbench compare -h)", true},
 		{[]string{"-filter", "((", oldPath, newPath}, `compare: -filter "((": `, true},
 		{[]string{"-ignore", "cpu,((", oldPath, newPath}, `compare: -ignore "cpu,((": `, true},
 		{[]string{"-filter", ".name:Other", oldPath, newPath}, "(see -ignore and -filter)", false},

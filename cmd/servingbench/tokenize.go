@@ -31,7 +31,7 @@ func runTokenize(ctx context.Context, args []string, stdin io.Reader, stdout, st
 			fs.PrintDefaults()
 			return nil
 		}
-		return usageError{fmt.Errorf("tokenize: %w (see servingbench tokenize -h)", err)}
+		return flagParseError("tokenize", err, args)
 	}
 	if fs.NArg() > 0 {
 		return usageError{fmt.Errorf("tokenize: unexpected argument %q", fs.Arg(0))}

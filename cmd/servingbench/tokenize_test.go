@@ -54,7 +54,13 @@ func TestTokenize(t *testing.T) {
 		{
 			name:    "unknown flag",
 			args:    []string{"--bogus"},
-			wantErr: "tokenize: flag provided but not defined: -bogus",
+			wantErr: "tokenize: flag provided but not defined: --bogus (see servingbench tokenize -h)",
+			usage:   true,
+		},
+		{
+			name:    "flag without its value",
+			args:    []string{"-tokenizer"},
+			wantErr: "tokenize: flag needs an argument: -tokenizer (see servingbench tokenize -h)",
 			usage:   true,
 		},
 	}
