@@ -101,7 +101,8 @@
 // which imports neither testing nor testify, so that the servingbench
 // command ("servingbench compare OLD NEW") links neither; the units Run
 // reports and their better direction (gate.LatencyUnit, gate.UnitBetter)
-// live there too.
+// live there too. CompareBaseline and CompareFiles here are deprecated
+// forwarders to the gate's.
 //
 // # Concurrency
 //
