@@ -1,7 +1,8 @@
 // Package benchtest brings servingbench into go test: benchmarks of an LLM
-// serving endpoint whose metrics benchstat reads, SLA assertions that read
-// like the rest of a testify suite, and a regression gate that fails CI
-// only on statistically significant regressions.
+// serving endpoint whose metrics benchstat reads, and SLA assertions that read
+// like the rest of a testify suite. It is testing.B and testify glue only:
+// the regression gate that fails CI on statistically significant
+// regressions is package benchtest/gate.
 //
 // # Benchmarks
 //
@@ -9,7 +10,7 @@
 // against the target and reports the last run's metrics with
 // b.ReportMetric (ReportMetrics): TTFT, TPOT, ITL and E2EL mean, median
 // and p99 in nanoseconds with a -ns suffix (ttft-p99-ns, tpot-mean-ns; see
-// LatencyUnit), which benchstat shows as seconds with an SI prefix;
+// gate.LatencyUnit), which benchstat shows as seconds with an SI prefix;
 // throughputs as req/s, out-tok/s, tok/s and, with WithGoodput,
 // goodput-req/s; failed requests as failed. The built-in ns/op is hidden.
 // Run returns the Report for further assertions. A benchmark file is as
@@ -98,36 +99,15 @@
 //
 // # Regression gate
 //
-// CompareBaseline, CompareFiles and CompareMain (the body of
-// "servingbench compare OLD NEW") compare two go test -bench outputs
-// metric by metric, as benchstat does, and decide which changes fail:
-//
-//   - results are read with golang.org/x/perf/benchfmt (a malformed line is
-//     an error naming the file and line) and matched by file configuration,
-//     full benchmark name (sub-benchmark keys and GOMAXPROCS included) and
-//     unit; CompareOptions.Ignore drops keys such as cpu or /gomaxprocs
-//     from the match, CompareOptions.Filter selects results;
-//   - each metric's samples are summarized by their median with a
-//     confidence interval and compared with the Mann-Whitney U test
-//     (golang.org/x/perf/benchmath, no distributional assumption);
-//   - a change is significant when p < Alpha (default 0.05), and counts
-//     when the medians moved by more than MinChange (default 5%);
-//   - a counting change is a Regression when it goes in the unit's worse
-//     direction: up for latencies, ns/op, B/op, allocs/op, failures and
-//     sla-violations, down for rates (units ending in /s). UnitBetter lists
-//     the rules; unit metadata lines (Unit x better=higher) and
-//     CompareOptions.Better take precedence; changes in units of unknown
-//     direction are shown but never fail.
-//
-// Too few samples never give a verdict: benchmath's warnings (need >= 4
-// samples to detect a difference at alpha 0.05, >= 6 for a confidence
-// interval) are kept in Comparison.Warnings. WriteTable prints a
-// benchstat-style table with units scaled by golang.org/x/perf/benchunit
-// and regressions marked; Comparison.Err returns a *RegressionError listing
-// every regression, for a CI job to fail on.
+// The regression gate over two go test -bench outputs is package
+// benchtest/gate (CompareFiles, CompareBaseline, Comparison.WriteTable),
+// which imports neither testing nor testify, so that the servingbench
+// command ("servingbench compare OLD NEW") links neither; the units Run
+// reports and their better direction (gate.LatencyUnit, gate.UnitBetter)
+// live there too. CompareBaseline and CompareFiles here are deprecated
+// forwarders to the gate's.
 //
 // # Concurrency
 //
-// The functions of this package are safe for concurrent use; a
-// Comparison's methods do not modify it.
+// The functions of this package are safe for concurrent use.
 package benchtest

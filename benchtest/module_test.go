@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/servingbench/servingbench/benchtest"
+	"github.com/servingbench/servingbench/benchtest/gate"
 )
 
 // servingTest is the whole benchmark file a user writes.
@@ -135,11 +135,13 @@ func TestExternalModule(t *testing.T) {
 	// checked here (the gate's decisions are tested on fixed samples in
 	// compare_test.go).
 	const stable = ".unit:(e2el-mean-ns OR ttft-p99-ns OR req/s OR out-tok/s)"
-	var stdout, stderr bytes.Buffer
-	err = benchtest.CompareMain([]string{"-ignore", "model", "-filter", stable, fp16, w8a8}, &stdout, &stderr)
-	var regErr *benchtest.RegressionError
-	if err != nil {
-		require.True(t, errors.As(err, &regErr), "servingbench compare fp16 w8a8: %v\n%s", err, stdout.String())
+	var stdout bytes.Buffer
+	cmp, err := gate.CompareFiles(fp16, w8a8, gate.CompareOptions{Ignore: []string{"model"}, Filter: stable})
+	require.NoError(t, err, "gate.CompareFiles(fp16, w8a8)")
+	require.NoError(t, cmp.WriteTable(&stdout))
+	if err := cmp.Err(); err != nil {
+		var regErr *gate.RegressionError
+		require.True(t, errors.As(err, &regErr), "gate.CompareFiles(fp16, w8a8).Err() = %v\n%s", err, stdout.String())
 	}
 	t.Logf("servingbench compare -ignore model -filter '%s' fp16.txt w8a8.txt:\n%s", stable, stdout.String())
 	for _, unit := range []string{"e2el-mean-sec", "ttft-p99-sec", "req/s", "out-tok/s"} {
@@ -147,13 +149,13 @@ func TestExternalModule(t *testing.T) {
 			stdout.String(), "the %s table's header", unit)
 	}
 	assert.Regexp(t, `(?m)^Seed-[0-9]+ +\S+ ± \S+ +\S+ ± \S+ +(~|[+-][0-9.]+%) \(p=[0-9.]+ n=5\)`, stdout.String(), "a comparison row")
-	c, err := benchtest.CompareFiles(w8a8, fp16, benchtest.CompareOptions{Ignore: []string{"model"}, Filter: stable})
+	c, err := gate.CompareFiles(w8a8, fp16, gate.CompareOptions{Ignore: []string{"model"}, Filter: stable})
 	require.NoError(t, err)
-	want := map[string]benchtest.Better{
-		"e2el-mean-ns": benchtest.LowerIsBetter, "ttft-p99-ns": benchtest.LowerIsBetter,
-		"req/s": benchtest.HigherIsBetter, "out-tok/s": benchtest.HigherIsBetter,
+	want := map[string]gate.Better{
+		"e2el-mean-ns": gate.LowerIsBetter, "ttft-p99-ns": gate.LowerIsBetter,
+		"req/s": gate.HigherIsBetter, "out-tok/s": gate.HigherIsBetter,
 	}
-	got := map[string]benchtest.Better{}
+	got := map[string]gate.Better{}
 	for _, r := range c.Rows {
 		got[r.Unit] = r.Better
 		assert.Equal(t, 5, r.Old.N, "%s: samples of w8a8", r.Unit)

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/servingbench/servingbench/benchtest/gate"
 	"github.com/servingbench/servingbench/scenarios"
 	"github.com/servingbench/servingbench/servingbench"
 )
@@ -123,7 +124,7 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 }
 
 // ReportMetrics reports r's metrics on b, with these units (see
-// LatencyUnit and the Unit constants):
+// gate.LatencyUnit and the gate.Unit constants):
 //
 //   - ttft, tpot, itl, e2el: mean, median and p99 in nanoseconds
 //     (ttft-mean-ns, ttft-median-ns, ttft-p99-ns, ...);
@@ -143,18 +144,18 @@ func ReportMetrics(b *testing.B, r *servingbench.Report) {
 			continue
 		}
 		s := m.Of(r)
-		b.ReportMetric(float64(s.Mean), LatencyUnit(m.Key, "mean"))
-		b.ReportMetric(float64(s.Median), LatencyUnit(m.Key, "median"))
+		b.ReportMetric(float64(s.Mean), gate.LatencyUnit(m.Key, "mean"))
+		b.ReportMetric(float64(s.Median), gate.LatencyUnit(m.Key, "median"))
 		p99, _ := s.Percentile(99)
-		b.ReportMetric(float64(p99), LatencyUnit(m.Key, "p99"))
+		b.ReportMetric(float64(p99), gate.LatencyUnit(m.Key, "p99"))
 	}
-	b.ReportMetric(r.RequestThroughput, UnitRequestThroughput)
-	b.ReportMetric(r.OutputThroughput, UnitOutputThroughput)
-	b.ReportMetric(r.TotalTokenThroughput, UnitTotalThroughput)
+	b.ReportMetric(r.RequestThroughput, gate.UnitRequestThroughput)
+	b.ReportMetric(r.OutputThroughput, gate.UnitOutputThroughput)
+	b.ReportMetric(r.TotalTokenThroughput, gate.UnitTotalThroughput)
 	if !r.GoodputSLO.IsZero() {
-		b.ReportMetric(r.Goodput, UnitGoodput)
+		b.ReportMetric(r.Goodput, gate.UnitGoodput)
 	}
-	b.ReportMetric(float64(r.Failed), UnitFailed)
+	b.ReportMetric(float64(r.Failed), gate.UnitFailed)
 	b.ReportMetric(0, "ns/op")
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/servingbench/servingbench/benchtest/gate"
 	"github.com/servingbench/servingbench/servingbench"
 )
 
@@ -55,7 +56,7 @@ func ReportSLA(b *testing.B, r *servingbench.Report, sla servingbench.SLA) int {
 	for _, x := range v {
 		b.Log("SLA violation: " + x.String())
 	}
-	b.ReportMetric(float64(len(v)), UnitSLAViolations)
+	b.ReportMetric(float64(len(v)), gate.UnitSLAViolations)
 	return len(v)
 }
 

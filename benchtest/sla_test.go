@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/servingbench/servingbench/benchtest/gate"
 	"github.com/servingbench/servingbench/servingbench"
 )
 
@@ -134,8 +135,8 @@ func TestReportSLA(t *testing.T) {
 				got = ReportSLA(b, r, servingbench.MustParseSLA(tt.sla))
 			})
 			assert.Equal(t, tt.want, got, "ReportSLA(%s) = %d, want %d", tt.sla, got, tt.want)
-			v, ok := res.Extra[UnitSLAViolations]
-			require.True(t, ok, "ReportSLA(%s) reported no %s metric; Extra = %v (did the benchmark fail?)", tt.sla, UnitSLAViolations, res.Extra)
+			v, ok := res.Extra[gate.UnitSLAViolations]
+			require.True(t, ok, "ReportSLA(%s) reported no %s metric; Extra = %v (did the benchmark fail?)", tt.sla, gate.UnitSLAViolations, res.Extra)
 			assert.Equal(t, float64(tt.want), v, "ReportSLA(%s) metric", tt.sla)
 			assert.NotZero(t, res.N, "benchmark produced no result")
 		})

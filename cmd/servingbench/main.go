@@ -12,6 +12,11 @@
 //	servingbench tokenize --tokenizer PATH [--decode]   ids for JSON strings on stdin
 //	servingbench compare [flags] OLD.txt NEW.txt        regression gate over benchfmt files
 //
+// The flags of every subcommand are parsed here: bench's in options.go and
+// args.go (argparse-style), compare's in compare.go (over benchtest/gate),
+// tokenize's in tokenize.go (over internal/tokenizecmd). The binary links
+// neither testing nor testify (TestNoTestingDeps).
+//
 // The first Ctrl-C stops dispatching, cancels the requests in flight and
 // still prints (and saves) the report of what was measured, marked partial;
 // a second Ctrl-C exits at once.
@@ -20,16 +25,12 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-
-	"github.com/servingbench/servingbench/benchtest"
-	"github.com/servingbench/servingbench/internal/tokenizecmd"
 )
 
 func main() {
@@ -71,19 +72,12 @@ func (e usageError) Unwrap() error { return e.error }
 // run is the whole program, minus signals and exit codes.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
-		var err error
 		switch args[0] {
 		case "tokenize":
-			err = tokenizecmd.Run(ctx, args[1:], stdin, stdout, stderr)
+			return runTokenize(ctx, args[1:], stdin, stdout, stderr)
 		case "compare":
-			err = benchtest.CompareMain(args[1:], stdout, stderr)
-		default:
-			return runBench(ctx, args, stdout, stderr)
+			return runCompare(args[1:], stdout, stderr)
 		}
-		if errors.Is(err, flag.ErrHelp) { // -h: the usage is printed, and asking for it is no error
-			return nil
-		}
-		return err
 	}
 	return runBench(ctx, args, stdout, stderr)
 }

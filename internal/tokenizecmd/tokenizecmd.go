@@ -6,64 +6,22 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"github.com/servingbench/servingbench/scenarios/tokenizer"
 	"io"
+
+	"github.com/servingbench/servingbench/scenarios/tokenizer"
 )
 
-// Run executes the subcommand. args are the arguments after "tokenize":
-//
-//	--tokenizer PATH  tokenizer.json, model directory or HuggingFace cache
-//	                  name (ORG/NAME)
-//	--model NAME      used as the tokenizer when --tokenizer is absent
-//	--decode          read id arrays, write strings
-//
-// With neither --tokenizer nor a resolvable --model the built-in Qwen3
-// tokenizer is used and a one-line note goes to stderr.
-func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	tokenizerFlag := fs.String("tokenizer", "", "tokenizer.json, model directory or HuggingFace cache name (ORG/NAME)")
-	modelFlag := fs.String("model", "", "model path or name, used as the tokenizer when --tokenizer is absent")
-	decode := fs.Bool("decode", false, "read JSON arrays of ids, write JSON strings")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: servingbench tokenize [--tokenizer PATH] [--model NAME] [--decode] < lines")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("tokenize: unexpected argument %q", fs.Arg(0))
-	}
-	r, err := tokenizer.Resolve(*tokenizerFlag, *modelFlag)
-	if err != nil {
-		return fmt.Errorf("tokenize: --tokenizer: %w", err)
-	}
-	if r.IsDefault() {
-		fmt.Fprintln(stderr, "tokenize:", defaultNote(r))
-	}
-	tok := r.Tokenizer
+// Run converts stdin to stdout line by line with tok: each JSON string to
+// its ids, or with decode each JSON array of ids to its text. It stops at
+// the first malformed line, with an error naming its number, and when ctx
+// is done.
+func Run(ctx context.Context, tok *tokenizer.Tokenizer, decode bool, stdin io.Reader, stdout io.Writer) error {
 	convert := encodeLine
-	if *decode {
+	if decode {
 		convert = decodeLine
 	}
 	return process(ctx, tok, convert, stdin, stdout)
-}
-
-// defaultNote is the one line that says the built-in tokenizer stands in,
-// in the terms of the tokenize flags.
-func defaultNote(r tokenizer.Resolution) string {
-	why := "no --tokenizer or --model given"
-	if r.Model != "" {
-		if _, ok := tokenizer.NotFound(r.ModelErr); ok {
-			why = fmt.Sprintf("no tokenizer found for --model %q", r.Model)
-		} else {
-			why = fmt.Sprintf("tokenizer for --model %q unusable (%v)", r.Model, r.ModelErr)
-		}
-	}
-	return why + "; using the built-in Qwen3 tokenizer (pass --tokenizer PATH for exact counts)"
 }
 
 // convertFunc turns one input line into one output value (JSON-encoded).

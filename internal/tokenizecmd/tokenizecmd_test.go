@@ -22,58 +22,16 @@ var loadQwen3 = sync.OnceValues(func() (*tokenizer.Tokenizer, error) {
 	return tokenizer.Load(qwen3Dir)
 })
 
+// TestRun: Run encodes, or decodes with decode set.
 func TestRun(t *testing.T) {
-	tests := []struct {
-		name    string
-		args    []string
-		in      string
-		want    string
-		wantErr string
-		note    bool
-	}{
-		{
-			name: "encode",
-			args: []string{"--tokenizer", qwen3Dir},
-			in:   "\"Hello, world!\"\n\"<|im_start|>user\\nhi<|im_end|>\"\n\"\"\n",
-			want: "[9707,11,1879,0]\n[151644,872,198,6023,151645]\n[]\n",
-		},
-		{
-			name: "built-in default with a note",
-			args: nil,
-			in:   "\"Hello, world!\"\n",
-			want: "[9707,11,1879,0]\n",
-			note: true,
-		},
-		{
-			name:    "missing tokenizer",
-			args:    []string{"--tokenizer", "acme/does-not-exist"},
-			wantErr: "no tokenizer for \"acme/does-not-exist\"",
-		},
-		{
-			name:    "stray argument",
-			args:    []string{"--tokenizer", qwen3Dir, "extra"},
-			wantErr: "unexpected argument \"extra\"",
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("HF_HUB_CACHE", t.TempDir())
-			var stdout, stderr bytes.Buffer
-			err := Run(context.Background(), tt.args, strings.NewReader(tt.in), &stdout, &stderr)
-			if tt.wantErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tt.wantErr)
-			} else {
-				require.NoError(t, err)
-			}
-			assert.Equal(t, tt.want, stdout.String(), "Run(%v) stdout", tt.args)
-			if tt.note {
-				assert.Contains(t, stderr.String(), "built-in Qwen3")
-			} else {
-				assert.Empty(t, stderr.String())
-			}
-		})
-	}
+	tok, err := loadQwen3()
+	require.NoError(t, err)
+	var out bytes.Buffer
+	require.NoError(t, Run(context.Background(), tok, false, strings.NewReader("\"Hello, world!\"\n"), &out))
+	assert.Equal(t, "[9707,11,1879,0]\n", out.String(), "Run(encode) output")
+	out.Reset()
+	require.NoError(t, Run(context.Background(), tok, true, strings.NewReader("[9707,11,1879,0]\n"), &out))
+	assert.Equal(t, "\"Hello, world!\"\n", out.String(), "Run(decode) output")
 }
 
 // TestProcess covers the line protocol with one loaded tokenizer.

@@ -1,4 +1,4 @@
-package benchtest
+package gate
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -185,7 +184,7 @@ func TestCompareBaselineRegressionDetails(t *testing.T) {
 	// Every regression is listed, none of the unchanged metrics.
 	require.Len(t, c.Regressions(), 2)
 	msg := c.Err().Error()
-	assert.Contains(t, msg, "benchtest: 2 regressions (p < 0.05, change > 5%):")
+	assert.Contains(t, msg, "gate: 2 regressions (p < 0.05, change > 5%):")
 	assert.Contains(t, msg, "Serving/rate=8-2 ttft-p99-ns: +")
 	assert.Contains(t, msg, "Serving/rate=8-2 req/s: -")
 	assert.Contains(t, msg, "higher is better")
@@ -388,59 +387,6 @@ func TestWriteTableGolden(t *testing.T) {
 	assert.NotContains(t, out, "Mns", "latencies must be scaled as seconds")
 }
 
-func TestCompareMain(t *testing.T) {
-	name := "Serving/rate=8"
-	oldPath := writeFile(t, "old.txt", benchText(1, header, name, 10, metric{"ttft-p99-ns", 500e6, 0.02}))
-	samePath := writeFile(t, "same.txt", benchText(2, header, name, 10, metric{"ttft-p99-ns", 502e6, 0.02}))
-	worsePath := writeFile(t, "worse.txt", benchText(3, header, name, 10, metric{"ttft-p99-ns", 560e6, 0.02}))
-
-	var stdout, stderr bytes.Buffer
-	require.NoError(t, CompareMain([]string{oldPath, samePath}, &stdout, &stderr))
-	assert.Contains(t, stdout.String(), "Serving/rate=8")
-	assert.Contains(t, stdout.String(), "~ (p=")
-
-	stdout.Reset()
-	err := CompareMain([]string{oldPath, worsePath}, &stdout, &stderr)
-	var re *RegressionError
-	require.ErrorAs(t, err, &re, "CompareMain(+12%%) = %v, want *RegressionError", err)
-	assert.Contains(t, stdout.String(), "REGRESSION")
-
-	// +12% passes a 15% threshold, in either spelling.
-	for _, th := range []string{"15%", "0.15"} {
-		stdout.Reset()
-		assert.NoError(t, CompareMain([]string{"-threshold", th, oldPath, worsePath}, &stdout, &stderr), "-threshold %s", th)
-	}
-	// A tiny alpha makes nothing significant.
-	assert.NoError(t, CompareMain([]string{"-alpha", "1e-9", oldPath, worsePath}, io.Discard, io.Discard))
-
-	for _, args := range [][]string{
-		{oldPath},
-		{"-threshold", "five", oldPath, worsePath},
-		{"-threshold", "-5%", oldPath, worsePath},
-		{"-alpha", "0", oldPath, worsePath},
-		{"-nosuchflag", oldPath, worsePath},
-	} {
-		assert.Error(t, CompareMain(args, io.Discard, io.Discard), "CompareMain(%q)", args)
-	}
-}
-
-func TestParseThreshold(t *testing.T) {
-	tests := []struct {
-		in   string
-		want float64
-	}{
-		{"5%", 0.05},
-		{"0.05", 0.05},
-		{"12.5%", 0.125},
-		{"0", math.SmallestNonzeroFloat64},
-	}
-	for _, tt := range tests {
-		got, err := parseThreshold(tt.in)
-		require.NoError(t, err, "parseThreshold(%q)", tt.in)
-		assert.Equal(t, tt.want, got, "parseThreshold(%q) = %v, want %v", tt.in, got, tt.want)
-	}
-}
-
 // TestCompareAssumeExact honors assume=exact unit metadata: one sample a
 // side is enough.
 func TestCompareAssumeExact(t *testing.T) {
@@ -465,6 +411,29 @@ func TestCompareNoMatchListsFew(t *testing.T) {
 	assert.Contains(t, err.Error(), "A0 req/s: only in old")
 	assert.Contains(t, err.Error(), "and 14 more")
 	assert.NotContains(t, err.Error(), "B9")
+	var nm *NoMatchError
+	require.ErrorAs(t, err, &nm, "CompareBaseline error = %v, want *NoMatchError", err)
+	assert.Len(t, nm.Unmatched, 20, "NoMatchError.Unmatched")
+	assert.Contains(t, nm.Message("-ignore and -filter"), "(see -ignore and -filter):\nA0 req/s: only in old")
+}
+
+// TestCompareOptionError: a Filter or Ignore that does not parse is an
+// *OptionError naming the field and its value.
+func TestCompareOptionError(t *testing.T) {
+	text := benchText(1, header, "Serving", 6, metric{"req/s", 8, 0.01})
+	for _, tt := range []struct {
+		opt          CompareOptions
+		field, value string
+	}{
+		{CompareOptions{Filter: "(("}, "Filter", "(("},
+		{CompareOptions{Ignore: []string{"cpu", "(("}}, "Ignore", "cpu,(("},
+	} {
+		_, err := CompareBaseline(strings.NewReader(text), strings.NewReader(text), tt.opt)
+		var oe *OptionError
+		require.ErrorAs(t, err, &oe, "CompareBaseline(%+v) = %v, want *OptionError", tt.opt, err)
+		assert.Equal(t, tt.field, oe.Field)
+		assert.Equal(t, tt.value, oe.Value)
+	}
 }
 
 // FuzzCompareBaseline feeds arbitrary text as the new file: CompareBaseline
@@ -514,12 +483,4 @@ func TestCompareTestingOutput(t *testing.T) {
 	assert.Equal(t, Same, findRow(t, c, "req/s").Verdict)
 	assert.Equal(t, Same, findRow(t, c, "sla-violations").Verdict)
 	assert.Equal(t, "Serving/model=fp16-2", c.Rows[0].Benchmark)
-}
-
-func TestCompareMainHelp(t *testing.T) {
-	var stderr bytes.Buffer
-	err := CompareMain([]string{"-h"}, io.Discard, &stderr)
-	assert.ErrorIs(t, err, flag.ErrHelp)
-	assert.Contains(t, stderr.String(), "usage: servingbench compare [flags] OLD NEW")
-	assert.Contains(t, stderr.String(), "-threshold")
 }

@@ -1,11 +1,11 @@
-package benchtest_test
+package gate_test
 
 import (
 	"fmt"
 	"os"
 	"strings"
 
-	"github.com/servingbench/servingbench/benchtest"
+	"github.com/servingbench/servingbench/benchtest/gate"
 )
 
 // Two go test -bench outputs of the same scenario against an FP16 and a
@@ -35,8 +35,8 @@ BenchmarkServing/rate=8-4  1  600000000 ttft-p99-ns  8.00 req/s
 )
 
 func ExampleCompareBaseline() {
-	c, err := benchtest.CompareBaseline(strings.NewReader(fp16), strings.NewReader(w8a8),
-		benchtest.CompareOptions{OldLabel: "fp16.txt", NewLabel: "w8a8.txt"})
+	c, err := gate.CompareBaseline(strings.NewReader(fp16), strings.NewReader(w8a8),
+		gate.CompareOptions{OldLabel: "fp16.txt", NewLabel: "w8a8.txt"})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -56,6 +56,6 @@ func ExampleCompareBaseline() {
 	// Serving/rate=8-4  8.005 ± 0%  8.005 ± 0%  ~ (p=0.870 n=6)
 	//
 	// 1 REGRESSION(S): significant (p < 0.05) and worse by more than 5%
-	// benchtest: 1 regression (p < 0.05, change > 5%):
+	// gate: 1 regression (p < 0.05, change > 5%):
 	// 	Serving/rate=8-4 ttft-p99-ns: +19.98% (500.5ms -> 600.5ms, lower is better, p=0.002 n=6)
 }

@@ -1,10 +1,6 @@
-package benchtest
+package gate
 
 import (
-	"flag"
-	"strconv"
-
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -53,11 +49,11 @@ type CompareOptions struct {
 func (opt CompareOptions) withDefaults() (CompareOptions, error) {
 	switch {
 	case opt.Alpha < 0 || opt.Alpha >= 1 || math.IsNaN(opt.Alpha):
-		return opt, fmt.Errorf("benchtest: CompareOptions.Alpha must be in [0,1), got %v", opt.Alpha)
+		return opt, fmt.Errorf("gate: CompareOptions.Alpha must be in [0,1), got %v", opt.Alpha)
 	case opt.MinChange < 0 || math.IsNaN(opt.MinChange) || math.IsInf(opt.MinChange, 0):
-		return opt, fmt.Errorf("benchtest: CompareOptions.MinChange must be >= 0, got %v", opt.MinChange)
+		return opt, fmt.Errorf("gate: CompareOptions.MinChange must be >= 0, got %v", opt.MinChange)
 	case opt.Confidence < 0 || opt.Confidence >= 1 || math.IsNaN(opt.Confidence):
-		return opt, fmt.Errorf("benchtest: CompareOptions.Confidence must be in [0,1), got %v", opt.Confidence)
+		return opt, fmt.Errorf("gate: CompareOptions.Confidence must be in [0,1), got %v", opt.Confidence)
 	}
 	if opt.Alpha == 0 {
 		opt.Alpha = 0.05
@@ -91,12 +87,12 @@ func CompareFiles(oldPath, newPath string, opt CompareOptions) (*Comparison, err
 	}
 	oldF, err := os.Open(oldPath)
 	if err != nil {
-		return nil, fmt.Errorf("benchtest: %w", err)
+		return nil, fmt.Errorf("gate: %w", err)
 	}
 	defer oldF.Close()
 	newF, err := os.Open(newPath)
 	if err != nil {
-		return nil, fmt.Errorf("benchtest: %w", err)
+		return nil, fmt.Errorf("gate: %w", err)
 	}
 	defer newF.Close()
 	return CompareBaseline(oldF, newF, opt)
@@ -132,13 +128,7 @@ func CompareBaseline(old, new io.Reader, opt CompareOptions) (*Comparison, error
 	}
 	c := g.compare(oldSet, newSet)
 	if len(c.Rows) == 0 {
-		const show = 6
-		w := c.Warnings
-		if len(w) > show {
-			w = append(w[:show:show], fmt.Errorf("and %d more", len(c.Warnings)-show))
-		}
-		return nil, fmt.Errorf("benchtest: no metric of %s matches one of %s: benchmark names, units or "+
-			"file configuration differ (see CompareOptions.Ignore and Filter):\n%w", opt.OldLabel, opt.NewLabel, errors.Join(w...))
+		return nil, &NoMatchError{OldLabel: opt.OldLabel, NewLabel: opt.NewLabel, Unmatched: c.Warnings}
 	}
 	return c, nil
 }
@@ -169,7 +159,7 @@ type sampleSet struct {
 func newGrouper(opt CompareOptions) (*grouper, error) {
 	filter, err := benchproc.NewFilter(opt.Filter)
 	if err != nil {
-		return nil, fmt.Errorf("benchtest: CompareOptions.Filter: %w", err)
+		return nil, &OptionError{Field: "Filter", Value: opt.Filter, Err: err}
 	}
 	var p benchproc.ProjectionParser
 	g := &grouper{opt: opt, filter: filter}
@@ -181,7 +171,7 @@ func newGrouper(opt CompareOptions) (*grouper, error) {
 	}
 	if len(opt.Ignore) > 0 {
 		if _, err := p.Parse(strings.Join(opt.Ignore, ","), filter); err != nil {
-			return nil, fmt.Errorf("benchtest: CompareOptions.Ignore: %w", err)
+			return nil, &OptionError{Field: "Ignore", Value: strings.Join(opt.Ignore, ","), Err: err}
 		}
 	}
 	return g, nil
@@ -194,7 +184,7 @@ func (g *grouper) read(r io.Reader, label string) (*sampleSet, error) {
 	for br.Scan() {
 		switch rec := br.Result().(type) {
 		case *benchfmt.SyntaxError:
-			return nil, fmt.Errorf("benchtest: malformed benchmark line: %w", rec)
+			return nil, fmt.Errorf("gate: malformed benchmark line: %w", rec)
 		case *benchfmt.Result:
 			results++
 			if ok, _ := g.filter.Apply(rec); !ok {
@@ -220,10 +210,10 @@ func (g *grouper) read(r io.Reader, label string) (*sampleSet, error) {
 		}
 	}
 	if err := br.Err(); err != nil {
-		return nil, fmt.Errorf("benchtest: reading %s: %w", label, err)
+		return nil, fmt.Errorf("gate: reading %s: %w", label, err)
 	}
 	if results == 0 {
-		return nil, fmt.Errorf("benchtest: %s: no benchmark results", label)
+		return nil, fmt.Errorf("gate: %s: no benchmark results", label)
 	}
 	set.units = br.Units()
 	return set, nil
@@ -346,69 +336,4 @@ func dedupe(lists ...[]error) []error {
 		}
 	}
 	return out
-}
-
-// CompareMain is the body of "servingbench compare [flags] OLD NEW": it
-// compares two benchmark files, prints the table to stdout and returns a
-// *RegressionError when a metric regressed, so the caller exits non-zero.
-// Flags: -alpha (default 0.05), -threshold (minimum change, "5%" or 0.05),
-// -confidence, -filter, -ignore (comma-separated keys). Usage goes to
-// stderr; -h returns flag.ErrHelp, other usage errors an error naming the
-// problem. args excludes the command name.
-func CompareMain(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: servingbench compare [flags] OLD NEW\n\n"+
-			"Compares two go test -bench outputs metric by metric (Mann-Whitney U test) and\n"+
-			"fails on significant regressions larger than the threshold.\n\n")
-		fs.PrintDefaults()
-	}
-	alpha := fs.Float64("alpha", 0.05, "consider a change significant if p < `α`")
-	threshold := fs.String("threshold", "5%", "minimum relative `change` that counts, as 5% or 0.05")
-	confidence := fs.Float64("confidence", 0.95, "confidence `level` of the printed ranges")
-	filter := fs.String("filter", "", "use only benchmarks matching benchstat filter `query`")
-	ignore := fs.String("ignore", "", "comma-separated configuration `keys` to ignore when matching (cpu,/gomaxprocs)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() != 2 {
-		fs.Usage()
-		return fmt.Errorf("benchtest: compare: want 2 files OLD NEW, got %d", fs.NArg())
-	}
-	minChange, err := parseThreshold(*threshold)
-	if err != nil {
-		return err
-	}
-	opt := CompareOptions{Alpha: *alpha, MinChange: minChange, Confidence: *confidence, Filter: *filter}
-	if *alpha == 0 {
-		return errors.New("benchtest: compare: -alpha must be in (0,1), got 0")
-	}
-	if *ignore != "" {
-		opt.Ignore = strings.Split(*ignore, ",")
-	}
-	c, err := CompareFiles(fs.Arg(0), fs.Arg(1), opt)
-	if err != nil {
-		return err
-	}
-	if err := c.WriteTable(stdout); err != nil {
-		return err
-	}
-	return c.Err()
-}
-
-// parseThreshold reads "5%" or "0.05"; 0 is taken as the smallest change.
-func parseThreshold(s string) (float64, error) {
-	num, pct := strings.CutSuffix(strings.TrimSpace(s), "%")
-	if pct {
-		num += "e-2"
-	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-		return 0, fmt.Errorf("benchtest: compare: -threshold %q: want a change >= 0 such as 5%% or 0.05", s)
-	}
-	if v == 0 {
-		v = math.SmallestNonzeroFloat64
-	}
-	return v, nil
 }

@@ -1,10 +1,10 @@
-package benchtest
+package gate
 
 import (
 	"strings"
 )
 
-// Units benchtest reports through testing.B.ReportMetric. Latencies are in
+// Units benchtest.Run reports through testing.B.ReportMetric. Latencies are in
 // nanoseconds with a -ns suffix, which benchstat rescales to seconds with an
 // SI prefix (see LatencyUnit).
 const (
@@ -44,7 +44,7 @@ func (b Better) String() string {
 	return "direction unknown"
 }
 
-// UnitBetter returns the direction benchtest knows for a benchmark unit,
+// UnitBetter returns the direction the gate knows for a benchmark unit,
 // given as written by ReportMetric or as tidied by benchfmt ("ns" becomes
 // "sec"):
 //

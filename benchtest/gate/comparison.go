@@ -1,4 +1,4 @@
-package benchtest
+package gate
 
 import (
 	"bytes"
@@ -124,7 +124,7 @@ type RegressionError struct {
 
 func (e *RegressionError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "benchtest: %d regression", len(e.Regressions))
+	fmt.Fprintf(&b, "gate: %d regression", len(e.Regressions))
 	if len(e.Regressions) != 1 {
 		b.WriteString("s")
 	}
