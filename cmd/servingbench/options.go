@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/servingbench/servingbench/servingbench"
 	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
 
@@ -192,17 +194,22 @@ func (o *options) percentiles() ([]float64, error) {
 	return ps, nil
 }
 
-// metrics parses --percentile-metrics.
+// metrics parses --percentile-metrics: vLLM's metrics of
+// servingbench.LatencyMetrics.
 func (o *options) metrics() ([]string, error) {
+	var known []string
+	for _, m := range servingbench.LatencyMetrics() {
+		if m.VLLM {
+			known = append(known, m.Key)
+		}
+	}
 	var ms []string
 	for _, s := range strings.Split(o.percentileMetrics, ",") {
 		s = strings.TrimSpace(s)
-		switch s {
-		case "ttft", "tpot", "itl", "e2el":
-			ms = append(ms, s)
-		default:
-			return nil, usageError{fmt.Errorf("flag --percentile-metrics: unknown metric %q (want ttft, tpot, itl, e2el)", s)}
+		if !slices.Contains(known, s) {
+			return nil, usageError{fmt.Errorf("flag --percentile-metrics: unknown metric %q (want %s)", s, strings.Join(known, ", "))}
 		}
+		ms = append(ms, s)
 	}
 	return ms, nil
 }
