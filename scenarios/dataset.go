@@ -116,7 +116,7 @@ const checkEvery = 64
 // goroutines and returns when all calls have returned. When ctx is done it
 // stops early (each worker looks every checkEvery calls, and before its
 // first) and returns an error wrapping ctx.Err(); not every i was then
-// called.
+// called. A ctx done by the time the calls end is an error too.
 func parallel(ctx context.Context, n int, fn func(i int)) error {
 	workers := max(min(runtime.GOMAXPROCS(0), n), 1)
 	var next atomic.Int64
@@ -138,7 +138,10 @@ func parallel(ctx context.Context, n int, fn func(i int)) error {
 		})
 	}
 	wg.Wait()
-	if stopped.Load() {
+	// A ctx done during the calls fails the preparation even when every
+	// worker had finished before its next look (a dataset of fewer rows
+	// than checkEvery per worker).
+	if stopped.Load() || ctx.Err() != nil {
 		return fmt.Errorf("scenarios: preparing the requests: %w", context.Cause(ctx))
 	}
 	return nil
