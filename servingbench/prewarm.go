@@ -79,10 +79,10 @@ func (c *StreamClient) Prewarm(ctx context.Context, n int) error {
 	case first == nil:
 		return nil
 	case late == failed && parent.Err() == nil:
-		return fmt.Errorf("servingbench: Prewarm: %d of %d connections answered within %v; the others are opened by "+
+		return fmt.Errorf("prewarm: %d of %d connections answered within %v; the others are opened by "+
 			"their requests: %w", n-failed, n, budget, context.DeadlineExceeded)
 	}
-	return fmt.Errorf("servingbench: Prewarm: %d of %d requests failed, first: %w", failed, n, first)
+	return fmt.Errorf("prewarm: %d of %d requests failed, first: %w", failed, n, first)
 }
 
 func (c *StreamClient) prewarmTimeout() time.Duration {
