@@ -40,22 +40,8 @@ func runTokenize(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return fmt.Errorf("tokenize: --tokenizer: %w", err)
 	}
-	if r.IsDefault() {
-		fmt.Fprintln(stderr, "tokenize:", defaultNote(r))
+	if note := tokenizerNote(r); note != "" {
+		fmt.Fprintln(stderr, "tokenize:", note)
 	}
 	return tokenizecmd.Run(ctx, r.Tokenizer, *decode, stdin, stdout)
-}
-
-// defaultNote is the one line that says the built-in tokenizer stands in,
-// in the terms of the tokenize flags.
-func defaultNote(r tokenizer.Resolution) string {
-	why := "no --tokenizer or --model given"
-	if r.Model != "" {
-		if _, ok := tokenizer.NotFound(r.ModelErr); ok {
-			why = fmt.Sprintf("no tokenizer found for --model %q", r.Model)
-		} else {
-			why = fmt.Sprintf("tokenizer for --model %q unusable (%v)", r.Model, r.ModelErr)
-		}
-	}
-	return why + "; using the built-in Qwen3 tokenizer (pass --tokenizer PATH for exact counts)"
 }
