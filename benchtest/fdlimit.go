@@ -19,10 +19,7 @@ func checkFileLimit(e *endpoint, reqs []servingbench.Request, arrival servingben
 	if err != nil {
 		return "warning: " + err.Error(), nil
 	}
-	b := servingbench.FileBudget{InFlight: servingbench.PeakInFlight(len(reqs), maxConcurrency), PerRequest: 1}
-	if e.sim != nil {
-		b.PerRequest = 2
-	}
+	b := servingbench.FileBudget{InFlight: servingbench.PeakInFlight(len(reqs), maxConcurrency), PerRequest: e.tg.FilesPerRequest()}
 	var fe *servingbench.FileLimitError
 	if !errors.As(b.Check(l), &fe) {
 		return "", nil

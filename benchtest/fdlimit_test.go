@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servingbench/servingbench/servingbench"
+	"github.com/servingbench/servingbench/servingbench/target"
 )
 
 // TestCheckFileLimit runs more requests than this process's hard open-file
@@ -34,7 +35,7 @@ func TestCheckFileLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			note, err := checkFileLimit(&endpoint{}, reqs, tt.arrival, tt.maxConcurrency)
+			note, err := checkFileLimit(&endpoint{tg: &target.Target{}}, reqs, tt.arrival, tt.maxConcurrency)
 			if tt.err != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.err)

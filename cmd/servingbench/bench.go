@@ -77,7 +77,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 
-	if err := o.checkFileLimit(stderr, len(reqs)); err != nil {
+	if err := o.checkFileLimit(stderr, len(reqs), tg.FilesPerRequest()); err != nil {
 		return err
 	}
 	client, err := tg.NewClient(sc, nil, o.editClient)

@@ -25,16 +25,16 @@ func raiseFileLimit(stderr io.Writer) {
 // every request is in flight at once, so a run that cannot fit is refused
 // before anything is sent; at a finite rate the peak depends on the
 // server's speed and it is a warning.
-func (o *options) checkFileLimit(stderr io.Writer, n int) error {
+func (o *options) checkFileLimit(stderr io.Writer, n, perRequest int) error {
 	l, err := servingbench.CurrentFileLimit()
 	if err != nil {
 		fmt.Fprintln(stderr, "warning:", err)
 		return nil
 	}
-	b := servingbench.FileBudget{InFlight: servingbench.PeakInFlight(n, o.maxConcurrency), PerRequest: 1}
+	b := servingbench.FileBudget{InFlight: servingbench.PeakInFlight(n, o.maxConcurrency), PerRequest: perRequest}
 	per := ""
 	if o.sim != nil {
-		b.PerRequest, per = 2, ", 2 descriptors each with the embedded server,"
+		per = fmt.Sprintf(", %d descriptors each with the embedded server,", perRequest)
 	}
 	var fe *servingbench.FileLimitError
 	if !errors.As(b.Check(l), &fe) {
