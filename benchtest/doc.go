@@ -49,7 +49,11 @@
 //
 // The target is a Target: WithTarget's, else the environment's
 // (TargetFromEnv: SERVINGBENCH_BASE_URL, SERVINGBENCH_BACKEND,
-// SERVINGBENCH_MODEL, SERVINGBENCH_TOKENIZER, OPENAI_API_KEY). Without
+// SERVINGBENCH_MODEL, SERVINGBENCH_TOKENIZER, OPENAI_API_KEY). The
+// backend defaults to "openai" (DefaultBackend), the generic OpenAI
+// completions client that current vLLM's "vllm bench serve" defaults to:
+// it speaks as "vllm" does, and the backend line names what was used
+// rather than a server it may not be. Without
 // SERVINGBENCH_BASE_URL it is the embedded simulated server
 // (servingtest), so go test -bench works on any machine:
 // SERVINGBENCH_SIM picks its profile (fp16, the default, and w8a8: a

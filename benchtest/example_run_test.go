@@ -63,7 +63,7 @@ func ExampleTargetFromEnv() {
 	})
 	fmt.Println(t)
 	// Output:
-	// deepseek-ai/DeepSeek-R1-Distill-Qwen-7B (vllm) at http://10.0.0.5:8000 false
+	// deepseek-ai/DeepSeek-R1-Distill-Qwen-7B (openai) at http://10.0.0.5:8000 false
 	// simulated fp16 at 10x speed true
 	// simulated w8a8 at 10x speed
 }

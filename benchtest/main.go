@@ -15,7 +15,7 @@ import (
 // (TargetFromEnv) as benchfmt configuration lines:
 //
 //	model: sim-7b-fp16
-//	backend: vllm
+//	backend: openai
 //	server-version: servingtest-0.1.0
 //
 // (server-version from GET /version, when the server answers it), and the

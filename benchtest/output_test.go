@@ -145,7 +145,7 @@ func TestBenchmarkOutputIsBenchfmt(t *testing.T) {
 			assert.Contains(t, []string{"goos", "goarch", "pkg", "cpu", "model", "backend", "server-version"}, k, "configuration key of %s", name)
 		}
 		assert.Equal(t, "sim-zero-cost", cfg["model"], "model of %s", name)
-		assert.Equal(t, "vllm", cfg["backend"], "backend of %s", name)
+		assert.Equal(t, "openai", cfg["backend"], "backend of %s", name)
 		assert.Equal(t, servingtest.Version, cfg["server-version"], "server-version of %s", name)
 		w := want
 		if strings.HasPrefix(name, "HelperSLAReport") {

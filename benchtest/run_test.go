@@ -81,7 +81,7 @@ func TestRunReportsLastRun(t *testing.T) {
 	assert.Equal(t, rep.TotalTokenThroughput, res.Extra["tok/s"])
 	assert.Equal(t, 0.0, res.Extra["failed"])
 	assert.Equal(t, "sim-zero-cost", rep.Model)
-	assert.Equal(t, "vllm", rep.Backend)
+	assert.Equal(t, "openai", rep.Backend, "benchtest.DefaultBackend")
 	assert.Equal(t, "builtin:qwen3", rep.TokenizerID)
 	assert.Equal(t, tiny().String(), rep.Metadata["scenario"])
 	assert.Equal(t, servingtest.Version, rep.Metadata["server_version"])

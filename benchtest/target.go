@@ -31,8 +31,13 @@ const (
 
 // Defaults of a Target's optional fields.
 const (
-	// DefaultBackend is vLLM's default --backend: OpenAI completions.
-	DefaultBackend = target.DefaultBackend
+	// DefaultBackend is the backend of a Target with none: "openai", the
+	// generic OpenAI completions client (/v1/completions), the default of
+	// current vLLM's "vllm bench serve" and the honest name for any
+	// OpenAI-compatible server (llama.cpp, SGLang, TGI's routes, ...).
+	// It speaks exactly as "vllm" does; Main prints the backend in use,
+	// so a llama.cpp server is not reported as "backend: vllm".
+	DefaultBackend = "openai"
 	// DefaultSim is the simulated profile used when Target.Sim is empty.
 	DefaultSim = target.DefaultSim
 	// DefaultSimSpeed is the simulated server's time scale when
@@ -50,9 +55,10 @@ type Target struct {
 	// BaseURL is the server's root, e.g. "http://127.0.0.1:8000". Empty
 	// means the embedded simulated server.
 	BaseURL string
-	// Backend is a vLLM --backend name: "vllm", "openai", "sglang",
+	// Backend is a vLLM --backend name: "openai", "vllm", "sglang",
 	// "lmdeploy", "llama.cpp", "scalellm", "mindie" speak OpenAI completions,
-	// "openai-chat" chat completions. Empty means DefaultBackend.
+	// "openai-chat" chat completions. Empty means DefaultBackend
+	// ("openai").
 	Backend string
 	// Model is sent as "model". Required with BaseURL; for the simulated
 	// server it renames the profile's model (the profile's name by default).
@@ -108,7 +114,7 @@ func TargetFromEnv(getenv func(string) string) Target {
 // Simulated reports whether t is the embedded simulated server.
 func (t Target) Simulated() bool { return t.BaseURL == "" }
 
-// String describes t without its API key: "sim-7b-fp16 (vllm) at
+// String describes t without its API key: "sim-7b-fp16 (openai) at
 // http://host:8000" or "simulated fp16 at 10x speed". Credentials in
 // BaseURL are dropped too.
 func (t Target) String() string {
@@ -186,9 +192,11 @@ func redactURL(s string) string {
 	return target.RedactURL(s)
 }
 
-// spec is t in servingbench/target's terms.
+// spec is t in servingbench/target's terms, with benchtest's
+// DefaultBackend filled in (servingbench/target's own default is the
+// CLI's).
 func (t Target) spec() target.Spec {
-	return target.Spec{BaseURL: t.BaseURL, Backend: t.Backend, Model: t.Model, Tokenizer: t.Tokenizer,
+	return target.Spec{BaseURL: t.BaseURL, Backend: t.backend(), Model: t.Model, Tokenizer: t.Tokenizer,
 		APIKey: t.APIKey, Sim: t.Sim, SimSpeed: t.SimSpeed}
 }
 

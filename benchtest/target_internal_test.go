@@ -42,7 +42,7 @@ func TestResolveErrors(t *testing.T) {
 func TestResolveSharesEndpoints(t *testing.T) {
 	a, err := resolve(Target{Sim: "zero", SimSpeed: 1})
 	require.NoError(t, err)
-	b, err := resolve(Target{Sim: "zero", SimSpeed: 1, Backend: "vllm"})
+	b, err := resolve(Target{Sim: "zero", SimSpeed: 1, Backend: DefaultBackend})
 	require.NoError(t, err)
 	assert.Same(t, a, b, "resolve of two targets equal but for defaults gave two endpoints")
 	c, err := resolve(Target{Sim: "zero", SimSpeed: 2})
@@ -79,7 +79,7 @@ func TestWriteConfigIsBenchfmt(t *testing.T) {
 	for _, c := range res.Config {
 		got[c.Key] = string(c.Value)
 	}
-	assert.Equal(t, map[string]string{"model": "sim-7b-w8a8", "backend": "vllm", "server-version": servingtest.Version}, got,
+	assert.Equal(t, map[string]string{"model": "sim-7b-w8a8", "backend": "openai", "server-version": servingtest.Version}, got,
 		"benchfmt configuration of %q", text)
 }
 

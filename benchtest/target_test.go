@@ -64,7 +64,7 @@ func TestTargetString(t *testing.T) {
 	}{
 		{benchtest.Target{}, "simulated fp16 at 10x speed"},
 		{benchtest.Target{Sim: "w8a8", SimSpeed: 2, Model: "r1-7b-w8a8"}, "simulated w8a8 at 2x speed serving r1-7b-w8a8"},
-		{benchtest.Target{BaseURL: "http://10.0.0.5:8000", Model: "r1-7b", APIKey: "sk-secret"}, "r1-7b (vllm) at http://10.0.0.5:8000"},
+		{benchtest.Target{BaseURL: "http://10.0.0.5:8000", Model: "r1-7b", APIKey: "sk-secret"}, "r1-7b (openai) at http://10.0.0.5:8000"},
 		{benchtest.Target{BaseURL: "https://user:pw-secret@gw.example:443", Backend: "openai-chat", Model: "r1-7b"},
 			"r1-7b (openai-chat) at https://gw.example:443"},
 	}
