@@ -39,6 +39,17 @@
 // p < 0.05; ten is better. -timeout 0 lifts go test's default 10-minute
 // limit, which a sweep of long scenarios exceeds.
 //
+// Each run draws fresh prompts: the k-th run of a benchmark in the process
+// (k from 0, counted per benchmark name over every b.Loop iteration and
+// -count repetition) prepares the scenario with Seed + k, before the
+// timed run, and the report's Metadata["seed"] says which. The runs are
+// then independent samples, as benchstat's statistics assume, and a
+// server's prefix cache (vLLM's, llama.cpp's prompt caches) cannot answer
+// run 2 from run 1's prompts. The rule depends on the run's number only,
+// so two processes with the same -count and -benchtime, against an F16
+// and a Q8_0 build, send the same prompt sets in the same order.
+// WithPinnedSeed keeps every run on the scenario's own Seed.
+//
 // Report metrics after the b.Loop loop: the first b.Loop call resets the
 // timer, which deletes metrics reported before it. Print nothing while a
 // benchmark runs: go test merges stderr into stdout and the text would land

@@ -32,15 +32,16 @@ func (m SLAMode) String() string {
 }
 
 type settings struct {
-	target    Target
-	hasTarget bool
-	sla       servingbench.SLA
-	slaMode   SLAMode
-	hasSLA    bool
-	goodput   servingbench.SLO
-	tok       servingbench.Tokenizer
-	tokID     string
-	client    []func(*servingbench.OpenAIConfig)
+	target     Target
+	hasTarget  bool
+	sla        servingbench.SLA
+	slaMode    SLAMode
+	hasSLA     bool
+	goodput    servingbench.SLO
+	tok        servingbench.Tokenizer
+	tokID      string
+	client     []func(*servingbench.OpenAIConfig)
+	pinnedSeed bool
 }
 
 func newSettings(opts []Option) settings {
@@ -63,6 +64,16 @@ func WithTarget(t Target) Option {
 // the given mode. A later WithSLA replaces an earlier one.
 func WithSLA(sla servingbench.SLA, mode SLAMode) Option {
 	return func(s *settings) { s.sla, s.slaMode, s.hasSLA = sla, mode, true }
+}
+
+// WithPinnedSeed makes every run of the benchmark draw its prompts (and
+// arrival times) with the scenario's own Seed, instead of the default
+// Seed + k for the k-th run (see Run). Every run then sends the same
+// prompts, which a server with a prefix cache (vLLM's, llama.cpp's slot
+// and host prompt caches) may answer from that cache after the first:
+// use it to measure that cache, or a server without one.
+func WithPinnedSeed() Option {
+	return func(s *settings) { s.pinnedSeed = true }
 }
 
 // WithGoodput sets the per-request objectives of the goodput metric

@@ -1,6 +1,9 @@
 package benchtest
 
 import (
+	"context"
+	"maps"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,10 +19,23 @@ import (
 //
 // The target is WithTarget's, else the environment's (TargetFromEnv), which
 // without SERVINGBENCH_BASE_URL is the embedded simulated server. The
-// scenario's requests are made once, before the loop, with the target's
-// tokenizer (or WithTokenizer's); the client (completions, or chat for the
-// openai-chat backend) gets the scenario's sampling options and
-// MaxConcurrency and is shared by the iterations.
+// client (completions, or chat for the openai-chat backend) gets the
+// scenario's sampling options and MaxConcurrency and is shared by the
+// iterations.
+//
+// Each run draws fresh prompts. The k-th run of a benchmark in the
+// process (k from 0, counted per b.Name() over every b.Loop iteration of
+// every -count repetition) makes its requests, with the target's
+// tokenizer (or WithTokenizer's), and its arrival times from the scenario
+// with Seed + k: the runs are independent samples, as benchstat assumes,
+// rather than one prompt set resent to a server whose prefix cache then
+// answers it. The rule depends only on the run's number, so two processes
+// run with the same -count and -benchtime (an F16 and a Q8_0 build of a
+// model, one after the other) send the same prompt sets in the same
+// order. (Under a -benchtime duration the number of runs depends on the
+// machine's speed; use -benchtime=1x.) WithPinnedSeed keeps every run on
+// the scenario's Seed. The requests are made before the run, outside the
+// timed servingbench.Run; the seed used is the report's Metadata["seed"].
 //
 // Each iteration is a whole run. Under -benchtime=1x (recommended, with
 // -count=6 or more and -timeout 0) there is exactly one; under a duration
@@ -30,13 +46,16 @@ import (
 // -count.
 //
 // Run fails b (b.Fatal) when the target or scenario is invalid and when
-// every request of the run failed; failures of some requests are reported
-// as the failed metric. With WithSLA, the report is checked after the loop:
-// SLAEnforce fails b listing every violation, SLAReport logs them and
-// reports sla-violations. Run prints nothing while the benchmark runs: the
-// one-time notices (simulated server in use, default tokenizer) and the
-// report's warnings go through b.Log, which go test prints after the
-// result line.
+// every request of a run failed; failures of some requests are reported
+// as the failed metric.
+//
+// With WithSLA, the report is checked after the loop: SLAEnforce fails b
+// listing every violation, SLAReport logs them and reports
+// sla-violations.
+//
+// Run prints nothing while the benchmark runs: the one-time notices
+// (simulated server in use, default tokenizer) and the report's warnings
+// go through b.Log, which go test prints after the result line.
 func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Report {
 	b.Helper()
 	s := newSettings(opts)
@@ -63,11 +82,14 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 			b.Log(note)
 		}
 	}
-	reqs, arrival, err := sc.Prepare(b.Context(), tok)
+	// The first run's requests, made before the loop so that a bad
+	// scenario fails before anything is sent.
+	seed := runSeed(sc, peekRun(b.Name()), s.pinnedSeed)
+	cfg, err := prepareRun(b.Context(), sc, seed, tok)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if note, err := checkFileLimit(e, reqs, arrival, sc.MaxConcurrency); err != nil {
+	if note, err := checkFileLimit(e, cfg.Requests, cfg.Arrival, sc.MaxConcurrency); err != nil {
 		b.Fatal(err)
 	} else if note != "" {
 		b.Log(note)
@@ -81,33 +103,40 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 	if e.version != "" {
 		meta["server_version"] = e.version
 	}
-	cfg := servingbench.Config{
-		Client:         client,
-		Requests:       reqs,
-		Arrival:        arrival,
-		MaxConcurrency: sc.MaxConcurrency,
-		Warmup:         sc.Warmup,
-		Goodput:        s.goodput,
-		Backend:        e.target.Backend,
-		Model:          e.target.Model,
-		TokenizerID:    tokID,
-		Metadata:       meta,
-	}
+	cfg.Client = client
+	cfg.Goodput = s.goodput
+	cfg.Backend = e.target.Backend
+	cfg.Model = e.target.Model
+	cfg.TokenizerID = tokID
 
 	var rep *servingbench.Report
 	for b.Loop() {
+		b.StopTimer()
+		if k := nextRun(b.Name()); runSeed(sc, k, s.pinnedSeed) != seed {
+			seed = runSeed(sc, k, s.pinnedSeed)
+			next, err := prepareRun(b.Context(), sc, seed, tok)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfg.Requests, cfg.Arrival = next.Requests, next.Arrival
+		}
+		cfg.Metadata = maps.Clone(meta)
+		cfg.Metadata["seed"] = strconv.FormatUint(seed, 10)
 		if e.sim != nil {
 			e.sim.Reset() // nobody reads the simulated server's records
 		}
+		b.StartTimer()
 		rep, err = servingbench.Run(b.Context(), cfg)
+		b.StopTimer()
 		if err != nil {
 			b.Fatal(err)
 		}
+		if err := rep.NoSuccess(); err != nil {
+			b.Fatalf("%v (run with seed %d)", err, seed)
+		}
+		b.StartTimer()
 	}
 
-	if err := rep.NoSuccess(); err != nil {
-		b.Fatal(err)
-	}
 	ReportMetrics(b, rep)
 	for _, w := range rep.Warnings {
 		b.Log("warning: ", w)
@@ -121,6 +150,17 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 		}
 	}
 	return rep
+}
+
+// prepareRun makes the requests and arrival process of sc drawn with seed
+// into a Config with the scenario's MaxConcurrency and Warmup.
+func prepareRun(ctx context.Context, sc scenarios.Scenario, seed uint64, tok servingbench.Tokenizer) (servingbench.Config, error) {
+	sc.Seed = seed
+	reqs, arrival, err := sc.Prepare(ctx, tok)
+	if err != nil {
+		return servingbench.Config{}, err
+	}
+	return servingbench.Config{Requests: reqs, Arrival: arrival, MaxConcurrency: sc.MaxConcurrency, Warmup: sc.Warmup}, nil
 }
 
 // ReportMetrics reports r's metrics on b, with these units (see
