@@ -93,6 +93,18 @@
 // instead, b.Run("model="+t.Model, ...), for benchstat -col /model. The
 // API key is sent as a bearer token and never printed.
 //
+// # Failed requests
+//
+// Failures are never silent: a run with failed requests fails the
+// benchmark (b.Fatal), listing them grouped by reason with the run's
+// seed, and reports nothing. A failing benchmark prints no result line,
+// so benchstat sees one sample fewer for it (n=5 of -count=6), or none.
+// WithFailureBudget(n) accepts up to n failed requests a run. An SLA with a
+// failed or failed_rate limit ("failed<=3", "failed_rate<=0.01") decides
+// instead, in its mode: SLAEnforce fails the benchmark listing the
+// violation, SLAReport keeps the result line and counts it in
+// sla-violations. Every result line reports the failed metric.
+//
 // # SLA assertions
 //
 // An SLA (servingbench.SLA, parsed by servingbench.ParseSLA from text

@@ -32,16 +32,18 @@ func (m SLAMode) String() string {
 }
 
 type settings struct {
-	target     Target
-	hasTarget  bool
-	sla        servingbench.SLA
-	slaMode    SLAMode
-	hasSLA     bool
-	goodput    servingbench.SLO
-	tok        servingbench.Tokenizer
-	tokID      string
-	client     []func(*servingbench.OpenAIConfig)
-	pinnedSeed bool
+	target        Target
+	hasTarget     bool
+	sla           servingbench.SLA
+	slaMode       SLAMode
+	hasSLA        bool
+	goodput       servingbench.SLO
+	tok           servingbench.Tokenizer
+	tokID         string
+	client        []func(*servingbench.OpenAIConfig)
+	pinnedSeed    bool
+	failureBudget int
+	hasBudget     bool
 }
 
 func newSettings(opts []Option) settings {
@@ -74,6 +76,15 @@ func WithSLA(sla servingbench.SLA, mode SLAMode) Option {
 // use it to measure that cache, or a server without one.
 func WithPinnedSeed() Option {
 	return func(s *settings) { s.pinnedSeed = true }
+}
+
+// WithFailureBudget lets each run have up to n failed requests: a run with
+// more fails the benchmark, listing the failures grouped by reason, as a
+// run with any does without a budget (see Run). It replaces the decision
+// an SLA with a failed or failed_rate limit would otherwise make; the SLA
+// still applies in its own mode. n must be >= 0.
+func WithFailureBudget(n int) Option {
+	return func(s *settings) { s.failureBudget, s.hasBudget = n, true }
 }
 
 // WithGoodput sets the per-request objectives of the goodput metric

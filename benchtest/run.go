@@ -45,9 +45,16 @@ import (
 // one run, as vLLM compares single runs and benchstat wants one sample per
 // -count.
 //
-// Run fails b (b.Fatal) when the target or scenario is invalid and when
-// every request of a run failed; failures of some requests are reported
-// as the failed metric.
+// Failures are never silent. Run fails b (b.Fatal) when the target or
+// scenario is invalid, when every request of a run failed, and when a run
+// had any failed request, listing the failures grouped by reason; the
+// benchmark then prints no result line, so benchstat sees one sample
+// fewer for it (and servingbench compare fails on a benchmark missing
+// from one side). WithFailureBudget(n) lets up to n requests a run fail;
+// an SLA (WithSLA) with a failed or failed_rate limit decides instead,
+// in its mode: SLAEnforce fails b on too many failures, SLAReport counts
+// the violation in sla-violations and keeps the result line. The failed
+// metric reports the count either way.
 //
 // With WithSLA, the report is checked after the loop: SLAEnforce fails b
 // listing every violation, SLAReport logs them and reports
@@ -59,6 +66,9 @@ import (
 func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Report {
 	b.Helper()
 	s := newSettings(opts)
+	if s.hasBudget && s.failureBudget < 0 {
+		b.Fatalf("benchtest: WithFailureBudget(%d): the budget must be >= 0", s.failureBudget)
+	}
 	t := s.target
 	if !s.hasTarget {
 		t = envTarget()
@@ -109,7 +119,10 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 	cfg.Model = e.target.Model
 	cfg.TokenizerID = tokID
 
+	failures := s.failureCheck()
 	var rep *servingbench.Report
+	var unjudged []string // failures of runs before the reported one, SLA-judged
+	var pending string
 	for b.Loop() {
 		b.StopTimer()
 		if k := nextRun(b.Name()); runSeed(sc, k, s.pinnedSeed) != seed {
@@ -134,10 +147,20 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 		if err := rep.NoSuccess(); err != nil {
 			b.Fatalf("%v (run with seed %d)", err, seed)
 		}
+		if err := failures.check(rep, seed); err != nil {
+			b.Fatal(err)
+		}
+		if pending != "" {
+			unjudged = append(unjudged, pending)
+		}
+		pending = unjudgedFailures(rep, seed)
 		b.StartTimer()
 	}
 
 	ReportMetrics(b, rep)
+	for _, line := range unjudged {
+		b.Log(line)
+	}
 	for _, w := range rep.Warnings {
 		b.Log("warning: ", w)
 	}
