@@ -48,7 +48,12 @@
 // run 2 from run 1's prompts. The rule depends on the run's number only,
 // so two processes with the same -count and -benchtime, against an F16
 // and a Q8_0 build, send the same prompt sets in the same order.
-// WithPinnedSeed keeps every run on the scenario's own Seed.
+// WithPinnedSeed keeps every run on the scenario's own Seed. On a real
+// server whose GET /metrics has prefix-cache counters (llama.cpp's
+// llama-server with --metrics, vLLM), Run reads them around each run of a
+// dataset whose prompts share no prefix (random without a prefix length,
+// BurstGPT) and warns when the server served more than 10% of the run's
+// prompt tokens from its cache: TTFT then measured the cache.
 //
 // Report metrics after the b.Loop loop: the first b.Loop call resets the
 // timer, which deletes metrics reported before it. Print nothing while a

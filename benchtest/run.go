@@ -60,6 +60,14 @@ import (
 // listing every violation, SLAReport logs them and reports
 // sla-violations.
 //
+// On a real server whose GET /metrics exposes prefix-cache counters
+// (llama.cpp with --metrics, vLLM; see target.Target.PrefixCache), Run
+// reads them before and after each run of a dataset whose prompts share
+// no prefix (random without a prefix length, BurstGPT) and warns when the
+// server served more than 10% of the run's prompt tokens from its cache
+// (the warm-up request's repeat aside): the prompts were cached before,
+// and TTFT measured the cache.
+//
 // Run prints nothing while the benchmark runs: the one-time notices
 // (simulated server in use, default tokenizer) and the report's warnings
 // go through b.Log, which go test prints after the result line.
@@ -138,11 +146,22 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 		if e.sim != nil {
 			e.sim.Reset() // nobody reads the simulated server's records
 		}
+		watch, note := watchPrefixCache(b.Context(), e, sc)
+		if note != "" {
+			b.Log(note)
+		}
 		b.StartTimer()
 		rep, err = servingbench.Run(b.Context(), cfg)
 		b.StopTimer()
 		if err != nil {
 			b.Fatal(err)
+		}
+		var warmup *servingbench.Request
+		if cfg.Warmup {
+			warmup = &cfg.Requests[0]
+		}
+		if w := watch.warning(b.Context(), sc, seed, warmup); w != nil {
+			rep.Warnings = append(rep.Warnings, w)
 		}
 		if err := rep.NoSuccess(); err != nil {
 			b.Fatalf("%v (run with seed %d)", err, seed)

@@ -240,6 +240,7 @@ type endpoint struct {
 	notes       []string
 	noticeOnce  sync.Once
 	labelWarned atomic.Bool
+	prefixNoted atomic.Bool         // the note that /metrics has no prefix-cache counters
 	version     string              // GET /version, "" when unknown
 	sim         *servingtest.Server // tg.Sim
 }
