@@ -8,8 +8,9 @@ import (
 )
 
 // TestMain prints the target's identity as benchfmt configuration before
-// the benchmarks run.
-func TestMain(m *testing.M) { benchtest.Main(m) }
+// the benchmarks run. (The output tests give Main options through the
+// environment of their child processes: see mainOptions.)
+func TestMain(m *testing.M) { benchtest.Main(m, mainOptions()...) }
 
 // seed is the seed document's scenario (640 random prompts of 256 tokens,
 // 128 output tokens, all at once), scaled down to 64 prompts under -short.

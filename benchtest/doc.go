@@ -63,40 +63,50 @@
 //
 // # Targets
 //
-// The target is a Target: WithTarget's, else the environment's
-// (TargetFromEnv: SERVINGBENCH_BASE_URL, SERVINGBENCH_BACKEND,
-// SERVINGBENCH_MODEL, SERVINGBENCH_TOKENIZER, OPENAI_API_KEY). The
-// backend defaults to "openai" (DefaultBackend), the generic OpenAI
-// completions client that current vLLM's "vllm bench serve" defaults to:
-// it speaks as "vllm" does, and the backend line names what was used
-// rather than a server it may not be. Without
-// SERVINGBENCH_BASE_URL it is the embedded simulated server
-// (servingtest), so go test -bench works on any machine:
+// The target is a Target: WithTarget's (given to Run, or to Main for the
+// whole file), else the environment's (TargetFromEnv:
+// SERVINGBENCH_BASE_URL, SERVINGBENCH_BACKEND, SERVINGBENCH_MODEL,
+// SERVINGBENCH_TOKENIZER, OPENAI_API_KEY). The backend defaults to
+// "openai" (DefaultBackend), the generic OpenAI completions client that
+// current vLLM's "vllm bench serve" defaults to: it speaks as "vllm"
+// does, and the backend line names what was used rather than a server it
+// may not be. Without SERVINGBENCH_BASE_URL the target is the embedded
+// simulated server (servingtest), so go test -bench works on any machine:
 // SERVINGBENCH_SIM picks its profile (fp16, the default, and w8a8: a
 // simulated 7B model's FP16 and W8A8 builds; zero: no model cost) and
 // SERVINGBENCH_SIM_SPEED its time scale (default 10, the CLI's
 // --sim-speed default). Targets are resolved by servingbench/target, with
 // the CLI's defaults: without SERVINGBENCH_TOKENIZER the model's
 // tokenizer, else the built-in Qwen3 one, which the simulated server
-// counts prompt tokens with too. One line
-// says the simulated server is in use, once per process. Its figures are
-// simulated, not measurements of any hardware.
+// counts prompt tokens with too. One line says the simulated server is in
+// use, once per process. Its figures are simulated, not measurements of
+// any hardware.
 //
-// Main, called from TestMain, prints the environment target's identity as
+// Main, called from TestMain, prints the file's target's identity as
 // benchfmt configuration lines before the benchmarks (model, backend,
-// server-version from GET /version), so that results of different targets
-// stay apart in benchstat and can be compared by model:
+// server: what the server says it is; label: SERVINGBENCH_LABEL or
+// WithLabel; server-id: the server's fingerprint, for a real server
+// without a label), so that results of different targets stay apart in
+// benchstat and can be compared, by label or by model:
+//
+//	SERVINGBENCH_LABEL=f16 go test -run '^$' -bench . -benchtime=1x -count=6 > f16.txt
+//	SERVINGBENCH_LABEL=q8_0 go test -run '^$' -bench . -benchtime=1x -count=6 > q8.txt
+//	benchstat -col label f16.txt q8.txt
 //
 //	SERVINGBENCH_SIM=fp16 go test -run '^$' -bench . -benchtime=1x -count=6 > fp16.txt
 //	SERVINGBENCH_SIM=w8a8 go test -run '^$' -bench . -benchtime=1x -count=6 > w8a8.txt
 //	benchstat -col model fp16.txt w8a8.txt
 //
-// A plain benchstat fp16.txt w8a8.txt prints one table per model, as
-// benchstat does for files of different configuration; -ignore model
-// compares them by file instead, as does servingbench compare -ignore
-// model. Benchmarks of explicit targets (WithTarget) are named after them
-// instead, b.Run("model="+t.Model, ...), for benchstat -col /model. The
-// API key is sent as a bearer token and never printed.
+// Label two builds that answer to one model name (two llama.cpp servers of
+// one model, as F16 and as Q8_0): benchstat -col label then puts them side
+// by side. Without labels their server-id lines differ, so benchstat
+// keeps them apart rather than pooling their samples. A plain benchstat f16.txt q8.txt prints one table per
+// configuration; -ignore label compares them by file instead, and
+// servingbench compare, which matches OLD against NEW regardless of label
+// and server-id, compares them as they are. Benchmarks of explicit
+// targets (WithTarget given to Run) are named after them instead,
+// b.Run("model="+t.Model, ...), for benchstat -col /model. The API key is
+// sent as a bearer token and never printed.
 //
 // # Failed requests
 //

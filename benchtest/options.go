@@ -42,6 +42,8 @@ type settings struct {
 	tokID         string
 	client        []func(*servingbench.OpenAIConfig)
 	pinnedSeed    bool
+	label         string
+	hasLabel      bool
 	failureBudget int
 	hasBudget     bool
 }
@@ -55,11 +57,25 @@ func newSettings(opts []Option) settings {
 }
 
 // WithTarget benchmarks t instead of the environment's target
-// (TargetFromEnv). Its identity does not reach the benchfmt configuration
-// Main prints: name the sub-benchmark after it (b.Run("model="+t.Model,
-// ...)) so that benchstat -col /model can compare targets.
+// (TargetFromEnv). Given to Main, t is the file's target, whose identity
+// Main prints and which every Run that gives no target of its own
+// measures. Given to Run, t's identity does not reach the benchfmt
+// configuration Main printed: name the sub-benchmark after it
+// (b.Run("model="+t.Model, ...), or label=LABEL with WithLabel) so that
+// benchstat -col /model or -col /label can compare targets.
 func WithTarget(t Target) Option {
 	return func(s *settings) { s.target, s.hasTarget = t, true }
+}
+
+// WithLabel names the build the benchmark measures, "q8_0" or "f16", as
+// SERVINGBENCH_LABEL does (EnvLabel): given to Main, it is the file's label,
+// printed as the label configuration line, and every Run's that gives
+// none; given to Run, that benchmark's, recorded in the report's
+// Metadata["label"] (name the sub-benchmark label=LABEL too when it
+// differs from the file's: see Main). The label is made one trimmed
+// line; WithLabel("") means no label, whatever SERVINGBENCH_LABEL says.
+func WithLabel(label string) Option {
+	return func(s *settings) { s.label, s.hasLabel = configValue(label), true }
 }
 
 // WithSLA checks each run's report against sla after the b.Loop loop, in

@@ -133,6 +133,8 @@ func TestBenchmarkOutputIsBenchfmt(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(out, "No SERVINGBENCH_BASE_URL: benchmarking the embedded simulated server, profile zero (sim-zero-cost) at 1x speed"),
 		"notice lines in\n%s", out)
 	assert.NotContains(t, out, "ns/op", "ns/op is hidden")
+	assert.Regexp(t, `(?m)\A(.*\n)*# server-id: [0-9a-f]{12} servingtest-0\.1\.0 \(profile=zero, speed=1\) at http://127\.0\.0\.1:[0-9]+\n`, out,
+		"the ignored server-id line")
 
 	results := readBenchfmt(t, out)
 	want := slices.DeleteFunc(slices.Clone(units), func(u string) bool { return u == "ns/op" })
@@ -142,11 +144,11 @@ func TestBenchmarkOutputIsBenchfmt(t *testing.T) {
 		names[name]++
 		cfg := configOf(r)
 		for k := range cfg {
-			assert.Contains(t, []string{"goos", "goarch", "pkg", "cpu", "model", "backend", "server-version"}, k, "configuration key of %s", name)
+			assert.Contains(t, []string{"goos", "goarch", "pkg", "cpu", "model", "backend", "server"}, k, "configuration key of %s", name)
 		}
 		assert.Equal(t, "sim-zero-cost", cfg["model"], "model of %s", name)
 		assert.Equal(t, "openai", cfg["backend"], "backend of %s", name)
-		assert.Equal(t, servingtest.Version, cfg["server-version"], "server-version of %s", name)
+		assert.Equal(t, servingtest.Version, cfg["server"], "server of %s", name)
 		w := want
 		if strings.HasPrefix(name, "HelperSLAReport") {
 			w = append(slices.Clone(want), "sla-violations")
@@ -245,6 +247,7 @@ func BenchmarkHelperOtherTargetNamed(b *testing.B) {
 func TestOtherTargetIsFlagged(t *testing.T) {
 	out, err := goTestBench(t, []string{"SERVINGBENCH_SIM=zero"}, "^BenchmarkHelperOtherTarget", "-test.count=2")
 	require.NoError(t, err, "output:\n%s", out)
-	assert.Equal(t, 1, strings.Count(out, "Target simulated w8a8 at 1000x speed serving sim-7b-w8a8 is not the target of the file configuration (model: sim-zero-cost): name the sub-benchmark model=sim-7b-w8a8"),
-		"warnings in\n%s", out)
+	assert.Regexp(t, `target simulated w8a8 at 1000x speed serving sim-7b-w8a8, server-id [0-9a-f]{12} is not what the file configuration Main printed names \(target simulated zero at 10x speed serving sim-zero-cost, server-id [0-9a-f]{12}\): its results carry that configuration; name the sub-benchmark model=sim-7b-w8a8 so that benchstat tells their results apart`,
+		out)
+	assert.Equal(t, 1, strings.Count(out, "is not what the file configuration Main printed names"), "warnings in\n%s", out)
 }

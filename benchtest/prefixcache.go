@@ -56,7 +56,7 @@ func watchPrefixCache(ctx context.Context, e *endpoint, sc scenarios.Scenario) (
 	w = prefixWatch{e: e, active: true}
 	w.before, w.ok = e.tg.PrefixCache(ctx)
 	if !w.ok && e.prefixNoted.CompareAndSwap(false, true) {
-		note = "Prefix cache: GET /metrics has no prefix-cache counters (llama-server needs --metrics), so whether the server served these prompts from its prefix cache is not checked"
+		note = "Prefix cache: the server's GET /metrics shows no prefix-cache counters (llama-server shows them with --metrics, vLLM always), so Run cannot check that the server did not answer these prompts from a cache"
 	}
 	return w, note
 }

@@ -17,9 +17,15 @@ import (
 // and reports the metrics of the last iteration's run (see ReportMetrics);
 // it returns that run's Report for further assertions.
 //
-// The target is WithTarget's, else the environment's (TargetFromEnv), which
-// without SERVINGBENCH_BASE_URL is the embedded simulated server. The
-// client (completions, or chat for the openai-chat backend) gets the
+// The target is WithTarget's, else the file's (Main's WithTarget), else
+// the environment's (TargetFromEnv), which without SERVINGBENCH_BASE_URL
+// is the embedded simulated server. The label is likewise WithLabel's,
+// else Main's, else SERVINGBENCH_LABEL's. The report's Metadata holds the
+// label, the server's identity ("server", "server_id"; see Main), the
+// scenario's String ("scenario") and the run's seed ("seed"). A Run whose
+// target or label is not the one Main printed logs, once, that its result
+// lines carry the printed configuration, unless its name says otherwise
+// (a sub-benchmark label=LABEL or model=MODEL). The client (completions, or chat for the openai-chat backend) gets the
 // scenario's sampling options and MaxConcurrency and is shared by the
 // iterations.
 //
@@ -77,9 +83,13 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 	if s.hasBudget && s.failureBudget < 0 {
 		b.Fatalf("benchtest: WithFailureBudget(%d): the budget must be >= 0", s.failureBudget)
 	}
-	t := s.target
-	if !s.hasTarget {
-		t = envTarget()
+	file := currentFile()
+	t, label := file.target, file.label
+	if s.hasTarget {
+		t = s.target
+	}
+	if s.hasLabel {
+		label = s.label
 	}
 	e, err := resolve(t)
 	if err != nil {
@@ -88,9 +98,7 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 	for _, line := range e.takeNotes() {
 		b.Log(line)
 	}
-	if s.hasTarget {
-		checkLabel(b, e)
-	}
+	checkLabel(b, e, label)
 
 	tok, tokID := s.tok, s.tokID
 	if tok == nil {
@@ -117,10 +125,8 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 		b.Fatal(err)
 	}
 	defer client.Close()
-	meta := map[string]string{"scenario": sc.String()}
-	if e.version != "" {
-		meta["server_version"] = e.version
-	}
+	meta := e.metadata(label)
+	meta["scenario"] = sc.String()
 	cfg.Client = client
 	cfg.Goodput = s.goodput
 	cfg.Backend = e.target.Backend

@@ -57,6 +57,7 @@ func sortedKeys(m map[string]float64) []string {
 // scenario three times whatever the machine's speed: the metrics are those
 // of the returned report, the last run's.
 func TestRunReportsLastRun(t *testing.T) {
+	benchtest.ResetRuns()
 	var rep *servingbench.Report
 	runs := 0
 	res := benchmark(t, "3x", func(b *testing.B) {
@@ -84,7 +85,11 @@ func TestRunReportsLastRun(t *testing.T) {
 	assert.Equal(t, "openai", rep.Backend, "benchtest.DefaultBackend")
 	assert.Equal(t, "builtin:qwen3", rep.TokenizerID)
 	assert.Equal(t, tiny().String(), rep.Metadata["scenario"])
-	assert.Equal(t, servingtest.Version, rep.Metadata["server_version"])
+	assert.Equal(t, servingtest.Version, rep.Metadata["server"], "the server's identity")
+	assert.Regexp(t, `^[0-9a-f]{12}$`, rep.Metadata["server_id"], "the server's fingerprint")
+	assert.Equal(t, "2", rep.Metadata["seed"], "seed of the third run")
+	assert.NotContains(t, rep.Metadata, "server_version", "server_version is now server")
+	assert.NotContains(t, rep.Metadata, "label", "no label set")
 	assert.Equal(t, 8*8, rep.TotalOutputTokens, "ignore_eos passed on: every request generates max_tokens")
 }
 

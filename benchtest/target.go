@@ -241,7 +241,7 @@ type endpoint struct {
 	noticeOnce  sync.Once
 	labelWarned atomic.Bool
 	prefixNoted atomic.Bool         // the note that /metrics has no prefix-cache counters
-	version     string              // GET /version, "" when unknown
+	id          target.Identity     // what the server says it is
 	sim         *servingtest.Server // tg.Sim
 }
 
@@ -297,8 +297,25 @@ func newEndpoint(t Target) (*endpoint, error) {
 		}
 		e.tokNote = fmt.Sprintf("Tokenizer: %s; using the built-in Qwen3 tokenizer (set %s for exact prompt lengths)", why, EnvTokenizer)
 	}
-	e.version = tg.Version(context.Background())
+	e.id = tg.Identify(context.Background())
 	return e, nil
+}
+
+// metadata returns the report metadata of e's identity with label:
+// "server" (Identity.Server) and "server_id" (Identity.ID) when known,
+// "label" when set.
+func (e *endpoint) metadata(label string) map[string]string {
+	m := map[string]string{}
+	if e.id.Server != "" {
+		m["server"] = e.id.Server
+	}
+	if e.id.ID != "" {
+		m["server_id"] = e.id.ID
+	}
+	if label != "" {
+		m["label"] = label
+	}
+	return m
 }
 
 // tokenizer returns the target's tokenizer and its id and, the first time

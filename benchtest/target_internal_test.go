@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/perf/benchfmt"
 
+	"github.com/servingbench/servingbench/servingbench"
 	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
 
@@ -48,7 +49,10 @@ func TestResolveSharesEndpoints(t *testing.T) {
 	c, err := resolve(Target{Sim: "zero", SimSpeed: 2})
 	require.NoError(t, err)
 	assert.NotSame(t, a, c)
-	assert.Equal(t, servingtest.Version, a.version, "version read from GET /version")
+	assert.Equal(t, servingtest.Version, a.id.Server, "server identity from GET /version")
+	assert.Regexp(t, `^[0-9a-f]{12}$`, a.id.ID, "server fingerprint")
+	assert.Equal(t, []string{"profile=zero", "speed=1"}, a.id.Facts)
+	assert.NotEqual(t, a.id.ID, c.id.ID, "the simulated servers at speeds 1 and 2 have one fingerprint")
 	assert.Equal(t, "sim-zero-cost", a.target.Model)
 
 	e, err := newEndpoint(Target{Sim: "zero", SimSpeed: 1})
@@ -60,27 +64,61 @@ func TestResolveSharesEndpoints(t *testing.T) {
 }
 
 // TestWriteConfigIsBenchfmt checks that what Main prints before the
-// benchmarks reads, with benchfmt, as exactly the target's configuration.
+// benchmarks reads, with benchfmt, as exactly the target's configuration,
+// and that the server-id line is one benchfmt ignores.
 func TestWriteConfigIsBenchfmt(t *testing.T) {
-	e, err := newEndpoint(Target{Sim: "w8a8", SimSpeed: 3})
+	sim, err := newEndpoint(Target{Sim: "w8a8", SimSpeed: 3})
 	require.NoError(t, err)
-	defer e.sim.Close()
-	var out bytes.Buffer
-	e.writeConfig(&out)
-	out.WriteString("BenchmarkX-2 1 5 ttft-p99-ns\n")
-	text := out.String()
-	assert.Contains(t, text, "No SERVINGBENCH_BASE_URL: benchmarking the embedded simulated server, profile w8a8 (sim-7b-w8a8) at 3x speed")
+	defer sim.sim.Close()
+	srv := servingtest.NewServer(servingtest.Model{Name: "served"})
+	defer srv.Close()
+	real, err := newEndpoint(Target{BaseURL: srv.URL, Model: "served", Backend: "llama.cpp"})
+	require.NoError(t, err)
+	require.Regexp(t, `^[0-9a-f]{12}$`, real.id.ID)
+	require.NotEqual(t, sim.id.ID, real.id.ID)
+	assert.Contains(t, sim.id.String(), "profile=w8a8, speed=3")
 
-	r := benchfmt.NewReader(strings.NewReader(text), "out")
-	require.True(t, r.Scan(), "benchfmt found no result in %q", text)
-	res, ok := r.Result().(*benchfmt.Result)
-	require.True(t, ok, "benchfmt: %v", r.Result())
-	got := map[string]string{}
-	for _, c := range res.Config {
-		got[c.Key] = string(c.Value)
+	tests := []struct {
+		name   string
+		e      *endpoint
+		label  string
+		config map[string]string
+		lines  []string // lines of the output, besides the configuration
+	}{
+		{"simulated", sim, "", map[string]string{"model": "sim-7b-w8a8", "backend": "openai", "server": servingtest.Version}, []string{
+			"# server-id: " + sim.id.ID + " " + sim.id.String() + " at " + sim.tg.URL,
+			"No SERVINGBENCH_BASE_URL: benchmarking the embedded simulated server, profile w8a8 (sim-7b-w8a8) at 3x speed; its figures are simulated, not measured",
+		}},
+		{"simulated, labelled", sim, "w8a8 build", map[string]string{"model": "sim-7b-w8a8", "backend": "openai", "server": servingtest.Version, "label": "w8a8 build"}, []string{
+			"# server-id: " + sim.id.ID + " " + sim.id.String() + " at " + sim.tg.URL,
+		}},
+		{"real", real, "", map[string]string{"model": "served", "backend": "llama.cpp", "server": servingtest.Version, "server-id": real.id.ID}, []string{
+			"# server-id: " + real.id.ID + " " + real.id.String() + " at " + srv.URL,
+		}},
+		{"real, labelled", real, "q8_0", map[string]string{"model": "served", "backend": "llama.cpp", "server": servingtest.Version, "label": "q8_0"}, []string{
+			"# server-id: " + real.id.ID + " " + real.id.String() + " at " + srv.URL,
+		}},
 	}
-	assert.Equal(t, map[string]string{"model": "sim-7b-w8a8", "backend": "openai", "server-version": servingtest.Version}, got,
-		"benchfmt configuration of %q", text)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			tt.e.writeConfig(&out, tt.label)
+			text := out.String()
+			for _, line := range tt.lines {
+				assert.Contains(t, strings.Split(text, "\n"), line, "lines of\n%s", text)
+			}
+			out.WriteString("BenchmarkX-2 1 5 ttft-p99-ns\n")
+			r := benchfmt.NewReader(strings.NewReader(out.String()), "out")
+			require.True(t, r.Scan(), "benchfmt found no result in %q", text)
+			res, ok := r.Result().(*benchfmt.Result)
+			require.True(t, ok, "benchfmt: %v", r.Result())
+			got := map[string]string{}
+			for _, c := range res.Config {
+				got[c.Key] = string(c.Value)
+			}
+			assert.Equal(t, tt.config, got, "benchfmt configuration of %q", text)
+		})
+	}
 }
 
 func TestIgnoredLine(t *testing.T) {
@@ -110,4 +148,35 @@ func parseKeyValue(line string) (key, value string, ok bool) {
 		return "", "", false
 	}
 	return res.Config[0].Key, string(res.Config[0].Value), true
+}
+
+func TestNamesPair(t *testing.T) {
+	tests := []struct {
+		name, key, value string
+		want             bool
+	}{
+		{"BenchmarkSeed/label=q8_0", "label", "q8_0", true},
+		{"BenchmarkSeed/label=q8_0#01", "label", "q8_0", true},
+		{"BenchmarkSeed/label=q8_0/rate=4", "label", "q8_0", true},
+		{"BenchmarkSeed/label=q8_0x", "label", "q8_0", false},
+		{"BenchmarkSeed/xlabel=q8_0", "label", "q8_0", false},
+		{"BenchmarkSeed/model=deepseek-ai/DeepSeek-R1", "model", "deepseek-ai/DeepSeek-R1", true},
+		{"BenchmarkSeed/model=sim-7b-w8a8", "model", "sim-7b", false},
+		{"BenchmarkSeed/model=sim-7b/model=sim-7b-w8a8", "model", "sim-7b-w8a8", true},
+		{"BenchmarkSeed/label=my_build", "label", "my build", true},
+		{"BenchmarkSeed", "label", "q8_0", false},
+	}
+	for _, tt := range tests {
+		got := namesPair(tt.name, tt.key, tt.value)
+		assert.Equal(t, tt.want, got, "namesPair(%q, %q, %q) = %v, want %v", tt.name, tt.key, tt.value, got, tt.want)
+	}
+}
+
+func TestMainSettings(t *testing.T) {
+	f, err := mainSettings([]Option{WithLabel(" f16 "), WithTarget(Target{Sim: "zero"})})
+	require.NoError(t, err)
+	assert.Equal(t, fileSettings{target: Target{Sim: "zero"}, label: "f16"}, f)
+	_, err = mainSettings([]Option{WithLabel("x"), WithSLA(servingbench.MustParseSLA("failed<=0"), SLAReport), WithFailureBudget(1)})
+	require.Error(t, err)
+	assert.Equal(t, "benchtest: Main takes only WithTarget and WithLabel, got WithSLA, WithFailureBudget: give them to Run", err.Error())
 }
