@@ -11,13 +11,13 @@ package scenarios
 //
 //	python benchmarks/benchmark_serving.py --dataset-name random \
 //	    --random-input-len 256 --random-output-len 128 --num-prompts 640
-func SeedRandom256() Scenario {
-	return Scenario{
+func SeedRandom256(opts ...Option) Scenario {
+	return catalogScenario("SeedRandom256", Scenario{
 		Name:       "seed-random256",
 		Dataset:    Random{InputLen: 256, OutputLen: 128},
 		NumPrompts: 640,
 		Warmup:     true,
-	}
+	}, opts)
 }
 
 // Chat is a chat-like load without a dataset file: short prompts and
@@ -28,13 +28,13 @@ func SeedRandom256() Scenario {
 //	python benchmarks/benchmark_serving.py --dataset-name random \
 //	    --random-input-len 256 --random-output-len 256 --random-range-ratio 0.5 \
 //	    --num-prompts 1000 --request-rate 8
-func Chat() Scenario {
-	return Scenario{
+func Chat(opts ...Option) Scenario {
+	return catalogScenario("Chat", Scenario{
 		Name:        "chat",
 		Dataset:     Random{InputLen: 256, OutputLen: 256, RangeRatio: 0.5},
 		NumPrompts:  1000,
 		RequestRate: 8,
-	}
+	}, opts)
 }
 
 // PrefillHeavy stresses prompt processing: 200 prompts of 4096 tokens that
@@ -42,13 +42,13 @@ func Chat() Scenario {
 //
 //	python benchmarks/benchmark_serving.py --dataset-name random \
 //	    --random-input-len 4096 --random-output-len 16 --num-prompts 200 --ignore-eos
-func PrefillHeavy() Scenario {
-	return Scenario{
+func PrefillHeavy(opts ...Option) Scenario {
+	return catalogScenario("PrefillHeavy", Scenario{
 		Name:       "prefill-heavy",
 		Dataset:    Random{InputLen: 4096, OutputLen: 16},
 		NumPrompts: 200,
 		IgnoreEOS:  true,
-	}
+	}, opts)
 }
 
 // DecodeHeavy stresses generation: 200 prompts of 128 tokens that ask for
@@ -56,13 +56,13 @@ func PrefillHeavy() Scenario {
 //
 //	python benchmarks/benchmark_serving.py --dataset-name random \
 //	    --random-input-len 128 --random-output-len 1024 --num-prompts 200 --ignore-eos
-func DecodeHeavy() Scenario {
-	return Scenario{
+func DecodeHeavy(opts ...Option) Scenario {
+	return catalogScenario("DecodeHeavy", Scenario{
 		Name:       "decode-heavy",
 		Dataset:    Random{InputLen: 128, OutputLen: 1024},
 		NumPrompts: 200,
 		IgnoreEOS:  true,
-	}
+	}, opts)
 }
 
 // PrefixCaching measures prefix caching with vLLM's prefix_repetition
@@ -72,12 +72,12 @@ func DecodeHeavy() Scenario {
 //	vllm bench serve --dataset-name prefix_repetition --num-prompts 500 \
 //	    --prefix-repetition-prefix-len 256 --prefix-repetition-suffix-len 256 \
 //	    --prefix-repetition-num-prefixes 10 --prefix-repetition-output-len 128
-func PrefixCaching() Scenario {
-	return Scenario{
+func PrefixCaching(opts ...Option) Scenario {
+	return catalogScenario("PrefixCaching", Scenario{
 		Name:       "prefix-caching",
 		Dataset:    PrefixRepetition{},
 		NumPrompts: 500,
-	}
+	}, opts)
 }
 
 // ShareGPTChat is vLLM's usual ShareGPT benchmark on the file at path
@@ -86,23 +86,23 @@ func PrefixCaching() Scenario {
 //
 //	python benchmarks/benchmark_serving.py --dataset-name sharegpt \
 //	    --dataset-path ShareGPT_V3_unfiltered_cleaned_split.json --num-prompts 1000
-func ShareGPTChat(path string) Scenario {
-	return Scenario{
+func ShareGPTChat(path string, opts ...Option) Scenario {
+	return catalogScenario("ShareGPTChat", Scenario{
 		Name:       "sharegpt",
 		Dataset:    ShareGPT{Path: path},
 		NumPrompts: 1000,
-	}
+	}, opts)
 }
 
 // Catalog returns the ready-made scenarios that need no dataset file, in a
-// fixed order.
-func Catalog() []Scenario {
-	return []Scenario{SeedRandom256(), Chat(), PrefillHeavy(), DecodeHeavy(), PrefixCaching()}
+// fixed order, made with opts.
+func Catalog(opts ...Option) []Scenario {
+	return []Scenario{SeedRandom256(opts...), Chat(opts...), PrefillHeavy(opts...), DecodeHeavy(opts...), PrefixCaching(opts...)}
 }
 
-// Lookup returns the Catalog scenario with the given Name.
-func Lookup(name string) (Scenario, bool) {
-	for _, s := range Catalog() {
+// Lookup returns the Catalog scenario with the given Name, made with opts.
+func Lookup(name string, opts ...Option) (Scenario, bool) {
+	for _, s := range Catalog(opts...) {
 		if s.Name == name {
 			return s, true
 		}

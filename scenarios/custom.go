@@ -33,7 +33,10 @@ type Custom struct {
 	IgnoreOutputTokens bool
 }
 
-var _ Dataset = Custom{}
+var (
+	_ Dataset      = Custom{}
+	_ lengthScaler = Custom{}
+)
 
 // DefaultCustomOutputLen is vLLM's --custom-output-len default.
 const DefaultCustomOutputLen = 256
@@ -49,6 +52,16 @@ func (d Custom) String() string {
 		s += "/output-tokens=ignored"
 	}
 	return s
+}
+
+// scaled sets OutputLen for every line, IgnoreOutputTokens set (see
+// Scale); Custom has no input length.
+func (d Custom) scaled(in, out, _ int) (Dataset, []string) {
+	problems := noLengths(d, in, 0, "its prompts are the file's")
+	if out != 0 {
+		d.OutputLen, d.IgnoreOutputTokens = out, true
+	}
+	return d, problems
 }
 
 // Validate reports a bad field.

@@ -54,7 +54,22 @@
 // context.Canceled; [Scenario.Config] wraps them in a [servingbench.Config]. The
 // catalog ([SeedRandom256], [Chat], [PrefillHeavy], [DecodeHeavy],
 // [PrefixCaching], [ShareGPTChat]) documents the vLLM command line each one
-// stands for; [RateSweep] and [ConcurrencySweep] make sweeps.
+// stands for and the time it takes; [RateSweep] and [ConcurrencySweep] make
+// sweeps.
+//
+// # Scale
+//
+// The catalog's sizes are for GPU servers: SeedRandom256 takes minutes on a
+// CPU server. A [Scale] (number of prompts, input and output length)
+// resizes any scenario through [Scenario.Scaled], and the catalog functions
+// take it as options ([WithNumPrompts], [WithInputLen], [WithOutputLen],
+// [WithScale]): SeedRandom256(WithNumPrompts(64)). The lengths set are the
+// dataset's own length parameters, those vLLM's flags set; a length the
+// dataset has not (ShareGPT's input) is an error, which a catalog
+// function, returning no error, leaves for [Scenario.Validate] and so
+// Prepare to report. This package reads no environment: benchtest maps
+// SERVINGBENCH_NUM_PROMPTS, SERVINGBENCH_INPUT_LEN and
+// SERVINGBENCH_OUTPUT_LEN to a Scale.
 //
 // # Tokenizers
 //
