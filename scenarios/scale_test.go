@@ -291,3 +291,41 @@ func mustScale(t *testing.T, s Scenario, sc Scale) Scenario {
 	require.NoError(t, err)
 	return out
 }
+
+// TestRecommendedScales prepares the scales the catalog documents for slow
+// servers.
+func TestRecommendedScales(t *testing.T) {
+	tok := newFakeTok()
+	for _, tt := range []struct {
+		s      Scenario
+		n, out int
+		minIn  int // the shortest prompt asked for
+		maxIn  int // the longest
+	}{
+		{SeedRandom256(WithNumPrompts(64)), 64, 128, 256, 256},
+		{Chat(WithNumPrompts(24)), 24, 0, 128, 384},
+		{PrefillHeavy(WithNumPrompts(100), WithInputLen(1024)), 100, 16, 1024, 1024},
+		{DecodeHeavy(WithNumPrompts(4)), 4, 1024, 128, 128},
+		{PrefixCaching(WithNumPrompts(50)), 50, 128, 512, 512},
+	} {
+		t.Run(tt.s.Name, func(t *testing.T) {
+			require.NoError(t, tt.s.Validate())
+			reqs, _, err := tt.s.Prepare(context.Background(), tok)
+			require.NoError(t, err)
+			require.Len(t, reqs, tt.n)
+			if tt.out != 0 {
+				for i, r := range reqs {
+					require.Equal(t, tt.out, r.MaxTokens, "Prepare()[%d].MaxTokens", i)
+				}
+			}
+			switch d := tt.s.Dataset.(type) {
+			case Random:
+				lo, hi := d.bounds(d.inputLen(), false)
+				assert.Equal(t, []int{tt.minIn, tt.maxIn}, []int{lo, hi}, "%s input bounds", tt.s.Name)
+			case PrefixRepetition:
+				p, s, _, _ := d.params()
+				assert.Equal(t, tt.maxIn, p+s, "%s prefix+suffix", tt.s.Name)
+			}
+		})
+	}
+}
