@@ -115,6 +115,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	rep.Label = o.label
 	if err := servingbench.WriteText(stdout, rep, textOpts); err != nil {
 		return err
 	}

@@ -38,6 +38,8 @@ var goldenRuns = [][]string{
 	{"--tokenizer", "/nonexistent/tokenizer.json"},
 	{"--num-prompts", "0"},
 	{"--save-result", "--result-dir", "$DIR/file"},
+	{"--label", "f16/q8_0"},
+	{"--label", "q8_0", "--metadata", "label=f16"},
 }
 
 // TestGoldenOutput runs the built CLI and compares the lines it prints
