@@ -43,10 +43,11 @@ var goldenRuns = [][]string{
 }
 
 // TestGoldenOutput runs the built CLI and compares the lines it prints
-// around the result block (simulated-server note, tokenizer note, warm-up
-// and load lines, warnings, "Result saved to") and the error lines of bad
-// invocations with testdata/output.golden. The block itself (timings) is
-// replaced by one line; ports and temporary paths are normalised.
+// around the result block (simulated-server note, tokenizer note, the
+// server's "Server:" line, warm-up and load lines, warnings, "Result
+// saved to") and the error lines of bad invocations with
+// testdata/output.golden. The block itself (timings) is replaced by one
+// line; ports and temporary paths are normalised.
 // go test -run TestGoldenOutput ./cmd/servingbench -update rewrites it.
 func TestGoldenOutput(t *testing.T) {
 	bin := servingbenchBinary(t)
