@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 
 	"golang.org/x/perf/benchfmt"
@@ -37,8 +38,21 @@ type CompareOptions struct {
 	// Ignore lists configuration keys not to tell results apart by, as
 	// benchstat's -ignore: file configuration keys ("cpu") or
 	// sub-benchmark keys ("/gomaxprocs"). By default results match when
-	// their file configuration and full name are equal.
+	// their file configuration (apart from the side keys, see Match) and
+	// full name are equal.
 	Ignore []string
+	// Match lists side keys, LabelKey ("label") and ServerIDKey
+	// ("server-id"), by which to match old against new as by any other
+	// configuration key. They name which build and server an input
+	// measured, so by default the gate ignores both when matching:
+	// "label: q8_0" results compare with "label: f16" ones, and results of
+	// two servers with each other (a ServerNote says so). Within one input,
+	// results of one benchmark that differ only in an ignored side key are
+	// a *PooledError, never pooled into one sample. A matched side key
+	// keeps such results apart instead, as benchstat does: Match "label"
+	// compares two files that each hold several labelled builds, label by
+	// label. Other keys, or a key in Ignore too, are an *OptionError.
+	Match []string
 	// OldLabel and NewLabel name the inputs in the table and in errors.
 	// Empty means "old" and "new"; CompareFiles uses the paths.
 	OldLabel, NewLabel string
@@ -106,6 +120,15 @@ func CompareFiles(oldPath, newPath string, opt CompareOptions) (*Comparison, err
 // A row is a Regression when p < Alpha and the medians moved by more than
 // MinChange in the unit's worse direction (see UnitBetter).
 //
+// The side keys (label and server-id, see CompareOptions.Match) are
+// ignored when matching unless Match names them; a "# server-id: ID
+// DESCRIPTION" line counts as a server-id configuration line. Results of
+// one benchmark that one input holds from several labels or servers are a
+// *PooledError naming them. Each input's sides are in the Comparison
+// (OldSides, NewSides, and per Row), and old and new results of identical
+// configuration and label (or none) from different servers give a
+// ServerNote.
+//
 // A malformed line is an error naming the input and line; so is an input
 // without results, and two inputs without a metric in common. The
 // returned Comparison's Err reports the regressions.
@@ -125,6 +148,11 @@ func CompareBaseline(old, new io.Reader, opt CompareOptions) (*Comparison, error
 	newSet, err := g.read(new, opt.NewLabel)
 	if err != nil {
 		return nil, err
+	}
+	for _, set := range []*sampleSet{oldSet, newSet} {
+		if err := set.pooled(); err != nil {
+			return nil, err
+		}
 	}
 	c := g.compare(oldSet, newSet)
 	if len(c.Rows) == 0 {
@@ -154,6 +182,13 @@ type sampleSet struct {
 	values map[groupKey][]float64
 	orig   map[groupKey]string // unit as written
 	units  benchfmt.UnitMetadataMap
+	// sources are the distinct sides of each key's samples with the line
+	// of the first (more than one: pooled); sides those of the input.
+	sources map[groupKey][]PooledSource
+	sides   []Side
+	// configs is each key's whole file configuration but the side keys,
+	// ignored keys included, as of its first sample (see fileConfig).
+	configs map[groupKey]string
 }
 
 func newGrouper(opt CompareOptions) (*grouper, error) {
@@ -174,12 +209,39 @@ func newGrouper(opt CompareOptions) (*grouper, error) {
 			return nil, &OptionError{Field: "Ignore", Value: strings.Join(opt.Ignore, ","), Err: err}
 		}
 	}
+	for _, k := range opt.Match {
+		var err error
+		switch {
+		case !isSideKey(k):
+			err = fmt.Errorf("%q is not a side key: only %s and %s can be matched (other configuration keys are matched unless ignored)", k, LabelKey, ServerIDKey)
+		case slices.Contains(opt.Ignore, k):
+			err = fmt.Errorf("%q cannot be both matched and ignored", k)
+		}
+		if err != nil {
+			return nil, &OptionError{Field: "Match", Value: strings.Join(opt.Match, ","), Err: err}
+		}
+	}
+	// The side keys not matched leave .config (the parser takes every key
+	// a projection names out of it).
+	var sides []string
+	for _, k := range sideKeys {
+		if !slices.Contains(opt.Match, k) && !slices.Contains(opt.Ignore, k) {
+			sides = append(sides, k)
+		}
+	}
+	if len(sides) > 0 {
+		if _, err := p.Parse(strings.Join(sides, ","), filter); err != nil {
+			return nil, err
+		}
+	}
 	return g, nil
 }
 
 func (g *grouper) read(r io.Reader, label string) (*sampleSet, error) {
-	set := &sampleSet{label: label, values: map[groupKey][]float64{}, orig: map[groupKey]string{}}
-	br := benchfmt.NewReader(r, label)
+	set := &sampleSet{label: label, values: map[groupKey][]float64{}, orig: map[groupKey]string{},
+		sources: map[groupKey][]PooledSource{}, configs: map[groupKey]string{}}
+	sr := newServerIDReader(r)
+	br := benchfmt.NewReader(sr, label)
 	results := 0
 	for br.Scan() {
 		switch rec := br.Result().(type) {
@@ -191,6 +253,8 @@ func (g *grouper) read(r io.Reader, label string) (*sampleSet, error) {
 				continue
 			}
 			config, name := g.configBy.Project(rec), g.nameBy.Project(rec)
+			side := Side{Label: rec.GetConfig(LabelKey), ServerID: rec.GetConfig(ServerIDKey)}
+			_, line := rec.Pos()
 			for _, v := range rec.Values {
 				// benchfmt leaves a value untidied when tidying does not
 				// change it (0 ns/op stays ns/op): tidy again from the
@@ -204,8 +268,15 @@ func (g *grouper) read(r io.Reader, label string) (*sampleSet, error) {
 				if _, seen := set.values[k]; !seen {
 					set.order = append(set.order, k)
 					set.orig[k] = orig
+					set.configs[k] = fileConfig(rec)
 				}
 				set.values[k] = append(set.values[k], val)
+				if !slices.ContainsFunc(set.sources[k], func(s PooledSource) bool { return s.Side == side }) {
+					set.sources[k] = append(set.sources[k], PooledSource{side, line})
+				}
+			}
+			if !slices.Contains(set.sides, side) {
+				set.sides = append(set.sides, side)
 			}
 		}
 	}
@@ -216,11 +287,54 @@ func (g *grouper) read(r io.Reader, label string) (*sampleSet, error) {
 		return nil, fmt.Errorf("gate: %s: no benchmark results", label)
 	}
 	set.units = br.Units()
+	// The descriptions are known once the whole input is read.
+	for i, s := range set.sides {
+		set.sides[i].Server = sr.descs[s.ServerID]
+	}
+	for _, src := range set.sources {
+		for i, s := range src {
+			src[i].Server = sr.descs[s.ServerID]
+		}
+	}
 	return set, nil
 }
 
+// fileConfig is r's file configuration but the side keys, sorted, so
+// that configurations of the same keys and values compare equal whatever
+// their order.
+func fileConfig(r *benchfmt.Result) string {
+	var kv []string
+	for _, c := range r.Config {
+		if c.File && !isSideKey(c.Key) {
+			kv = append(kv, c.Key+": "+string(c.Value))
+		}
+	}
+	slices.Sort(kv)
+	return strings.Join(kv, "\n")
+}
+
+// pooled returns a *PooledError when some key's samples come from more
+// than one side, naming the first such benchmark and the others.
+func (set *sampleSet) pooled() *PooledError {
+	var e *PooledError
+	for _, k := range set.order {
+		src := set.sources[k]
+		if len(src) < 2 {
+			continue
+		}
+		name := k.name.StringValues()
+		switch {
+		case e == nil:
+			e = &PooledError{Input: set.label, Benchmark: name, Sources: src}
+		case name != e.Benchmark && !slices.Contains(e.Others, name):
+			e.Others = append(e.Others, name)
+		}
+	}
+	return e
+}
+
 func (g *grouper) compare(old, new *sampleSet) *Comparison {
-	c := &Comparison{opt: g.opt}
+	c := &Comparison{OldSides: old.sides, NewSides: new.sides, opt: g.opt}
 	for _, k := range old.order {
 		if _, ok := new.values[k]; !ok {
 			c.Warnings = append(c.Warnings, fmt.Errorf("%s %s: only in %s", k.name.StringValues(), old.orig[k], old.label))
@@ -231,6 +345,13 @@ func (g *grouper) compare(old, new *sampleSet) *Comparison {
 			c.Warnings = append(c.Warnings, fmt.Errorf("%s %s: %w", row.Benchmark, row.Unit, w))
 		}
 		c.Rows = append(c.Rows, row)
+		if o, n := row.OldSide, row.NewSide; o.Label == n.Label && o.ServerID != "" && n.ServerID != "" && o.ServerID != n.ServerID &&
+			old.configs[k] == new.configs[k] {
+			note := ServerNote{OldLabel: old.label, NewLabel: new.label, Old: o, New: n}
+			if !slices.Contains(c.Notes, note) {
+				c.Notes = append(c.Notes, note)
+			}
+		}
 	}
 	for _, k := range new.order {
 		if _, ok := old.values[k]; !ok {
@@ -246,6 +367,8 @@ func (g *grouper) compareOne(k groupKey, old, new *sampleSet) Row {
 		Benchmark: k.name.StringValues(),
 		Unit:      new.orig[k],
 		TidyUnit:  k.unit,
+		OldSide:   old.sources[k][0].Side,
+		NewSide:   new.sources[k][0].Side,
 	}
 	row.Better = g.better(row.Unit, old.units, new.units)
 	assume := benchmath.Assumption(benchmath.AssumeNothing)

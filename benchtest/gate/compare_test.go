@@ -443,6 +443,8 @@ func FuzzCompareBaseline(f *testing.F) {
 	f.Add(benchText(2, header, "Serving/rate=8-2", 6, metric{"ttft-p99-ns", 600e6, 0.02}, metric{"req/s", 8, 0.02}))
 	f.Add("Unit req/s better=lower assume=exact\nBenchmarkServing/rate=8-2 1 0 req/s 0 ttft-p99-ns\n")
 	f.Add("cpu: x\nBenchmarkServing/rate=8-2 1 NaN req/s\n")
+	f.Add("label: a\n# server-id: 3fa9c2e1b7d0 llama.cpp at http://h:1\nBenchmarkServing/rate=8-2 1 5 req/s\n" +
+		"label: b\n#server-id: 5d2e8a0c4b11\r\nBenchmarkServing/rate=8-2 1 6 req/s\n# server-id:")
 	f.Fuzz(func(t *testing.T, new string) {
 		c, err := CompareBaseline(strings.NewReader(old), strings.NewReader(new), CompareOptions{})
 		if err != nil {

@@ -84,11 +84,25 @@ type Row struct {
 	Verdict Verdict
 	// Warnings are benchmath's notes, e.g. too few samples.
 	Warnings []error
+	// OldSide and NewSide are the build and server the old and new samples
+	// come from (zero when the inputs name none); side keys that are not
+	// matched (CompareOptions.Match) may differ between them.
+	OldSide, NewSide Side
 }
 
 // Comparison is the outcome of CompareBaseline.
 type Comparison struct {
 	Rows []Row
+	// OldSides and NewSides are the builds and servers each input's
+	// results (those Filter keeps) come from, in order of first
+	// appearance: one Side each, the zero Side for an input without label
+	// or server-id lines.
+	OldSides, NewSides []Side
+	// Notes are what a reader must know before reading the rows: old and
+	// new results of identical configuration and label, or both
+	// unlabelled, from different servers (see ServerNote). One note per
+	// pair of sides.
+	Notes []ServerNote
 	// Warnings are diagnostics that are not failures: too few samples,
 	// benchmarks present in one input only.
 	Warnings []error
@@ -141,9 +155,22 @@ func (e *RegressionError) Error() string {
 // seconds with an SI prefix), ± the confidence interval, the change or "~"
 // when it is not significant, the p-value and sample counts, and a verdict
 // column marking REGRESSION, improvement or changed (unknown direction).
-// Warnings follow the tables.
+// When an input names its build or server, the tables follow one line per
+// side ("old: q8.txt, label q8_0, server-id 3fa9c2e1b7d0 (...)") and the
+// Notes ("note: ..."); Warnings follow the tables.
 func (c *Comparison) WriteTable(w io.Writer) error {
 	var buf bytes.Buffer
+	if c.namesSides() {
+		for _, s := range c.OldSides {
+			fmt.Fprintln(&buf, describeSide("old", c.opt.OldLabel, s))
+		}
+		for _, s := range c.NewSides {
+			fmt.Fprintln(&buf, describeSide("new", c.opt.NewLabel, s))
+		}
+	}
+	for _, n := range c.Notes {
+		fmt.Fprintln(&buf, "note: "+n.String())
+	}
 	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', 0)
 	prevConfig := "\x00"
 	for _, block := range c.blocks() {
@@ -201,6 +228,12 @@ func (c *Comparison) WriteTable(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, out.String())
 	return err
+}
+
+// namesSides reports whether either input names a label or server.
+func (c *Comparison) namesSides() bool {
+	return slices.ContainsFunc(c.OldSides, func(s Side) bool { return !s.IsZero() }) ||
+		slices.ContainsFunc(c.NewSides, func(s Side) bool { return !s.IsZero() })
 }
 
 // blocks splits the rows into tables by configuration and unit, each in

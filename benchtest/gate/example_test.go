@@ -1,6 +1,7 @@
 package gate_test
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -58,4 +59,29 @@ func ExampleCompareBaseline() {
 	// 1 REGRESSION(S): significant (p < 0.05) and worse by more than 5%
 	// gate: 1 regression (p < 0.05, change > 5%):
 	// 	Serving/rate=8-4 ttft-p99-ns: +19.98% (500.5ms -> 600.5ms, lower is better, p=0.002 n=6)
+}
+
+// A file holding two labelled builds' results of one benchmark, as
+// "cat q8.txt f16.txt" makes it: the gate refuses to pool them.
+func ExamplePooledError() {
+	const both = `label: q8_0
+# server-id: 3fa9c2e1b7d0 llama.cpp b11669-Debian (model_ftype=Q8_0) at http://127.0.0.1:18081
+BenchmarkSeed-2  1  20100000 tpot-mean-ns
+BenchmarkSeed-2  1  19900000 tpot-mean-ns
+label: f16
+# server-id: 5d2e8a0c4b11 llama.cpp b11669-Debian (model_ftype=F16) at http://127.0.0.1:18080
+BenchmarkSeed-2  1  40100000 tpot-mean-ns
+BenchmarkSeed-2  1  39900000 tpot-mean-ns
+`
+	_, err := gate.CompareBaseline(strings.NewReader(both), strings.NewReader(both),
+		gate.CompareOptions{OldLabel: "both.txt", NewLabel: "both.txt"})
+	var pe *gate.PooledError
+	if errors.As(err, &pe) {
+		fmt.Println(pe.Message(func(key string) string { return "-match " + key }))
+	}
+	// Output:
+	// both.txt: Seed-2 has results from 2 builds or servers under otherwise identical configuration; the gate does not pool them into one sample:
+	// 	label q8_0, server-id 3fa9c2e1b7d0 (llama.cpp b11669-Debian (model_ftype=Q8_0) at http://127.0.0.1:18081), from line 3
+	// 	label f16, server-id 5d2e8a0c4b11 (llama.cpp b11669-Debian (model_ftype=F16) at http://127.0.0.1:18080), from line 7
+	// keep one build per file (a go test run each, compared as OLD and NEW), or compare the builds label by label (-match label)
 }

@@ -19,6 +19,15 @@ import (
 // usage to stderr and succeeds; a bad command line is a usageError (exit
 // status 2) naming the flag and the value given. args excludes
 // "compare".
+//
+// The side keys label and server-id (which build and server a file
+// measured) are not matched unless -match names them, so that two
+// labelled builds compare without -ignore; the table follows a line per
+// side and a note when both files have the same label (or none) but come
+// from different servers. A file that holds results of one benchmark from
+// several builds or servers (a *gate.PooledError) is refused before any
+// table, as a usageError too (exit status 2): the inputs, not the code
+// under test, must change, and a CI job can tell it from a regression.
 func runCompare(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned and printed once, by main
@@ -27,10 +36,16 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	confidence := fs.Float64("confidence", 0.95, "confidence `level` of the printed ranges")
 	filter := fs.String("filter", "", "use only benchmarks matching benchstat filter `query`")
 	ignore := fs.String("ignore", "", "comma-separated configuration `keys` to ignore when matching (cpu,/gomaxprocs)")
+	match := fs.String("match", "", "comma-separated side `keys` to match OLD against NEW by, label and/or server-id (ignored by default)")
 	usage := func() {
 		fmt.Fprintf(stderr, "usage: servingbench compare [flags] OLD NEW\n\n"+
 			"Compares two go test -bench outputs metric by metric (Mann-Whitney U test) and\n"+
-			"fails on significant regressions larger than the threshold.\n\n")
+			"fails on significant regressions larger than the threshold. Results match by\n"+
+			"configuration and benchmark name; label and server-id lines (which build and\n"+
+			"server a file measured) are shown but not matched unless -match names them.\n"+
+			"Exit status 0: no regression; 1: a regression or an unreadable file; 2: a bad\n"+
+			"command line, or a file pooling one benchmark's results from several builds\n"+
+			"or servers.\n\n")
 		fs.SetOutput(stderr)
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
@@ -59,6 +74,11 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if *ignore != "" {
 		opt.Ignore = strings.Split(*ignore, ",")
 	}
+	if *match != "" {
+		for k := range strings.SplitSeq(*match, ",") {
+			opt.Match = append(opt.Match, strings.TrimSpace(k))
+		}
+	}
 	c, err := gate.CompareFiles(fs.Arg(0), fs.Arg(1), opt)
 	if err != nil {
 		return compareError(err)
@@ -82,6 +102,10 @@ func compareError(err error) error {
 	var nm *gate.NoMatchError
 	if errors.As(err, &nm) {
 		return &wrappedError{"compare: " + nm.Message("-ignore and -filter"), err}
+	}
+	var pe *gate.PooledError
+	if errors.As(err, &pe) {
+		return usageError{&wrappedError{"compare: " + pe.Message(func(key string) string { return "-match " + key }), err}}
 	}
 	return &wrappedError{"compare: " + strings.TrimPrefix(err.Error(), "gate: "), err}
 }
