@@ -44,6 +44,8 @@ type BurstGPT struct {
 var (
 	_ Dataset   = BurstGPT{}
 	_ Scheduled = BurstGPT{}
+
+	_ lengthScaler = BurstGPT{}
 )
 
 func (d BurstGPT) model() string {
@@ -69,6 +71,11 @@ func (d BurstGPT) Validate() error {
 		return errors.New("scenarios: BurstGPT.Path is empty")
 	}
 	return nil
+}
+
+// scaled takes no lengths (see Scale): they are the trace's.
+func (d BurstGPT) scaled(in, out, _ int) (Dataset, []string) {
+	return d, noLengths(d, in, out, "its lengths are the trace's")
 }
 
 // burstRow is one kept row.

@@ -1,9 +1,12 @@
 package scenarios
 
 // Ready-made scenarios. Each function returns a new value the caller may
-// change; each documents the vLLM benchmark_serving.py (v0.9.1) or
-// "vllm bench serve" command line that runs the same load (add --backend,
-// --model, --tokenizer and --base-url for the target).
+// change, resized by its options (see Scale); each documents the vLLM
+// benchmark_serving.py (v0.9.1) or "vllm bench serve" command line that
+// runs the same load (add --backend, --model, --tokenizer and --base-url
+// for the target), and the time a run takes, measured as the package
+// documentation (Times) says: at full scale on the simulated server, and
+// on llama.cpp's tiny CPU model at the scale recommended for slow servers.
 
 // SeedRandom256 is the benchmark of the document this project started
 // from: 640 random prompts of 256 tokens asking for 128 tokens each, all
@@ -11,13 +14,18 @@ package scenarios
 //
 //	python benchmarks/benchmark_serving.py --dataset-name random \
 //	    --random-input-len 256 --random-output-len 128 --num-prompts 640
-func SeedRandom256() Scenario {
-	return Scenario{
+//
+// Time (2026-12-02): 4.7 s on the simulated server. For slow servers, a
+// tenth: SeedRandom256(WithNumPrompts(64)), 43, 47 and 65 s in three runs
+// on llama.cpp's tiny CPU model (load average 3 to 6; 32 prompts: 23 s);
+// the full scale, ten times as many prompts, was not run there.
+func SeedRandom256(opts ...Option) Scenario {
+	return catalogScenario("SeedRandom256", Scenario{
 		Name:       "seed-random256",
 		Dataset:    Random{InputLen: 256, OutputLen: 128},
 		NumPrompts: 640,
 		Warmup:     true,
-	}
+	}, opts)
 }
 
 // Chat is a chat-like load without a dataset file: short prompts and
@@ -28,13 +36,19 @@ func SeedRandom256() Scenario {
 //	python benchmarks/benchmark_serving.py --dataset-name random \
 //	    --random-input-len 256 --random-output-len 256 --random-range-ratio 0.5 \
 //	    --num-prompts 1000 --request-rate 8
-func Chat() Scenario {
-	return Scenario{
+//
+// Time (2026-12-02): 128 s on the simulated server, however fast the
+// server: 1000 arrivals at 8 a second take 125 s. For slow servers:
+// Chat(WithNumPrompts(24)), 43 s in two runs on llama.cpp's tiny CPU model
+// (48 prompts: 120 s; load average 6), which cannot keep up with 8 requests
+// a second: TTFT measures its queue.
+func Chat(opts ...Option) Scenario {
+	return catalogScenario("Chat", Scenario{
 		Name:        "chat",
 		Dataset:     Random{InputLen: 256, OutputLen: 256, RangeRatio: 0.5},
 		NumPrompts:  1000,
 		RequestRate: 8,
-	}
+	}, opts)
 }
 
 // PrefillHeavy stresses prompt processing: 200 prompts of 4096 tokens that
@@ -42,13 +56,21 @@ func Chat() Scenario {
 //
 //	python benchmarks/benchmark_serving.py --dataset-name random \
 //	    --random-input-len 4096 --random-output-len 16 --num-prompts 200 --ignore-eos
-func PrefillHeavy() Scenario {
-	return Scenario{
+//
+// Time (2026-12-02): 10.8 s on the simulated server. A server whose context
+// per request is under 4096 tokens plus the tokenizer's excess (the random
+// dataset's re-encoded prompts run 6 to 7% longer with the Qwen3 tokenizer)
+// fails every request: llama.cpp with 2048-token slots answers HTTP 400
+// "exceeds the available context size". For such and slow servers:
+// PrefillHeavy(WithNumPrompts(100), WithInputLen(1024)), 18 and 22 s on
+// llama.cpp's tiny CPU model (40 prompts: 11 s; load average 5 to 8).
+func PrefillHeavy(opts ...Option) Scenario {
+	return catalogScenario("PrefillHeavy", Scenario{
 		Name:       "prefill-heavy",
 		Dataset:    Random{InputLen: 4096, OutputLen: 16},
 		NumPrompts: 200,
 		IgnoreEOS:  true,
-	}
+	}, opts)
 }
 
 // DecodeHeavy stresses generation: 200 prompts of 128 tokens that ask for
@@ -56,13 +78,20 @@ func PrefillHeavy() Scenario {
 //
 //	python benchmarks/benchmark_serving.py --dataset-name random \
 //	    --random-input-len 128 --random-output-len 1024 --num-prompts 200 --ignore-eos
-func DecodeHeavy() Scenario {
-	return Scenario{
+//
+// Time (2026-12-02): 7.8 s on the simulated server. For slow servers,
+// keeping the long generations: DecodeHeavy(WithNumPrompts(4)), one request
+// per slot of a 4-slot server, 27 and 48 s on llama.cpp's tiny CPU model
+// (12 prompts: 127 s; load average 5 to 8). The full scale was not run
+// there: 204,800 tokens to generate, at the 85 to 150 tokens a second
+// measured.
+func DecodeHeavy(opts ...Option) Scenario {
+	return catalogScenario("DecodeHeavy", Scenario{
 		Name:       "decode-heavy",
 		Dataset:    Random{InputLen: 128, OutputLen: 1024},
 		NumPrompts: 200,
 		IgnoreEOS:  true,
-	}
+	}, opts)
 }
 
 // PrefixCaching measures prefix caching with vLLM's prefix_repetition
@@ -72,12 +101,18 @@ func DecodeHeavy() Scenario {
 //	vllm bench serve --dataset-name prefix_repetition --num-prompts 500 \
 //	    --prefix-repetition-prefix-len 256 --prefix-repetition-suffix-len 256 \
 //	    --prefix-repetition-num-prefixes 10 --prefix-repetition-output-len 128
-func PrefixCaching() Scenario {
-	return Scenario{
+//
+// Time (2026-12-02): 5.5 s on the simulated server. For slow servers, a
+// tenth (5 prompts a prefix): PrefixCaching(WithNumPrompts(50)), 37 and
+// 50 s on llama.cpp's tiny CPU model (load average 6 to 8); the full
+// scale, ten times as many prompts, was not run there. NumPrompts cannot
+// go under the 10 prefixes.
+func PrefixCaching(opts ...Option) Scenario {
+	return catalogScenario("PrefixCaching", Scenario{
 		Name:       "prefix-caching",
 		Dataset:    PrefixRepetition{},
 		NumPrompts: 500,
-	}
+	}, opts)
 }
 
 // ShareGPTChat is vLLM's usual ShareGPT benchmark on the file at path
@@ -86,23 +121,27 @@ func PrefixCaching() Scenario {
 //
 //	python benchmarks/benchmark_serving.py --dataset-name sharegpt \
 //	    --dataset-path ShareGPT_V3_unfiltered_cleaned_split.json --num-prompts 1000
-func ShareGPTChat(path string) Scenario {
-	return Scenario{
+//
+// Time: not measured (no ShareGPT file where the others were). It takes
+// WithNumPrompts and WithOutputLen (vLLM's --sharegpt-output-len, which
+// caps no reply but replaces each one's length); WithInputLen is an error.
+func ShareGPTChat(path string, opts ...Option) Scenario {
+	return catalogScenario("ShareGPTChat", Scenario{
 		Name:       "sharegpt",
 		Dataset:    ShareGPT{Path: path},
 		NumPrompts: 1000,
-	}
+	}, opts)
 }
 
 // Catalog returns the ready-made scenarios that need no dataset file, in a
-// fixed order.
-func Catalog() []Scenario {
-	return []Scenario{SeedRandom256(), Chat(), PrefillHeavy(), DecodeHeavy(), PrefixCaching()}
+// fixed order, made with opts.
+func Catalog(opts ...Option) []Scenario {
+	return []Scenario{SeedRandom256(opts...), Chat(opts...), PrefillHeavy(opts...), DecodeHeavy(opts...), PrefixCaching(opts...)}
 }
 
-// Lookup returns the Catalog scenario with the given Name.
-func Lookup(name string) (Scenario, bool) {
-	for _, s := range Catalog() {
+// Lookup returns the Catalog scenario with the given Name, made with opts.
+func Lookup(name string, opts ...Option) (Scenario, bool) {
+	for _, s := range Catalog(opts...) {
 		if s.Name == name {
 			return s, true
 		}

@@ -35,6 +35,12 @@ func TestCustomRequests(t *testing.T) {
 			"Write a haiku about autumn leaves.":     40,
 			"Translate 'good morning' into Spanish.": 64,
 		}},
+		{"output 64 for every line", Custom{Path: customFixture, OutputLen: 64, IgnoreOutputTokens: true}, map[string]int{
+			"What is the capital of France?":         64,
+			"Name three primary colours.":            64,
+			"Write a haiku about autumn leaves.":     64,
+			"Translate 'good morning' into Spanish.": 64,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,7 +110,7 @@ func TestCustomBadFiles(t *testing.T) {
 func TestReadCustomReaders(t *testing.T) {
 	data, err := os.ReadFile(customFixture)
 	require.NoError(t, err)
-	want, err := readCustom(strings.NewReader(string(data)), "x", 7)
+	want, err := readCustom(strings.NewReader(string(data)), "x", 7, false)
 	require.NoError(t, err)
 	require.Len(t, want, 4)
 	for name, r := range map[string]io.Reader{
@@ -112,11 +118,11 @@ func TestReadCustomReaders(t *testing.T) {
 		"half":     iotest.HalfReader(strings.NewReader(string(data))),
 		"data err": iotest.DataErrReader(strings.NewReader(string(data))),
 	} {
-		got, err := readCustom(r, "x", 7)
+		got, err := readCustom(r, "x", 7, false)
 		require.NoError(t, err, name)
 		assert.Equal(t, want, got, "readCustom(%s)", name)
 	}
-	_, err = readCustom(iotest.TimeoutReader(iotest.OneByteReader(strings.NewReader(string(data)))), "x", 7)
+	_, err = readCustom(iotest.TimeoutReader(iotest.OneByteReader(strings.NewReader(string(data)))), "x", 7, false)
 	assert.ErrorIs(t, err, iotest.ErrTimeout)
 }
 
@@ -125,7 +131,7 @@ func FuzzReadCustom(f *testing.F) {
 	f.Add([]byte("{\"prompt\": 1}\n"))
 	f.Add([]byte("\n\n{"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		reqs, err := readCustom(bytes.NewReader(data), "f", 9)
+		reqs, err := readCustom(bytes.NewReader(data), "f", 9, false)
 		if err != nil {
 			var fe *FileError
 			require.ErrorAs(t, err, &fe)
@@ -136,4 +142,13 @@ func FuzzReadCustom(f *testing.F) {
 			require.Positive(t, r.MaxTokens, "readCustom()[%d].MaxTokens", i)
 		}
 	})
+}
+
+func TestCustomIgnoreOutputTokens(t *testing.T) {
+	d := Custom{Path: customFixture, OutputLen: 5, IgnoreOutputTokens: true}
+	assert.Equal(t, "dataset=custom/file=custom.jsonl/out=5/output-tokens=ignored", d.String())
+	assert.Equal(t, "dataset=custom/file=custom.jsonl/out=256/shuffle=false/output-tokens=ignored", Custom{Path: customFixture, NoShuffle: true, IgnoreOutputTokens: true}.String())
+	// An ignored "output_tokens" must still be valid: the file is malformed.
+	_, err := Custom{Path: "testdata/datasets/custom_bad_output.jsonl", IgnoreOutputTokens: true}.Requests(context.Background(), newFakeTok(), 2, 1)
+	assert.ErrorContains(t, err, `"output_tokens" must be >= 1`)
 }

@@ -54,7 +54,52 @@
 // context.Canceled; [Scenario.Config] wraps them in a [servingbench.Config]. The
 // catalog ([SeedRandom256], [Chat], [PrefillHeavy], [DecodeHeavy],
 // [PrefixCaching], [ShareGPTChat]) documents the vLLM command line each one
-// stands for; [RateSweep] and [ConcurrencySweep] make sweeps.
+// stands for and the time it takes; [RateSweep] and [ConcurrencySweep] make
+// sweeps.
+//
+// # Scale
+//
+// The catalog's sizes are for GPU servers: SeedRandom256 takes minutes on a
+// CPU server. A [Scale] (number of prompts, input and output length)
+// resizes any scenario through [Scenario.Scaled], and the catalog functions
+// take it as options ([WithNumPrompts], [WithInputLen], [WithOutputLen],
+// [WithScale]): SeedRandom256(WithNumPrompts(64)). The lengths set are the
+// dataset's own length parameters, those vLLM's flags set; a length the
+// dataset has not (ShareGPT's input) is an error, which a catalog
+// function, returning no error, leaves for [Scenario.Validate] and so
+// Prepare to report. This package reads no environment: benchtest maps
+// SERVINGBENCH_NUM_PROMPTS, SERVINGBENCH_INPUT_LEN and
+// SERVINGBENCH_OUTPUT_LEN to a Scale.
+//
+// # Times
+//
+// Each catalog function documents the time a run takes, its "Benchmark
+// duration" (preparing the prompts and the warm-up add a second or two),
+// measured on 2026-12-02 with servingbench's CLI and the flags of the vLLM
+// command line shown (plus --no-warmup where the scenario has no warm-up)
+// on a 2-core machine shared with other jobs: the load averages given
+// (2 to 9) make the times noisy and slower than on a quiet machine.
+// "The simulated server" is the embedded one (no --base-url: servingtest's
+// fp16 profile at the default 10x speed), at full scale. "llama.cpp's tiny
+// CPU model" is llama-server b11669-Debian serving the conformance suite's
+// tiny Qwen3-vocabulary model (internal/llamacpp, F16) on one CPU thread
+// with 4 slots of 2048 tokens (-t 1 -np 4 -c 8192), restarted before each
+// run so that no prompt is cached, at the scale recommended there:
+//
+//	servingbench --backend llama.cpp --base-url http://127.0.0.1:18090 \
+//	    --model tiny-qwen3 --dataset-name random --random-input-len 256 \
+//	    --random-output-len 128 --num-prompts 64 --disable-tqdm
+//
+// is SeedRandom256(WithNumPrompts(64)). The tiny model is no real model:
+// its times say how a scale fits a slow server, not how fast any is. In
+// short (each function gives the details):
+//
+//	scenario        simulated, full scale   llama.cpp tiny CPU model, scale for slow servers
+//	SeedRandom256   4.7 s                   WithNumPrompts(64): 43 to 65 s
+//	Chat            128 s (its arrivals)    WithNumPrompts(24): 43 s
+//	PrefillHeavy    10.8 s                  WithNumPrompts(100), WithInputLen(1024): 18 to 22 s
+//	DecodeHeavy     7.8 s                   WithNumPrompts(4): 27 to 48 s
+//	PrefixCaching   5.5 s                   WithNumPrompts(50): 37 to 50 s
 //
 // # Tokenizers
 //

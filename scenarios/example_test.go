@@ -89,3 +89,23 @@ func ExampleScenario_Prepare() {
 	// 12s 400 25
 	// 34s 90 45
 }
+
+func ExampleScale() {
+	// A tenth of the seed's benchmark, for a slow server.
+	fmt.Println(scenarios.SeedRandom256(scenarios.WithNumPrompts(64)))
+
+	s, err := scenarios.PrefixCaching().Scaled(scenarios.Scale{NumPrompts: 50, InputLen: 128, OutputLen: 32})
+	fmt.Println(s, err)
+
+	_, err = scenarios.ShareGPTChat("ShareGPT.json").Scaled(scenarios.Scale{InputLen: 128})
+	fmt.Println(err)
+
+	// A catalog function keeps the error of an option it cannot take.
+	_, _, err = scenarios.PrefixCaching(scenarios.WithNumPrompts(5)).Prepare(context.Background(), byteTok{})
+	fmt.Println(err)
+	// Output:
+	// scenario=seed-random256/dataset=random/in=256/out=128/n=64/rate=inf/warmup=true
+	// scenario=prefix-caching/dataset=prefix-repetition/prefix=64/suffix=64/prefixes=10/out=32/n=50/rate=inf <nil>
+	// scenarios: Scale.InputLen: dataset sharegpt has no input length (its prompts are the conversations' first turns)
+	// scenarios: PrefixCaching options: Scale.NumPrompts: dataset prefix-repetition needs at least its 10 prefixes (NumPrefixes), got 5
+}

@@ -31,7 +31,10 @@ type PrefixRepetition struct {
 	OutputLen   int // tokens; 0 means 128
 }
 
-var _ Dataset = PrefixRepetition{}
+var (
+	_ Dataset      = PrefixRepetition{}
+	_ lengthScaler = PrefixRepetition{}
+)
 
 // vLLM's defaults for the prefix_repetition dataset.
 const (
@@ -65,6 +68,25 @@ func (d PrefixRepetition) Validate() error {
 		}
 	}
 	return nil
+}
+
+// scaled sets OutputLen, and InputLen as PrefixLen plus SuffixLen in their
+// present proportion (see Scale); n, when set, must be at least NumPrefixes.
+func (d PrefixRepetition) scaled(in, out, n int) (Dataset, []string) {
+	var problems []string
+	prefix, suffix, num, _ := d.params()
+	d.OutputLen = cmpOr(out, d.OutputLen)
+	switch {
+	case in == 1:
+		problems = append(problems, "Scale.InputLen: dataset prefix-repetition needs at least 2 (a prefix and a suffix token), got 1")
+	case in != 0:
+		d.PrefixLen = scaleShare(prefix, prefix+suffix, in, 1, in-1)
+		d.SuffixLen = in - d.PrefixLen
+	}
+	if n != 0 && n < num {
+		problems = append(problems, fmt.Sprintf("Scale.NumPrompts: dataset prefix-repetition needs at least its %d prefixes (NumPrefixes), got %d", num, n))
+	}
+	return d, problems
 }
 
 // Requests returns n requests, n >= NumPrefixes (or n == 0).

@@ -43,7 +43,10 @@ type Random struct {
 	ExactLength bool
 }
 
-var _ Dataset = Random{}
+var (
+	_ Dataset      = Random{}
+	_ lengthScaler = Random{}
+)
 
 // vLLM's defaults for the random dataset.
 const (
@@ -91,6 +94,12 @@ func (d Random) String() string {
 		b.WriteString("/exact=true")
 	}
 	return b.String()
+}
+
+// scaled sets InputLen and OutputLen (see Scale).
+func (d Random) scaled(in, out, _ int) (Dataset, []string) {
+	d.InputLen, d.OutputLen = cmpOr(in, d.InputLen), cmpOr(out, d.OutputLen)
+	return d, nil
 }
 
 // bounds returns the inclusive range of lengths around l.

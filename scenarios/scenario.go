@@ -43,6 +43,10 @@ type Scenario struct {
 	Temperature *float64
 	TopP        *float64
 	TopK        *int
+
+	// err is the error of a catalog function's option the scenario
+	// cannot take (see Scaled); Validate reports it.
+	err error
 }
 
 // String names the scenario with slash-separated key=value pairs, stable
@@ -106,9 +110,10 @@ func (s Scenario) usesTrace() bool {
 	return ok && s.RequestRate == 0
 }
 
-// Validate reports every bad field, the dataset's own included.
+// Validate reports every bad field, the dataset's own included, and the
+// options of a catalog function the scenario could not take.
 func (s Scenario) Validate() error {
-	var errs []error
+	errs := []error{s.err}
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("scenarios: Scenario."+format, args...))
 	}

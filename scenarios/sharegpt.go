@@ -36,7 +36,10 @@ type ShareGPT struct {
 	OutputLen int // tokens; 0 means each record's reply length
 }
 
-var _ Dataset = ShareGPT{}
+var (
+	_ Dataset      = ShareGPT{}
+	_ lengthScaler = ShareGPT{}
+)
 
 // vLLM's is_valid_sequence limits.
 const (
@@ -63,6 +66,13 @@ func (d ShareGPT) Validate() error {
 		return fmt.Errorf("scenarios: ShareGPT.OutputLen must be >= 0, got %d", d.OutputLen)
 	}
 	return nil
+}
+
+// scaled sets OutputLen (see Scale); ShareGPT has no input length.
+func (d ShareGPT) scaled(in, out, _ int) (Dataset, []string) {
+	problems := noLengths(d, in, 0, "its prompts are the conversations' first turns")
+	d.OutputLen = cmpOr(out, d.OutputLen)
+	return d, problems
 }
 
 // exchange is the part of a record ShareGPT uses.

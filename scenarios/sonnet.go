@@ -37,7 +37,10 @@ type Sonnet struct {
 	PrefixLen int // tokens; 0 means 200
 }
 
-var _ Dataset = Sonnet{}
+var (
+	_ Dataset      = Sonnet{}
+	_ lengthScaler = Sonnet{}
+)
 
 // SonnetInstruction starts every Sonnet prompt.
 const SonnetInstruction = "Pick as many lines as you can from these poem lines:\n"
@@ -75,6 +78,17 @@ func (d Sonnet) Validate() error {
 		return fmt.Errorf("scenarios: Sonnet.PrefixLen (%d) must be <= InputLen (%d)", prefix, in)
 	}
 	return nil
+}
+
+// scaled sets OutputLen, and InputLen with PrefixLen keeping its share of
+// the prompt (see Scale).
+func (d Sonnet) scaled(in, out, _ int) (Dataset, []string) {
+	d.OutputLen = cmpOr(out, d.OutputLen)
+	if in != 0 {
+		oldIn, _, prefix := d.lens()
+		d.InputLen, d.PrefixLen = in, scaleShare(prefix, oldIn, in, 1, in)
+	}
+	return d, nil
 }
 
 // Requests reads the file and returns n requests.

@@ -14,8 +14,13 @@ import (
 // file has summaries without samples and no Results.
 type Report struct {
 	// Identity of the run.
-	Date           time.Time
-	Backend        string
+	Date    time.Time
+	Backend string
+	// Label names the run's build or variant as the user gave it (vLLM's
+	// --label); "" when none was given. It prefixes the default result
+	// file name (ResultFilename) in place of Backend; CheckLabel says
+	// what a label may hold.
+	Label          string
 	Model          string
 	TokenizerID    string
 	NumPrompts     int
@@ -23,6 +28,12 @@ type Report struct {
 	Burstiness     float64
 	MaxConcurrency int // 0: none
 	Metadata       map[string]string
+	// Server says who the server is, as it tells it ("llama.cpp
+	// b11669-Debian (model_path=..., model_ftype=F16)", target.Identity's
+	// String); ServerID is its fingerprint (12 hex digits). Both are ""
+	// when the server did not say.
+	Server   string
+	ServerID string
 	// Partial is set when the run was cancelled before every request ended.
 	Partial bool
 

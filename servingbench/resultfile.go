@@ -2,6 +2,7 @@ package servingbench
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -30,7 +32,7 @@ const resultDateLayout = "20060102-150405"
 
 // Keys of the result file that are not metadata.
 var resultFileKeys = map[string]bool{
-	"date": true, "backend": true, "model_id": true, "tokenizer_id": true, "num_prompts": true,
+	"date": true, "backend": true, "label": true, "model_id": true, "tokenizer_id": true, "num_prompts": true,
 	"request_rate": true, "burstiness": true, "max_concurrency": true, "duration": true,
 	"completed": true, "failed": true, "total_input_tokens": true, "total_output_tokens": true,
 	"request_throughput": true, "request_goodput": true, "request_goodput:": true,
@@ -41,13 +43,16 @@ var resultFileKeys = map[string]bool{
 	"goodput_slo": true, "error_counts": true, "partial": true,
 	"input_token_sources": true, "output_token_sources": true,
 	"resent_requests": true, "streams_without_done": true,
+	"server": true, "server_id": true,
 }
 
 // WriteJSON writes r as vLLM's --save-result file: one line of JSON in
 // Python's json.dump style (", " and ": " separators, ASCII-only strings,
 // floats as Python prints them), keys in vLLM's order: date, backend,
-// model_id, tokenizer_id, num_prompts, Metadata (sorted; keys that clash
-// with ours are dropped), request_rate ("inf" or a number), burstiness,
+// label (null without a Label, as vllm bench serve writes it; a Metadata
+// "label" stands in for an empty Label, as vLLM's --metadata label=X
+// overwrites it), model_id, tokenizer_id, num_prompts, Metadata (sorted;
+// keys that clash with ours are dropped), request_rate ("inf" or a number), burstiness,
 // max_concurrency (null when unset), duration (s), completed, failed,
 // total_input_tokens, total_output_tokens, request_throughput,
 // request_goodput (null without an SLO), output_throughput,
@@ -58,7 +63,8 @@ var resultFileKeys = map[string]bool{
 // mean/median/std/p<p>_<m>_ms for m in ttft, tpot, itl, e2el and, when
 // r.Queue has samples, client_queue_time. Our own keys follow:
 // goodput_slo (when set), error_counts, partial, resent_requests,
-// streams_without_done, input_token_sources and output_token_sources.
+// streams_without_done, input_token_sources, output_token_sources, then
+// server and server_id when Server and ServerID are set.
 //
 // Where Python would write NaN or Infinity (not JSON), WriteJSON writes
 // null. A percentile a summary-only Report does not know is left out.
@@ -70,6 +76,14 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 	o := &pyObject{}
 	o.str("date", r.Date.Format(resultDateLayout))
 	o.str("backend", r.Backend)
+	switch md, inMetadata := r.Metadata["label"]; {
+	case r.Label != "":
+		o.str("label", r.Label)
+	case inMetadata:
+		o.str("label", md)
+	default:
+		o.null("label")
+	}
 	o.str("model_id", r.Model)
 	o.str("tokenizer_id", r.TokenizerID)
 	o.int("num_prompts", r.NumPrompts)
@@ -134,6 +148,12 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 	o.int("streams_without_done", r.NoDone)
 	o.raw("input_token_sources", sourcesObject(r.InputSources))
 	o.raw("output_token_sources", sourcesObject(r.OutputSources))
+	if r.Server != "" {
+		o.str("server", r.Server)
+	}
+	if r.ServerID != "" {
+		o.str("server_id", r.ServerID)
+	}
 	_, err = w.Write(o.bytes())
 	return err
 }
@@ -206,9 +226,11 @@ func cmpOr(v, def float64) float64 {
 }
 
 // ResultFilename is vLLM's default result file name:
-// {backend}-{rate}qps[-concurrency{N}]-{model}-{YYYYMMDD-HHMMSS}.json, where
-// rate is "inf" or the rate as Python prints a float ("8.0") and model is
-// the part of r.Model after its last "/".
+// {label}-{rate}qps[-concurrency{N}]-{model}-{YYYYMMDD-HHMMSS}.json, where
+// label is r.Label or, without one, r.Backend (vllm bench serve's rule;
+// v0.9.1, which had no label, always used the backend), rate is "inf" or
+// the rate as Python prints a float ("8.0") and model is the part of
+// r.Model after its last "/".
 func ResultFilename(r *Report) string {
 	rate := "inf"
 	if !rateIsInf(r.RequestRate) {
@@ -219,7 +241,52 @@ func ResultFilename(r *Report) string {
 		conc = "-concurrency" + strconv.Itoa(r.MaxConcurrency)
 	}
 	model := r.Model[strings.LastIndex(r.Model, "/")+1:]
-	return fmt.Sprintf("%s-%sqps%s-%s-%s.json", r.Backend, rate, conc, model, r.Date.Format(resultDateLayout))
+	prefix := r.Label
+	if prefix == "" {
+		prefix = r.Backend
+	}
+	return fmt.Sprintf("%s-%sqps%s-%s-%s.json", prefix, rate, conc, model, r.Date.Format(resultDateLayout))
+}
+
+// MaxLabelLen bounds a label, in bytes: it begins the default result file
+// name, and file systems hold names of 255 bytes at most.
+const MaxLabelLen = 128
+
+// labelUnsafe are the characters some file system does not allow in a
+// file name (Windows' reserved ones include Linux's "/").
+const labelUnsafe = `/\:*?"<>|`
+
+// CheckLabel says what makes label unusable as a Report.Label (vLLM's
+// --label), for the caller to word in its own terms (a flag, an
+// environment variable); nil when it is fine. A label is one line of
+// valid UTF-8 without control characters, not empty and without white
+// space at either end (callers trim what the user typed), at most
+// MaxLabelLen bytes and without the characters / \ : * ? " < > |, since it
+// begins the default result file name (ResultFilename).
+func CheckLabel(label string) error {
+	if strings.TrimSpace(label) == "" {
+		return errors.New("a label must not be empty")
+	}
+	if !utf8.ValidString(label) {
+		return errors.New("a label must be valid UTF-8")
+	}
+	if strings.TrimSpace(label) != label {
+		return errors.New("a label must not begin or end with white space")
+	}
+	for _, r := range label {
+		switch {
+		case r == '\n' || r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029':
+			return errors.New("a label must be one line")
+		case unicode.IsControl(r):
+			return fmt.Errorf("a label must be printable text, not the control character %U", r)
+		case strings.ContainsRune(labelUnsafe, r):
+			return fmt.Errorf("a label begins the result file's name, so it must not hold %q (nor any of %s)", r, labelUnsafe)
+		}
+	}
+	if len(label) > MaxLabelLen {
+		return fmt.Errorf("a label begins the result file's name, so it must be at most %d bytes, got %d", MaxLabelLen, len(label))
+	}
+	return nil
 }
 
 // pyObject builds a JSON object in json.dump's style, keys in call order.

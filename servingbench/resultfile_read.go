@@ -31,7 +31,8 @@ func (e *ResultFileError) Unwrap() error { return e.Err }
 // --save-result (v0.9.1's misspelt "request_goodput:" key and the bare
 // NaN/Infinity Python may write are accepted; the latter read as null).
 // "duration" and "completed" are required; other missing keys leave their
-// fields zero. Top-level string values under keys that are not result keys
+// fields zero (a null or missing "label", as v0.9.1 files have it, is no
+// Label). Top-level string values under keys that are not result keys
 // become Metadata.
 //
 // Summaries have no samples: Mean, Median, Std and the percentiles found
@@ -129,6 +130,7 @@ func (d *fileDecoder) report() *Report {
 	d.require("duration", "completed")
 	r := &Report{
 		Backend:              d.str("backend"),
+		Label:                d.str("label"),
 		Model:                d.str("model_id"),
 		TokenizerID:          d.str("tokenizer_id"),
 		NumPrompts:           d.int("num_prompts"),
@@ -146,6 +148,8 @@ func (d *fileDecoder) report() *Report {
 		PeakConcurrency:      d.int("max_concurrent_requests"),
 		Resent:               d.int("resent_requests"),
 		NoDone:               d.int("streams_without_done"),
+		Server:               d.str("server"),
+		ServerID:             d.str("server_id"),
 	}
 	d.decode("partial", &r.Partial)
 	if s := d.str("date"); s != "" {

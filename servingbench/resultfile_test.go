@@ -61,9 +61,91 @@ func TestWriteJSONKeys(t *testing.T) {
 	assert.NotContains(t, m, "p99.9_ttft_ms", "a percentile the summary does not know is left out")
 	assert.NotContains(t, m, "input_lens", "no detail without Detailed")
 	// Python's json.dump layout.
-	assert.True(t, bytes.HasPrefix(out, []byte(`{"date": "20250724-150405", "backend": "vllm", "model_id": "qwen2.5", `)), "prefix: %s", out[:80])
+	assert.True(t, bytes.HasPrefix(out, []byte(`{"date": "20250724-150405", "backend": "vllm", "label": null, "model_id": "qwen2.5", `)), "prefix: %s", out[:96])
+	assert.Contains(t, m, "label", "vllm bench serve's label key, null without a label")
+	assert.Nil(t, m["label"], "label without a Label")
+	assert.NotContains(t, m, "server", "no server key when the server did not say")
+	assert.NotContains(t, m, "server_id", "no server_id key when the server did not say")
 	assert.Contains(t, string(out), `"duration": 48.47, "completed": 640, `)
 	assert.Contains(t, string(out), `"burstiness": 1.0, "max_concurrency": null, `)
+}
+
+// TestWriteJSONLabelAndServer: the label goes after backend, as vllm
+// bench serve writes it, and server and server_id last, after every key
+// of vLLM's and of ours.
+func TestWriteJSONLabelAndServer(t *testing.T) {
+	r := seedReport()
+	r.Label = "q8_0"
+	r.Server = "llama.cpp b11669-Debian (model_path=/m/tiny-q8_0.gguf, model_ftype=Q8_0)"
+	r.ServerID = "3fa9c2e1b7d0"
+	out := string(writeJSON(t, r, JSONOptions{}))
+	assert.Contains(t, out, `"backend": "vllm", "label": "q8_0", "model_id": "qwen2.5", `)
+	assert.True(t, strings.HasSuffix(out, `, "server": "llama.cpp b11669-Debian (model_path=/m/tiny-q8_0.gguf, model_ftype=Q8_0)", "server_id": "3fa9c2e1b7d0"}`),
+		"server keys last: ...%s", out[max(0, len(out)-160):])
+
+	r.Server = ""
+	out = string(writeJSON(t, r, JSONOptions{}))
+	assert.NotContains(t, out, `"server": `, "no server key without Server")
+	assert.True(t, strings.HasSuffix(out, `, "server_id": "3fa9c2e1b7d0"}`), "server_id alone: ...%s", out[max(0, len(out)-80):])
+}
+
+// TestWriteJSONMetadataLabel: a Metadata "label" (vLLM's --metadata
+// label=X, which overwrites vllm bench serve's label key) fills the label
+// key when there is no Label, and is not written twice; a Label wins.
+func TestWriteJSONMetadataLabel(t *testing.T) {
+	r := seedReport()
+	r.Metadata = map[string]string{"label": "from-metadata", "build": "f16"}
+	out := string(writeJSON(t, r, JSONOptions{}))
+	assert.Contains(t, out, `"backend": "vllm", "label": "from-metadata", "model_id": `)
+	assert.Equal(t, 1, strings.Count(out, `"label"`), "label keys in %s", out)
+	assert.Contains(t, out, `"build": "f16"`)
+
+	r.Label = "q8_0"
+	out = string(writeJSON(t, r, JSONOptions{}))
+	assert.Contains(t, out, `"backend": "vllm", "label": "q8_0", "model_id": `)
+	assert.Equal(t, 1, strings.Count(out, `"label"`), "label keys in %s", out)
+
+	back, err := ReadJSON(strings.NewReader(out))
+	require.NoError(t, err)
+	assert.Equal(t, "q8_0", back.Label)
+	assert.Equal(t, map[string]string{"build": "f16"}, back.Metadata, "label is no metadata when read back")
+}
+
+func TestCheckLabel(t *testing.T) {
+	tests := []struct {
+		label string
+		want  string // "" for a good label
+	}{
+		{"q8_0", ""},
+		{"llama.cpp-b11669 F16", ""},
+		{"Qwen2.5+W8A8 (Ascend)", ""},
+		{"ünïcode-中", ""},
+		{strings.Repeat("x", MaxLabelLen), ""},
+		{"", "a label must not be empty"},
+		{" \t ", "a label must not be empty"},
+		{" q8", "a label must not begin or end with white space"},
+		{"q8\n", "a label must not begin or end with white space"},
+		{"q8\nf16", "a label must be one line"},
+		{"q8\rf16", "a label must be one line"},
+		{"q8\u2028f16", "a label must be one line"},
+		{"q8\tf16", "a label must be printable text, not the control character U+0009"},
+		{"q8\x00", "a label must be printable text, not the control character U+0000"},
+		{"bad\xffbyte", "a label must be valid UTF-8"},
+		{"a/b", `a label begins the result file's name, so it must not hold '/' (nor any of /\:*?"<>|)`},
+		{`a\b`, `must not hold '\\'`},
+		{"f16:q8", `must not hold ':'`},
+		{"what?", `must not hold '?'`},
+		{`"q8"`, `must not hold '"'`},
+		{strings.Repeat("x", MaxLabelLen+1), "a label begins the result file's name, so it must be at most 128 bytes, got 129"},
+	}
+	for _, tt := range tests {
+		err := CheckLabel(tt.label)
+		if tt.want == "" {
+			assert.NoError(t, err, "CheckLabel(%q)", tt.label)
+			continue
+		}
+		assert.ErrorContains(t, err, tt.want, "CheckLabel(%q)", tt.label)
+	}
 }
 
 func TestWriteJSONNonFinite(t *testing.T) {
@@ -99,20 +181,23 @@ func TestPyString(t *testing.T) {
 func TestResultFilename(t *testing.T) {
 	date := time.Date(2025, 7, 24, 9, 5, 3, 0, time.Local)
 	tests := []struct {
-		backend, model string
-		rate           float64
-		conc           int
-		want           string
+		backend, label, model string
+		rate                  float64
+		conc                  int
+		want                  string
 	}{
-		{"vllm", "qwen2.5", math.Inf(1), 0, "vllm-infqps-qwen2.5-20250724-090503.json"},
-		{"vllm", "Qwen/Qwen2.5-32B-Instruct", 8, 0, "vllm-8.0qps-Qwen2.5-32B-Instruct-20250724-090503.json"},
-		{"openai-chat", "/data/models/llm/qwen/Qwen2.5-32B-Instruct", 0.5, 16, "openai-chat-0.5qps-concurrency16-Qwen2.5-32B-Instruct-20250724-090503.json"},
-		{"vllm", "m", 0, 4, "vllm-infqps-concurrency4-m-20250724-090503.json"},
+		{"vllm", "", "qwen2.5", math.Inf(1), 0, "vllm-infqps-qwen2.5-20250724-090503.json"},
+		{"vllm", "", "Qwen/Qwen2.5-32B-Instruct", 8, 0, "vllm-8.0qps-Qwen2.5-32B-Instruct-20250724-090503.json"},
+		{"openai-chat", "", "/data/models/llm/qwen/Qwen2.5-32B-Instruct", 0.5, 16, "openai-chat-0.5qps-concurrency16-Qwen2.5-32B-Instruct-20250724-090503.json"},
+		{"vllm", "", "m", 0, 4, "vllm-infqps-concurrency4-m-20250724-090503.json"},
+		// vllm bench serve: the label, when given, in place of the backend.
+		{"vllm", "q8_0", "tiny-qwen3", math.Inf(1), 0, "q8_0-infqps-tiny-qwen3-20250724-090503.json"},
+		{"openai", "f16 run", "m", 2, 4, "f16 run-2.0qps-concurrency4-m-20250724-090503.json"},
 	}
 	for _, tt := range tests {
-		r := &Report{Backend: tt.backend, Model: tt.model, RequestRate: tt.rate, MaxConcurrency: tt.conc, Date: date}
+		r := &Report{Backend: tt.backend, Label: tt.label, Model: tt.model, RequestRate: tt.rate, MaxConcurrency: tt.conc, Date: date}
 		got := ResultFilename(r)
-		assert.Equal(t, tt.want, got, "ResultFilename(%s, %s, %v, %d) = %q, want %q", tt.backend, tt.model, tt.rate, tt.conc, got, tt.want)
+		assert.Equal(t, tt.want, got, "ResultFilename(%s, %q, %s, %v, %d) = %q, want %q", tt.backend, tt.label, tt.model, tt.rate, tt.conc, got, tt.want)
 	}
 }
 
@@ -125,6 +210,7 @@ func TestJSONRoundTrip(t *testing.T) {
 		{"seed", seedReport(), JSONOptions{}},
 		{"full summary", fullReport(), JSONOptions{Percentiles: []float64{50, 99.9}}},
 		{"full detailed", fullReport(), JSONOptions{Percentiles: []float64{99}, Detailed: true}},
+		{"labelled, server known", labelledReport(), JSONOptions{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,6 +220,9 @@ func TestJSONRoundTrip(t *testing.T) {
 			want := tt.rep
 			assert.True(t, want.Date.Equal(got.Date), "Date = %v, want %v", got.Date, want.Date)
 			assert.Equal(t, want.Backend, got.Backend)
+			assert.Equal(t, want.Label, got.Label)
+			assert.Equal(t, want.Server, got.Server)
+			assert.Equal(t, want.ServerID, got.ServerID)
 			assert.Equal(t, want.Model, got.Model)
 			assert.Equal(t, want.TokenizerID, got.TokenizerID)
 			assert.Equal(t, want.NumPrompts, got.NumPrompts)
@@ -190,6 +279,16 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 }
 
+// labelledReport is seedReport with a label and a server that said who it
+// is.
+func labelledReport() *Report {
+	r := seedReport()
+	r.Label = "q8_0"
+	r.Server = "llama.cpp b11669-Debian (model_path=/m/tiny-q8_0.gguf, model_ftype=Q8_0)"
+	r.ServerID = "3fa9c2e1b7d0"
+	return r
+}
+
 func checkResultsRoundTrip(t *testing.T, want, got []*Result) {
 	t.Helper()
 	var live []*Result
@@ -231,6 +330,7 @@ func TestReadJSONvLLM(t *testing.T) {
 	assert.Equal(t, 2*time.Second, r.Duration)
 	assert.Equal(t, map[string]string{"build": "fp16"}, r.Metadata)
 	assert.Equal(t, "vllm-8.0qps-Qwen2.5-7B-20250724-101500.json", ResultFilename(r))
+	assert.Empty(t, r.Label, "v0.9.1 has no label")
 	assert.Equal(t, 150*time.Millisecond, r.TTFT.Mean)
 	assert.Zero(t, r.TPOT.Std, "NaN reads as null")
 	p99, ok := r.TPOT.Percentile(99)
@@ -253,6 +353,30 @@ func TestReadJSONvLLM(t *testing.T) {
 	var buf bytes.Buffer
 	require.NoError(t, WriteText(&buf, r, TextOptions{}))
 	assert.Contains(t, buf.String(), "P99 TPOT (ms):                           99.50     \n")
+}
+
+// vllmBenchServeFile is shaped like a vllm bench serve --save-result file
+// with --label: endpoint_type, label, and a label-prefixed file name.
+const vllmBenchServeFile = `{"date": "20261202-093000", "endpoint_type": "openai", "backend": "openai", "label": "q8_0", "model_id": "tiny-qwen3", "tokenizer_id": "tiny-qwen3", "num_prompts": 2, "request_rate": "inf", "burstiness": 1.0, "max_concurrency": 4, "duration": 1.5, "completed": 2, "failed": 0, "total_input_tokens": 20, "total_output_tokens": 8, "request_throughput": 1.3333333333333333, "request_goodput": null, "output_throughput": 5.333333333333333, "total_token_throughput": 18.666666666666668, "mean_ttft_ms": 40.0, "median_ttft_ms": 40.0, "std_ttft_ms": 2.0, "p99_ttft_ms": 41.96}`
+
+func TestReadJSONLabel(t *testing.T) {
+	r, err := ReadJSON(strings.NewReader(vllmBenchServeFile))
+	require.NoError(t, err)
+	assert.Equal(t, "q8_0", r.Label)
+	assert.Equal(t, "openai", r.Backend)
+	assert.Equal(t, "q8_0-infqps-concurrency4-tiny-qwen3-20261202-093000.json", ResultFilename(r))
+	assert.NotContains(t, r.Metadata, "label")
+	assert.Empty(t, r.Server)
+
+	r, err = ReadJSON(strings.NewReader(`{"duration": 1.0, "completed": 1, "label": null}`))
+	require.NoError(t, err)
+	assert.Empty(t, r.Label, "a null label")
+
+	r, err = ReadJSON(strings.NewReader(`{"duration": 1.0, "completed": 1, "server": "servingtest-0.1.0", "server_id": "0123456789ab"}`))
+	require.NoError(t, err)
+	assert.Equal(t, "servingtest-0.1.0", r.Server)
+	assert.Equal(t, "0123456789ab", r.ServerID)
+	assert.Empty(t, r.Metadata, "server keys are no metadata")
 }
 
 func TestReadJSONReaders(t *testing.T) {
@@ -291,6 +415,8 @@ func TestReadJSONMalformed(t *testing.T) {
 		{"bad source", `{` + base + `, "input_token_sources": {"magic": 1}}`, "input_token_sources", `unknown source "magic"`},
 		{"bad slo", `{` + base + `, "goodput_slo": "ttft=1"}`, "goodput_slo", "missing ':'"},
 		{"bad partial", `{` + base + `, "partial": 1}`, "partial", "cannot unmarshal number"},
+		{"bad label", `{` + base + `, "label": 8}`, "label", "cannot unmarshal number"},
+		{"bad server", `{` + base + `, "server": ["llama.cpp"]}`, "server", "cannot unmarshal array"},
 		{"ragged detail", `{` + base + `, "input_lens": [1, 2], "ttfts": [0.1]}`, "ttfts", "has 1 entries, input_lens has 2"},
 		{"bad itls", `{` + base + `, "itls": [0.1]}`, "itls", "cannot unmarshal number"},
 		{"bad metric", `{` + base + `, "mean_ttft_ms": "fast"}`, "mean_ttft_ms", "cannot unmarshal string"},

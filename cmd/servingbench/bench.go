@@ -80,6 +80,15 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := o.checkFileLimit(stderr, len(reqs), tg.FilesPerRequest()); err != nil {
 		return err
 	}
+	// Who the server says it is: printed when it tells, and saved. The
+	// backend is the user's --backend, no identity, so no line says it.
+	id := tg.Identify(ctx)
+	if ctx.Err() != nil {
+		return notStarted(stderr, "the identification of the server")
+	}
+	if id.Server != "" || len(id.Facts) > 0 {
+		fmt.Fprintln(stdout, "Server:", id)
+	}
 	client, err := tg.NewClient(sc, nil, o.editClient)
 	if err != nil {
 		return err
@@ -115,6 +124,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	rep.Label, rep.Server, rep.ServerID = o.label, id.String(), id.ID
 	if err := servingbench.WriteText(stdout, rep, textOpts); err != nil {
 		return err
 	}

@@ -38,13 +38,16 @@ var goldenRuns = [][]string{
 	{"--tokenizer", "/nonexistent/tokenizer.json"},
 	{"--num-prompts", "0"},
 	{"--save-result", "--result-dir", "$DIR/file"},
+	{"--label", "f16/q8_0"},
+	{"--label", "q8_0", "--metadata", "label=f16"},
 }
 
 // TestGoldenOutput runs the built CLI and compares the lines it prints
-// around the result block (simulated-server note, tokenizer note, warm-up
-// and load lines, warnings, "Result saved to") and the error lines of bad
-// invocations with testdata/output.golden. The block itself (timings) is
-// replaced by one line; ports and temporary paths are normalised.
+// around the result block (simulated-server note, tokenizer note, the
+// server's "Server:" line, warm-up and load lines, warnings, "Result
+// saved to") and the error lines of bad invocations with
+// testdata/output.golden. The block itself (timings) is replaced by one
+// line; ports and temporary paths are normalised.
 // go test -run TestGoldenOutput ./cmd/servingbench -update rewrites it.
 func TestGoldenOutput(t *testing.T) {
 	bin := servingbenchBinary(t)

@@ -7,7 +7,9 @@
 //	    --random-input-len 256 --num-prompts 640 --base-url http://127.0.0.1:1025
 //
 // Without --base-url or --host it starts the built-in simulated server on
-// 127.0.0.1 and benchmarks that. Subcommands:
+// 127.0.0.1 and benchmarks that. Before the run it prints who the server
+// says it is, when it says (a "Server:" line, target.Identify), and saves
+// it in the result file as server and server_id. Subcommands:
 //
 //	servingbench tokenize --tokenizer PATH [--decode]   ids for JSON strings on stdin
 //	servingbench compare [flags] OLD.txt NEW.txt        regression gate over benchfmt files

@@ -49,6 +49,7 @@ func TestHelp(t *testing.T) {
 		require.NoError(t, err, arg)
 		assert.Contains(t, out, "usage: servingbench [flags]", arg)
 		assert.Contains(t, out, "--no-prewarm", arg)
+		assert.Contains(t, out, "  --label VALUE\n", arg)
 		for _, sub := range []string{"compare", "tokenize"} {
 			_, stderr, err := runCLI(t, sub, arg)
 			require.NoError(t, err, "%s %s", sub, arg)

@@ -16,27 +16,39 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestInterruptBeforeStart: SIGINT while the warm-up request runs, or while
-// connections are prewarmed, says in one line that the benchmark did not
-// start and exits with status 130: no result block, no result file. The
-// signal is sent when the server has received the request of that phase,
-// which then never answers.
+// TestInterruptBeforeStart: SIGINT while the server is asked who it is,
+// while the warm-up request runs, or while connections are prewarmed, says
+// in one line that the benchmark did not start and exits with status 130:
+// no result block, no result file. The signal is sent when the server has
+// received the request of that phase, which then never answers.
 func TestInterruptBeforeStart(t *testing.T) {
 	tests := []struct {
-		name  string
-		hold  string // the method the server holds: POST (warm-up) or GET (prewarm)
+		name string
+		// hold says whether the server holds r, the models-th GET
+		// /v1/models when it is one.
+		hold  func(r *http.Request, models int64) bool
 		flags []string
 		phase string
 	}{
-		{"warm-up", http.MethodPost, nil, "the warm-up"},
-		{"prewarm", http.MethodGet, []string{"--no-warmup"}, "the set-up of the run"},
+		// The identity requests (GET /version, /props, /v1/models, ...)
+		// are the first GETs.
+		{"identification", func(r *http.Request, _ int64) bool { return r.Method == http.MethodGet }, nil, "the identification of the server"},
+		{"warm-up", func(r *http.Request, _ int64) bool { return r.Method == http.MethodPost }, nil, "the warm-up"},
+		// Prewarm's GET /v1/models come after the one of the identity
+		// requests, which end before the run starts.
+		{"prewarm", func(r *http.Request, models int64) bool { return models > 1 }, []string{"--no-warmup"}, "the set-up of the run"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			held := make(chan struct{})
 			var once sync.Once
+			var models atomic.Int64
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.Method == tt.hold {
+				n := int64(0)
+				if r.Method == http.MethodGet && r.URL.Path == "/v1/models" {
+					n = models.Add(1)
+				}
+				if tt.hold(r, n) {
 					io.Copy(io.Discard, r.Body) // so the server notices the client going away
 					once.Do(func() { close(held) })
 					<-r.Context().Done()
@@ -54,7 +66,7 @@ func TestInterruptBeforeStart(t *testing.T) {
 			case <-p.done:
 				t.Fatalf("servingbench exited before the server got its request: %v\nstderr:\n%s", p.waitErr, p.stderr.String())
 			case <-time.After(startupTimeout):
-				t.Fatalf("the server got no %s within %v\nstderr:\n%s", tt.hold, startupTimeout, p.stderr.String())
+				t.Fatalf("the server got no request of %s within %v\nstderr:\n%s", tt.phase, startupTimeout, p.stderr.String())
 			}
 			require.NoError(t, p.cmd.Process.Signal(syscall.SIGINT))
 			code, _ := p.waitExit(t, time.Now())

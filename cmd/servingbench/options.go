@@ -19,6 +19,7 @@ type options struct {
 	port                             int
 	model, tokenizer, servedModel    string
 	apiKeyEnv                        string
+	label                            string // trimmed; "" when not given
 
 	datasetName, datasetPath                         string
 	randomInputLen, randomOutputLen, randomPrefixLen int
@@ -126,7 +127,8 @@ func parseOptions(args []string) (*options, error) {
 	a.boolean(&o.saveResult, "save-result", "write the result JSON")
 	a.boolean(&o.saveDetailed, "save-detailed", "with --save-result: add per-request arrays and errors")
 	a.str(&o.resultDir, "result-dir", "directory for the result file (default .)")
-	a.str(&o.resultFilename, "result-filename", "result file name (default {backend}-{rate}qps[-concurrency{N}]-{model}-{date}.json)")
+	a.str(&o.resultFilename, "result-filename", "result file name (default {label}-{rate}qps[-concurrency{N}]-{model}-{date}.json, with --backend for {label} without --label)")
+	a.str(&o.label, "label", `label (prefix) of the results, e.g. q8_0: the result file's "label" and its default name's prefix (default: none, --backend in the name; one line, no / \ : * ? " < > |)`)
 	a.list(&o.metadata, "metadata", "KEY=VALUE pairs recorded in the result file")
 	a.boolean(&o.disableTqdm, "disable-tqdm", "no progress bar")
 	a.boolean(&o.trustRemoteCode, "trust-remote-code", "accepted for compatibility; servingbench runs no remote code")
@@ -174,6 +176,13 @@ func (o *options) validate() error {
 		if u, err := url.Parse(o.baseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("flag --base-url must be an absolute http or https URL such as http://127.0.0.1:8000, got %q", o.baseURL)
 		}
+	}
+	if o.args.given("label") {
+		label := strings.TrimSpace(o.label)
+		if err := servingbench.CheckLabel(label); err != nil {
+			return fmt.Errorf("flag --label %q: %v", o.label, err)
+		}
+		o.label = label
 	}
 	if o.saveDetailed && !o.saveResult {
 		o.saveResult = true // vLLM writes the file too when only --save-detailed is given
@@ -224,6 +233,10 @@ func (o *options) metadataMap() (map[string]string, error) {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
 			return nil, usageError{fmt.Errorf("flag --metadata: %q is not KEY=VALUE", kv)}
+		}
+		if k == "label" && o.label != "" {
+			// vLLM would save the one and name the file after the other.
+			return nil, usageError{fmt.Errorf("flag --metadata %q and flag --label %q both give the label: give it once, with --label", kv, o.label)}
 		}
 		m[k] = v
 	}
