@@ -108,6 +108,22 @@
 // b.Run("model="+t.Model, ...), for benchstat -col /model. The API key is
 // sent as a bearer token and never printed.
 //
+// # Scale
+//
+// SERVINGBENCH_NUM_PROMPTS, SERVINGBENCH_INPUT_LEN and
+// SERVINGBENCH_OUTPUT_LEN resize every scenario Run runs
+// (scenarios.Scenario.Scaled, with the dataset's own length parameters),
+// so that the seed scenario, whose 640 prompts of 256 tokens asking for
+// 128 take minutes a run on a CPU server, keeps its shape on a slow one:
+//
+//	SERVINGBENCH_NUM_PROMPTS=16 SERVINGBENCH_INPUT_LEN=64 SERVINGBENCH_OUTPUT_LEN=32 go test -run '^$' -bench . -benchtime=1x -count=6
+//
+// Each must be a whole number >= 1; a bad value, or a length the
+// scenario's dataset lacks (ShareGPT has no input length), fails the
+// benchmark before any request, naming the variable. Main prints the
+// scale as a line benchfmt ignores; the report's Metadata["scenario"] is
+// the scaled scenario.
+//
 // # Failed requests
 //
 // Failures are never silent: a run with failed requests fails the

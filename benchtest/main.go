@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/servingbench/servingbench/scenarios"
 )
 
 // EnvLabel names the build a benchmark file measures (SERVINGBENCH_LABEL):
@@ -43,7 +45,9 @@ const EnvLabel = "SERVINGBENCH_LABEL"
 // (benchtest/gate, servingbench compare) reads: the server's ID and
 // description, by which it refuses to pool results of several servers.
 // The one-time notice that the simulated server is in use follows as
-// another ignored line. The API key is never printed.
+// another ignored line, and one more names the SERVINGBENCH_NUM_PROMPTS,
+// SERVINGBENCH_INPUT_LEN and SERVINGBENCH_OUTPUT_LEN that resize every
+// scenario (see ScaleFromEnv), when set. The API key is never printed.
 //
 // benchstat then keeps results of different targets apart and can
 // compare them:
@@ -79,6 +83,9 @@ func Main(m *testing.M, opts ...Option) int {
 	}
 	if fl := flag.Lookup("test.bench"); fl != nil && fl.Value.String() != "" {
 		writeConfig(os.Stdout, f)
+		if sc, err := envScale(); err == nil && sc != (scenarios.Scale{}) {
+			fmt.Println(ignoredLine(scaleNames(sc) + " resize every scenario (scenarios.Scale " + sc.String() + ")"))
+		}
 	}
 	defer closeEndpoints()
 	return m.Run()

@@ -17,6 +17,11 @@ import (
 // and reports the metrics of the last iteration's run (see ReportMetrics);
 // it returns that run's Report for further assertions.
 //
+// The scenario is resized by SERVINGBENCH_NUM_PROMPTS,
+// SERVINGBENCH_INPUT_LEN and SERVINGBENCH_OUTPUT_LEN when they are set
+// (ScaleFromEnv, scenarios.Scenario.Scaled); a bad value, or a length the
+// scenario's dataset does not have, fails b before any request is sent.
+//
 // The target is WithTarget's, else the file's (Main's WithTarget), else
 // the environment's (TargetFromEnv), which without SERVINGBENCH_BASE_URL
 // is the embedded simulated server. The label is likewise WithLabel's,
@@ -99,6 +104,9 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 		b.Log(line)
 	}
 	checkLabel(b, e, label)
+	if sc, err = scaled(sc); err != nil {
+		b.Fatal(err)
+	}
 
 	tok, tokID := s.tok, s.tokID
 	if tok == nil {
