@@ -71,6 +71,11 @@ func TestRunFailureBudget(t *testing.T) {
 	}
 }
 
+func BenchmarkHelperSLAFailures(b *testing.B) {
+	helper(b)
+	benchtest.Run(b, tiny(), benchtest.WithSLA(servingbench.MustParseSLA("failed<=1"), benchtest.SLAReport))
+}
+
 // TestFailedRunOutput checks go test -bench's output of a benchmark whose
 // run had failed requests: a FAIL with the failures grouped by reason,
 // no result line, exit status 1.
@@ -84,4 +89,23 @@ func TestFailedRunOutput(t *testing.T) {
 	assert.Regexp(t, `\n\s+2 x HTTP 503`, out, "the failures grouped by reason")
 	assert.Contains(t, out, "accept some with benchtest.WithFailureBudget(n)")
 	assert.Empty(t, readBenchfmt(t, out), "result lines of a failed benchmark")
+}
+
+// TestSLAJudgedFailuresOutput: with an SLA bounding failures, the runs
+// before the reported one (-benchtime=3x) are not judged, but their
+// failures are logged; the reported run's violation is counted.
+func TestSLAJudgedFailuresOutput(t *testing.T) {
+	srv := servingtest.NewServer(servingtest.Model{Name: "m", Faults: []servingtest.Fault{{Kind: servingtest.FaultUnavailable, Every: 4}}})
+	defer srv.Close()
+	out, err := goTestBench(t, []string{benchtest.EnvBaseURL + "=" + srv.URL, benchtest.EnvModel + "=m"}, "^BenchmarkHelperSLAFailures$", "-test.benchtime=3x")
+	require.NoError(t, err, "SLAReport keeps the benchmark passing; output:\n%s", out)
+	for _, seed := range []string{"0", "1"} {
+		assert.Contains(t, out, "warning: 2 of 8 requests failed in the run with seed "+seed+", a run before the one reported (the SLA judges only that one):")
+	}
+	assert.NotContains(t, out, "failed in the run with seed 2", "the reported run is the SLA's")
+	assert.Contains(t, out, "SLA violation: failed = 2, want <= 1")
+	results := readBenchfmt(t, out)
+	require.Len(t, results, 1)
+	assert.Equal(t, 1.0, valueOf(results[0], "sla-violations"))
+	assert.Equal(t, 2.0, valueOf(results[0], "failed"))
 }

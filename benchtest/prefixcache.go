@@ -82,6 +82,6 @@ func (w prefixWatch) warning(ctx context.Context, sc scenarios.Scenario, seed ui
 	if d.Queries == 0 || d.HitRate() <= maxPrefixHitRate {
 		return nil
 	}
-	return fmt.Errorf("benchtest: the server served %d of %d prompt tokens (%.0f%%) from its prefix cache, by %s, in the run with seed %d, though the prompts of %s share no prefix: it had seen them before (an earlier run with the same seed, WithPinnedSeed, another client?), so TTFT measures its cache; draw fresh prompts (the default), restart the server, or turn its prefix cache off (vllm serve --no-enable-prefix-caching; llama-server --cache-ram 0 and \"cache_prompt\": false through WithClientConfig's ExtraBody)",
+	return fmt.Errorf("benchtest: the server served %d of %d prompt tokens (%.0f%%) from its prefix cache, by %s, in the run with seed %d, though the prompts of %s share no prefix: it had seen them before (in an earlier run with the same seed: another benchmark of this scenario in the process, one WithPinnedSeed, another client), so TTFT measured its cache; draw fresh prompts (the default), restart the server, or turn its prefix cache off (vllm serve --no-enable-prefix-caching; llama-server --cache-ram 0 and \"cache_prompt\": false through WithClientConfig's ExtraBody)",
 		d.Hits, d.Queries, 100*d.HitRate(), d.Source, seed, sc.Dataset)
 }

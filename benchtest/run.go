@@ -141,61 +141,20 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 	cfg.Model = e.target.Model
 	cfg.TokenizerID = tokID
 
-	failures := s.failureCheck()
+	l := &runLoop{e: e, sc: sc, tok: tok, pinned: s.pinnedSeed, failures: s.failureCheck(), cfg: cfg, meta: meta, seed: seed}
 	var rep *servingbench.Report
-	var unjudged []string // failures of runs before the reported one, SLA-judged
-	var pending string
 	for b.Loop() {
 		b.StopTimer()
-		if k := nextRun(b.Name()); runSeed(sc, k, s.pinnedSeed) != seed {
-			seed = runSeed(sc, k, s.pinnedSeed)
-			next, err := prepareRun(b.Context(), sc, seed, tok)
-			if err != nil {
-				b.Fatal(err)
-			}
-			cfg.Requests, cfg.Arrival = next.Requests, next.Arrival
-		}
-		cfg.Metadata = maps.Clone(meta)
-		cfg.Metadata["seed"] = strconv.FormatUint(seed, 10)
-		if e.sim != nil {
-			e.sim.Reset() // nobody reads the simulated server's records
-		}
-		watch, note := watchPrefixCache(b.Context(), e, sc)
-		if note != "" {
-			b.Log(note)
-		}
-		b.StartTimer()
-		rep, err = servingbench.Run(b.Context(), cfg)
-		b.StopTimer()
-		if err != nil {
-			b.Fatal(err)
-		}
-		var warmup *servingbench.Request
-		if cfg.Warmup {
-			warmup = &cfg.Requests[0]
-		}
-		if w := watch.warning(b.Context(), sc, seed, warmup); w != nil {
-			rep.Warnings = append(rep.Warnings, w)
-		}
-		if err := rep.NoSuccess(); err != nil {
-			b.Fatalf("%v (run with seed %d)", err, seed)
-		}
-		if err := failures.check(rep, seed); err != nil {
-			b.Fatal(err)
-		}
-		if pending != "" {
-			unjudged = append(unjudged, pending)
-		}
-		pending = unjudgedFailures(rep, seed)
+		rep = l.run(b)
 		b.StartTimer()
 	}
 
 	ReportMetrics(b, rep)
-	for _, line := range unjudged {
+	for _, line := range l.unjudged {
 		b.Log(line)
 	}
 	for _, w := range rep.Warnings {
-		b.Log("warning: ", w)
+		b.Logf("warning: %v", w)
 	}
 	if s.hasSLA {
 		switch s.slaMode {
@@ -204,6 +163,71 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 		default:
 			RequireSLA(b, rep, s.sla)
 		}
+	}
+	return rep
+}
+
+// runLoop is what the runs of one Run share.
+type runLoop struct {
+	e        *endpoint
+	sc       scenarios.Scenario
+	tok      servingbench.Tokenizer
+	pinned   bool
+	failures failureCheck
+	cfg      servingbench.Config // the requests of seed
+	meta     map[string]string
+	seed     uint64
+	// unjudged lists the failures of runs before the last that the SLA,
+	// which judges only the last, decides on; pending is the last run's.
+	unjudged []string
+	pending  string
+}
+
+// run makes one run, the benchmark's next: its requests drawn with the
+// run's seed, the prefix cache watched, the failures checked (b.Fatal).
+// Call it with b's timer stopped; it times only servingbench.Run.
+func (l *runLoop) run(b *testing.B) *servingbench.Report {
+	b.Helper()
+	if seed := runSeed(l.sc, nextRun(b.Name()), l.pinned); seed != l.seed {
+		next, err := prepareRun(b.Context(), l.sc, seed, l.tok)
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.seed, l.cfg.Requests, l.cfg.Arrival = seed, next.Requests, next.Arrival
+	}
+	l.cfg.Metadata = maps.Clone(l.meta)
+	l.cfg.Metadata["seed"] = strconv.FormatUint(l.seed, 10)
+	if l.e.sim != nil {
+		l.e.sim.Reset() // nobody reads the simulated server's records
+	}
+	watch, note := watchPrefixCache(b.Context(), l.e, l.sc)
+	if note != "" {
+		b.Log(note)
+	}
+	b.StartTimer()
+	rep, err := servingbench.Run(b.Context(), l.cfg)
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var warmup *servingbench.Request
+	if l.cfg.Warmup {
+		warmup = &l.cfg.Requests[0]
+	}
+	if w := watch.warning(b.Context(), l.sc, l.seed, warmup); w != nil {
+		rep.Warnings = append(rep.Warnings, w)
+	}
+	if err := rep.NoSuccess(); err != nil {
+		b.Fatalf("%v (run with seed %d)", err, l.seed)
+	}
+	if err := l.failures.check(rep, l.seed); err != nil {
+		b.Fatal(err)
+	}
+	if !l.failures.byBudget() {
+		if l.pending != "" {
+			l.unjudged = append(l.unjudged, l.pending)
+		}
+		l.pending = unjudgedFailures(rep, l.seed)
 	}
 	return rep
 }
