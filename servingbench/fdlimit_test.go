@@ -178,7 +178,8 @@ func TestRunReportsEMFILEAsClientLimit(t *testing.T) {
 
 	require.Positive(t, rep.Failed, "some dials failed")
 	require.Positive(t, rep.Completed, "some dials succeeded")
-	require.Equal(t, []ErrorCount{{Reason: "client: too many open files", Count: rep.Failed}}, rep.Errors)
+	require.Len(t, rep.Errors, 1)
+	require.Equal(t, ErrorCount{Reason: "client: too many open files", Count: rep.Failed, Example: "client: too many open files (limit 20000)"}, rep.Errors[0])
 	for _, r := range rep.Results {
 		if r.OK() {
 			continue

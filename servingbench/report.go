@@ -92,6 +92,10 @@ type Report struct {
 type ErrorCount struct {
 	Reason string
 	Count  int
+	// Example is the whole message of the first failed request with this
+	// reason ("HTTP 400: {"error": ...}"), with the server's words the
+	// reason leaves out; "" when read from a result file.
+	Example string
 }
 
 // Summary describes one latency distribution with numpy's conventions:

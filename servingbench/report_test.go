@@ -12,7 +12,7 @@ func TestReportNoSuccess(t *testing.T) {
 	err := (&Report{NumPrompts: 4}).NoSuccess()
 	require.Error(t, err)
 	assert.Equal(t, "servingbench: no request of 4 was sent", err.Error())
-	err = (&Report{Failed: 5, Errors: []ErrorCount{{"HTTP 503", 3}, {"connection reset", 2}}}).NoSuccess()
+	err = (&Report{Failed: 5, Errors: []ErrorCount{{Reason: "HTTP 503", Count: 3}, {Reason: "connection reset", Count: 2}}}).NoSuccess()
 	require.Error(t, err)
 	assert.Equal(t, "servingbench: all 5 requests failed: 3 x HTTP 503; 2 x connection reset", err.Error())
 }

@@ -175,7 +175,7 @@ func (d *fileDecoder) report() *Report {
 	r.OutputSources = d.sources("output_token_sources")
 	var counts map[string]int
 	if d.decode("error_counts", &counts) {
-		r.Errors = groupErrors(counts)
+		r.Errors = groupErrors(counts, nil)
 	}
 	r.Results = d.results(r.Date)
 	if r.Errors == nil && r.Results != nil {
@@ -185,7 +185,7 @@ func (d *fileDecoder) report() *Report {
 				reasons[resultReason(res)]++
 			}
 		}
-		r.Errors = groupErrors(reasons)
+		r.Errors = groupErrors(reasons, nil)
 	}
 	d.summaries(r)
 	r.Metadata = d.metadata()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -243,7 +244,12 @@ func TestJSONRoundTrip(t *testing.T) {
 			assert.Equal(t, want.Goodput, got.Goodput)
 			assert.Equal(t, want.PeakOutputThroughput, got.PeakOutputThroughput)
 			assert.Equal(t, want.PeakConcurrency, got.PeakConcurrency)
-			assert.Equal(t, want.Errors, got.Errors)
+			// A result file keeps the counts, not the example messages.
+			wantErrors := slices.Clone(want.Errors)
+			for i := range wantErrors {
+				wantErrors[i].Example = ""
+			}
+			assert.Equal(t, wantErrors, got.Errors)
 			if len(want.InputSources) > 0 {
 				assert.Equal(t, want.InputSources, got.InputSources)
 				assert.Equal(t, want.OutputSources, got.OutputSources)

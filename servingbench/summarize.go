@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/servingbench/servingbench/internal/stats"
 )
@@ -47,6 +49,7 @@ func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
 	var ttft, tpot, itl, e2el, queue []time.Duration
 	good := 0
 	reasons := map[string]int{}
+	examples := map[string]string{}
 	for _, r := range results {
 		if r == nil {
 			continue
@@ -56,7 +59,11 @@ func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
 		}
 		if !r.OK() {
 			rep.Failed++
-			reasons[resultReason(r)]++
+			reason := resultReason(r)
+			if reasons[reason] == 0 && r.Err != nil {
+				examples[reason] = r.Err.Error()
+			}
+			reasons[reason]++
 			continue
 		}
 		rep.Completed++
@@ -85,7 +92,7 @@ func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
 	rep.ITL = summarize(itl)
 	rep.E2EL = summarize(e2el)
 	rep.Queue = summarize(queue)
-	rep.Errors = groupErrors(reasons)
+	rep.Errors = groupErrors(reasons, examples)
 
 	if secs := rep.Duration.Seconds(); secs > 0 {
 		rep.RequestThroughput = float64(rep.Completed) / secs
@@ -96,8 +103,37 @@ func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
 		}
 	}
 	rep.PeakOutputThroughput, rep.PeakConcurrency = peaks(start, end, results)
-	rep.Warnings = rep.connectionWarnings()
+	rep.Warnings = append(rep.failureWarnings(), rep.connectionWarnings()...)
 	return rep
+}
+
+// maxFailureWarnings bounds the reasons failureWarnings quotes.
+const maxFailureWarnings = 3
+
+// failureWarnings quotes the first error of the most frequent failure
+// reasons, so that the server's own words ("request (4200 tokens) exceeds
+// the available context size") reach the user beside the grouped count
+// ("HTTP 400: 4").
+func (r *Report) failureWarnings() []error {
+	var ws []error
+	for _, e := range r.Errors[:min(len(r.Errors), maxFailureWarnings)] {
+		if e.Example == "" || e.Example == e.Reason {
+			continue
+		}
+		ws = append(ws, fmt.Errorf("servingbench: %s failed with %s; the first: %s",
+			countText(e.Count), e.Reason, shortExample(e.Example)))
+	}
+	return ws
+}
+
+// shortExample keeps an error message on one line of at most 300 runes.
+func shortExample(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	const maxRunes = 300
+	if utf8.RuneCountInString(s) > maxRunes {
+		s = string([]rune(s)[:maxRunes-3]) + "..."
+	}
+	return s
 }
 
 // connectionWarnings explains Resent and NoDone, when not zero.
@@ -150,14 +186,15 @@ func resultReason(r *Result) string {
 	return ErrorReason(r.Err)
 }
 
-// groupErrors orders reason counts most frequent first, ties by reason.
-func groupErrors(reasons map[string]int) []ErrorCount {
+// groupErrors orders reason counts most frequent first, ties by reason,
+// each with its example message.
+func groupErrors(reasons map[string]int, examples map[string]string) []ErrorCount {
 	if len(reasons) == 0 {
 		return nil
 	}
 	out := make([]ErrorCount, 0, len(reasons))
 	for reason, n := range reasons {
-		out = append(out, ErrorCount{Reason: reason, Count: n})
+		out = append(out, ErrorCount{Reason: reason, Count: n, Example: examples[reason]})
 	}
 	slices.SortFunc(out, func(a, b ErrorCount) int {
 		if c := cmp.Compare(b.Count, a.Count); c != 0 {
@@ -201,4 +238,12 @@ func peaks(start, end time.Time, results []*Result) (tokensPerSecond float64, co
 		}
 	}
 	return slices.Max(tokens), slices.Max(inFlight)
+}
+
+// countText is "1 request" or "N requests".
+func countText(n int) string {
+	if n == 1 {
+		return "1 request"
+	}
+	return fmt.Sprintf("%d requests", n)
 }

@@ -80,7 +80,10 @@ func TestSummarize(t *testing.T) {
 	// only successes.
 	assert.Equal(t, 2, rep.Resent, "Resent")
 	assert.Equal(t, 1, rep.NoDone, "NoDone")
-	require.Len(t, rep.Warnings, 2, "Warnings")
+	require.Len(t, rep.Warnings, 3, "Warnings")
+	assert.EqualError(t, rep.Warnings[0], "servingbench: 2 requests failed with HTTP 503; the first: HTTP 503: body excerpt",
+		"the first message of a reason, with the server's words")
+	rep.Warnings = rep.Warnings[1:]
 	assert.ErrorContains(t, rep.Warnings[0], "2 requests were resent on a new connection because the server had closed the pooled keep-alive connection before answering (not a server failure)")
 	assert.ErrorContains(t, rep.Warnings[1], "1 of 3 successful streams ended without data: [DONE]")
 
@@ -102,10 +105,10 @@ func TestSummarize(t *testing.T) {
 	assertSummary(t, "Queue", rep.Queue, 2, 50, 50, 50, []float64{0, 100})
 
 	assert.Equal(t, []ErrorCount{
-		{Reason: "HTTP 503", Count: 2},
-		{Reason: "connection refused", Count: 1},
+		{Reason: "HTTP 503", Count: 2, Example: "HTTP 503: body excerpt"},
+		{Reason: "connection refused", Count: 1, Example: "connection refused"},
 		{Reason: "no token events", Count: 1},
-	}, rep.Errors, "Errors")
+	}, rep.Errors, "Errors, each with its first request's message")
 
 	// Tokens: bucket 0 gets r0's 4 and one of r1's three events (5/3 each);
 	// bucket 1 gets r1's other two and r2's one: 4 + 5/3 = 17/3 is the peak.

@@ -28,7 +28,7 @@ func (o *options) dataset() (scenarios.Dataset, error) {
 		return scenarios.Custom{Path: o.datasetPath, OutputLen: o.customOutputLen}, needPath()
 	case "burstgpt":
 		return scenarios.BurstGPT{Path: o.datasetPath}, needPath()
-	case "prefix-repetition":
+	case "prefix-repetition", "prefix_repetition": // vllm bench serve spells it prefix_repetition
 		return scenarios.PrefixRepetition{
 			NumPrefixes: o.prefixRepNumPrefixes, PrefixLen: o.prefixRepPrefixLen,
 			SuffixLen: o.prefixRepSuffixLen, OutputLen: o.prefixRepOutputLen,
