@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/servingbench/servingbench/servingbench"
 )
@@ -60,7 +61,9 @@ func (c failureCheck) check(r *servingbench.Report, seed uint64) error {
 }
 
 // failureReasons lists r's groups of failures, one a line: "\n\tN x
-// REASON", at most maxReasons lines.
+// REASON", followed by the first request's whole message when it says
+// more (the server's words: "(first: HTTP 400: {...exceeds the available
+// context size...})"), at most maxReasons lines.
 func failureReasons(r *servingbench.Report) string {
 	var s strings.Builder
 	for i, e := range r.Errors {
@@ -73,8 +76,34 @@ func failureReasons(r *servingbench.Report) string {
 			break
 		}
 		fmt.Fprintf(&s, "\n\t%d x %s", e.Count, e.Reason)
+		if e.Example != "" && e.Example != e.Reason {
+			fmt.Fprintf(&s, " (first: %s)", oneLine(e.Example, maxExampleRunes))
+		}
 	}
 	return s.String()
+}
+
+// maxExampleRunes bounds the example message of a group of failures.
+const maxExampleRunes = 300
+
+// oneLine makes s one line of single spaces, at most n runes ("..." ends a
+// cut one).
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) > n {
+		s = string([]rune(s)[:n-3]) + "..."
+	}
+	return s
+}
+
+// noSuccess returns an error when no request of r succeeded: none was
+// sent, or all failed, listed as failureReasons lists them.
+func noSuccess(r *servingbench.Report, seed uint64) error {
+	err := r.NoSuccess()
+	if err == nil || r.Failed == 0 {
+		return err
+	}
+	return fmt.Errorf("benchtest: all %d requests failed in the run with seed %d:%s", r.Failed, seed, failureReasons(r))
 }
 
 // unjudgedFailures describes the failures of a run that neither the budget

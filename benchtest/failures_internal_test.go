@@ -56,6 +56,29 @@ func TestFailureCheck(t *testing.T) {
 	assert.NoError(t, settings{}.failureCheck().check(&servingbench.Report{Completed: 5}, 0), "no failures")
 }
 
+func TestFailureReasonsExamples(t *testing.T) {
+	long := "HTTP 400: {\"error\": {\"message\": \"request (4200 tokens) exceeds the available context size (2048 tokens)\",\n \"code\": 400" + strings.Repeat(" x", 200) + "}}"
+	r := &servingbench.Report{Failed: 5, Errors: []servingbench.ErrorCount{
+		{Reason: "HTTP 400: 4", Count: 4, Example: long},
+		{Reason: "connection reset after 2 tokens", Count: 1, Example: "connection reset after 2 tokens"},
+	}}
+	got := failureReasons(r)
+	lines := strings.Split(strings.TrimPrefix(got, "\n\t"), "\n\t")
+	require.Len(t, lines, 2, "failureReasons:\n%s", got)
+	assert.True(t, strings.HasPrefix(lines[0], `4 x HTTP 400: 4 (first: HTTP 400: {"error": {"message": "request (4200 tokens) exceeds the available context size (2048 tokens)", "code": 400 x x`), lines[0])
+	assert.True(t, strings.HasSuffix(lines[0], "...)"), "a long example is cut: %q", lines[0])
+	assert.Equal(t, 300, len([]rune(strings.TrimSuffix(strings.TrimPrefix(lines[0], "4 x HTTP 400: 4 (first: "), ")"))), "runes of the example")
+	assert.Equal(t, "1 x connection reset after 2 tokens", lines[1], "an example equal to its reason is not repeated")
+
+	err := noSuccess(&servingbench.Report{Failed: 5, Errors: r.Errors}, 3)
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "benchtest: all 5 requests failed in the run with seed 3:\n\t4 x HTTP 400: 4 (first: "), err.Error())
+	err = noSuccess(&servingbench.Report{NumPrompts: 4}, 3)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "no request of 4 was sent")
+	assert.NoError(t, noSuccess(&servingbench.Report{Completed: 1, Failed: 3}, 3))
+}
+
 func TestFailureReasonsBounded(t *testing.T) {
 	got := failureReasons(failedReport(12))
 	lines := strings.Split(strings.TrimPrefix(got, "\n\t"), "\n\t")

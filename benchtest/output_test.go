@@ -221,7 +221,8 @@ func TestAPIKeyNeverPrinted(t *testing.T) {
 
 	out, err = goTestBench(t, append(base, benchtest.EnvModel+"=not-served"), "^BenchmarkHelperTiny$", "-test.v")
 	require.Error(t, err, "every request fails; output:\n%s", out)
-	assert.Contains(t, out, "all 8 requests failed: 8 x HTTP 404")
+	assert.Contains(t, out, "benchtest: all 8 requests failed in the run with seed 0:\n")
+	assert.Regexp(t, `\n\s+8 x HTTP 404\b`, out)
 	assert.NotContains(t, out, key)
 
 	p.mu.Lock()

@@ -217,8 +217,8 @@ func (l *runLoop) run(b *testing.B) *servingbench.Report {
 	if w := watch.warning(b.Context(), l.sc, l.seed, warmup); w != nil {
 		rep.Warnings = append(rep.Warnings, w)
 	}
-	if err := rep.NoSuccess(); err != nil {
-		b.Fatalf("%v (run with seed %d)", err, l.seed)
+	if err := noSuccess(rep, l.seed); err != nil {
+		b.Fatal(err)
 	}
 	if err := l.failures.check(rep, l.seed); err != nil {
 		b.Fatal(err)
