@@ -48,7 +48,10 @@
 // run 2 from run 1's prompts. The rule depends on the run's number only,
 // so two processes with the same -count and -benchtime, against an F16
 // and a Q8_0 build, send the same prompt sets in the same order.
-// WithPinnedSeed keeps every run on the scenario's own Seed. On a real
+// WithPinnedSeed keeps every run on the scenario's own Seed. Two
+// benchmarks of one scenario in one process draw the same prompt sets
+// (each counts its own runs): give them different Seeds when the server
+// caches prompts. On a real
 // server whose GET /metrics has prefix-cache counters (llama.cpp's
 // llama-server with --metrics, vLLM), Run reads them around each run of a
 // dataset whose prompts share no prefix (random without a prefix length,

@@ -116,3 +116,25 @@ func ExampleAssertSLA() {
 type discard struct{}
 
 func (discard) Errorf(string, ...any) {}
+
+// The scale variables resize every scenario Run runs, here the seed
+// document's for a CPU server; a bad value is an error naming the
+// variable.
+func ExampleScaleFromEnv() {
+	env := map[string]string{"SERVINGBENCH_NUM_PROMPTS": "16", "SERVINGBENCH_INPUT_LEN": "64", "SERVINGBENCH_OUTPUT_LEN": "32"}
+	scale, err := benchtest.ScaleFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	sc, err := scenarios.SeedRandom256().Scaled(scale)
+	fmt.Println(sc, err)
+
+	_, err = benchtest.ScaleFromEnv(func(k string) string {
+		return map[string]string{"SERVINGBENCH_OUTPUT_LEN": "32 tokens"}[k]
+	})
+	fmt.Println(err)
+	// Output:
+	// scenario=seed-random256/dataset=random/in=64/out=32/n=16/rate=inf/warmup=true <nil>
+	// benchtest: SERVINGBENCH_OUTPUT_LEN="32 tokens": want a whole number >= 1 (unset keeps each scenario's)
+}

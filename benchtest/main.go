@@ -58,7 +58,8 @@ const EnvLabel = "SERVINGBENCH_LABEL"
 //
 // Differing configuration splits benchstat's default tables, so a plain
 // benchstat old.txt new.txt compares only runs of the same target
-// (-ignore label lifts that).
+// (-ignore label, or -ignore server-id for unlabelled real servers, lifts
+// that).
 //
 // The file's target is the environment's (TargetFromEnv) unless opts
 // hold WithTarget, and its label SERVINGBENCH_LABEL's unless opts hold

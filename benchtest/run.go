@@ -44,8 +44,9 @@ import (
 // run with the same -count and -benchtime (an F16 and a Q8_0 build of a
 // model, one after the other) send the same prompt sets in the same
 // order. (Under a -benchtime duration the number of runs depends on the
-// machine's speed; use -benchtime=1x.) WithPinnedSeed keeps every run on
-// the scenario's Seed. The requests are made before the run, outside the
+// machine's speed; use -benchtime=1x.) Two benchmarks of one scenario
+// draw the same prompt sets, each from Seed. WithPinnedSeed keeps every
+// run on the scenario's Seed. The requests are made before the run, outside the
 // timed servingbench.Run; the seed used is the report's Metadata["seed"].
 //
 // Each iteration is a whole run. Under -benchtime=1x (recommended, with
