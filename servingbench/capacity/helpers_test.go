@@ -113,3 +113,21 @@ func ttftReport(d time.Duration) *servingbench.Report {
 		TTFT: servingbench.Summary{Count: 1, Mean: d, Median: d, Samples: []time.Duration{d}},
 	}
 }
+
+// values returns the points' loads on the search's dimension.
+func values(r *capacity.SearchResult) []float64 {
+	out := make([]float64, len(r.Points))
+	for i, p := range r.Points {
+		out[i] = p.Value
+	}
+	return out
+}
+
+// verdicts returns the points' verdicts.
+func verdicts(r *capacity.SearchResult) []bool {
+	out := make([]bool, len(r.Points))
+	for i, p := range r.Points {
+		out[i] = p.Pass
+	}
+	return out
+}
