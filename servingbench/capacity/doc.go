@@ -13,7 +13,8 @@
 // load. On a cancelled context it stops and returns the points finished,
 // with ctx.Err(); the run it cut short is SweepResult.Interrupted.
 // SweepWorkload picks its loads as serve_workload does; its documentation
-// has the exact rule.
+// has the exact rule. SweepResult.WriteTable, WriteJSON and WriteCSV write
+// a sweep's table and summaries.
 //
 // # The capacity search
 //
@@ -70,10 +71,14 @@
 // whose runs disagreed are Flipped and reported. A budget spent between
 // repeats leaves the point judged on the runs it has, a tie failing.
 //
-// # Verdicts
+// # Results
 //
-// A run's report is judged by servingbench.SLA.Violations, so an unknown
-// value (no samples, a goodput limit without SLOs) fails.
+// SearchResult.WriteText prints the capacity, the points tried and the
+// first failing point; SearchResult.WriteJSON writes the capacity
+// command's --save-result file, each point with its vLLM result JSON
+// (servingbench.WriteJSON). A run's report is judged by
+// servingbench.SLA.Violations, so an unknown value (no samples, a goodput
+// limit without SLOs) fails.
 //
 // # Concurrency
 //
