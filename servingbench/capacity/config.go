@@ -104,6 +104,10 @@ func (c *SearchConfig) resolveLoads() error {
 	if c.Start == 0 {
 		c.Start = 1
 	}
+	if whole && c.Start > float64(c.Requests) {
+		return fmt.Errorf("capacity: SearchConfig.Start (%v) must be <= the %d requests of a point: a run of n requests never has more than n in flight",
+			c.Start, c.Requests)
+	}
 	if c.Min == 0 {
 		c.Min = 1
 		if !whole {

@@ -22,7 +22,8 @@ import (
 //	  "stopped": "resolved",          // a Stop
 //	  "reason": "max-concurrency=5: ttft.p99 = 111ms, want <= 50ms (+122.0%)",
 //	  "requests_per_point": 100,
-//	  "resolution": 0, "noise": 0.05, "repeats": 3,
+//	  "resolution": 0,                // relative; 0: exact (1) for concurrency
+//	  "noise": 0.05, "repeats": 3,
 //	  "duration": 123.4,              // seconds
 //	  "points": [{
 //	    "load": 5,                    // the value on the searched dimension

@@ -234,6 +234,8 @@ func TestSearchConfigErrors(t *testing.T) {
 		{"max-below-start", capacity.SearchConfig{Run: run, SLA: ttftSLA, Start: 2, Max: 1}, "capacity: SearchConfig.Max (1) must be >= SearchConfig.Start (2)"},
 		{"max-above-requests", capacity.SearchConfig{Run: run, SLA: ttftSLA, Dimension: capacity.MaxConcurrency, Max: 200},
 			"capacity: SearchConfig.Max (200) must be <= the 100 requests of a point"},
+		{"start-above-requests", capacity.SearchConfig{Run: run, SLA: ttftSLA, Dimension: capacity.MaxConcurrency, Start: 128},
+			"capacity: SearchConfig.Start (128) must be <= the 100 requests of a point"},
 		{"resolution", capacity.SearchConfig{Run: run, SLA: ttftSLA, Resolution: 1}, "capacity: SearchConfig.Resolution must be in [0, 1), got 1"},
 		{"max-points", capacity.SearchConfig{Run: run, SLA: ttftSLA, MaxPoints: -2}, "capacity: SearchConfig.MaxPoints must be >= 0, got -2"},
 		{"budget", capacity.SearchConfig{Run: run, SLA: ttftSLA, Budget: -time.Second}, "capacity: SearchConfig.Budget must be >= 0, got -1s"},
