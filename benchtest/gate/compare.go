@@ -342,7 +342,7 @@ func (g *grouper) compare(old, new *sampleSet) *Comparison {
 		}
 		row := g.compareOne(k, old, new)
 		for _, w := range row.Warnings {
-			c.Warnings = append(c.Warnings, fmt.Errorf("%s %s: %w", row.Benchmark, row.Unit, w))
+			c.Warnings = append(c.Warnings, fmt.Errorf("%s, unit %s: %w", row.Benchmark, row.Unit, w))
 		}
 		c.Rows = append(c.Rows, row)
 		if o, n := row.OldSide, row.NewSide; o.Label == n.Label && o.ServerID != "" && n.ServerID != "" && o.ServerID != n.ServerID &&
