@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/servingbench/servingbench/benchtest/gate"
+	"github.com/servingbench/servingbench/internal/gomodtest"
 )
 
 // servingTest is the whole benchmark file a user writes.
@@ -45,50 +45,18 @@ func TestExternalModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module and runs its benchmarks")
 	}
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command")
-	}
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
-	dir := t.TempDir()
-	write := func(name, text string) {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644))
-	}
-	write("go.mod", "module example.com/serving\n\ngo 1.26\n\nrequire github.com/servingbench/servingbench v0.0.0\n\n"+
-		"replace github.com/servingbench/servingbench => "+root+"\n")
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	require.NoError(t, err)
-	write("go.sum", string(sum))
-	write("serving_test.go", servingTest)
-
+	mod := gomodtest.New(t, "..")
+	mod.Write("serving_test.go", servingTest)
+	dir := mod.Dir
+	// helperEnv empty: the module's benchmarks are no output_test helper.
 	run := func(env []string, name string, args ...string) string {
 		t.Helper()
-		cmd := exec.Command(name, args...)
-		cmd.Dir = dir
-		for _, kv := range os.Environ() {
-			if !strings.HasPrefix(kv, "SERVINGBENCH_") && !strings.HasPrefix(kv, "OPENAI_API_KEY=") &&
-				!strings.HasPrefix(kv, "GOFLAGS=") && !strings.HasPrefix(kv, helperEnv+"=") {
-				cmd.Env = append(cmd.Env, kv)
-			}
-		}
-		// Only the module cache: tests use no network.
-		cmd.Env = append(cmd.Env, append(env, "GOFLAGS=-mod=mod", "GOWORK=off", "GOPROXY=off", "GOSUMDB=off")...)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err := cmd.Run()
-		if err != nil && strings.Contains(out.String(), "GOPROXY=off") && os.Getenv("CI") != "true" {
-			// .ci/run downloads every module first (go mod download), so
-			// there a missing module is a failure, not a skip.
-			t.Skipf("a module is missing from the module cache:\n%s", out.String())
-		}
-		require.NoError(t, err, "%s %s:\n%s", name, strings.Join(args, " "), out.String())
-		return out.String()
+		return mod.Run(append(env, helperEnv+"="), 0, name, args...)
 	}
 	bench := func(sim string) string {
 		// Speed 10 keeps the simulation's steps long against scheduling
 		// noise on a loaded machine.
-		out := run([]string{"SERVINGBENCH_SIM=" + sim, "SERVINGBENCH_SIM_SPEED=10"}, goCmd, "test", "-run", "^$", "-bench", ".", "-count", "5")
+		out := mod.Go([]string{"SERVINGBENCH_SIM=" + sim, "SERVINGBENCH_SIM_SPEED=10", helperEnv + "="}, "test", "-run", "^$", "-bench", ".", "-count", "5")
 		path := filepath.Join(dir, sim+".txt")
 		require.NoError(t, os.WriteFile(path, []byte(out), 0o644))
 		return path
@@ -106,8 +74,7 @@ func TestExternalModule(t *testing.T) {
 	assert.Equal(t, "sim-7b-fp16", configOf(results[0])["model"])
 	assert.Equal(t, "sim-7b-w8a8", configOf(readBenchfmt(t, string(w8a8Text))[0])["model"])
 
-	benchstat := filepath.Join(dir, "benchstat")
-	run(nil, goCmd, "build", "-o", benchstat, "golang.org/x/perf/cmd/benchstat")
+	benchstat := mod.Benchstat()
 
 	// Two files of two models: one table per model and unit.
 	out := run(nil, benchstat, fp16, w8a8)
