@@ -64,13 +64,11 @@ func (m *Module) Write(name, text string) {
 // Path is the path of a file of the module.
 func (m *Module) Path(name string) string { return filepath.Join(m.Dir, name) }
 
-// Run runs name with args in the module's directory and returns its
-// combined output. The environment is the test's without SERVINGBENCH_*,
-// OPENAI_API_KEY and GOFLAGS, plus env and the offline settings. A
-// non-zero exit fails the test, unless it is want's (Run then returns
-// the output); want 0 means success.
-func (m *Module) Run(env []string, want int, name string, args ...string) string {
-	m.t.Helper()
+// Command returns the command name with args in the module's directory,
+// with the test's environment without SERVINGBENCH_*, OPENAI_API_KEY and
+// GOFLAGS, plus env and the offline settings, and its combined output
+// going to out. For commands that run at the same time; Run runs one.
+func (m *Module) Command(env []string, out *bytes.Buffer, name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
 	cmd.Dir = m.Dir
 	for _, kv := range os.Environ() {
@@ -79,9 +77,26 @@ func (m *Module) Run(env []string, want int, name string, args ...string) string
 		}
 	}
 	cmd.Env = append(cmd.Env, append(env, "GOFLAGS=-mod=mod", "GOWORK=off", "GOPROXY=off", "GOSUMDB=off")...)
+	cmd.Stdout, cmd.Stderr = out, out
+	return cmd
+}
+
+// Run runs name with args (see Command) and returns its combined output.
+// A non-zero exit fails the test, unless it is want's (Run then returns
+// the output); want 0 means success.
+func (m *Module) Run(env []string, want int, name string, args ...string) string {
+	m.t.Helper()
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
+	cmd := m.Command(env, &out, name, args...)
+	m.Check(cmd, cmd.Run(), want, out.String())
+	return out.String()
+}
+
+// Check fails the test when cmd's error err is not the exit status want
+// (0: success), with its output; a module missing from the cache skips
+// the test instead, except under CI=true.
+func (m *Module) Check(cmd *exec.Cmd, err error, want int, out string) {
+	m.t.Helper()
 	code := 0
 	if err != nil {
 		code = -1
@@ -89,14 +104,17 @@ func (m *Module) Run(env []string, want int, name string, args ...string) string
 			code = ee.ExitCode()
 		}
 	}
-	if code != want {
-		if strings.Contains(out.String(), "GOPROXY=off") && !isCI() {
-			m.t.Skipf("a module is missing from the module cache (run go mod download):\n%s", out.String())
-		}
-		m.t.Fatalf("%s %s: exit status %d, want %d (%v):\n%s", name, strings.Join(args, " "), code, want, err, out.String())
+	if code == want {
+		return
 	}
-	return out.String()
+	if strings.Contains(out, "GOPROXY=off") && !isCI() {
+		m.t.Skipf("a module is missing from the module cache (run go mod download):\n%s", out)
+	}
+	m.t.Fatalf("%s: exit status %d, want %d (%v):\n%s", strings.Join(cmd.Args, " "), code, want, err, out)
 }
+
+// GoPath is the go command's path.
+func (m *Module) GoPath() string { return m.goc }
 
 // Go runs the go command (see Run; it must succeed).
 func (m *Module) Go(env []string, args ...string) string {

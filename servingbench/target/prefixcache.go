@@ -1,15 +1,14 @@
 package target
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/servingbench/servingbench/internal/promtext"
 )
 
 // PrefixCacheCounters are a server's cumulative prefix-cache counters, in
@@ -98,8 +97,8 @@ var metricsHTTPClient = http.DefaultClient
 //
 // It reports false when the server does not answer within 5 s, has no
 // /metrics (llama-server without --metrics, a gateway) or exposes none of
-// these pairs (the simulated server, SGLang, TGI). Lines it cannot read
-// are skipped. The counters are the whole server's: requests of other
+// these pairs (the simulated server, SGLang, TGI), and when the
+// exposition does not parse. The counters are the whole server's: requests of other
 // clients in between two scrapes count too.
 func (t *Target) PrefixCache(ctx context.Context) (PrefixCacheCounters, bool) {
 	ctx, cancel := context.WithTimeout(ctx, prefixCacheTimeout)
@@ -124,31 +123,20 @@ func (t *Target) PrefixCache(ctx context.Context) (PrefixCacheCounters, bool) {
 	return parsePrefixCache(io.LimitReader(resp.Body, maxMetricsBytes))
 }
 
-// parsePrefixCache reads a Prometheus text exposition (version 0.0.4) for
-// the prefix-cache counters, preferring vLLM's current names to their
+// parsePrefixCache reads a Prometheus text exposition (version 0.0.4,
+// with the Prometheus project's parser: internal/promtext) for the
+// prefix-cache counters, preferring vLLM's current names to their
 // deprecated ones and reading llama.cpp's only when no vLLM counter is
-// there. A read error (the context's deadline mid-body) is no counters.
+// there. An exposition that does not parse, or a read error (the
+// context's deadline mid-body), is no counters.
 func parsePrefixCache(r io.Reader) (PrefixCacheCounters, bool) {
-	want := map[string]bool{
-		llamaCppPromptTokens: true, llamaCppPromptTokensCached: true,
-		vllmPrefixCacheQueries: true, vllmPrefixCacheHits: true,
-		vllmGPUPrefixCacheQueries: true, vllmGPUPrefixCacheHits: true,
-	}
-	sums := map[string]float64{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		name, value, ok := counterSample(sc.Text())
-		if ok && want[name] {
-			sums[name] += value
-		}
-	}
-	if sc.Err() != nil {
+	samples, err := promtext.Parse(r)
+	if err != nil {
 		return PrefixCacheCounters{}, false
 	}
 	pair := func(queries, hits string) (q, h float64, ok bool) {
-		q, okQ := sums[queries]
-		h, okH := sums[hits]
+		q, okQ := samples.Sum(queries)
+		h, okH := samples.Sum(hits)
 		return q, h, okQ && okH
 	}
 	if q, h, ok := pair(vllmPrefixCacheQueries, vllmPrefixCacheHits); ok {
@@ -172,52 +160,4 @@ func counters(queries, hits float64, source string) (PrefixCacheCounters, bool) 
 		}
 	}
 	return PrefixCacheCounters{Queries: int64(math.Round(queries)), Hits: int64(math.Round(hits)), Source: source}, true
-}
-
-// counterSample splits a sample line, "name[{labels}] value [timestamp]",
-// into the metric name and value; comments, blank and malformed lines are
-// not samples. Label values may hold spaces, braces and escaped quotes.
-func counterSample(line string) (name string, value float64, ok bool) {
-	line = strings.TrimSpace(line)
-	if line == "" || line[0] == '#' {
-		return "", 0, false
-	}
-	end := strings.IndexAny(line, " \t{")
-	if end <= 0 {
-		return "", 0, false
-	}
-	name, rest := line[:end], line[end:]
-	if rest[0] == '{' {
-		close := labelsClose(rest)
-		if close < 0 {
-			return "", 0, false
-		}
-		rest = rest[close+1:]
-	}
-	fields := strings.Fields(rest)
-	if len(fields) < 1 || len(fields) > 2 {
-		return "", 0, false
-	}
-	v, err := strconv.ParseFloat(fields[0], 64)
-	if err != nil {
-		return "", 0, false
-	}
-	return name, v, true
-}
-
-// labelsClose returns the index of the '}' closing the label set that
-// opens at s[0], skipping quoted values with backslash escapes; -1 if none.
-func labelsClose(s string) int {
-	quoted := false
-	for i := 1; i < len(s); i++ {
-		switch c := s[i]; {
-		case quoted && c == '\\':
-			i++
-		case c == '"':
-			quoted = !quoted
-		case !quoted && c == '}':
-			return i
-		}
-	}
-	return -1
 }

@@ -160,12 +160,15 @@ func TestPrefixCache(t *testing.T) {
 			"vllm:prefix_cache_queries_total{model_name=\"a {b} \\\"c\\\" d\",engine=\"0\"} 40 1700000000000\n" +
 				"vllm:prefix_cache_hits_total{model_name=\"a }\"} 10\n",
 			PrefixCacheCounters{Queries: 40, Hits: 10, Source: vllmSource}, true},
-		{"malformed lines skipped", 200,
-			"llamacpp:prompt_tokens_total 10\nllamacpp:prompt_tokens_cached_total{unterminated=\"x 5\nllamacpp:prompt_tokens_cached_total five\nllamacpp:prompt_tokens_cached_total 2\n",
-			PrefixCacheCounters{Queries: 12, Hits: 2, Source: llamaSource}, true},
+		// expfmt refuses the whole exposition: counters read around a
+		// line it cannot parse could be the wrong ones.
+		{"malformed exposition", 200,
+			"llamacpp:prompt_tokens_total 10\nllamacpp:prompt_tokens_cached_total{unterminated=\"x 5\nllamacpp:prompt_tokens_cached_total 2\n",
+			PrefixCacheCounters{}, false},
+		{"not a number", 200, "llamacpp:prompt_tokens_total 10\nllamacpp:prompt_tokens_cached_total five\n", PrefixCacheCounters{}, false},
 		{"one counter of the pair", 200, "llamacpp:prompt_tokens_total 10\n", PrefixCacheCounters{}, false},
 		{"negative counter", 200, "llamacpp:prompt_tokens_total 10\nllamacpp:prompt_tokens_cached_total -1\n", PrefixCacheCounters{}, false},
-		{"not a number", 200, "llamacpp:prompt_tokens_total NaN\nllamacpp:prompt_tokens_cached_total 1\n", PrefixCacheCounters{}, false},
+		{"NaN", 200, "llamacpp:prompt_tokens_total NaN\nllamacpp:prompt_tokens_cached_total 1\n", PrefixCacheCounters{}, false},
 		{"llama-server without --metrics", 501, `{"error":{"code":501,"message":"This server does not support metrics endpoint. Start it with --metrics"}}`, PrefixCacheCounters{}, false},
 		{"empty", 200, "", PrefixCacheCounters{}, false},
 	}
