@@ -1,21 +1,86 @@
 package servingbench
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
+
+// Backend is what a --backend name selects: the API servingbench speaks to
+// the server, its default endpoint and the client's constructor.
+type Backend struct {
+	// Name is the --backend name: vLLM's where vLLM has one.
+	Name string
+	// API names the protocol spoken: "openai-completions" or
+	// "openai-chat" (several names share one API: vLLM's vllm, openai,
+	// sglang, lmdeploy, llama.cpp, scalellm and mindie all mean OpenAI
+	// completions).
+	API string
+	// Endpoint is the default request path.
+	Endpoint string
+	// New builds the client from an OpenAIConfig (BaseURL, Endpoint,
+	// Model, sampling options, limits and timeouts apply to every API).
+	New func(OpenAIConfig) (*StreamClient, error)
+}
+
+// Chat reports whether the backend speaks OpenAI chat completions, whose
+// endpoint path must end in chat/completions.
+func (b Backend) Chat() bool { return b.API == apiChat }
+
+// The APIs of the backends.
+const (
+	apiCompletions = "openai-completions"
+	apiChat        = "openai-chat"
+)
+
+// backends is every --backend name, in the order --help lists them. A
+// native protocol adds its adapter file and one entry here.
+var backends = []Backend{
+	{Name: "vllm", API: apiCompletions, Endpoint: "/v1/completions", New: NewCompletions},
+	{Name: "openai", API: apiCompletions, Endpoint: "/v1/completions", New: NewCompletions},
+	{Name: "openai-chat", API: apiChat, Endpoint: "/v1/chat/completions", New: NewChat},
+	{Name: "sglang", API: apiCompletions, Endpoint: "/v1/completions", New: NewCompletions},
+	{Name: "lmdeploy", API: apiCompletions, Endpoint: "/v1/completions", New: NewCompletions},
+	{Name: "llama.cpp", API: apiCompletions, Endpoint: "/v1/completions", New: NewCompletions},
+	{Name: "scalellm", API: apiCompletions, Endpoint: "/v1/completions", New: NewCompletions},
+	{Name: "mindie", API: apiCompletions, Endpoint: "/v1/completions", New: NewCompletions},
+}
+
+// unsupportedBackends are vLLM --backend names of native protocols
+// servingbench does not speak yet.
+var unsupportedBackends = []string{"tgi", "tensorrt-llm", "deepspeed-mii"}
+
+// Backends returns every backend servingbench speaks, in --help's order.
+func Backends() []Backend { return append([]Backend(nil), backends...) }
+
+// BackendNames is the names of Backends, comma-separated.
+func BackendNames() string {
+	names := make([]string, len(backends))
+	for i, b := range backends {
+		names[i] = b.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// LookupBackend returns the backend of a --backend name. An unknown name
+// is an error listing the known ones.
+func LookupBackend(name string) (Backend, error) {
+	for _, b := range backends {
+		if b.Name == name {
+			return b, nil
+		}
+	}
+	for _, n := range unsupportedBackends {
+		if n == name {
+			return Backend{}, fmt.Errorf("backend %q uses that server's native protocol, which servingbench does not speak; use openai or openai-chat with its OpenAI-compatible routes", name)
+		}
+	}
+	return Backend{}, fmt.Errorf("unknown backend %q (want %s)", name, BackendNames())
+}
 
 // BackendChat maps a vLLM --backend name to the API servingbench speaks to
-// it: true for openai-chat (/v1/chat/completions); false for vllm, openai,
-// sglang, lmdeploy, llama.cpp, scalellm and mindie (/v1/completions). Other
-// names are an error; tgi, tensorrt-llm and deepspeed-mii name their native
-// protocols, which servingbench does not speak (their OpenAI-compatible
-// routes work with openai or openai-chat).
+// it: true for openai-chat (/v1/chat/completions); false for the names of
+// OpenAI completions. Other names are an error (see LookupBackend).
 func BackendChat(backend string) (bool, error) {
-	switch backend {
-	case "openai-chat":
-		return true, nil
-	case "vllm", "openai", "sglang", "lmdeploy", "llama.cpp", "scalellm", "mindie":
-		return false, nil
-	case "tgi", "tensorrt-llm", "deepspeed-mii":
-		return false, fmt.Errorf("backend %q uses that server's native protocol, which servingbench does not speak; use openai or openai-chat with its OpenAI-compatible routes", backend)
-	}
-	return false, fmt.Errorf("unknown backend %q (want vllm, openai, openai-chat, sglang, lmdeploy, llama.cpp, scalellm, mindie)", backend)
+	b, err := LookupBackend(backend)
+	return b.Chat(), err
 }

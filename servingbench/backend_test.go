@@ -7,14 +7,29 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestBackendChat(t *testing.T) {
-	for backend, want := range map[string]bool{"openai-chat": true, "vllm": false, "llama.cpp": false, "mindie": false} {
-		chat, err := BackendChat(backend)
-		require.NoError(t, err, "BackendChat(%q)", backend)
-		assert.Equal(t, want, chat, "BackendChat(%q)", backend)
+func TestLookupBackend(t *testing.T) {
+	for _, name := range []string{"vllm", "openai", "sglang", "lmdeploy", "llama.cpp", "scalellm", "mindie"} {
+		b, err := LookupBackend(name)
+		require.NoError(t, err, "LookupBackend(%q)", name)
+		assert.Equal(t, "openai-completions", b.API, "LookupBackend(%q).API", name)
+		assert.Equal(t, "/v1/completions", b.Endpoint)
+		assert.False(t, b.Chat())
 	}
-	_, err := BackendChat("tgi")
-	assert.ErrorContains(t, err, "native protocol")
-	_, err = BackendChat("nope")
-	assert.ErrorContains(t, err, `unknown backend "nope"`)
+	b, err := LookupBackend("openai-chat")
+	require.NoError(t, err)
+	assert.True(t, b.Chat())
+	assert.Equal(t, "/v1/chat/completions", b.Endpoint)
+	c, err := b.New(OpenAIConfig{BaseURL: "http://127.0.0.1:1", Model: "m"})
+	require.NoError(t, err, "the backend's constructor")
+	c.Close()
+
+	_, err = LookupBackend("deepspeed-mii")
+	assert.ErrorContains(t, err, `backend "deepspeed-mii" uses that server's native protocol`)
+	_, err = LookupBackend("vlm")
+	assert.EqualError(t, err, `unknown backend "vlm" (want `+BackendNames()+`)`)
+	for _, b := range Backends() {
+		got, err := LookupBackend(b.Name)
+		require.NoError(t, err)
+		assert.Equal(t, b.API, got.API)
+	}
 }

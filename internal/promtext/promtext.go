@@ -1,6 +1,10 @@
 // Package promtext reads a server's /metrics, the Prometheus text
 // exposition format, with the Prometheus project's own parser
 // (github.com/prometheus/common/expfmt), into one value per series.
+//
+// github.com/prometheus/common stays at v0.72.1: v0.73's expfmt imports
+// github.com/pandatix/go-abnf, which imports the testing package, and the
+// CLI binary links no testing (cmd/servingbench's TestNoTestingDeps).
 package promtext
 
 import (

@@ -39,7 +39,7 @@ type Spec struct {
 	// BaseURL is the server's root, e.g. "http://127.0.0.1:8000". Empty
 	// means the embedded simulated server.
 	BaseURL string
-	// Backend is a vLLM --backend name (servingbench.BackendChat); empty
+	// Backend is a --backend name (servingbench.LookupBackend); empty
 	// means DefaultBackend.
 	Backend string
 	// Endpoint is the request path; empty means the backend's
@@ -122,11 +122,11 @@ var ErrRequired = errors.New("required with a BaseURL")
 // profile and speed of the simulated one. The error is a *FieldError.
 func Validate(s Spec) error {
 	s = s.WithDefaults()
-	chat, err := servingbench.BackendChat(s.Backend)
+	b, err := servingbench.LookupBackend(s.Backend)
 	if err != nil {
 		return &FieldError{FieldBackend, s.Backend, err}
 	}
-	if chat && s.Endpoint != "" && !strings.HasSuffix(s.Endpoint, "chat/completions") {
+	if b.Chat() && s.Endpoint != "" && !strings.HasSuffix(s.Endpoint, "chat/completions") {
 		return &FieldError{FieldEndpoint, s.Endpoint, fmt.Errorf("backend %s needs a path ending in chat/completions", s.Backend)}
 	}
 	if s.Simulated() {
@@ -157,6 +157,9 @@ type Target struct {
 	Spec Spec
 	// URL is the base URL requests go to (no trailing slash).
 	URL string
+	// Backend is what Spec.Backend names: the API, its default endpoint,
+	// the client's constructor.
+	Backend servingbench.Backend
 	// Chat reports whether the backend speaks chat completions.
 	Chat bool
 	// Tokenizer is what tokenizer.Resolve found for Spec.Tokenizer and
@@ -178,12 +181,12 @@ func Open(s Spec) (*Target, error) {
 		return nil, err
 	}
 	s = s.WithDefaults()
-	chat, _ := servingbench.BackendChat(s.Backend)
+	b, _ := servingbench.LookupBackend(s.Backend)
 	res, err := tokenizer.Resolve(s.Tokenizer, s.Model)
 	if err != nil {
 		return nil, &FieldError{FieldTokenizer, s.Tokenizer, err}
 	}
-	t := &Target{Spec: s, Chat: chat, Tokenizer: res}
+	t := &Target{Spec: s, Backend: b, Chat: b.Chat(), Tokenizer: res}
 	if !s.Simulated() {
 		t.URL = strings.TrimRight(s.BaseURL, "/")
 		return t, nil
@@ -221,7 +224,7 @@ func (t *Target) FilesPerRequest() int {
 	return 1
 }
 
-// NewClient builds the OpenAI-compatible client of t for sc: the URL,
+// NewClient builds the client of t's backend for sc: the URL,
 // endpoint, model, API key and tokenizer of t, the scenario's sampling
 // options and MaxConcurrency (sc.ClientConfig), then edit, when not nil,
 // for what the caller adds (timeouts, a served model name).
@@ -235,10 +238,7 @@ func (t *Target) NewClient(sc scenarios.Scenario, tok servingbench.Tokenizer, ed
 	if edit != nil {
 		edit(&cfg)
 	}
-	if t.Chat {
-		return servingbench.NewChat(cfg)
-	}
-	return servingbench.NewCompletions(cfg)
+	return t.Backend.New(cfg)
 }
 
 // Version asks GET URL/version for {"version": "..."}, as vLLM and
