@@ -53,6 +53,12 @@ var goldenRuns = [][]string{
 	{"--ramp-up-strategy", "linear", "--ramp-up-start-rps", "-2", "--ramp-up-end-rps", "4"},
 	{"--ramp-up-strategy", "exponential", "--ramp-up-start-rps", "0", "--ramp-up-end-rps", "4"},
 	{"--ramp-up-strategy", "linear", "--ramp-up-start-rps", "0", "--ramp-up-end-rps", "4"},
+	// The sweep's own checks.
+	{"sweep"},
+	{"sweep", "--request-rate", "1,2", "--max-concurrency", "1,2"},
+	{"sweep", "--max-concurrency", "4,4"},
+	{"sweep", "--workload-points", "1"},
+	{"sweep", "--workload-points", "5", "--max-concurrency", "1,2"},
 }
 
 // TestGoldenOutput runs the built CLI and compares the lines it prints

@@ -50,6 +50,11 @@ func TestHelp(t *testing.T) {
 		assert.Contains(t, out, "usage: servingbench [flags]", arg)
 		assert.Contains(t, out, "--no-prewarm", arg)
 		assert.Contains(t, out, "  --label VALUE\n", arg)
+		out, _, err = runCLI(t, "sweep", arg)
+		require.NoError(t, err, "sweep %s", arg)
+		assert.Contains(t, out, "usage: servingbench sweep [flags]", "sweep %s", arg)
+		assert.Contains(t, out, "  --workload-points VALUE\n", "sweep %s", arg)
+		assert.Contains(t, out, "  --max-concurrency VALUE...\n", "sweep %s: a list", arg)
 		for _, sub := range []string{"compare", "tokenize"} {
 			_, stderr, err := runCLI(t, sub, arg)
 			require.NoError(t, err, "%s %s", sub, arg)

@@ -67,6 +67,8 @@ type options struct {
 	simSpeed          float64
 	sim               *servingtest.Server // the embedded server, when target started it
 
+	sweep sweepOptions // servingbench sweep's own flags
+
 	cmd  string // the subcommand: "" (the benchmark), "sweep" or "capacity"
 	help bool
 	args *argSet
@@ -154,6 +156,10 @@ func parseCommand(cmd string, args []string) (*options, error) {
 	a.str(&o.simProfile, "sim-profile", "simulated server profile when no server is given: fp16, w8a8 or zero (default fp16)")
 	a.float(&o.simSpeed, "sim-speed", "simulated server time scale, 10 = ten times faster than real (default 10)")
 	a.boolean(&o.help, "help", "show this help (also -h)")
+	switch cmd {
+	case "sweep":
+		o.addSweepFlags(a)
+	}
 	if err := a.parse(args); err != nil {
 		return nil, usageError{err}
 	}
@@ -162,6 +168,12 @@ func parseCommand(cmd string, args []string) (*options, error) {
 	}
 	if err := o.validate(); err != nil {
 		return nil, usageError{err}
+	}
+	switch cmd {
+	case "sweep":
+		if err := o.validateSweep(); err != nil {
+			return nil, usageError{err}
+		}
 	}
 	return o, nil
 }
