@@ -22,7 +22,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if o.help {
-		fmt.Fprintf(stdout, "usage: servingbench [flags]\n       servingbench sweep [flags]\n"+
+		fmt.Fprintf(stdout, "usage: servingbench [flags]\n       servingbench sweep [flags]\n       servingbench capacity --sla SLA [flags]\n"+
 			"       servingbench tokenize --tokenizer PATH [--decode]\n       servingbench compare [flags] OLD NEW\n\n"+
 			"flags (spelled as vLLM's benchmark_serving.py):\n%s", o.args.usage())
 		return nil

@@ -59,6 +59,12 @@ var goldenRuns = [][]string{
 	{"sweep", "--max-concurrency", "4,4"},
 	{"sweep", "--workload-points", "1"},
 	{"sweep", "--workload-points", "5", "--max-concurrency", "1,2"},
+	// The capacity search's own checks.
+	{"capacity"},
+	{"capacity", "--sla", "ttft.p99<=500ms", "--num-prompts", "50"},
+	{"capacity", "--sla", "ttft.p99<=500ms", "--search", "max-concurrency", "--max-concurrency", "4"},
+	{"capacity", "--sla", "failed<=0", "--start", "8", "--max-load", "4"},
+	{"capacity", "--sla", "failed<=0", "--resolution", "150%"},
 }
 
 // TestGoldenOutput runs the built CLI and compares the lines it prints

@@ -55,6 +55,10 @@ func TestHelp(t *testing.T) {
 		assert.Contains(t, out, "usage: servingbench sweep [flags]", "sweep %s", arg)
 		assert.Contains(t, out, "  --workload-points VALUE\n", "sweep %s", arg)
 		assert.Contains(t, out, "  --max-concurrency VALUE...\n", "sweep %s: a list", arg)
+		out, _, err = runCLI(t, "capacity", arg)
+		require.NoError(t, err, "capacity %s", arg)
+		assert.Contains(t, out, "usage: servingbench capacity --sla SLA", "capacity %s", arg)
+		assert.Contains(t, out, "  --min-capacity VALUE\n", "capacity %s", arg)
 		for _, sub := range []string{"compare", "tokenize"} {
 			_, stderr, err := runCLI(t, sub, arg)
 			require.NoError(t, err, "%s %s", sub, arg)

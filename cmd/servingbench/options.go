@@ -67,7 +67,8 @@ type options struct {
 	simSpeed          float64
 	sim               *servingtest.Server // the embedded server, when target started it
 
-	sweep sweepOptions // servingbench sweep's own flags
+	sweep    sweepOptions    // servingbench sweep's own flags
+	capacity capacityOptions // servingbench capacity's own flags
 
 	cmd  string // the subcommand: "" (the benchmark), "sweep" or "capacity"
 	help bool
@@ -159,6 +160,8 @@ func parseCommand(cmd string, args []string) (*options, error) {
 	switch cmd {
 	case "sweep":
 		o.addSweepFlags(a)
+	case "capacity":
+		o.addCapacityFlags(a)
 	}
 	if err := a.parse(args); err != nil {
 		return nil, usageError{err}
@@ -172,6 +175,10 @@ func parseCommand(cmd string, args []string) (*options, error) {
 	switch cmd {
 	case "sweep":
 		if err := o.validateSweep(); err != nil {
+			return nil, usageError{err}
+		}
+	case "capacity":
+		if err := o.validateCapacity(); err != nil {
 			return nil, usageError{err}
 		}
 	}

@@ -81,6 +81,7 @@ func TestRampBadFlags(t *testing.T) {
 		{[]string{"--ramp-up-strategy", "linear", "--ramp-up-start-rps", "1", "--ramp-up-end-rps", "2e9"}, "flag --ramp-up-end-rps must be <= 1e+09 requests per second, got 2e+09"},
 		{[]string{"--ramp-up-strategy", "linear", "--ramp-up-start-rps", "x"}, `flag --ramp-up-start-rps: invalid float value "x"`},
 		{append([]string{"sweep", "--max-concurrency", "1,2"}, ramp()...), "flag --ramp-up-strategy: servingbench sweep sets the load of each run itself"},
+		{append([]string{"capacity", "--sla", "failed<=0"}, ramp()...), "flag --ramp-up-strategy: servingbench capacity sets the load of each run itself"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
