@@ -398,26 +398,29 @@ func (s *searcher) finish(ctx context.Context, res *capacity.SearchResult, err e
 		}
 		between := ""
 		if lim := res.Limiting(); lim != nil && res.Best() != nil {
-			between = fmt.Sprintf(": it lies between %s and %s", valueText(res.Dimension, res.Capacity), valueText(res.Dimension, lim.Value))
+			between = fmt.Sprintf(": the capacity lies between %s and %s%s", numText(res.Capacity), numText(lim.Value), unitText(res.Dimension))
 		}
 		fmt.Fprintf(s.stderr, "warning: the search stopped at its %s before narrowing to its resolution%s\n", bound, between)
 	}
 	if m := o.capacity.minCapacity; m != nil && res.Capacity < *m {
+		got := numText(res.Capacity) + unitText(res.Dimension)
+		if res.AtLeast {
+			got = "at least " + got
+		}
 		why := ""
 		if r := res.Reason(); r != "" {
-			why = " (" + r + ")"
+			why = "; first failing point " + r
 		}
-		return fmt.Errorf("capacity %s is below --min-capacity %s%s", valueText(res.Dimension, res.Capacity), strconv.FormatFloat(*m, 'f', -1, 64), why)
+		return fmt.Errorf("capacity (%s) %s is below --min-capacity %s%s", res.Dimension, got, strconv.FormatFloat(*m, 'f', -1, 64), why)
 	}
 	return nil
 }
 
-func valueText(d capacity.Dimension, v float64) string {
-	s := strconv.FormatFloat(v, 'g', 4, 64)
+func numText(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
+
+func unitText(d capacity.Dimension) string {
 	if d == capacity.RequestRate {
-		s += " req/s"
-	} else {
-		s = "max-concurrency " + s
+		return " req/s"
 	}
-	return s
+	return ""
 }

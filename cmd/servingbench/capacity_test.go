@@ -136,7 +136,7 @@ func TestCapacityNeverPasses(t *testing.T) {
 	out, stderr, err := runCLI(t, capacityArgs(srv, "--search", "max-concurrency", "--sla", "ttft.p90<=1ms", "--min-capacity", "1",
 		"--save-result", "--result-dir", dir, "--result-filename", "search.json")...)
 	require.Error(t, err, "stdout:\n%s\nstderr:\n%s", out, stderr)
-	assert.Regexp(t, `^capacity max-concurrency 0 is below --min-capacity 1 \(max-concurrency=1: ttft\.p90 = [\d.]+ms, want <= 1ms \(\+\d+\.\d%\)\)$`, err.Error())
+	assert.Regexp(t, `^capacity \(max-concurrency\) 0 is below --min-capacity 1; first failing point max-concurrency=1: ttft\.p90 = [\d.]+ms, want <= 1ms \(\+\d+\.\d%\)$`, err.Error())
 	var u usageError
 	assert.False(t, errors.As(err, &u), "exit status 1, not 2")
 	assert.Contains(t, out, "Capacity (max-concurrency): 0 (no load tried met the SLA)\n")

@@ -284,7 +284,7 @@ func (o *options) rampUp() error {
 	case start == 0:
 		// vLLM accepts it, then fails on the first request: its rate is 0.
 		return errors.New("flag --ramp-up-start-rps must be > 0, got 0: the first request of a linear ramp runs at the start rate, and at 0 no request is ever due " +
-			"(vLLM accepts the flag, then its get_request asserts \"Obtained non-positive request rate 0.0.\" before sending anything); start at 1")
+			"(vLLM accepts the flag, then its get_request asserts \"Obtained non-positive request rate 0.0.\" as the run starts); start at 1")
 	}
 	r := servingbench.Ramp{Strategy: strategy, Start: start, End: end, Burstiness: o.burstiness, Seed: uint64(o.seed)}
 	if err := r.Validate(); err != nil { // checked above, flag by flag

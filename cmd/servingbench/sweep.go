@@ -388,6 +388,9 @@ func (sw *sweeper) finish(ctx context.Context, res *capacity.SweepResult, err er
 			return nil
 		}
 	}
+	if len(res.Points) == 0 {
+		return nil
+	}
 	return fmt.Errorf("sweep: no request of any point succeeded: %w", res.Points[0].Report.NoSuccess())
 }
 
