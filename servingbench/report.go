@@ -27,7 +27,18 @@ type Report struct {
 	RequestRate    float64 // math.Inf(1) for "inf"
 	Burstiness     float64
 	MaxConcurrency int // 0: none
-	Metadata       map[string]string
+	// Ramp is the ramp-up the requests arrived on (vLLM's
+	// --ramp-up-strategy, --ramp-up-start-rps and --ramp-up-end-rps), nil
+	// for any other arrival. RequestRate is then +Inf, as vLLM records a
+	// ramp-up run, and Burstiness the ramp's. Read back from a result
+	// file, it has no Seed.
+	Ramp *Ramp
+	// RPSChanges are vLLM's rps_change_events of a ramp-up run: each whole
+	// number of requests per second the ramp reached, and when
+	// (Ramp.RPSChanges on the run's clock), up to the last request
+	// dispatched; nil without a Ramp.
+	RPSChanges []RPSChangeEvent
+	Metadata   map[string]string
 	// Server says who the server is, as it tells it ("llama.cpp
 	// b11669-Debian (model_path=..., model_ftype=F16)", target.Identity's
 	// String); ServerID is its fingerprint (12 hex digits). Both are ""
@@ -86,6 +97,13 @@ type Report struct {
 	Results []*Result
 	// Warnings are diagnostics that are not failures.
 	Warnings []error
+}
+
+// RPSChangeEvent is one entry of vLLM's rps_change_events: the ramp
+// reached RPS whole requests per second at Time.
+type RPSChangeEvent struct {
+	RPS  int
+	Time time.Time
 }
 
 // ErrorCount is one group of failures.

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -44,6 +45,7 @@ var resultFileKeys = map[string]bool{
 	"input_token_sources": true, "output_token_sources": true,
 	"resent_requests": true, "streams_without_done": true,
 	"server": true, "server_id": true,
+	"ramp_up_strategy": true, "ramp_up_start_rps": true, "ramp_up_end_rps": true, "rps_change_events": true,
 }
 
 // WriteJSON writes r as vLLM's --save-result file: one line of JSON in
@@ -52,14 +54,19 @@ var resultFileKeys = map[string]bool{
 // label (null without a Label, as vllm bench serve writes it; a Metadata
 // "label" stands in for an empty Label, as vLLM's --metadata label=X
 // overwrites it), model_id, tokenizer_id, num_prompts, Metadata (sorted;
-// keys that clash with ours are dropped), request_rate ("inf" or a number), burstiness,
-// max_concurrency (null when unset), duration (s), completed, failed,
-// total_input_tokens, total_output_tokens, request_throughput,
+// keys that clash with ours are dropped), request_rate ("inf" or a
+// number), burstiness, max_concurrency (null when unset), for a ramp-up
+// run (Report.Ramp) ramp_up_strategy, ramp_up_start_rps and
+// ramp_up_end_rps (vllm bench serve's keys; integers unless the rates are
+// fractional), duration (s), completed, failed, total_input_tokens, total_output_tokens, request_throughput,
 // request_goodput (null without an SLO), output_throughput,
 // total_token_throughput, the detailed arrays when asked (times in
 // seconds, like vLLM; errors "" for a success; queue_times null for a
 // request without a Scheduled time), max_output_tokens_per_s,
-// max_concurrent_requests (vLLM bench serve's names), then
+// max_concurrent_requests (vLLM bench serve's names), for a ramp-up run
+// rps_change_events (vLLM's list of {"rps": N, "timestamp": T}, T as
+// Python's datetime.isoformat writes local time: to the microsecond, the
+// fraction left out when it is zero), then
 // mean/median/std/p<p>_<m>_ms for m in ttft, tpot, itl, e2el and, when
 // r.Queue has samples, client_queue_time. Our own keys follow:
 // goodput_slo (when set), error_counts, partial, resent_requests,
@@ -103,6 +110,11 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 	} else {
 		o.null("max_concurrency")
 	}
+	if r.Ramp != nil {
+		o.str("ramp_up_strategy", r.Ramp.Strategy.String())
+		o.raw("ramp_up_start_rps", []byte(rpsNumber(r.Ramp.Start)))
+		o.raw("ramp_up_end_rps", []byte(rpsNumber(r.Ramp.End)))
+	}
 	o.float("duration", r.Duration.Seconds())
 	o.int("completed", r.Completed)
 	o.int("failed", r.Failed)
@@ -121,6 +133,16 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 	}
 	o.float("max_output_tokens_per_s", r.PeakOutputThroughput)
 	o.int("max_concurrent_requests", r.PeakConcurrency)
+	if r.Ramp != nil {
+		var events pyArray
+		for _, e := range r.RPSChanges {
+			ev := &pyObject{}
+			ev.int("rps", e.RPS)
+			ev.str("timestamp", rpsChangeTimestamp(e.Time))
+			events.raw(ev.bytes())
+		}
+		o.raw("rps_change_events", events.bytes())
+	}
 	for _, m := range latencyMetrics {
 		s := m.Of(r)
 		if !m.VLLM && s.Count == 0 {
@@ -230,11 +252,17 @@ func cmpOr(v, def float64) float64 {
 // label is r.Label or, without one, r.Backend (vllm bench serve's rule;
 // v0.9.1, which had no label, always used the backend), rate is "inf" or
 // the rate as Python prints a float ("8.0") and model is the part of
-// r.Model after its last "/".
+// r.Model after its last "/". A ramp-up run (r.Ramp) is named
+// {label}-ramp-up-{strategy}-{start}qps-{end}qps[-concurrency{N}]-{model}-{YYYYMMDD-HHMMSS}.json,
+// with its start and end rates as vllm bench serve prints its integer
+// flags ("1", "8").
 func ResultFilename(r *Report) string {
 	rate := "inf"
 	if !rateIsInf(r.RequestRate) {
 		rate = pyRepr(r.RequestRate)
+	}
+	if r.Ramp != nil {
+		rate = "ramp-up-" + r.Ramp.Strategy.String() + "-" + rpsNumber(r.Ramp.Start) + "qps-" + rpsNumber(r.Ramp.End)
 	}
 	conc := ""
 	if r.MaxConcurrency > 0 {
@@ -246,6 +274,31 @@ func ResultFilename(r *Report) string {
 		prefix = r.Backend
 	}
 	return fmt.Sprintf("%s-%sqps%s-%s-%s.json", prefix, rate, conc, model, r.Date.Format(resultDateLayout))
+}
+
+// rpsNumber is a ramp's rate as vLLM writes its integer --ramp-up-*-rps
+// flags, "8"; a fractional rate, which vLLM does not take, as Python
+// prints a float, "0.5".
+func rpsNumber(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatInt(int64(v), 10)
+	}
+	return pyNumber(v)
+}
+
+// rpsTimestampLayout is Python's datetime.isoformat() of a naive datetime
+// with microseconds; without them isoformat leaves the fraction out.
+const rpsTimestampLayout = "2006-01-02T15:04:05.000000"
+
+// rpsChangeTimestamp formats t as vLLM stamps its rps_change_events,
+// datetime.now().isoformat(): local time to the microsecond (truncated),
+// "2026-11-29T14:03:07.120431", the fraction left out when it is zero.
+func rpsChangeTimestamp(t time.Time) string {
+	t = t.Local().Truncate(time.Microsecond)
+	if t.Nanosecond() == 0 {
+		return t.Format("2006-01-02T15:04:05")
+	}
+	return t.Format(rpsTimestampLayout)
 }
 
 // MaxLabelLen bounds a label, in bytes: it begins the default result file

@@ -43,6 +43,9 @@ func (e *ResultFileError) Unwrap() error { return e.Err }
 // has that error and no events. Summary.Count is then exact; without the
 // arrays it is Completed (so that the percentiles read back are reported).
 // A goodput read from a vLLM file without our goodput_slo key has no SLO.
+// vllm bench serve's ramp-up keys (ramp_up_strategy, ramp_up_start_rps,
+// ramp_up_end_rps) give a Ramp without a Seed, and its rps_change_events
+// the RPSChanges.
 func ReadJSON(rd io.Reader) (*Report, error) {
 	data, err := io.ReadAll(rd)
 	if err != nil {
@@ -160,6 +163,8 @@ func (d *fileDecoder) report() *Report {
 		r.Date = t
 	}
 	r.RequestRate = d.rate()
+	r.Ramp = d.ramp(r.Burstiness)
+	r.RPSChanges = d.rpsChanges()
 	r.Goodput = d.float("request_goodput")
 	if g, ok := d.num("request_goodput:"); ok { // vLLM v0.9.1's key
 		r.Goodput = g
@@ -206,6 +211,62 @@ func (d *fileDecoder) rate() float64 {
 		return math.Inf(1)
 	}
 	return d.float("request_rate")
+}
+
+// ramp reads vllm bench serve's ramp_up_strategy, ramp_up_start_rps and
+// ramp_up_end_rps; nil when the file has no ramp_up_strategy.
+func (d *fileDecoder) ramp(burstiness float64) *Ramp {
+	name := d.str("ramp_up_strategy")
+	if name == "" {
+		return nil
+	}
+	strategy, err := ParseRampStrategy(name)
+	if err != nil {
+		d.fail("ramp_up_strategy", fmt.Errorf("want linear or exponential, got %q", name))
+		return nil
+	}
+	d.require("ramp_up_start_rps", "ramp_up_end_rps")
+	return &Ramp{Strategy: strategy, Start: d.float("ramp_up_start_rps"), End: d.float("ramp_up_end_rps"), Burstiness: burstiness}
+}
+
+// rpsChanges reads rps_change_events: [{"rps": N, "timestamp": T}], T as
+// Python's datetime.isoformat writes it (local time unless it carries an
+// offset).
+func (d *fileDecoder) rpsChanges() []RPSChangeEvent {
+	var raw []struct {
+		RPS       *float64 `json:"rps"`
+		Timestamp *string  `json:"timestamp"`
+	}
+	if !d.decode("rps_change_events", &raw) {
+		return nil
+	}
+	events := make([]RPSChangeEvent, 0, len(raw))
+	for i, e := range raw {
+		if e.RPS == nil || e.Timestamp == nil {
+			d.fail("rps_change_events", fmt.Errorf("entry %d: want {\"rps\": N, \"timestamp\": T}", i))
+			return nil
+		}
+		if *e.RPS != math.Trunc(*e.RPS) || math.Abs(*e.RPS) > 1<<53 {
+			d.fail("rps_change_events", fmt.Errorf("entry %d: rps: want an integer, got %v", i, *e.RPS))
+			return nil
+		}
+		t, err := parseISOTime(*e.Timestamp)
+		if err != nil {
+			d.fail("rps_change_events", fmt.Errorf("entry %d: timestamp: want an ISO 8601 time such as 2026-11-29T14:03:07.120431, got %q", i, *e.Timestamp))
+			return nil
+		}
+		events = append(events, RPSChangeEvent{RPS: int(*e.RPS), Time: t})
+	}
+	return events
+}
+
+// parseISOTime reads Python's datetime.isoformat: local time without an
+// offset, else with one; fractional seconds optional.
+func parseISOTime(s string) (time.Time, error) {
+	if t, err := time.ParseInLocation("2006-01-02T15:04:05", s, time.Local); err == nil {
+		return t, nil
+	}
+	return time.Parse("2006-01-02T15:04:05Z07:00", s)
 }
 
 func (d *fileDecoder) sources(key string) map[CountSource]int {

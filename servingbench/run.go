@@ -216,7 +216,35 @@ func (cfg *Config) identify(rep *Report, start time.Time, n int) {
 		if len(a) > 1 && a[len(a)-1] > 0 {
 			rep.RequestRate = float64(len(a)-1) / a[len(a)-1].Seconds()
 		}
+	case Ramp:
+		// vLLM records a ramp-up run at request_rate inf, with the
+		// burstiness its gaps were drawn with and the ramp's own keys.
+		rep.Burstiness = a.shape()
+		rep.Ramp = &a
+		rep.RPSChanges = rampEvents(a, start, n, rep.Results)
 	}
+}
+
+// rampEvents are the rps_change_events of a run of n requests on r
+// started at start: Ramp.RPSChanges at start plus each offset, up to the
+// last request dispatched (all of them unless the run was cancelled), as
+// vLLM records an event when it dispatches the request that reached it.
+func rampEvents(r Ramp, start time.Time, n int, sent []*Result) []RPSChangeEvent {
+	var last time.Time
+	for _, res := range sent {
+		if res.Scheduled.After(last) {
+			last = res.Scheduled
+		}
+	}
+	var events []RPSChangeEvent
+	for _, c := range r.RPSChanges(n) {
+		t := start.Add(c.Offset)
+		if c.Offset > 0 && t.After(last) {
+			break
+		}
+		events = append(events, RPSChangeEvent{RPS: c.RPS, Time: t})
+	}
+	return events
 }
 
 // Warmup sends one untimed request, as vLLM v0.9.1 does before a run, and

@@ -42,7 +42,9 @@ const maxReasonLines = 10
 // when r.Queue has samples, then a "Run Details" section with the failed
 // requests and their reasons (most frequent first, at most 10 lines), the
 // requests resent on a new connection (Report.Resent), the streams that
-// ended without [DONE] (Report.NoDone), the maximum request concurrency, the peak output token throughput and
+// ended without [DONE] (Report.NoDone), the maximum request concurrency,
+// a ramp-up's strategy and rates (Report.Ramp; "Ramp-up RPS reached:"
+// too when the run was cut short), the peak output token throughput and
 // concurrent requests (formatted as vLLM bench serve does), the sources of
 // the token counts and "Partial: yes (cancelled)". A percentile a
 // summary-only Report does not know prints as "n/a".
@@ -143,6 +145,13 @@ func details(b *strings.Builder, r *Report) {
 	}
 	if r.MaxConcurrency > 0 {
 		intLine(&d, "Maximum request concurrency:", r.MaxConcurrency)
+	}
+	if r.Ramp != nil {
+		valueLine(&d, "Ramp-up strategy:", r.Ramp.Strategy.String())
+		valueLine(&d, "Ramp-up RPS:", rpsNumber(r.Ramp.Start)+" to "+rpsNumber(r.Ramp.End))
+		if n := len(r.RPSChanges); r.Partial && n > 0 {
+			intLine(&d, "Ramp-up RPS reached:", r.RPSChanges[n-1].RPS)
+		}
 	}
 	if r.PeakOutputThroughput > 0 {
 		floatLine(&d, "Peak output token throughput (tok/s):", r.PeakOutputThroughput)

@@ -22,110 +22,37 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if o.help {
-		fmt.Fprintf(stdout, "usage: servingbench [flags]\n       servingbench tokenize --tokenizer PATH [--decode]\n       servingbench compare [flags] OLD NEW\n\nflags (spelled as vLLM's benchmark_serving.py):\n%s", o.args.usage())
+		fmt.Fprintf(stdout, "usage: servingbench [flags]\n       servingbench sweep [flags]\n       servingbench capacity --sla SLA [flags]\n"+
+			"       servingbench tokenize --tokenizer PATH [--decode]\n       servingbench compare [flags] OLD NEW\n\n"+
+			"flags (spelled as vLLM's benchmark_serving.py):\n%s", o.args.usage())
 		return nil
 	}
-	if _, err := o.chatEndpoint(); err != nil {
-		return err
-	}
-	textOpts, err := o.textOptions()
+	c, err := o.check()
 	if err != nil {
 		return err
 	}
-	slo, err := o.slo()
+	p, err := o.open(ctx, c, setup{load: o.benchLoad(), pool: o.maxConcurrency, next: "main benchmark run"}, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	meta, err := o.metadataMap()
-	if err != nil {
-		return err
-	}
-	if err := o.checkResultPath(); err != nil {
-		return err
-	}
-	spec := o.spec()
-	if err := target.Validate(spec); err != nil {
-		return o.targetError(err)
-	}
-	sc, err := o.scenario()
-	if err != nil {
-		return err
-	}
-	raiseFileLimit(stderr)
+	defer p.Close()
 
-	// Every flag is checked: the tokenizer is loaded, then the simulated
-	// server (without --base-url or --host) starts.
-	tg, err := target.Open(spec)
-	if err != nil {
-		return o.targetError(err)
-	}
-	defer tg.Close()
-	o.model = tg.Spec.Model
-	if tg.Simulated() {
-		o.sim = tg.Sim
-		fmt.Fprintf(stdout, "No --base-url or --host: benchmarking the simulated server (profile %s, %gx speed) at %s\n", tg.Spec.Sim, tg.Spec.SimSpeed, tg.URL)
-	}
-	tok, tokID := tg.Tokenizer.Tokenizer, tg.Tokenizer.ID
-	if note := tokenizerNote(tg.Tokenizer); note != "" {
-		fmt.Fprintln(stdout, note)
-	}
-	reqs, arrival, err := sc.Prepare(ctx, tok)
-	if err != nil && ctx.Err() != nil {
-		return notStarted(stderr, "the preparation of the prompts")
-	}
-	if err != nil {
-		return err
-	}
-
-	if err := o.checkFileLimit(stderr, len(reqs), tg.FilesPerRequest()); err != nil {
-		return err
-	}
-	// Who the server says it is: printed when it tells, and saved. The
-	// backend is the user's --backend, no identity, so no line says it.
-	id := tg.Identify(ctx)
-	if ctx.Err() != nil {
-		return notStarted(stderr, "the identification of the server")
-	}
-	if id.Server != "" || len(id.Facts) > 0 {
-		fmt.Fprintln(stdout, "Server:", id)
-	}
-	client, err := tg.NewClient(sc, nil, o.editClient)
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-
-	cfg := servingbench.Config{
-		Client: client, Requests: reqs, Arrival: arrival, MaxConcurrency: o.maxConcurrency,
-		Goodput: slo, NoPrewarm: o.noPrewarm,
-		Backend: o.backend, Model: o.model, TokenizerID: tokID, Metadata: meta,
-	}
-	if !o.noWarmup {
-		fmt.Fprintln(stdout, "Starting initial single prompt test run...")
-		if err := servingbench.Warmup(ctx, client, &reqs[0]); err != nil {
-			return fmt.Errorf("%w; check --base-url, --model and --endpoint", err)
-		}
-		if ctx.Err() != nil {
-			return notStarted(stderr, "the warm-up")
-		}
-		fmt.Fprintln(stdout, "Initial test run completed. Starting main benchmark run...")
-	}
+	cfg := p.config()
 	printLoad(stdout, o)
-	bar := newProgress(stderr, len(reqs), !o.disableTqdm)
+	bar := newProgress(stderr, len(p.reqs), !o.disableTqdm)
 	cfg.OnResult = bar.add
 	bar.start()
 	rep, err := servingbench.Run(ctx, cfg)
 	bar.stop()
-	client.Close() // idle connections hold descriptors the result file may need
-	tg.Close()
+	p.Close() // idle connections hold descriptors the result file may need
 	if errors.Is(err, servingbench.ErrNotStarted) {
 		return notStarted(stderr, "the set-up of the run")
 	}
 	if err != nil {
 		return err
 	}
-	rep.Label, rep.Server, rep.ServerID = o.label, id.String(), id.ID
-	if err := servingbench.WriteText(stdout, rep, textOpts); err != nil {
+	p.identify(rep)
+	if err := servingbench.WriteText(stdout, rep, c.textOpts); err != nil {
 		return err
 	}
 	for _, w := range rep.Warnings {
@@ -133,7 +60,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	o.reportAcceptErrors(stderr)
 	if o.saveResult {
-		path, err := o.save(rep, textOpts.Percentiles)
+		path, err := o.save(rep, c.textOpts.Percentiles)
 		if err != nil {
 			return err
 		}
@@ -268,13 +195,19 @@ func (o *options) editClient(cc *servingbench.OpenAIConfig) {
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
-// printLoad prints vLLM's lines about the load before the run.
+// printLoad prints vLLM's lines about the load before the run; for a
+// ramp-up, vllm bench serve's two lines in place of the request rate.
 func printLoad(w io.Writer, o *options) {
-	rate := "inf"
-	if !math.IsInf(o.requestRate, 1) {
-		rate = strconv.FormatFloat(o.requestRate, 'f', -1, 64)
+	if r := o.ramp; r != nil {
+		fmt.Fprintf(w, "Traffic ramp-up strategy: %s.\n", r.Strategy)
+		fmt.Fprintf(w, "Will increase RPS from %s to %s RPS over the duration of the benchmark.\n", pyInt(r.Start), pyInt(r.End))
+	} else {
+		rate := "inf"
+		if !math.IsInf(o.requestRate, 1) {
+			rate = strconv.FormatFloat(o.requestRate, 'f', -1, 64)
+		}
+		fmt.Fprintf(w, "Traffic request rate: %s\n", rate)
 	}
-	fmt.Fprintf(w, "Traffic request rate: %s\n", rate)
 	kind := "Gamma distribution"
 	if o.burstiness == 1 {
 		kind = "Poisson process"
@@ -285,6 +218,15 @@ func printLoad(w io.Writer, o *options) {
 		conc = strconv.Itoa(o.maxConcurrency)
 	}
 	fmt.Fprintf(w, "Maximum request concurrency: %s\n", conc)
+}
+
+// pyInt formats a ramp's rate as Python prints vLLM's integer flag, "8",
+// and a fraction (which vLLM does not take) as Python prints a float.
+func pyInt(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return pyFloat(f)
 }
 
 // pyFloat formats like Python's str(float): 1.0, 0.5, 8.0.

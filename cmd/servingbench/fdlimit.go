@@ -19,19 +19,47 @@ func raiseFileLimit(stderr io.Writer) {
 	}
 }
 
+// fileLoad is what the open-file check needs of the runs' load.
+type fileLoad struct {
+	// concurrency is the largest --max-concurrency of the runs; 0 when
+	// one has none.
+	concurrency int
+	// atOnce is set when a run sends every request at once (--request-rate
+	// inf): the peak in flight is then certain, and a run that cannot fit
+	// is refused.
+	atOnce bool
+	// rate says what sets a finite rate, for the warning:
+	// "--request-rate 8", "--ramp-up-end-rps 64".
+	rate string
+}
+
+// benchLoad is the benchmark's load.
+func (o *options) benchLoad() fileLoad {
+	l := fileLoad{concurrency: o.maxConcurrency}
+	switch {
+	case o.ramp != nil:
+		l.rate = "--ramp-up-end-rps " + strconv.FormatFloat(o.ramp.End, 'f', -1, 64)
+	case math.IsInf(o.requestRate, 1):
+		l.atOnce = true
+	default:
+		l.rate = "--request-rate " + strconv.FormatFloat(o.requestRate, 'f', -1, 64)
+	}
+	return l
+}
+
 // checkFileLimit is the pre-flight check of the open-file limit against
-// the run's peak requests in flight, each holding a connection (and, with
-// the embedded server, the server's end of it too). At an infinite rate
-// every request is in flight at once, so a run that cannot fit is refused
+// the runs' peak requests in flight, each holding a connection (and, with
+// the embedded server, the server's end of it too). When every request is
+// sent at once the peak is certain and a run that cannot fit is refused
 // before anything is sent; at a finite rate the peak depends on the
 // server's speed and it is a warning.
-func (o *options) checkFileLimit(stderr io.Writer, n, perRequest int) error {
+func (o *options) checkFileLimit(stderr io.Writer, n, perRequest int, load fileLoad) error {
 	l, err := servingbench.CurrentFileLimit()
 	if err != nil {
 		fmt.Fprintln(stderr, "warning:", err)
 		return nil
 	}
-	b := servingbench.FileBudget{InFlight: servingbench.PeakInFlight(n, o.maxConcurrency), PerRequest: perRequest}
+	b := servingbench.FileBudget{InFlight: servingbench.PeakInFlight(n, load.concurrency), PerRequest: perRequest}
 	per := ""
 	if o.sim != nil {
 		per = fmt.Sprintf(", %d descriptors each with the embedded server,", perRequest)
@@ -41,8 +69,8 @@ func (o *options) checkFileLimit(stderr io.Writer, n, perRequest int) error {
 		return nil
 	}
 	conc := "no --max-concurrency"
-	if o.maxConcurrency > 0 {
-		conc = "--max-concurrency " + strconv.Itoa(o.maxConcurrency)
+	if load.concurrency > 0 {
+		conc = "--max-concurrency " + strconv.Itoa(load.concurrency)
 	}
 	fix := fmt.Sprintf("raise it (ulimit -n %d", fe.Need)
 	if l.Hard < fe.Need {
@@ -52,12 +80,12 @@ func (o *options) checkFileLimit(stderr io.Writer, n, perRequest int) error {
 	if fe.Fit > 0 {
 		fix += fmt.Sprintf(" or pass --max-concurrency %d or less", fe.Fit)
 	}
-	if math.IsInf(o.requestRate, 1) {
+	if load.atOnce {
 		return fmt.Errorf("open-file limit too low: %d requests in flight at once (--num-prompts %d at --request-rate inf, %s)%s need about %d open files, but `ulimit -n` is %d: %s",
 			b.InFlight, n, conc, per, fe.Need, l.Soft, fix)
 	}
-	fmt.Fprintf(stderr, "warning: up to %d requests may be in flight at once (--num-prompts %d, %s)%s needing about %d open files, but `ulimit -n` is %d: if the server falls behind --request-rate %s, requests fail with %q; %s\n",
-		b.InFlight, n, conc, per, fe.Need, l.Soft, strconv.FormatFloat(o.requestRate, 'f', -1, 64), "client: too many open files", fix)
+	fmt.Fprintf(stderr, "warning: up to %d requests may be in flight at once (--num-prompts %d, %s)%s needing about %d open files, but `ulimit -n` is %d: if the server falls behind %s, requests fail with %q; %s\n",
+		b.InFlight, n, conc, per, fe.Need, l.Soft, load.rate, "client: too many open files", fix)
 	return nil
 }
 

@@ -40,6 +40,31 @@ var goldenRuns = [][]string{
 	{"--save-result", "--result-dir", "$DIR/file"},
 	{"--label", "f16/q8_0"},
 	{"--label", "q8_0", "--metadata", "label=f16"},
+	// Ramp-up: vllm bench serve's lines and file name, and its checks.
+	{"--sim-profile", "zero", "--sim-speed", "1000", "--seed", "7", "--num-prompts", "6",
+		"--random-input-len", "16", "--random-output-len", "4", "--max-concurrency", "2", "--disable-tqdm",
+		"--ramp-up-strategy", "exponential", "--ramp-up-start-rps", "500", "--ramp-up-end-rps", "4000",
+		"--save-result", "--result-dir", "$DIR"},
+	{"--ramp-up-strategy", "cubic", "--ramp-up-start-rps", "1", "--ramp-up-end-rps", "8"},
+	{"--ramp-up-strategy", "linear", "--ramp-up-end-rps", "8"},
+	{"--ramp-up-start-rps", "1", "--ramp-up-end-rps", "8"},
+	{"--ramp-up-strategy", "linear", "--ramp-up-start-rps", "1", "--ramp-up-end-rps", "8", "--request-rate", "4"},
+	{"--ramp-up-strategy", "linear", "--ramp-up-start-rps", "8", "--ramp-up-end-rps", "4"},
+	{"--ramp-up-strategy", "linear", "--ramp-up-start-rps", "-2", "--ramp-up-end-rps", "4"},
+	{"--ramp-up-strategy", "exponential", "--ramp-up-start-rps", "0", "--ramp-up-end-rps", "4"},
+	{"--ramp-up-strategy", "linear", "--ramp-up-start-rps", "0", "--ramp-up-end-rps", "4"},
+	// The sweep's own checks.
+	{"sweep"},
+	{"sweep", "--request-rate", "1,2", "--max-concurrency", "1,2"},
+	{"sweep", "--max-concurrency", "4,4"},
+	{"sweep", "--workload-points", "1"},
+	{"sweep", "--workload-points", "5", "--max-concurrency", "1,2"},
+	// The capacity search's own checks.
+	{"capacity"},
+	{"capacity", "--sla", "ttft.p99<=500ms", "--num-prompts", "50"},
+	{"capacity", "--sla", "ttft.p99<=500ms", "--search", "max-concurrency", "--max-concurrency", "4"},
+	{"capacity", "--sla", "failed<=0", "--start", "8", "--max-load", "4"},
+	{"capacity", "--sla", "failed<=0", "--resolution", "150%"},
 }
 
 // TestGoldenOutput runs the built CLI and compares the lines it prints
@@ -96,10 +121,14 @@ func writeSection(w *bytes.Buffer, name, text string) {
 	}
 }
 
-var portRE = regexp.MustCompile(`127\.0\.0\.1:\d{2,5}`)
+var (
+	portRE = regexp.MustCompile(`127\.0\.0\.1:\d{2,5}`)
+	dateRE = regexp.MustCompile(`-\d{8}-\d{6}\.(json|csv)\b`)
+)
 
 // normalise replaces the variable parts of the CLI's output: the result
-// block (one line), the simulated server's port, the temporary directory.
+// block (one line), the simulated server's port, the temporary directory,
+// the date in a result file's default name.
 func normalise(s, dir string) string {
 	var out []string
 	inBlock := false
@@ -119,5 +148,6 @@ func normalise(s, dir string) string {
 	}
 	s = strings.Join(out, "\n")
 	s = strings.ReplaceAll(s, dir, "$DIR")
+	s = dateRE.ReplaceAllString(s, "-YYYYMMDD-HHMMSS.$1")
 	return portRE.ReplaceAllString(s, "127.0.0.1:PORT")
 }

@@ -11,17 +11,22 @@
 // says it is, when it says (a "Server:" line, target.Identify), and saves
 // it in the result file as server and server_id. Subcommands:
 //
+//	servingbench sweep [flags]                           the benchmark at a list of loads, one table
+//	servingbench capacity --sla SLA [flags]              the largest load that meets an SLA
 //	servingbench tokenize --tokenizer PATH [--decode]   ids for JSON strings on stdin
 //	servingbench compare [flags] OLD.txt NEW.txt        regression gate over benchfmt files
 //
 // The flags of every subcommand are parsed here: bench's in options.go and
-// args.go (argparse-style), compare's in compare.go (over benchtest/gate),
-// tokenize's in tokenize.go (over internal/tokenizecmd). The binary links
-// neither testing nor testify (TestNoTestingDeps).
+// args.go (argparse-style), sweep's and capacity's in sweep.go and
+// capacity.go on top of bench's (over servingbench/capacity; prepare.go
+// holds the set-up the three share), compare's in compare.go (over
+// benchtest/gate), tokenize's in tokenize.go (over internal/tokenizecmd).
+// The binary links neither testing nor testify (TestNoTestingDeps).
 //
 // The first Ctrl-C stops dispatching, cancels the requests in flight and
 // still prints (and saves) the report of what was measured, marked partial;
-// a second Ctrl-C exits at once.
+// a sweep or a search keeps the points finished, prints and saves them,
+// and exits with status 130. A second Ctrl-C exits at once.
 package main
 
 import (
@@ -79,6 +84,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runTokenize(ctx, args[1:], stdin, stdout, stderr)
 		case "compare":
 			return runCompare(args[1:], stdout, stderr)
+		case "sweep":
+			return runSweep(ctx, args[1:], stdout, stderr)
+		case "capacity":
+			return runCapacity(ctx, args[1:], stdout, stderr)
 		}
 	}
 	return runBench(ctx, args, stdout, stderr)

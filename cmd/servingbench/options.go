@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -40,6 +41,12 @@ type options struct {
 	noPrewarm      bool
 	requireDone    bool
 
+	// The ramp-up (vllm bench serve's --ramp-up-*): ramp is set by
+	// validate when --ramp-up-strategy is given.
+	rampStrategy             string
+	rampStartRPS, rampEndRPS *float64
+	ramp                     *servingbench.Ramp
+
 	ignoreEOS         bool
 	temperature, topP *float64
 	topK              *int
@@ -60,12 +67,22 @@ type options struct {
 	simSpeed          float64
 	sim               *servingtest.Server // the embedded server, when target started it
 
+	sweep    sweepOptions    // servingbench sweep's own flags
+	capacity capacityOptions // servingbench capacity's own flags
+
+	cmd  string // the subcommand: "" (the benchmark), "sweep" or "capacity"
 	help bool
 	args *argSet
 }
 
-func parseOptions(args []string) (*options, error) {
-	o := &options{
+// parseOptions reads the benchmark's command line.
+func parseOptions(args []string) (*options, error) { return parseCommand("", args) }
+
+// parseCommand reads the command line of cmd: the benchmark's flags
+// ("" for the benchmark itself), and for "sweep" and "capacity" their
+// own too; every flag is checked before anything starts.
+func parseCommand(cmd string, args []string) (*options, error) {
+	o := &options{cmd: cmd,
 		backend: "vllm", host: "127.0.0.1", port: 8000, endpoint: "/v1/completions",
 		datasetName: "random", randomInputLen: 1024, randomOutputLen: 128,
 		sonnetInputLen: 550, sonnetOutputLen: 150, sonnetPrefixLen: 200,
@@ -112,6 +129,9 @@ func parseOptions(args []string) (*options, error) {
 		return err
 	})
 	a.float(&o.burstiness, "burstiness", "Gamma shape of inter-arrival gaps; 1 = Poisson (default 1)")
+	a.str(&o.rampStrategy, "ramp-up-strategy", "linear or exponential: raise the request rate from --ramp-up-start-rps to --ramp-up-end-rps over the run, request by request, as vllm bench serve does (--request-rate stays inf)")
+	a.optFloat(&o.rampStartRPS, "ramp-up-start-rps", "ramp-up: requests per second at the first request (> 0; vLLM takes whole numbers, fractions are accepted here)")
+	a.optFloat(&o.rampEndRPS, "ramp-up-end-rps", "ramp-up: requests per second at the last request (>= --ramp-up-start-rps)")
 	a.integer(&o.maxConcurrency, "max-concurrency", "maximum requests in flight (default: no limit)")
 	a.integer(&o.seed, "seed", "random seed (default 0)")
 	a.boolean(&o.noWarmup, "no-warmup", "skip the untimed initial test request vLLM sends first")
@@ -137,11 +157,30 @@ func parseOptions(args []string) (*options, error) {
 	a.str(&o.simProfile, "sim-profile", "simulated server profile when no server is given: fp16, w8a8 or zero (default fp16)")
 	a.float(&o.simSpeed, "sim-speed", "simulated server time scale, 10 = ten times faster than real (default 10)")
 	a.boolean(&o.help, "help", "show this help (also -h)")
+	switch cmd {
+	case "sweep":
+		o.addSweepFlags(a)
+	case "capacity":
+		o.addCapacityFlags(a)
+	}
 	if err := a.parse(args); err != nil {
 		return nil, usageError{err}
 	}
+	if o.help {
+		return o, nil
+	}
 	if err := o.validate(); err != nil {
 		return nil, usageError{err}
+	}
+	switch cmd {
+	case "sweep":
+		if err := o.validateSweep(); err != nil {
+			return nil, usageError{err}
+		}
+	case "capacity":
+		if err := o.validateCapacity(); err != nil {
+			return nil, usageError{err}
+		}
 	}
 	return o, nil
 }
@@ -187,6 +226,71 @@ func (o *options) validate() error {
 	if o.saveDetailed && !o.saveResult {
 		o.saveResult = true // vLLM writes the file too when only --save-detailed is given
 	}
+	return o.rampUp()
+}
+
+// maxRampRPS is the highest rate servingbench.Ramp takes.
+const maxRampRPS = 1e9
+
+// rampUp checks the ramp-up flags as vllm bench serve's main_async does,
+// and one more rule (a linear ramp must start above 0), and sets o.ramp.
+func (o *options) rampUp() error {
+	given := ""
+	for _, name := range []string{"ramp-up-strategy", "ramp-up-start-rps", "ramp-up-end-rps"} {
+		if o.args.given(name) {
+			given = name
+			break
+		}
+	}
+	switch {
+	case given == "":
+		return nil
+	case o.cmd != "":
+		return fmt.Errorf("flag --%s: servingbench %s sets the load of each run itself; a ramp-up is a benchmark of its own (servingbench --ramp-up-strategy ...)", given, o.cmd)
+	case !o.args.given("ramp-up-strategy"):
+		// vLLM ignores them; a run meant to ramp would run at --request-rate.
+		return fmt.Errorf("flag --%s needs --ramp-up-strategy linear or exponential", given)
+	}
+	strategy, err := servingbench.ParseRampStrategy(o.rampStrategy)
+	if err != nil {
+		return fmt.Errorf("flag --ramp-up-strategy: invalid choice %q (want linear or exponential)", o.rampStrategy)
+	}
+	if o.args.given("request-rate") && !math.IsInf(o.requestRate, 1) {
+		return fmt.Errorf("flag --request-rate %s: with --ramp-up-strategy the ramp sets the request rate; remove --request-rate (vLLM: \"When using ramp-up, do not specify --request-rate.\")",
+			strconv.FormatFloat(o.requestRate, 'f', -1, 64))
+	}
+	if o.rampStartRPS == nil || o.rampEndRPS == nil {
+		return errors.New("flags --ramp-up-start-rps and --ramp-up-end-rps are both required with --ramp-up-strategy")
+	}
+	start, end := *o.rampStartRPS, *o.rampEndRPS
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"ramp-up-start-rps", start}, {"ramp-up-end-rps", end}} {
+		switch {
+		case math.IsInf(f.v, 0):
+			return fmt.Errorf("flag --%s must be a number of requests per second, got %v", f.name, f.v)
+		case f.v < 0:
+			return fmt.Errorf("flag --%s must be >= 0 (vLLM: \"Ramp-up start and end RPS must be non-negative\"), got %v", f.name, f.v)
+		case f.v > maxRampRPS:
+			return fmt.Errorf("flag --%s must be <= %g requests per second, got %v", f.name, float64(maxRampRPS), f.v)
+		}
+	}
+	switch {
+	case start > end:
+		return fmt.Errorf("flag --ramp-up-start-rps %v must be <= --ramp-up-end-rps %v", start, end)
+	case start == 0 && strategy == servingbench.RampExponential:
+		return errors.New("flag --ramp-up-start-rps must be > 0 for --ramp-up-strategy exponential, got 0 (vLLM: \"For exponential ramp-up, the start RPS cannot be 0.\")")
+	case start == 0:
+		// vLLM accepts it, then fails on the first request: its rate is 0.
+		return errors.New("flag --ramp-up-start-rps must be > 0, got 0: the first request of a linear ramp runs at the start rate, and at 0 no request is ever due " +
+			"(vLLM accepts the flag, then its get_request asserts \"Obtained non-positive request rate 0.0.\" as the run starts); start at 1")
+	}
+	r := servingbench.Ramp{Strategy: strategy, Start: start, End: end, Burstiness: o.burstiness, Seed: uint64(o.seed)}
+	if err := r.Validate(); err != nil { // checked above, flag by flag
+		return fmt.Errorf("flags --ramp-up-*: %v", strings.TrimPrefix(err.Error(), "servingbench: "))
+	}
+	o.ramp = &r
 	return nil
 }
 
