@@ -101,21 +101,21 @@ func notStarted(stderr io.Writer, phase string) error {
 	return errInterrupted
 }
 
-// chatEndpoint reports whether the backend speaks chat completions and
-// fixes up the default endpoint for it.
+// chatEndpoint checks --backend and fixes up the default endpoint for it:
+// without --endpoint, the backend's own (/v1/chat/completions for
+// openai-chat, a native protocol's route); it reports whether the backend
+// speaks chat completions, whose path must end in chat/completions.
 func (o *options) chatEndpoint() (bool, error) {
-	chat, err := servingbench.BackendChat(o.backend)
+	b, err := servingbench.LookupBackend(o.backend)
 	if err != nil {
 		return false, usageError{fmt.Errorf("flag --backend: %w", err)}
 	}
-	if chat {
-		if !o.args.given("endpoint") {
-			o.endpoint = "/v1/chat/completions"
-		} else if !strings.HasSuffix(o.endpoint, "chat/completions") {
-			return false, usageError{fmt.Errorf("flag --endpoint: backend openai-chat needs a path ending in chat/completions, got %q", o.endpoint)}
-		}
+	if !o.args.given("endpoint") {
+		o.endpoint = b.Endpoint
+	} else if b.Chat() && !strings.HasSuffix(o.endpoint, "chat/completions") {
+		return false, usageError{fmt.Errorf("flag --endpoint: backend %s needs a path ending in chat/completions, got %q", o.backend, o.endpoint)}
 	}
-	return chat, nil
+	return b.Chat(), nil
 }
 
 func (o *options) textOptions() (servingbench.TextOptions, error) {

@@ -94,11 +94,11 @@ func parseCommand(cmd string, args []string) (*options, error) {
 	}
 	a := newArgSet()
 	o.args = a
-	a.str(&o.backend, "backend", "server kind: vllm, openai, sglang, lmdeploy, llama.cpp, scalellm, mindie (OpenAI completions) or openai-chat (chat completions)")
+	a.str(&o.backend, "backend", "server kind, the API spoken: "+backendHelp())
 	a.str(&o.baseURL, "base-url", "server base URL, e.g. http://127.0.0.1:8000 (overrides --host/--port)")
 	a.str(&o.host, "host", "server host (default 127.0.0.1)")
 	a.integer(&o.port, "port", "server port (default 8000)")
-	a.str(&o.endpoint, "endpoint", "API path (default /v1/completions; /v1/chat/completions for openai-chat)")
+	a.str(&o.endpoint, "endpoint", "API path (default the backend's: /v1/completions; /v1/chat/completions for openai-chat)")
 	a.str(&o.model, "model", "model name sent in requests (required for a real server)")
 	a.str(&o.servedModel, "served-model-name", "model name sent in requests when it differs from --model")
 	a.str(&o.tokenizer, "tokenizer", "tokenizer.json, model directory or HF cache name (default: --model, else the built-in Qwen tokenizer)")
@@ -345,4 +345,27 @@ func (o *options) metadataMap() (map[string]string, error) {
 		m[k] = v
 	}
 	return m, nil
+}
+
+// backendHelp lists the backends by API: "vllm, openai, ... (OpenAI
+// completions); openai-chat (OpenAI chat completions)".
+func backendHelp() string {
+	var apis []string
+	names := map[string][]string{}
+	for _, b := range servingbench.Backends() {
+		if names[b.API] == nil {
+			apis = append(apis, b.API)
+		}
+		names[b.API] = append(names[b.API], b.Name)
+	}
+	parts := make([]string, len(apis))
+	for i, api := range apis {
+		parts[i] = strings.Join(names[api], ", ") + " (" + api + ", default endpoint " + endpointOf(names[api][0]) + ")"
+	}
+	return strings.Join(parts, "; ")
+}
+
+func endpointOf(name string) string {
+	b, _ := servingbench.LookupBackend(name)
+	return b.Endpoint
 }
