@@ -124,6 +124,7 @@ func mainSettings(opts []Option) (fileSettings, error) {
 	}{
 		{"WithSLA", s.hasSLA}, {"WithGoodput", !s.goodput.IsZero()}, {"WithTokenizer", s.tok != nil},
 		{"WithClientConfig", len(s.client) > 0}, {"WithPinnedSeed", s.pinnedSeed}, {"WithFailureBudget", s.hasBudget},
+		{"WithServer", s.hasServer},
 	} {
 		if o.set {
 			others = append(others, o.name)

@@ -2,6 +2,7 @@ package benchtest
 
 import (
 	"github.com/servingbench/servingbench/servingbench"
+	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
 
 // Option configures Run and Sweep.
@@ -46,6 +47,8 @@ type settings struct {
 	hasLabel      bool
 	failureBudget int
 	hasBudget     bool
+	server        *servingtest.Server
+	hasServer     bool
 }
 
 func newSettings(opts []Option) settings {
@@ -62,9 +65,10 @@ func newSettings(opts []Option) settings {
 // measures. Given to Run, t's identity does not reach the benchfmt
 // configuration Main printed: name the sub-benchmark after it
 // (b.Run("model="+t.Model, ...), or label=LABEL with WithLabel) so that
-// benchstat -col /model or -col /label can compare targets.
+// benchstat -col /model or -col /label can compare targets. It replaces
+// an earlier WithServer.
 func WithTarget(t Target) Option {
-	return func(s *settings) { s.target, s.hasTarget = t, true }
+	return func(s *settings) { s.target, s.hasTarget, s.server, s.hasServer = t, true, nil, false }
 }
 
 // WithLabel names the build the benchmark measures, "q8_0" or "f16", as

@@ -179,4 +179,7 @@ func TestMainSettings(t *testing.T) {
 	_, err = mainSettings([]Option{WithLabel("x"), WithSLA(servingbench.MustParseSLA("failed<=0"), SLAReport), WithFailureBudget(1)})
 	require.Error(t, err)
 	assert.Equal(t, "benchtest: Main takes only WithTarget and WithLabel, got WithSLA, WithFailureBudget: give them to Run", err.Error())
+	_, err = mainSettings([]Option{WithServer(nil)})
+	require.Error(t, err)
+	assert.Equal(t, "benchtest: Main takes only WithTarget and WithLabel, got WithServer: give them to Run", err.Error())
 }
