@@ -86,6 +86,9 @@ import (
 func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Report {
 	b.Helper()
 	s := newSettings(opts)
+	if s.hasSearch {
+		b.Fatal("benchtest: WithSearch configures Capacity's search; Run makes one run at the scenario's load")
+	}
 	bn := newBench(b, sc, s)
 	sc = bn.sc
 	// The first run's requests, made before the loop so that a bad

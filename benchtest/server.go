@@ -13,9 +13,9 @@ import (
 // WithServer benchmarks srv, a servingtest server the caller started,
 // instead of the environment's target: a simulated model of the caller's
 // own (servingtest.FixedService, whose capacity is known exactly) on any
-// Listener, an in-memory servingtest.NewListener included, so that Run
-// and Sweep can run inside a testing/synctest bubble, on its fake clock,
-// exactly and in no real time:
+// Listener, an in-memory servingtest.NewListener included, so that Run,
+// Sweep and Capacity can run inside a testing/synctest bubble, on its fake
+// clock, exactly and in no real time:
 //
 //	synctest.Test(t, func(t *testing.T) {
 //		srv := servingtest.NewUnstartedServer(servingtest.FixedService(4, 10*time.Millisecond))
@@ -23,7 +23,7 @@ import (
 //		srv.Start()
 //		defer srv.Close()
 //		testing.Benchmark(func(b *testing.B) {
-//			rep := benchtest.Run(b, sc, benchtest.WithServer(srv))
+//			res := benchtest.Capacity(b, sc, sla, benchtest.WithServer(srv), ...)
 //			...
 //		})
 //	})
