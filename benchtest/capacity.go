@@ -73,10 +73,12 @@ import (
 // search stopped by MaxPoints or Budget before a load failed), the
 // capacity is a lower bound, logged as "at least": a benchstat comparison
 // of two such capacities compares the bounds. After the result line, the
-// search is logged as capacity.SearchResult.WriteText prints it: the
-// capacity, the SLA, the points tried with their verdicts and measured
-// values, the first failing point and the points whose repeats
-// disagreed; the reports' warnings follow.
+// search is logged in a few lines (go test keeps 10 lines of a
+// benchmark's log): the capacity and the SLA judged, the first failing
+// point with the limits it violated and by how much, the loads tried in
+// order with their verdicts, and the points whose repeats disagreed; the
+// reports' warnings follow. The result's WriteText prints the whole table
+// of measured values.
 //
 // A search is several runs (up to MaxPoints loads, 20 by default, each
 // repeated up to twice near a limit): size the scenario for it, bound it
@@ -162,10 +164,7 @@ func Capacity(b *testing.B, sc scenarios.Scenario, sla servingbench.SLA, opts ..
 	} else {
 		b.ReportMetric(0, "ns/op")
 	}
-	var text strings.Builder
-	if err := res.WriteText(&text); err == nil {
-		b.Log(strings.TrimSuffix(text.String(), "\n"))
-	}
+	b.Log(strings.Join(capacityLog(res), "\n"))
 	for _, p := range res.Points {
 		for i, t := range p.Trials {
 			for _, w := range t.Report.Warnings {

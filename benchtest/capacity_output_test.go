@@ -88,11 +88,13 @@ func TestCapacityOutput(t *testing.T) {
 		}
 	}
 	assert.NotContains(t, out, "ns/op", "ns/op is hidden")
-	assert.Equal(t, 2, strings.Count(out, "Capacity (request-rate): at least 4000 req/s\n"), "at-least lines in\n%s", out)
-	assert.Regexp(t, regexp.MustCompile(`(?m)^\s+SLA: ttft\.p90<=1s failed<=0$`), out, "the SLA judged")
-	assert.Regexp(t, regexp.MustCompile(`(?m)^\s+Search: request-rate, 3 points, 10 requests a point, resolution 5%, stopped: max-load$`), out)
-	assert.Equal(t, 2, strings.Count(out, "Capacity (max-concurrency): 0 (no load tried met the SLA)\n"), "capacity-0 lines in\n%s", out)
-	assert.Regexp(t, regexp.MustCompile(`(?m)^\s+First failing point: max-concurrency=1: ttft\.p90 = \S+, want <= 1ns \(\+[0-9.]+%\)$`), out, "the reason")
+	assert.Equal(t, 2, strings.Count(out, "capacity (request-rate): at least 4000 req/s: no load above it failed; SLA ttft.p90<=1s failed<=0\n"),
+		"at-least lines, with the SLA judged, in\n%s", out)
+	assert.Regexp(t, regexp.MustCompile(`(?m)^\s+points \(10 requests each\): 1000 pass, 2000 pass, 4000 pass; stopped: max-load after [0-9.]+m?s$`), out)
+	assert.Equal(t, 2, strings.Count(out, "capacity (max-concurrency): 0: no load tried met the SLA; SLA ttft.p90<=1ns failed<=0\n"), "capacity-0 lines in\n%s", out)
+	assert.Regexp(t, regexp.MustCompile(`(?m)^\s+first failing point: max-concurrency=1: ttft\.p90 = \S+, want <= 1ns \(\+[0-9.]+%\)$`), out, "the reason")
+	assert.Regexp(t, regexp.MustCompile(`(?m)^\s+points \(10 requests each\): 2 fail, 1 fail; stopped: min-load after `), out)
+	assert.NotContains(t, out, "[output truncated]")
 }
 
 // TestCapacityOutputFails checks the messages of searches that measure
