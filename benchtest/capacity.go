@@ -98,6 +98,9 @@ func Capacity(b *testing.B, sc scenarios.Scenario, sla servingbench.SLA, opts ..
 	if err := checkSearch(s.search); err != nil {
 		b.Fatal(err)
 	}
+	if sc.RampEndRPS != 0 {
+		b.Fatalf("benchtest: Capacity: scenario %s ramps its rate up, and the search sets the load itself: give it the scenario without the ramp", sc)
+	}
 	bn := newBench(b, sc, s)
 	c := &capacityLoop{bench: bn, name: b.Name(), pinned: s.pinnedSeed}
 	cfg := s.search

@@ -183,6 +183,7 @@ func TestCapacityFails(t *testing.T) {
 			benchtest.WithSearch(capacity.SearchConfig{Dimension: capacity.MaxConcurrency, Max: 200}),
 		}},
 		{name: "bad scenario", sc: scenarios.Scenario{Dataset: scenarios.Random{}}, sla: knownSLA},
+		{name: "ramped scenario", sc: scenarios.RampUp(knownScenario(), servingbench.RampLinear, 1, 8), sla: knownSLA},
 		{name: "no request ever succeeds", sc: knownScenario(), sla: knownSLA, faults: []servingtest.Fault{{Kind: servingtest.FaultUnavailable}}, sent: true},
 	}
 	for _, tt := range tests {
