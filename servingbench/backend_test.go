@@ -23,6 +23,18 @@ func TestLookupBackend(t *testing.T) {
 	require.NoError(t, err, "the backend's constructor")
 	c.Close()
 
+	b, err = LookupBackend("tgi")
+	require.NoError(t, err)
+	assert.Equal(t, "tgi-generate-stream", b.API)
+	assert.Equal(t, "/generate_stream", b.Endpoint)
+	assert.False(t, b.Chat())
+	c, err = b.New(OpenAIConfig{BaseURL: "http://127.0.0.1:1", Model: "m"})
+	require.NoError(t, err, "the tgi backend's constructor")
+	assert.Equal(t, "http://127.0.0.1:1/generate_stream", c.url)
+	c.Close()
+
+	_, err = LookupBackend("tensorrt-llm")
+	assert.ErrorContains(t, err, `backend "tensorrt-llm" uses that server's native protocol`)
 	_, err = LookupBackend("deepspeed-mii")
 	assert.ErrorContains(t, err, `backend "deepspeed-mii" uses that server's native protocol`)
 	_, err = LookupBackend("vlm")
