@@ -11,7 +11,8 @@ type Backend struct {
 	// Name is the --backend name: vLLM's where vLLM has one.
 	Name string
 	// API names the protocol spoken: "openai-completions",
-	// "openai-chat" or "tgi-generate-stream" (several names share one
+	// "openai-chat", "tgi-generate-stream" or "llama.cpp-completion"
+	// (several names share one
 	// API: vLLM's vllm, openai, sglang, lmdeploy, llama.cpp, scalellm and
 	// mindie all mean OpenAI completions).
 	API string
@@ -31,6 +32,7 @@ const (
 	apiCompletions = "openai-completions"
 	apiChat        = "openai-chat"
 	apiTGI         = "tgi-generate-stream"
+	apiLlamaCpp    = "llama.cpp-completion"
 )
 
 // backends is every --backend name, in the order --help lists them. A
@@ -45,6 +47,8 @@ var backends = []Backend{
 	{Name: "scalellm", API: apiCompletions, Endpoint: "/v1/completions", New: NewCompletions},
 	{Name: "mindie", API: apiCompletions, Endpoint: "/v1/completions", New: NewCompletions},
 	{Name: "tgi", API: apiTGI, Endpoint: "/generate_stream", New: NewTGI},
+	// llama.cpp's native API; vLLM's llama.cpp means its OpenAI route.
+	{Name: "llama.cpp-native", API: apiLlamaCpp, Endpoint: "/completion", New: NewLlamaCppNative},
 }
 
 // unsupportedBackends are vLLM --backend names of native protocols

@@ -33,6 +33,16 @@ func TestLookupBackend(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:1/generate_stream", c.url)
 	c.Close()
 
+	b, err = LookupBackend("llama.cpp-native")
+	require.NoError(t, err)
+	assert.Equal(t, "llama.cpp-completion", b.API)
+	assert.Equal(t, "/completion", b.Endpoint)
+	assert.False(t, b.Chat())
+	c, err = b.New(OpenAIConfig{BaseURL: "http://127.0.0.1:1/", Model: "m"})
+	require.NoError(t, err, "the llama.cpp-native backend's constructor")
+	assert.Equal(t, "http://127.0.0.1:1/completion", c.url)
+	c.Close()
+
 	_, err = LookupBackend("tensorrt-llm")
 	assert.ErrorContains(t, err, `backend "tensorrt-llm" uses that server's native protocol`)
 	_, err = LookupBackend("deepspeed-mii")

@@ -197,7 +197,7 @@ func TestEndToEndTokenCounts(t *testing.T) {
 }
 
 // TestEndToEndTokenCountsNative checks exact input and output counts from
-// the native protocols' own fields (TGI's details, llama.cpp's
+// the native protocols' own fields (TGI's details, llama.cpp's last
 // tokens_predicted and tokens_evaluated), with one and several tokens a
 // flush, and the fallbacks when TGI is not asked for details.
 func TestEndToEndTokenCountsNative(t *testing.T) {
@@ -214,6 +214,8 @@ func TestEndToEndTokenCountsNative(t *testing.T) {
 		{"tgi", 3, nil, nil, servingbench.SourceUsage, servingbench.SourceUsage},
 		{"tgi", 3, noDetails, servingtest.WordTokenizer{}, servingbench.SourceTokenizer, servingbench.SourceTokenizer},
 		{"tgi", 1, noDetails, nil, servingbench.SourceEvents, servingbench.SourceNone},
+		{"llama.cpp-native", 1, nil, nil, servingbench.SourceUsage, servingbench.SourceUsage},
+		{"llama.cpp-native", 3, nil, nil, servingbench.SourceUsage, servingbench.SourceUsage},
 	}
 	clients := map[string]streamClient{}
 	for _, sc := range streamClients() {

@@ -66,6 +66,7 @@ func streamClients() []streamClient {
 		{"chat/vllm", servingbench.NewChat, vllm, servingtest.ProtocolOpenAI},
 		{"chat/llama.cpp", servingbench.NewChat, llamacpp, servingtest.ProtocolOpenAI},
 		{"tgi", servingbench.NewTGI, vllm, servingtest.ProtocolTGI},
+		{"llama.cpp-native", servingbench.NewLlamaCppNative, vllm, servingtest.ProtocolLlamaCpp},
 	}
 }
 

@@ -1,5 +1,5 @@
 // Package sse reads Server-Sent Events streams and decodes the event JSON of
-// OpenAI-compatible and native (TGI) streaming responses, with no
+// OpenAI-compatible and native (TGI, llama.cpp) streaming responses, with no
 // allocation per event on the hot path.
 //
 // Reader follows the WHATWG SSE parsing rules: lines end with CRLF, LF or a
@@ -23,8 +23,10 @@
 // (prompt_tokens, completion_tokens) and server error objects. TGIEvent
 // decodes an event of TGI's native /generate_stream with the same scanner
 // (token.text and special, the last event's generated_text and details,
-// ErrorResponse): a decoder is a sink of the scanner, which names the
-// context and field of each value and keeps the ones it knows.
+// ErrorResponse), and LlamaEvent one of llama.cpp's native /completion
+// (content, "stop", stop_type, tokens_predicted, tokens_evaluated): a
+// decoder is a sink of the scanner, which names the context and field of
+// each value and keeps the ones it knows.
 //
 // Neither Reader nor the decoders are safe for concurrent use; use one per
 // stream.

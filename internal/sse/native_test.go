@@ -259,3 +259,113 @@ func checkSyntax(t *testing.T, data []byte, err error) bool {
 	}
 	return valid
 }
+
+// llamaView is a LlamaEvent unescaped, for comparisons.
+type llamaView struct {
+	Token, Stop          bool
+	Content, StopType    string
+	Predicted, Evaluated int // -1 when absent
+	Error                bool
+	ErrorMessage         string
+}
+
+func viewOfLlama(e *LlamaEvent) llamaView {
+	v := llamaView{Token: e.Token(), Stop: e.Stop, Content: string(AppendUnescaped(nil, e.Content)),
+		StopType: string(AppendUnescaped(nil, e.StopType)), Predicted: -1, Evaluated: -1,
+		Error: e.Error, ErrorMessage: string(AppendUnescaped(nil, e.ErrorMessage))}
+	if e.HasTokensPredicted {
+		v.Predicted = e.TokensPredicted
+	}
+	if e.HasTokensEvaluated {
+		v.Evaluated = e.TokensEvaluated
+	}
+	return v
+}
+
+// referenceLlama extracts what LlamaEvent should from valid JSON: the
+// oracle for tests and FuzzLlamaEvent.
+func referenceLlama(t testing.TB, data []byte) llamaView {
+	v := llamaView{Predicted: -1, Evaluated: -1}
+	obj := referenceRoot(t, data)
+	if obj == nil {
+		return v
+	}
+	v.Content = referenceString(obj, "content")
+	v.Token = v.Content != ""
+	v.Stop, _ = obj["stop"].(bool)
+	v.StopType = referenceString(obj, "stop_type")
+	v.Predicted = referenceCount(obj["tokens_predicted"])
+	v.Evaluated = referenceCount(obj["tokens_evaluated"])
+	v.Error, v.ErrorMessage = referenceError(obj)
+	return v
+}
+
+func TestLlamaEventDecode(t *testing.T) {
+	for _, tc := range []struct {
+		data string
+		want llamaView
+	}{
+		{`{"index":0,"content":" loi","tokens":[81191],"stop":false,"id_slot":-1,"tokens_predicted":1,"tokens_evaluated":1}`,
+			llamaView{Token: true, Content: " loi", Predicted: 1, Evaluated: 1}},
+		{`{"index":0,"content":"","tokens":[],"id_slot":0,"stop":true,"model":"m","tokens_predicted":8,"tokens_evaluated":12,"generation_settings":{"stop":[],"n_predict":8},"prompt":"hi","stop_type":"limit","timings":{"prompt_n":12}}`,
+			llamaView{Stop: true, StopType: "limit", Predicted: 8, Evaluated: 12}},
+		{`{"error":{"code":500,"message":"slot unavailable","type":"server_error"}}`,
+			llamaView{Predicted: -1, Evaluated: -1, Error: true, ErrorMessage: "slot unavailable"}},
+		{`{"content":"\u00e9\n","stop":"yes"}`, llamaView{Token: true, Content: "é\n", Predicted: -1, Evaluated: -1}},
+		{`{"stop":true,"stop":false,"tokens_predicted":2.0,"tokens_evaluated":-1}`, llamaView{Predicted: 2, Evaluated: -1}},
+		{`{"generation_settings":{"stop":true,"content":"x"}}`, llamaView{Predicted: -1, Evaluated: -1}},
+	} {
+		var e LlamaEvent
+		require.NoError(t, e.Decode([]byte(tc.data)), "Decode(%s)", tc.data)
+		assert.Equal(t, tc.want, viewOfLlama(&e), "Decode(%s)", tc.data)
+		assert.Equal(t, referenceLlama(t, []byte(tc.data)), tc.want, "the oracle on %s", tc.data)
+	}
+	var e LlamaEvent
+	data := []byte(`{"index":0,"content":" loi","tokens":[81191],"stop":false,"id_slot":-1,"tokens_predicted":1,"tokens_evaluated":1}`)
+	assert.Zero(t, testing.AllocsPerRun(100, func() { e.Decode(data) }), "allocations per Decode")
+}
+
+// TestLlamaEventFixtures reads a real llama-server b11669 /completion
+// stream (curl -sN .../completion -d '{"prompt":"hi","n_predict":8,
+// "stream":true,"ignore_eos":true}').
+func TestLlamaEventFixtures(t *testing.T) {
+	stream := nativeFixtureStreams(t)["llamacpp-native.sse"]
+	rd := NewReader(bytes.NewReader(stream), 0)
+	var e LlamaEvent
+	var text strings.Builder
+	tokens, events := 0, 0
+	for {
+		data, err := rd.Next()
+		if err != nil {
+			break
+		}
+		events++
+		require.NoError(t, e.Decode(data), "Decode(%s)", data)
+		if e.Token() {
+			tokens++
+			text.Write(AppendUnescaped(nil, e.Content))
+			assert.False(t, e.Stop)
+			assert.Equal(t, tokens, e.TokensPredicted, "tokens_predicted so far")
+		}
+	}
+	assert.Equal(t, 9, events)
+	assert.Equal(t, 8, tokens)
+	assert.Equal(t, " loi wandered sapi pregnancies pracy meinen enlightened originate", text.String())
+	assert.Equal(t, llamaView{Stop: true, StopType: "limit", Predicted: 8, Evaluated: 1}, viewOfLlama(&e), "the last object")
+}
+
+func FuzzLlamaEvent(f *testing.F) {
+	for _, data := range seedEvents(f) {
+		f.Add(data)
+	}
+	f.Add([]byte(`{"content":"\ud83d\ude00","stop":true,"error":"x","error":{"message":"m"},"tokens_evaluated":1e3}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var e LlamaEvent
+		if !checkSyntax(t, data, e.Decode(data)) {
+			return
+		}
+		if got, want := viewOfLlama(&e), referenceLlama(t, data); got != want {
+			t.Fatalf("Decode(%q) = %+v, want %+v", data, got, want)
+		}
+	})
+}
