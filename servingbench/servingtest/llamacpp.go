@@ -85,7 +85,14 @@ func (llamaCpp) writeError(w http.ResponseWriter, e *apiError) {
 	w.Write(append(llamaErrorJSON(e), '\n'))
 }
 
+// llamaErrorJSON is {"error": llamaErrorObject(e)}.
 func llamaErrorJSON(e *apiError) []byte {
+	return append(append([]byte(`{"error":`), llamaErrorObject(e)...), '}')
+}
+
+// llamaErrorObject is llama-server's error object (format_error_response):
+// {"code", "message", "type"}.
+func llamaErrorObject(e *apiError) []byte {
 	typ := e.typ
 	if !e.validation {
 		var ok bool
@@ -93,12 +100,12 @@ func llamaErrorJSON(e *apiError) []byte {
 			typ = "server_error"
 		}
 	}
-	b := append([]byte(`{"error":{"code":`), strconv.Itoa(e.status)...)
+	b := append([]byte(`{"code":`), strconv.Itoa(e.status)...)
 	b = append(b, `,"message":`...)
 	b = append(b, jsonString(e.message)...)
 	b = append(b, `,"type":`...)
 	b = append(b, jsonString(typ)...)
-	return append(b, "}}"...)
+	return append(b, '}')
 }
 
 // llamaStopType is llama.cpp's stop_type of the simulator's finish reason.
@@ -237,9 +244,9 @@ func (e *llamaEncoder) tail() {
 func (e *llamaEncoder) malformed() { e.bw.WriteString(`data: {"index":0,"content":"broken` + "\n\n") }
 
 // errorEvent writes llama-server's mid-stream error: an SSE "error" field
-// holding its error object.
+// holding its error object, unwrapped.
 func (e *llamaEncoder) errorEvent(message string) {
 	e.bw.WriteString("error: ")
-	e.bw.Write(llamaErrorJSON(&apiError{status: http.StatusInternalServerError, message: message}))
+	e.bw.Write(llamaErrorObject(&apiError{status: http.StatusInternalServerError, message: message}))
 	e.bw.WriteString("\n\n")
 }
