@@ -10,10 +10,11 @@ import (
 type Backend struct {
 	// Name is the --backend name: vLLM's where vLLM has one.
 	Name string
-	// API names the protocol spoken: "openai-completions" or
-	// "openai-chat" (several names share one API: vLLM's vllm, openai,
-	// sglang, lmdeploy, llama.cpp, scalellm and mindie all mean OpenAI
-	// completions).
+	// API names the protocol spoken: "openai-completions",
+	// "openai-chat", "tgi-generate-stream" or "llama.cpp-completion"
+	// (several names share one
+	// API: vLLM's vllm, openai, sglang, lmdeploy, llama.cpp, scalellm and
+	// mindie all mean OpenAI completions).
 	API string
 	// Endpoint is the default request path.
 	Endpoint string
@@ -30,6 +31,8 @@ func (b Backend) Chat() bool { return b.API == apiChat }
 const (
 	apiCompletions = "openai-completions"
 	apiChat        = "openai-chat"
+	apiTGI         = "tgi-generate-stream"
+	apiLlamaCpp    = "llama.cpp-completion"
 )
 
 // backends is every --backend name, in the order --help lists them. A
@@ -43,11 +46,14 @@ var backends = []Backend{
 	{Name: "llama.cpp", API: apiCompletions, Endpoint: "/v1/completions", New: NewCompletions},
 	{Name: "scalellm", API: apiCompletions, Endpoint: "/v1/completions", New: NewCompletions},
 	{Name: "mindie", API: apiCompletions, Endpoint: "/v1/completions", New: NewCompletions},
+	{Name: "tgi", API: apiTGI, Endpoint: "/generate_stream", New: NewTGI},
+	// llama.cpp's native API; vLLM's llama.cpp means its OpenAI route.
+	{Name: "llama.cpp-native", API: apiLlamaCpp, Endpoint: "/completion", New: NewLlamaCppNative},
 }
 
 // unsupportedBackends are vLLM --backend names of native protocols
 // servingbench does not speak yet.
-var unsupportedBackends = []string{"tgi", "tensorrt-llm", "deepspeed-mii"}
+var unsupportedBackends = []string{"tensorrt-llm", "deepspeed-mii"}
 
 // Backends returns every backend servingbench speaks, in --help's order.
 func Backends() []Backend { return append([]Backend(nil), backends...) }
@@ -77,9 +83,11 @@ func LookupBackend(name string) (Backend, error) {
 	return Backend{}, fmt.Errorf("unknown backend %q (want %s)", name, BackendNames())
 }
 
-// BackendChat maps a vLLM --backend name to the API servingbench speaks to
-// it: true for openai-chat (/v1/chat/completions); false for the names of
-// OpenAI completions. Other names are an error (see LookupBackend).
+// BackendChat maps a vLLM --backend name to whether servingbench speaks
+// OpenAI chat completions to it: true for openai-chat
+// (/v1/chat/completions); false for every other backend (OpenAI
+// completions and the native protocols). Unknown names are an error (see
+// LookupBackend).
 func BackendChat(backend string) (bool, error) {
 	b, err := LookupBackend(backend)
 	return b.Chat(), err

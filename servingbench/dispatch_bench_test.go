@@ -66,7 +66,7 @@ func BenchmarkTTFTAccuracy(b *testing.B) {
 	var ttftErr, accept []time.Duration
 	for b.Loop() {
 		srv := servingtest.NewServer(servingtest.Realistic(1))
-		rep, truth := e2eRun(b, srv, nil, false, 256, 16, 8, nil)
+		rep, truth := e2eRun(b, srv, nil, nil, 256, 16, 8, nil)
 		byIndex := promptsByIndex(rep, truth)
 		ttft, _, _ := latencyErrors(b, rep, byIndex, truth)
 		ttftErr = append(ttftErr, ttft...)

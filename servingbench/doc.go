@@ -13,7 +13,9 @@
 // NewCompletions (completions.go) and NewChat (chat.go) build it for the
 // OpenAI-compatible /v1/completions and /v1/chat/completions APIs, as
 // vLLM, SGLang, llama.cpp, TGI's and TensorRT-LLM's OpenAI front-ends,
-// MindIE and others serve them. Run drives a Client over
+// MindIE and others serve them; NewTGI (tgi.go) speaks TGI's native
+// /generate_stream and NewLlamaCppNative (llamacpp.go) llama.cpp's native
+// /completion. Run drives a Client over
 // a list of Requests on an Arrival schedule (Gamma/Poisson, or a replayed
 // Trace) with an optional bound on concurrency and returns a Report.
 // WriteText prints vLLM's result block; WriteJSON and ReadJSON write and
@@ -27,7 +29,9 @@
 // (taken immediately before the HTTP request is written), then every token
 // event. A token event is an SSE data event whose JSON has a non-empty
 // choices array carrying generated output: completions "text", chat
-// "delta.content" or "delta.reasoning_content".
+// "delta.content" or "delta.reasoning_content" (in the native streams, an
+// event whose token has text and is not special, TGI's, or whose content
+// is not empty, llama.cpp's).
 //
 //   - TTFT = first token event - send time.
 //   - ITL = the gaps between consecutive token events (one per chunk, not
@@ -38,20 +42,25 @@
 //     than one output token; for goodput a request with one token has TPOT 0.
 //   - Output tokens: usage.completion_tokens from whichever chunk carries
 //     usage (vLLM's choices-less final chunk, or llama.cpp's last choices
-//     chunk); without usage, the tokenizer's count of the generated text;
-//     without a tokenizer, the number of token events. Input tokens:
-//     usage.prompt_tokens, else the tokenizer's count of the prompt as sent
+//     chunk), or a native protocol's own count (TGI's
+//     details.generated_tokens, llama.cpp's last tokens_predicted); without
+//     one, the tokenizer's count of the generated text; without a
+//     tokenizer, the number of token events. Input tokens:
+//     usage.prompt_tokens (TGI's details.input_length, llama.cpp's
+//     tokens_evaluated), else the tokenizer's count of the prompt as sent
 //     (Request.PromptTokens, which datasets fill, or the client's
 //     OpenAIConfig.Tokenizer). Result and Report name the source of every
 //     count. The client decides every count in one place (count.go); the
 //     runner counts nothing, and one tokenizer is given to the client once.
 //   - Success: HTTP 200, a well-formed stream, and at least one token event.
-//     A stream is complete at "data: [DONE]", or when the body ends at an
-//     event boundary after the finish_reason or the usage chunk (counted in
-//     Report.NoDone; OpenAIConfig.RequireDone makes these failures); a body
-//     that ends before either is truncated: a failure (*EndError). Anything
-//     else is a failure with a typed error and a reason (ErrorReason);
-//     failures count only in Report.Failed and Report.Errors.
+//     A stream is complete at "data: [DONE]" (or a native protocol's last
+//     event: TGI's, with generated_text and details; llama.cpp's, with
+//     "stop": true), or when the body ends at an event boundary after the
+//     finish_reason or the usage chunk (counted in Report.NoDone;
+//     OpenAIConfig.RequireDone makes these failures); a body that ends
+//     before either is truncated: a failure (*EndError). Anything else is a
+//     failure with a typed error and a reason (ErrorReason); failures count
+//     only in Report.Failed and Report.Errors.
 //   - A request written to a pooled keep-alive connection that the server
 //     had closed (llama.cpp's server closes every connection after a
 //     streamed response; uvicorn and cpp-httplib close idle ones after

@@ -21,17 +21,18 @@ import (
 )
 
 // e2eRun benchmarks srv with n unique prompts of promptWords words, all
-// dispatched at once, and returns the report with the server's records
-// keyed by prompt. A nil cfg reaches srv over the network.
-func e2eRun(t testing.TB, srv *servingtest.Server, cfg *servingbench.OpenAIConfig, chat bool, n, promptWords, maxTokens int, tok servingbench.Tokenizer) (*servingbench.Report, map[string]servingtest.Record) {
+// dispatched at once, through the client newClient builds (nil:
+// NewCompletions), and returns the report with the server's records keyed
+// by prompt. A nil cfg reaches srv over the network.
+func e2eRun(t testing.TB, srv *servingtest.Server, cfg *servingbench.OpenAIConfig, newClient func(servingbench.OpenAIConfig) (*servingbench.StreamClient, error),
+	n, promptWords, maxTokens int, tok servingbench.Tokenizer) (*servingbench.Report, map[string]servingtest.Record) {
 	t.Helper()
 	if cfg == nil {
 		cfg = &servingbench.OpenAIConfig{BaseURL: srv.URL, Model: srv.Model().Name}
 	}
 	cfg.MaxConcurrency, cfg.IgnoreEOS, cfg.Tokenizer = n, true, tok
-	newClient := servingbench.NewCompletions
-	if chat {
-		newClient = servingbench.NewChat
+	if newClient == nil {
+		newClient = servingbench.NewCompletions
 	}
 	client, err := newClient(*cfg)
 	require.NoError(t, err)
@@ -94,7 +95,8 @@ func promptsByIndex(rep *servingbench.Report, truth map[string]servingtest.Recor
 
 // TestEndToEndMatchesServerTruth checks measured latencies against the
 // simulated server's record of when it flushed each chunk, on 64
-// concurrent streams of the realistic model, exactly: client and server
+// concurrent streams of the realistic model, for every backend's client
+// and stream layout (streamClients), exactly: client and server
 // run in a synctest bubble over an in-memory listener, so both read the
 // same fake clock, which stands still while either side works. Every
 // token event must be stamped with its chunk's flush time, so TTFT, ITL and
@@ -104,17 +106,23 @@ func promptsByIndex(rep *servingbench.Report, truth map[string]servingtest.Recor
 // on any machine, however loaded. Accuracy against the real clock is
 // measured by BenchmarkTTFTAccuracy.
 func TestEndToEndMatchesServerTruth(t *testing.T) {
-	for _, chat := range []bool{false, true} {
-		t.Run(fmt.Sprintf("chat=%v", chat), func(t *testing.T) {
+	for _, sc := range streamClients() {
+		t.Run(sc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				srv := newBubbleServer(t, servingtest.Realistic(1))
+				m := servingtest.Realistic(1)
+				sc.layout(&m)
+				srv := newBubbleServer(t, m)
 				cfg := bubbleConfig(srv)
-				rep, truth := e2eRun(t, srv, &cfg, chat, 64, 16, 48, nil)
+				rep, truth := e2eRun(t, srv, &cfg, sc.new, 64, 16, 48, nil)
 				require.Equal(t, 64, rep.Completed, "errors: %v", rep.Errors)
 				byIndex := promptsByIndex(rep, truth)
 				for _, res := range rep.Results {
 					rec := truth[byIndex[res.Index]]
+					assert.Equal(t, sc.proto, rec.Protocol, "request %d: the protocol the server saw", res.Index)
 					require.Len(t, rec.Chunks, 48, "request %d: chunks sent", res.Index)
+					assert.Equal(t, rec.OutputTokens, res.OutputTokens, "request %d: OutputTokens", res.Index)
+					assert.Equal(t, servingbench.SourceUsage, res.OutputSource, "request %d: OutputSource", res.Index)
+					assert.Equal(t, rec.PromptTokens, res.InputTokens, "request %d: InputTokens", res.Index)
 					assert.Equal(t, rec.Received, res.Sent, "request %d: Sent, want the server's Received", res.Index)
 					assert.Equal(t, rec.Chunks, res.Events, "request %d: token events, want the server's flush times", res.Index)
 					assert.Equal(t, rec.Chunks[0].Sub(res.Sent), res.TTFT(), "request %d: TTFT", res.Index)
@@ -125,7 +133,7 @@ func TestEndToEndMatchesServerTruth(t *testing.T) {
 				}
 				// The timing model holds in the bubble: a token a step,
 				// no step shorter than the model's base decode time.
-				m := srv.Model()
+				m = srv.Model()
 				for _, rec := range truth {
 					for i := 1; i < len(rec.Chunks); i++ {
 						require.GreaterOrEqual(t, rec.Chunks[i].Sub(rec.Chunks[i-1]), m.DecodeBase, "request %d: step %d", rec.Index, i)
@@ -159,7 +167,11 @@ func TestEndToEndTokenCounts(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				srv := servingtest.NewServer(servingtest.Model{Name: "m", Usage: tt.usage, TokensPerChunk: tt.tokensPerChunk})
 				defer srv.Close()
-				rep, truth := e2eRun(t, srv, nil, chat, 8, 5+len(name)%7, 37, tt.tok)
+				newClient := servingbench.NewCompletions
+				if chat {
+					newClient = servingbench.NewChat
+				}
+				rep, truth := e2eRun(t, srv, nil, newClient, 8, 5+len(name)%7, 37, tt.tok)
 				require.Equal(t, 8, rep.Completed, "errors: %v", rep.Errors)
 				byIndex := promptsByIndex(rep, truth)
 				wantIn, wantOut := 0, 0
@@ -181,6 +193,55 @@ func TestEndToEndTokenCounts(t *testing.T) {
 				assert.Equal(t, wantOut, rep.TotalOutputTokens)
 			})
 		}
+	}
+}
+
+// TestEndToEndTokenCountsNative checks exact input and output counts from
+// the native protocols' own fields (TGI's details, llama.cpp's last
+// tokens_predicted and tokens_evaluated), with one and several tokens a
+// flush, and the fallbacks when TGI is not asked for details.
+func TestEndToEndTokenCountsNative(t *testing.T) {
+	noDetails := map[string]any{"parameters": map[string]any{"details": false}}
+	tests := []struct {
+		client         string
+		tokensPerChunk int
+		extra          map[string]any
+		tok            servingbench.Tokenizer
+		wantOut        servingbench.CountSource
+		wantIn         servingbench.CountSource
+	}{
+		{"tgi", 1, nil, nil, servingbench.SourceUsage, servingbench.SourceUsage},
+		{"tgi", 3, nil, nil, servingbench.SourceUsage, servingbench.SourceUsage},
+		{"tgi", 3, noDetails, servingtest.WordTokenizer{}, servingbench.SourceTokenizer, servingbench.SourceTokenizer},
+		{"tgi", 1, noDetails, nil, servingbench.SourceEvents, servingbench.SourceNone},
+		{"llama.cpp-native", 1, nil, nil, servingbench.SourceUsage, servingbench.SourceUsage},
+		{"llama.cpp-native", 3, nil, nil, servingbench.SourceUsage, servingbench.SourceUsage},
+	}
+	clients := map[string]streamClient{}
+	for _, sc := range streamClients() {
+		clients[sc.name] = sc
+	}
+	for _, tt := range tests {
+		name := fmt.Sprintf("%s/chunk=%d/details=%v/tokenizer=%v", tt.client, tt.tokensPerChunk, tt.extra == nil, tt.tok != nil)
+		t.Run(name, func(t *testing.T) {
+			srv := servingtest.NewServer(servingtest.Model{Name: "m", TokensPerChunk: tt.tokensPerChunk})
+			defer srv.Close()
+			cfg := &servingbench.OpenAIConfig{BaseURL: srv.URL, Model: "m", ExtraBody: tt.extra}
+			rep, truth := e2eRun(t, srv, cfg, clients[tt.client].new, 8, 5+len(name)%7, 37, tt.tok)
+			require.Equal(t, 8, rep.Completed, "errors: %v", rep.Errors)
+			byIndex := promptsByIndex(rep, truth)
+			for _, res := range rep.Results {
+				rec := truth[byIndex[res.Index]]
+				assert.Equal(t, rec.OutputTokens, res.OutputTokens, "output tokens")
+				assert.Equal(t, tt.wantOut, res.OutputSource)
+				assert.Equal(t, len(rec.Chunks), len(res.Events), "token events")
+				assert.Equal(t, rec.OutputTokens, len(res.Events), "one event a token")
+				assert.Equal(t, tt.wantIn, res.InputSource)
+				if tt.wantIn != servingbench.SourceNone {
+					assert.Equal(t, rec.PromptTokens, res.InputTokens, "input tokens")
+				}
+			}
+		})
 	}
 }
 

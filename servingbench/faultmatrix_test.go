@@ -35,15 +35,6 @@ const (
 	matrixStallTimeout = 600 * time.Millisecond
 )
 
-// clientKinds are the two streaming clients, by name.
-var clientKinds = []struct {
-	name string
-	new  func(servingbench.OpenAIConfig) (*servingbench.StreamClient, error)
-}{
-	{"completions", servingbench.NewCompletions},
-	{"chat", servingbench.NewChat},
-}
-
 // matrixModel is a model with short step times: a request of
 // matrixMaxTokens takes 26 ms on the bubble's clock.
 func matrixModel() servingtest.Model {
@@ -90,7 +81,7 @@ func faultCases() []faultCase {
 			name:    kind.String(),
 			fault:   servingtest.Fault{Kind: kind, Every: matrixEvery, RetryAfter: 2 * time.Second},
 			reasons: []string{fmt.Sprintf("HTTP %d", code)},
-			detail:  regexp.MustCompile(`^` + detail + `: \{"error": ?\{.*simulated fault`),
+			detail:  regexp.MustCompile(`^` + detail + `: \{"error": ?[\{"].*simulated fault`),
 		}
 	}
 	return []faultCase{
@@ -146,6 +137,13 @@ func faultCases() []faultCase {
 			detail:  regexp.MustCompile(fmt.Sprintf(`^stream ended after %d tokens without finish_reason$`, matrixAfter)),
 		},
 		{
+			// Each protocol's mid-stream error event.
+			name:    "error-event",
+			fault:   servingtest.Fault{Kind: servingtest.FaultErrorEvent, Every: matrixEvery, After: matrixAfter},
+			reasons: []string{"server error event"},
+			detail:  regexp.MustCompile(fmt.Sprintf(`^server error event after %d tokens: .*simulated fault error-event`, matrixAfter)),
+		},
+		{
 			name:    "huge-line",
 			fault:   servingtest.Fault{Kind: servingtest.FaultHugeLine, Every: matrixEvery, After: matrixAfter},
 			succeed: true,
@@ -176,7 +174,7 @@ func faultCases() []faultCase {
 			name:    "wrong-content-type",
 			fault:   servingtest.Fault{Kind: servingtest.FaultWrongContentType, Every: matrixEvery},
 			reasons: []string{"wrong content type application/json"},
-			detail:  regexp.MustCompile(`^wrong content type "application/json", want text/event-stream: \{"error"`),
+			detail:  regexp.MustCompile(`^wrong content type "application/json(; charset=utf-8)?", want text/event-stream: \{"error"`),
 		},
 		{
 			// The 12th request shuts the server down while others wait in
@@ -202,29 +200,24 @@ type matrixRow struct {
 	took, worst       time.Duration // worst: largest |TTFT or E2EL - server's| of a success
 }
 
-// streamLayouts are the stream shapes the matrix runs each fault with.
-var streamLayouts = []struct {
-	name  string
-	apply func(*servingtest.Model)
-}{
-	{"vllm", func(*servingtest.Model) {}}, // finish_reason on the last token chunk, usage in its own chunk
-	{"llama.cpp", func(m *servingtest.Model) { m.Usage, m.FinishChunk = servingtest.UsageInline, true }},
-}
-
+// TestFaultMatrix runs every fault against every backend's client and
+// every stream layout of its protocol (streamClients). A fault that does
+// not apply to a protocol (servingtest's FaultKind.AppliesTo: FaultNoDone
+// to the native protocols, whose last event is their only completion
+// marker) is skipped with the reason.
 func TestFaultMatrix(t *testing.T) {
 	var rows []matrixRow
 	for _, fc := range faultCases() {
-		for _, ck := range clientKinds {
-			for _, layout := range streamLayouts {
-				t.Run(fc.name+"/"+ck.name+"/"+layout.name, func(t *testing.T) {
-					defer checkNoLeaks(t)()
-					synctest.Test(t, func(t *testing.T) {
-						row := runFaultCase(t, fc, layout.apply, ck.name, ck.new)
-						row.client += "/" + layout.name
-						rows = append(rows, row)
-					})
+		for _, sc := range streamClients() {
+			t.Run(fc.name+"/"+sc.name, func(t *testing.T) {
+				if !fc.fault.Kind.AppliesTo(sc.proto) {
+					t.Skipf("%v does not apply to %v: its streams have no completion marker apart from the last event, which carries the finish reason and the counts", fc.fault.Kind, sc.proto)
+				}
+				defer checkNoLeaks(t)()
+				synctest.Test(t, func(t *testing.T) {
+					rows = append(rows, runFaultCase(t, fc, sc.layout, sc.name, sc.new))
 				})
-			}
+			})
 		}
 	}
 	var b strings.Builder

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -19,16 +20,18 @@ import (
 // What the OpenAI-compatible adapters (completions.go, chat.go) share: the
 // configuration, the request body builder and the chunk decoder.
 
-// OpenAIConfig configures the streaming OpenAI-compatible clients
-// (NewCompletions, NewChat). The zero value of every optional field is
-// documented and useful.
+// OpenAIConfig configures the streaming clients (NewCompletions, NewChat
+// and the native protocols' NewTGI and NewLlamaCppNative). The zero value
+// of every optional field is documented and useful.
 type OpenAIConfig struct {
 	// BaseURL is the server's root, e.g. "http://127.0.0.1:8000". Required.
 	BaseURL string
 	// Endpoint is the path appended to BaseURL; "" means /v1/completions
-	// (NewCompletions) or /v1/chat/completions (NewChat).
+	// (NewCompletions), /v1/chat/completions (NewChat), /generate_stream
+	// (NewTGI) or /completion (NewLlamaCppNative).
 	Endpoint string
-	// Model is sent as "model". Required.
+	// Model is sent as "model" (the native protocols have no such field:
+	// it then names the model in the report only). Required.
 	Model string
 	// APIKey, when not empty, is sent as "Authorization: Bearer APIKey". It
 	// never appears in errors or results: server text kept in errors (an
@@ -50,19 +53,24 @@ type OpenAIConfig struct {
 	// failure even after its finish_reason or usage chunk arrived. By
 	// default such a stream is complete (Result.NoDone), as vLLM's client
 	// counts it: TGI, llama.cpp's chat endpoint and others sent no [DONE]
-	// for years.
+	// for years. The native protocols' streams (NewTGI, NewLlamaCppNative)
+	// end with their last event, which is their completion marker:
+	// RequireDone asks nothing more of them.
 	RequireDone bool
 	// MaxLineBytes caps one SSE line or event; 0 means 16 MiB.
 	MaxLineBytes int
 	// IgnoreEOS sends "ignore_eos": true (vLLM, llama.cpp) so the server
-	// generates exactly max_tokens.
+	// generates exactly max_tokens. TGI has no such parameter (NewTGI
+	// sends vLLM's "ignore_eos_token", which TGI ignores).
 	IgnoreEOS bool
 	// Temperature, TopP and TopK are sent only when set.
 	Temperature *float64
 	TopP        *float64
 	TopK        *int
 	// ExtraBody is merged last into the request body, one level deep: its
-	// keys replace the client's own (including prompt or max_tokens).
+	// keys replace the client's own (including prompt or max_tokens),
+	// except that an object under the key of an object of the client's
+	// (TGI's "parameters") is merged into it, key by key.
 	ExtraBody map[string]any
 	// KeepText stores the generated text in Result.Text.
 	KeepText bool
@@ -132,15 +140,84 @@ type payload struct {
 
 type bodyItem struct {
 	key  string
-	raw  []byte // `"key":value`; nil for a per-request hole
+	raw  []byte // `"key":value`; nil for a per-request hole or an object
 	hole uint8
+	sub  []bodyItem // holeObject: the object's members (TGI's parameters)
 }
 
 const (
 	holeNone uint8 = iota
 	holePrompt
 	holeMax
+	holeObject
 )
+
+// member encodes `"key":v`.
+func member(key string, v any) (bodyItem, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return bodyItem{}, fmt.Errorf("servingbench: OpenAIConfig: encoding %q: %v", key, err)
+	}
+	return bodyItem{key: key, raw: append(appendJSONString(nil, key), append([]byte{':'}, raw...)...)}, nil
+}
+
+// setMember sets `"key":v` in items: it replaces a member of that key
+// (ExtraBody replaces the client's own) or is appended.
+func setMember(items []bodyItem, key string, v any) ([]bodyItem, error) {
+	item, err := member(key, v)
+	if err != nil {
+		return nil, err
+	}
+	if i := slices.IndexFunc(items, func(it bodyItem) bool { return it.key == key }); i >= 0 {
+		items[i] = item
+		return items, nil
+	}
+	return append(items, item), nil
+}
+
+// option is a member sent only when on.
+type option struct {
+	key string
+	v   any
+	on  bool
+}
+
+// setOptions sets the options that are on, in order.
+func setOptions(items []bodyItem, opts []option) ([]bodyItem, error) {
+	var err error
+	for _, o := range opts {
+		if o.on {
+			if items, err = setMember(items, o.key, o.v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return items, nil
+}
+
+// mergeExtra merges cfg.ExtraBody into items, in key order: each key
+// replaces the client's member, but a JSON object under the key of an
+// object of the client's (TGI's parameters) is merged into that object,
+// key by key.
+func mergeExtra(items []bodyItem, extra map[string]any) ([]bodyItem, error) {
+	var err error
+	for _, k := range slices.Sorted(maps.Keys(extra)) {
+		if m, ok := extra[k].(map[string]any); ok {
+			if i := slices.IndexFunc(items, func(it bodyItem) bool { return it.key == k && it.hole == holeObject }); i >= 0 {
+				for _, sk := range slices.Sorted(maps.Keys(m)) {
+					if items[i].sub, err = setMember(items[i].sub, sk, m[sk]); err != nil {
+						return nil, err
+					}
+				}
+				continue
+			}
+		}
+		if items, err = setMember(items, k, extra[k]); err != nil {
+			return nil, err
+		}
+	}
+	return items, nil
+}
 
 func newPayload(cfg *OpenAIConfig, kind payloadKind) (*payload, error) {
 	p := &payload{promptOpen: `"prompt":`, maxKey: `"max_tokens":`}
@@ -150,49 +227,21 @@ func newPayload(cfg *OpenAIConfig, kind payloadKind) (*payload, error) {
 		p.maxKey = `"max_completion_tokens":`
 		promptKey, maxKey = "messages", "max_completion_tokens"
 	}
-	set := func(key string, v any) error {
-		raw, err := json.Marshal(v)
-		if err != nil {
-			return fmt.Errorf("servingbench: OpenAIConfig: encoding %q: %v", key, err)
-		}
-		item := bodyItem{key: key, raw: append(appendJSONString(nil, key), append([]byte{':'}, raw...)...)}
-		if i := slices.IndexFunc(p.items, func(it bodyItem) bool { return it.key == key }); i >= 0 {
-			p.items[i] = item // ExtraBody replaces the client's own member
-			return nil
-		}
-		p.items = append(p.items, item)
-		return nil
-	}
-	p.items = []bodyItem{{key: "model"}, {key: promptKey, hole: holePrompt}, {key: maxKey, hole: holeMax}}
-	p.items[0].raw = append([]byte(`"model":`), appendJSONString(nil, cfg.Model)...)
-	fixed := []struct {
-		key string
-		v   any
-		on  bool
-	}{
+	items := []bodyItem{{key: "model"}, {key: promptKey, hole: holePrompt}, {key: maxKey, hole: holeMax}}
+	items[0].raw = append([]byte(`"model":`), appendJSONString(nil, cfg.Model)...)
+	items, err := setOptions(items, []option{
 		{"stream", true, true},
 		{"stream_options", map[string]bool{"include_usage": true}, true},
 		{"ignore_eos", true, cfg.IgnoreEOS},
 		{"temperature", cfg.Temperature, cfg.Temperature != nil},
 		{"top_p", cfg.TopP, cfg.TopP != nil},
 		{"top_k", cfg.TopK, cfg.TopK != nil},
+	})
+	if err != nil {
+		return nil, err
 	}
-	for _, f := range fixed {
-		if f.on {
-			if err := set(f.key, f.v); err != nil {
-				return nil, err
-			}
-		}
-	}
-	keys := make([]string, 0, len(cfg.ExtraBody))
-	for k := range cfg.ExtraBody {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		if err := set(k, cfg.ExtraBody[k]); err != nil {
-			return nil, err
-		}
+	if p.items, err = mergeExtra(items, cfg.ExtraBody); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -200,8 +249,14 @@ func newPayload(cfg *OpenAIConfig, kind payloadKind) (*payload, error) {
 // append renders the body of req after dst.
 func (p *payload) append(dst []byte, req *Request) []byte {
 	dst = append(dst, '{')
+	dst = p.appendItems(dst, p.items, req)
+	return append(dst, '}')
+}
+
+// appendItems renders the members items of an object, comma-separated.
+func (p *payload) appendItems(dst []byte, items []bodyItem, req *Request) []byte {
 	first := true
-	for _, it := range p.items {
+	for _, it := range items {
 		if it.hole == holeMax && req.MaxTokens <= 0 {
 			continue
 		}
@@ -217,11 +272,16 @@ func (p *payload) append(dst []byte, req *Request) []byte {
 		case holeMax:
 			dst = append(dst, p.maxKey...)
 			dst = strconv.AppendInt(dst, int64(req.MaxTokens), 10)
+		case holeObject:
+			dst = appendJSONString(dst, it.key)
+			dst = append(dst, ':', '{')
+			dst = p.appendItems(dst, it.sub, req)
+			dst = append(dst, '}')
 		default:
 			dst = append(dst, it.raw...)
 		}
 	}
-	return append(dst, '}')
+	return dst
 }
 
 // appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD

@@ -18,18 +18,37 @@ package servingbench
 //
 // Adapters today: completions.go (OpenAI /v1/completions) and chat.go
 // (OpenAI /v1/chat/completions); openai.go holds what both share (the
-// OpenAIConfig, the body builder and the chunk decoder).
+// OpenAIConfig, the body builder and the chunk decoder); tgi.go (TGI's
+// native POST /generate_stream, --backend tgi) and llamacpp.go
+// (llama.cpp's native POST /completion, --backend llama.cpp-native). Each
+// native adapter is one file, its decoder's JSON in internal/sse
+// (TGIEvent, LlamaEvent, fuzzed like the OpenAI chunk), its backend an
+// entry in backend.go, and servingtest speaks its protocol (ground truth
+// and faults), so the fault matrix and the exact end-to-end tests run it
+// like the OpenAI clients:
 //
-// The native streaming APIs of TGI, TensorRT-LLM behind Triton, SGLang,
-// llama.cpp and Ollama each fit as one adapter file plus fixtures, with no
-// change to the engine beyond NDJSON framing (checked against what each
-// server sends, as read from its sources; not implemented):
+//   - TGI POST /generate_stream (implemented: tgi.go): body {"inputs",
+//     "parameters": {"max_new_tokens", "details": true, and vLLM's
+//     do_sample, temperature 0.01, top_p 0.99}}; SSE ("data:" without a
+//     space) without [DONE]. An event whose token has text and is not
+//     special is a token event; the last one (generated_text set, details
+//     an object) is the end (event.end, like [DONE]) and its details give
+//     finish_reason, generated_tokens and input_length (the counts).
+//   - llama.cpp POST /completion (implemented: llamacpp.go): body
+//     {"prompt", "n_predict", "stream": true, "ignore_eos" when asked; no
+//     cache_prompt, so the server's default applies as on its OpenAI
+//     routes}; SSE without [DONE], content per token event, then the
+//     object with "stop": true: the end, whose tokens_predicted and
+//     tokens_evaluated are the counts (the counts so far on each token
+//     event are not taken, so a cut stream stays a failure) and stop_type
+//     the finish reason. Tested against a real llama-server
+//     (internal/llamacpp TestConformanceNative).
 //
-//   - TGI POST /generate_stream: body {"inputs", "parameters":
-//     {"max_new_tokens", "details": true}}; SSE without [DONE]. Each event
-//     is a token event with token.text; the last one's details give
-//     finish_reason (a finish reason, so the stream is complete when the
-//     body ends) and generated_tokens (the completion count).
+// The other native streaming APIs, TensorRT-LLM behind Triton, SGLang
+// and Ollama, each fit the same way, with no change to the
+// engine beyond NDJSON framing (checked against what each server sends,
+// as read from its sources; not implemented):
+//
 //   - TensorRT-LLM POST /v2/models/{model}/generate_stream (the model a
 //     field of the adapter): body {"text_input", "max_tokens", "stream"};
 //     SSE events with a text_output delta, no finish reason and no marker:
@@ -41,10 +60,6 @@ package servingbench
 //     data: [DONE]. text is cumulative, so the decoder keeps the length
 //     seen so far (decoder.reset per stream) and hands out the new suffix;
 //     meta_info gives finish_reason, prompt_tokens and completion_tokens.
-//   - llama.cpp POST /completion: body {"prompt", "n_predict",
-//     "ignore_eos", "stream": true}; SSE, content per token event, a last
-//     object with "stop": true (the marker), tokens_predicted and
-//     tokens_evaluated (the counts), stop_type (the finish reason).
 //   - Ollama POST /api/generate and /api/chat: NDJSON (framing ndjson, a
 //     line reader with the same Next/Offset/limit as the SSE reader, whose
 //     Content-Type is application/x-ndjson); response (or message.content)

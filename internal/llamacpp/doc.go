@@ -13,7 +13,9 @@
 // servingbench's real clients and runner against the server: both
 // endpoints and both positions of usage, concurrency 1, 4 and 16 on 4
 // slots, and compare every count and latency with what the server itself
-// reports (usage, timings and /metrics counters).
+// reports (usage, timings and /metrics counters); conformance_native_test.go
+// does the same through the native /completion (the llama.cpp-native
+// backend) at concurrency 1 and 4.
 //
 // Install and Server are safe for concurrent use; a Server must be closed
 // once.

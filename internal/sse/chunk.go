@@ -71,14 +71,8 @@ func (c *Chunk) AppendText(dst []byte) []byte {
 // not allocate unless data is malformed. On error c is partly filled.
 func (c *Chunk) Decode(data []byte) error {
 	*c = Chunk{}
-	s := scanner{d: data, c: c}
-	s.ws()
-	if err := s.value(ctxRoot, fieldNone); err != nil {
+	if err := decode(data, c); err != nil {
 		return err
-	}
-	s.ws()
-	if s.i < len(s.d) {
-		return s.fail("invalid character " + quoteChar(s.d[s.i]) + " after top-level value")
 	}
 	if c.objectError {
 		c.Error = true
@@ -115,8 +109,9 @@ const (
 	fieldCompletionTokens
 )
 
-// child returns the context and field of the value of key in an object at ctx.
-func child(ctx uint8, key []byte) (uint8, uint8) {
+var _ sink = (*Chunk)(nil)
+
+func (c *Chunk) child(ctx uint8, key []byte) (uint8, uint8) {
 	switch ctx {
 	case ctxRoot:
 		switch string(key) {
@@ -162,13 +157,31 @@ func child(ctx uint8, key []byte) (uint8, uint8) {
 	return ctxOther, fieldNone
 }
 
-// reset clears what a new value for field or ctx replaces (the last
-// duplicate key wins, as in encoding/json).
-func (s *scanner) reset(ctx, field uint8) {
+// element: the first choice is choices[0]; Choices counts the elements.
+func (c *Chunk) element(ctx uint8, i int) uint8 {
+	if ctx != ctxChoices {
+		return ctxOther
+	}
+	c.Choices = i + 1
+	if i == 0 {
+		return ctxChoice0
+	}
+	return ctxOther
+}
+
+// object: an "error" object is a server error.
+func (c *Chunk) object(field uint8) {
+	if field == fieldError {
+		c.Error = true
+	}
+}
+
+func (c *Chunk) setBool(uint8, bool) {}
+
+func (c *Chunk) reset(ctx, field uint8) {
 	if field == fieldNone && ctx <= ctxRoot {
 		return
 	}
-	c := s.c
 	switch field {
 	case fieldText:
 		c.Text = nil
@@ -205,8 +218,7 @@ func (s *scanner) reset(ctx, field uint8) {
 	}
 }
 
-func (s *scanner) setString(field uint8, raw []byte) {
-	c := s.c
+func (c *Chunk) setString(field uint8, raw []byte) {
 	switch field {
 	case fieldText:
 		c.Text = raw
@@ -227,23 +239,31 @@ func (s *scanner) setString(field uint8, raw []byte) {
 	}
 }
 
-// setInt stores a non-negative integral usage count.
-func (s *scanner) setInt(field uint8, num []byte, integer bool) {
+// setNumber stores a non-negative integral usage count.
+func (c *Chunk) setNumber(field uint8, num []byte, integer bool) {
+	v, ok := count(num, integer)
+	switch {
+	case !ok:
+	case field == fieldPromptTokens:
+		c.HasPromptTokens, c.PromptTokens = true, v
+	case field == fieldCompletionTokens:
+		c.HasCompletionTokens, c.CompletionTokens = true, v
+	}
+}
+
+// count reads a token count: a non-negative integral number below 1e18
+// (1e2 and 5.0 included). ok is false for any other number.
+func count(num []byte, integer bool) (int, bool) {
 	var v int
 	if integer && len(num) <= 18 && num[0] != '-' {
 		for _, b := range num {
 			v = v*10 + int(b-'0')
 		}
-	} else {
-		f, err := strconv.ParseFloat(string(num), 64)
-		if err != nil || f < 0 || f >= 1e18 || f != float64(int64(f)) {
-			return
-		}
-		v = int(f)
+		return v, true
 	}
-	if field == fieldPromptTokens {
-		s.c.HasPromptTokens, s.c.PromptTokens = true, v
-	} else {
-		s.c.HasCompletionTokens, s.c.CompletionTokens = true, v
+	f, err := strconv.ParseFloat(string(num), 64)
+	if err != nil || f < 0 || f >= 1e18 || f != float64(int64(f)) {
+		return 0, false
 	}
+	return int(f), true
 }

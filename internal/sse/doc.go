@@ -1,6 +1,6 @@
-// Package sse reads Server-Sent Events streams and decodes the chunk JSON of
-// OpenAI-compatible streaming responses, with no allocation per event on the
-// hot path.
+// Package sse reads Server-Sent Events streams and decodes the event JSON of
+// OpenAI-compatible and native (TGI, llama.cpp) streaming responses, with no
+// allocation per event on the hot path.
 //
 // Reader follows the WHATWG SSE parsing rules: lines end with CRLF, LF or a
 // lone CR; an event ends at a blank line; lines starting with ':' are
@@ -20,7 +20,14 @@
 // validates the whole document (reporting a *SyntaxError with the byte
 // offset) and extracts only what a benchmark needs from choices[0] (text,
 // delta.content, delta.reasoning_content, finish_reason), usage
-// (prompt_tokens, completion_tokens) and server error objects.
+// (prompt_tokens, completion_tokens) and server error objects. TGIEvent
+// decodes an event of TGI's native /generate_stream with the same scanner
+// (token.text and special, the last event's generated_text and details,
+// ErrorResponse), and LlamaEvent one of llama.cpp's native /completion
+// (content, "stop", stop_type, tokens_predicted, tokens_evaluated): a
+// decoder is a sink of the scanner, which names the context and field of
+// each value and keeps the ones it knows.
 //
-// Neither Reader nor Chunk is safe for concurrent use; use one per stream.
+// Neither Reader nor the decoders are safe for concurrent use; use one per
+// stream.
 package sse

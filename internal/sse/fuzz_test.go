@@ -84,6 +84,9 @@ func seedStreams(f *testing.F) [][]byte {
 	for _, s := range fixtureStreams(f) {
 		seeds = append(seeds, s)
 	}
+	for _, s := range nativeFixtureStreams(f) {
+		seeds = append(seeds, s)
+	}
 	return seeds
 }
 

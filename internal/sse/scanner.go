@@ -5,13 +5,52 @@ import (
 	"strconv"
 )
 
-// scanner validates JSON (RFC 8259) byte by byte and hands the values that
-// Chunk wants to setString and setInt, steered by the context of each value.
+// scanner validates JSON (RFC 8259) byte by byte and hands the values its
+// sink wants to the sink, steered by the context of each value: the sink
+// names the context and the field of every value (child, element) and
+// stores the values of the fields it knows.
 type scanner struct {
 	d     []byte
 	i     int
 	depth int
-	c     *Chunk
+	sink  sink
+}
+
+// sink is a decoded document: Chunk, TGIEvent, LlamaEvent. Contexts and
+// fields are its own small numbers, but for ctxOther (a value the sink
+// ignores, and everything under it), ctxRoot (the document) and fieldNone
+// (a value not stored).
+type sink interface {
+	// child returns the context and field of the value of key in an object
+	// at ctx.
+	child(ctx uint8, key []byte) (uint8, uint8)
+	// element returns the context of element i of an array at ctx.
+	element(ctx uint8, i int) uint8
+	// reset clears what a new value for field or ctx replaces (the last
+	// duplicate key wins, as in encoding/json).
+	reset(ctx, field uint8)
+	// object is called when the value of field is an object.
+	object(field uint8)
+	// setString stores a string value, raw (escapes intact).
+	setString(field uint8, raw []byte)
+	// setNumber stores a number; integer reports a plain integer.
+	setNumber(field uint8, num []byte, integer bool)
+	// setBool stores true or false.
+	setBool(field uint8, v bool)
+}
+
+// decode validates data as one JSON document and hands its values to sk.
+func decode(data []byte, sk sink) error {
+	s := scanner{d: data, sink: sk}
+	s.ws()
+	if err := s.value(ctxRoot, fieldNone); err != nil {
+		return err
+	}
+	s.ws()
+	if s.i < len(s.d) {
+		return s.fail("invalid character " + quoteChar(s.d[s.i]) + " after top-level value")
+	}
+	return nil
 }
 
 func (s *scanner) fail(msg string) error { return &SyntaxError{Offset: s.i, Msg: msg} }
@@ -38,11 +77,13 @@ func (s *scanner) value(ctx, field uint8) error {
 	if s.i >= len(s.d) {
 		return s.failEOF()
 	}
-	s.reset(ctx, field)
+	if ctx != ctxOther || field != fieldNone {
+		s.sink.reset(ctx, field)
+	}
 	switch b := s.d[s.i]; {
 	case b == '{':
-		if field == fieldError {
-			s.c.Error = true
+		if field != fieldNone {
+			s.sink.object(field)
 		}
 		return s.object(ctx)
 	case b == '[':
@@ -52,7 +93,9 @@ func (s *scanner) value(ctx, field uint8) error {
 		if err := s.str(); err != nil {
 			return err
 		}
-		s.setString(field, s.d[start:s.i-1])
+		if field != fieldNone {
+			s.sink.setString(field, s.d[start:s.i-1])
+		}
 		return nil
 	case b == '-' || (b >= '0' && b <= '9'):
 		start := s.i
@@ -60,14 +103,22 @@ func (s *scanner) value(ctx, field uint8) error {
 		if err != nil {
 			return err
 		}
-		if field == fieldPromptTokens || field == fieldCompletionTokens {
-			s.setInt(field, s.d[start:s.i], integer)
+		if field != fieldNone {
+			s.sink.setNumber(field, s.d[start:s.i], integer)
 		}
 		return nil
 	case b == 't':
-		return s.literal("true")
+		if err := s.literal("true"); err != nil || field == fieldNone {
+			return err
+		}
+		s.sink.setBool(field, true)
+		return nil
 	case b == 'f':
-		return s.literal("false")
+		if err := s.literal("false"); err != nil || field == fieldNone {
+			return err
+		}
+		s.sink.setBool(field, false)
+		return nil
 	case b == 'n':
 		return s.literal("null")
 	}
@@ -107,7 +158,10 @@ func (s *scanner) object(ctx uint8) error {
 		}
 		s.i++
 		s.ws()
-		cctx, field := child(ctx, key)
+		cctx, field := ctxOther, fieldNone
+		if ctx != ctxOther {
+			cctx, field = s.sink.child(ctx, key)
+		}
 		if err := s.value(cctx, field); err != nil {
 			return err
 		}
@@ -141,18 +195,13 @@ func (s *scanner) array(ctx uint8) error {
 		s.depth--
 		return nil
 	}
-	n := 0
-	for {
+	for n := 0; ; n++ {
 		elem := ctxOther
-		if ctx == ctxChoices && n == 0 {
-			elem = ctxChoice0
+		if ctx != ctxOther {
+			elem = s.sink.element(ctx, n)
 		}
 		if err := s.value(elem, fieldNone); err != nil {
 			return err
-		}
-		n++
-		if ctx == ctxChoices {
-			s.c.Choices = n
 		}
 		s.ws()
 		if s.i >= len(s.d) {

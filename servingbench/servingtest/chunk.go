@@ -8,19 +8,31 @@ import (
 	"sync"
 )
 
-// chunker renders the SSE events of one response into a bufio.Writer from
-// pre-rendered byte slices: no encoding/json on the token path.
+// chunker is the OpenAI encoder: it renders the SSE chunks of one
+// completions or chat response into a bufio.Writer from pre-rendered byte
+// slices, with no encoding/json on the token path.
 type chunker struct {
-	bw        *bufio.Writer
+	sseWriter
+	wordGen
 	chat      bool
 	head      []byte // `data: {"id":...,"model":"..."`
 	open      []byte // head + `,"choices":[{"index":0,"text":"`
 	closeNull []byte // `","logprobs":null,"finish_reason":null}]}` + "\n\n"
-	rng       uint64
+	started   bool   // the chat role-only chunk is written
+
+	// The tail: the finish reason, the usage and where they go.
+	reason       string
+	u            usage
+	finishChunk  bool
+	usagePos     UsagePosition
+	includeUsage bool
+	noDone       bool
 }
 
+var _ encoder = (*chunker)(nil)
+
 func newChunker(bw *bufio.Writer, chat bool, id, model string, created int64, rngSeed uint64) *chunker {
-	c := &chunker{bw: bw, chat: chat, rng: rngSeed | 1}
+	c := &chunker{sseWriter: sseWriter{bw: bw}, wordGen: newWordGen(rngSeed), chat: chat}
 	object := "text_completion"
 	if chat {
 		object = "chat.completion.chunk"
@@ -44,27 +56,49 @@ func newChunker(bw *bufio.Writer, chat bool, id, model string, created int64, rn
 	return c
 }
 
-// nextWord returns the next generated word (xorshift64*).
-func (c *chunker) nextWord() string {
-	c.rng ^= c.rng >> 12
-	c.rng ^= c.rng << 25
-	c.rng ^= c.rng >> 27
-	return words[(c.rng*2685821657736338717)>>32%uint64(len(words))]
+// wordGen draws the generated words of one response (xorshift64*), from
+// a seed of the model's Seed and the prompt: the same text whatever the
+// protocol.
+type wordGen struct{ rng uint64 }
+
+func newWordGen(seed uint64) wordGen { return wordGen{rng: seed | 1} }
+
+// nextID returns the next generated word's index in words.
+func (g *wordGen) nextID() int {
+	g.rng ^= g.rng >> 12
+	g.rng ^= g.rng << 25
+	g.rng ^= g.rng >> 27
+	return int((g.rng * 2685821657736338717) >> 32 % uint64(len(words)))
 }
 
+// nextWord returns the next generated word.
+func (g *wordGen) nextWord() string { return words[g.nextID()] }
+
 // text appends n generated tokens, " word" each, to dst.
-func (c *chunker) text(dst []byte, n int) []byte {
+func (g *wordGen) text(dst []byte, n int) []byte {
 	for range n {
 		dst = append(dst, ' ')
-		dst = append(dst, c.nextWord()...)
+		dst = append(dst, g.nextWord()...)
 	}
 	return dst
 }
 
-// tokens writes one token chunk of n tokens. finish, when set, is its
-// finish_reason. pad adds FaultHugeLine's padding; badUTF8 replaces the
-// first token's text with invalid UTF-8.
-func (c *chunker) tokens(n int, finish string, pad, badUTF8 bool) {
+func (c *chunker) oneTokenAnEvent() bool { return false }
+
+// tokens writes one token chunk of n tokens; the chat stream's role-only
+// chunk goes first. The last chunk carries the finish_reason unless the
+// finish has a chunk of its own (Model.FinishChunk).
+func (c *chunker) tokens(n int, last, pad, badUTF8 bool) {
+	if c.chat && !c.started {
+		c.pre()
+		c.role()
+	}
+	c.started = true
+	c.pre()
+	finish := ""
+	if last && !c.finishChunk {
+		finish = c.reason
+	}
 	if pad {
 		c.bw.WriteString(`data: {"padding":"`)
 		c.bw.Write(padding())
@@ -73,15 +107,7 @@ func (c *chunker) tokens(n int, finish string, pad, badUTF8 bool) {
 	} else {
 		c.bw.Write(c.open)
 	}
-	for i := range n {
-		w := c.nextWord()
-		if i == 0 && badUTF8 {
-			w = " \xff\xfe"
-		} else {
-			c.bw.WriteByte(' ')
-		}
-		c.bw.WriteString(w)
-	}
+	c.writeText(&c.wordGen, n, badUTF8)
 	if finish == "" {
 		c.bw.Write(c.closeNull)
 		return
@@ -91,6 +117,27 @@ func (c *chunker) tokens(n int, finish string, pad, badUTF8 bool) {
 		c.bw.WriteString(`}`)
 	}
 	c.bw.WriteString(`,"logprobs":null,"finish_reason":"` + finish + `"}]}` + "\n\n")
+}
+
+// tail writes the finish chunk, the usage and [DONE] as the model and the
+// request ask.
+func (c *chunker) tail() {
+	if c.finishChunk {
+		c.pre()
+		if c.includeUsage && c.usagePos == UsageInline {
+			c.finish(c.reason, &c.u)
+		} else {
+			c.finish(c.reason, nil)
+		}
+	}
+	if c.includeUsage && c.usagePos == UsageSeparate {
+		c.pre()
+		c.usageChunk(c.u)
+	}
+	if !c.noDone {
+		c.pre()
+		c.done()
+	}
 }
 
 // role writes the chat role-only first chunk.
@@ -121,8 +168,15 @@ func (c *chunker) usageChunk(u usage) {
 }
 
 func (c *chunker) done()      { c.bw.WriteString("data: [DONE]\n\n") }
-func (c *chunker) ping()      { c.bw.WriteString(": ping\n\n") }
 func (c *chunker) malformed() { c.bw.Write(c.open); c.bw.WriteString("broken\n\n") }
+
+// errorEvent writes vLLM's mid-stream error: a data event holding an
+// OpenAI error object.
+func (c *chunker) errorEvent(message string) {
+	c.bw.WriteString(`data: {"error":{"message":`)
+	c.bw.Write(jsonString(message))
+	c.bw.WriteString(`,"type":"InternalServerError","param":null,"code":500}}` + "\n\n")
+}
 
 type usage struct{ prompt, completion int }
 

@@ -1,5 +1,6 @@
-// Package servingtest provides a simulated OpenAI-compatible LLM server for
-// tests and examples, in the manner of net/http/httptest: NewServer starts
+// Package servingtest provides a simulated LLM server for tests and
+// examples, speaking the OpenAI-compatible API and the native streaming
+// APIs of TGI and llama.cpp, in the manner of net/http/httptest: NewServer starts
 // it on a loopback address, Server.URL is its base URL, Server.Close stops
 // it, and Server.Truth returns what the server did for every request, the
 // ground truth against which a client's measurements can be checked.
@@ -33,6 +34,25 @@
 //     {"error": {"message", "type", "param", "code"}}.
 //     "ignore_eos" and "stream_options": {"include_usage": true} are
 //     honoured; other fields (temperature, seed, ...) are ignored.
+//   - POST /generate_stream and POST /generate: Hugging Face TGI's native
+//     API (Protocol ProtocolTGI), shaped from TGI's router
+//     (router/src/lib.rs, server.rs, validation.rs). The body is
+//     {"inputs": PROMPT, "parameters": {"max_new_tokens": N, "details":
+//     BOOL, "do_sample", "temperature", "top_p", "top_k", ...}}; unknown
+//     fields are ignored, as TGI does, so there is no ignore-EOS (vLLM's
+//     ignore_eos_token is ignored) and Model.EOSFraction applies to every
+//     request. max_new_tokens is required (TGI defaults it). TGI's checks
+//     apply (temperature and top_k strictly positive, top_p in (0, 1),
+//     best_of and decoder_input_details refused when streaming, the KV
+//     limit), with TGI's messages: as HTTP 422 on /generate and, as TGI
+//     does, as the one error event of a 200 stream on /generate_stream.
+//     Errors are {"error": MESSAGE, "error_type": TYPE}.
+//   - POST /completion: llama.cpp's native API (ProtocolLlamaCpp), shaped
+//     from llama.cpp's tools/server/README.md and a llama-server stream:
+//     {"prompt": PROMPT (a string or an array of one string), "n_predict":
+//     N (or "max_tokens"; required, at least 1), "ignore_eos", "stream"};
+//     cache_prompt and the sampling fields are ignored. Errors are
+//     {"error": {"code", "message", "type"}}.
 //   - GET /v1/models, GET /health (200, empty body), GET /version
 //     ({"version": "servingtest-..."}, like vLLM).
 //   - GET /metrics: Prometheus text with vLLM's names and a model_name
@@ -53,6 +73,22 @@
 // UsageInline) adds a finish-only chunk instead, as llama.cpp does. Usage
 // is sent only when the request sets stream_options.include_usage, where
 // Model.Usage says.
+//
+// TGI streams one event per token, written "data:{...}" without a space as
+// axum does: {"index": i (from 1), "token": {"id", "text", "logprob",
+// "special": false}, "generated_text": null, "details": null}; the last
+// token's event carries generated_text and, when the request asks,
+// details {"finish_reason": "length" | "eos_token", "generated_tokens",
+// "seed" (null without sampling), "input_length"}, and ends the stream:
+// there is no [DONE]. llama.cpp streams {"index": 0, "content": " word",
+// "tokens": [id], "stop": false, "id_slot": -1, "tokens_predicted": k,
+// "tokens_evaluated": P} per token, then {"content": "", "stop": true,
+// "tokens_predicted", "tokens_evaluated", "stop_type": "limit" | "eos",
+// "timings": {"prompt_ms" (admission to first token), "predicted_ms"
+// (first to last token), ...}, ...}, which ends the stream. Both send a
+// token an event, so a chunk of Model.TokensPerChunk tokens is that many
+// events written with one flush. Model.Usage and Model.FinishChunk are
+// OpenAI layouts and do not change the native streams.
 //
 // # Timing model
 //
@@ -90,9 +126,13 @@
 // # Faults
 //
 // Model.Faults injects failures into requests chosen by their index or
-// prompt: HTTP errors, TCP resets, malformed or huge lines, stalls, streams
-// without [DONE], and valid-but-unusual streams (pings, one byte at a
-// time). See FaultKind. Record.Fault says which fault each request got.
+// prompt: HTTP errors, TCP resets, malformed or huge lines, stalls, error
+// events, streams without [DONE], and valid-but-unusual streams (pings,
+// one byte at a time), in every protocol's own shapes. See FaultKind and
+// FaultKind.AppliesTo: FaultNoDone applies to OpenAI only, since TGI's and
+// llama.cpp's native streams end with their last event, which carries the
+// finish reason and the counts (without it a stream is cut short:
+// FaultTruncate). Record.Fault says which fault each request got.
 //
 // A Server is safe for concurrent use; a Model must not be changed after
 // it is passed to NewServer.

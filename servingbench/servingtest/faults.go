@@ -32,7 +32,7 @@ const (
 	// or the server closes.
 	FaultStall
 	// FaultNoDone: the stream is complete (tokens, finish, usage) but ends
-	// without "data: [DONE]".
+	// without "data: [DONE]". OpenAI only (see FaultKind.AppliesTo).
 	FaultNoDone
 	// FaultHugeLine: token chunk number Fault.After (0-based) carries an
 	// extra "padding" field of 2 MiB, making a valid data line longer than
@@ -58,6 +58,12 @@ const (
 	// cleanly at an event boundary, without finish_reason, usage or
 	// "data: [DONE]": a stream cut short that no framing error reveals.
 	FaultTruncate
+	// FaultErrorEvent: after Fault.After token chunks the server sends an
+	// error inside the stream, as each protocol's servers do (vLLM's
+	// data: {"error": {...}}, TGI's data:{"error": ..., "error_type":
+	// ...}, llama.cpp's "error: {...}" event), and ends the response
+	// cleanly.
+	FaultErrorEvent
 
 	numFaultKinds
 )
@@ -79,6 +85,7 @@ var faultNames = [numFaultKinds]string{
 	FaultWrongContentType: "wrong-content-type",
 	FaultGoAway:           "go-away",
 	FaultTruncate:         "truncate",
+	FaultErrorEvent:       "error-event",
 }
 
 func (k FaultKind) String() string {
@@ -105,7 +112,7 @@ type Fault struct {
 	Match func(i int, prompt string) bool
 	// After is the number of token chunks sent before the fault acts
 	// (FaultReset, FaultMalformedJSON, FaultStall, FaultHugeLine,
-	// FaultInvalidUTF8, FaultTruncate).
+	// FaultInvalidUTF8, FaultTruncate, FaultErrorEvent).
 	After int
 	// RetryAfter is FaultRateLimit's Retry-After; 0 means 1s.
 	RetryAfter time.Duration
@@ -160,7 +167,7 @@ var statusFaults = map[FaultKind]struct {
 // faults leave a non-streaming response as it is (recorded as FaultNone).
 func (k FaultKind) streamOnly() bool {
 	switch k {
-	case FaultMalformedJSON, FaultNoDone, FaultHugeLine, FaultInvalidUTF8, FaultPings, FaultTrickle, FaultTruncate:
+	case FaultMalformedJSON, FaultNoDone, FaultHugeLine, FaultInvalidUTF8, FaultPings, FaultTrickle, FaultTruncate, FaultErrorEvent:
 		return true
 	}
 	return false

@@ -1,7 +1,6 @@
 package servingtest
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -16,6 +15,7 @@ const maxBody = 64 << 20
 // job is one accepted completion request on its way through the engine.
 type job struct {
 	*call
+	api          api
 	srv          *Server
 	ent          *entry
 	seq          *seq
@@ -24,30 +24,39 @@ type job struct {
 	id           string
 	promptTokens int
 	finish       string
+	// firstToken is when the handler saw the first token produced.
+	firstToken time.Time
 }
 
-// handleCompletion serves POST /v1/completions (chat false) and
-// /v1/chat/completions (chat true).
-func (s *Server) handleCompletion(chat bool) http.HandlerFunc {
-	endpoint, idPrefix := "/v1/completions", "cmpl-"
-	if chat {
-		endpoint, idPrefix = "/v1/chat/completions", "chatcmpl-"
+// seed seeds the job's generated words: the same text for the same prompt
+// whatever the protocol.
+func (j *job) seed() uint64 { return hash64(j.srv.model.Seed, j.prompt, 0) }
+
+// handle serves the completion requests of a on its route.
+func (s *Server) handle(a api) http.HandlerFunc {
+	idPrefix := "cmpl-"
+	if o, ok := a.(openAI); ok && o.chat {
+		idPrefix = "chatcmpl-"
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		received := time.Now()
 		if !s.enter() {
-			(&apiError{status: http.StatusServiceUnavailable, typ: "ServiceUnavailableError",
-				message: "server is shutting down"}).write(w)
+			a.writeError(w, &apiError{status: http.StatusServiceUnavailable, typ: "ServiceUnavailableError",
+				message: "server is shutting down"})
 			return
 		}
 		defer s.handlers.Done()
-		ent := s.truth.add(endpoint, received)
+		ent := s.truth.add(a.endpoint(), a.protocol(), received)
 		defer ent.update(func(rec *Record) { rec.Done = time.Now() })
 
-		j, apiErr := s.accept(r, chat, ent)
+		j, apiErr := s.accept(r, a, ent)
 		if apiErr != nil {
-			ent.update(func(rec *Record) { rec.Status = apiErr.status })
-			apiErr.write(w)
+			status := apiErr.status
+			if apiErr.validation && a.protocol() == ProtocolTGI && a.(tgi).stream {
+				status = http.StatusOK // TGI streams a validation error as an event
+			}
+			ent.update(func(rec *Record) { rec.Status = status })
+			a.writeError(w, apiErr)
 			return
 		}
 		j.id = idPrefix + strconv.Itoa(ent.rec.Index)
@@ -72,16 +81,16 @@ func (s *Server) handleCompletion(chat bool) http.HandlerFunc {
 
 // accept reads and validates the request, draws its output length and
 // picks its fault.
-func (s *Server) accept(r *http.Request, chat bool, ent *entry) (*job, *apiError) {
+func (s *Server) accept(r *http.Request, a api, ent *entry) (*job, *apiError) {
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {
 		return nil, badRequest("", "reading the body: %v", err)
 	}
-	c, apiErr := parseCall(body, chat, s.model.Name)
+	c, apiErr := a.parse(body, s.model.Name)
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	j := &job{call: c, srv: s, ent: ent}
+	j := &job{call: c, api: a, srv: s, ent: ent}
 	j.promptTokens = len(s.model.Tokenizer.Encode(c.prompt))
 	target, finish := s.model.outputLength(c.prompt, c.maxTokens, c.ignoreEOS)
 	j.finish = finish
@@ -90,11 +99,9 @@ func (s *Server) accept(r *http.Request, chat bool, ent *entry) (*job, *apiError
 		rec.PromptTokens, rec.MaxTokens = j.promptTokens, c.maxTokens
 	})
 	if kv := s.model.KVCacheTokens; kv > 0 && j.promptTokens+c.maxTokens > kv {
-		return nil, badRequest("max_tokens", "This model's maximum context length is %d tokens. "+
-			"However, you requested %d tokens (%d in the prompt, %d in the completion).",
-			kv, j.promptTokens+c.maxTokens, j.promptTokens, c.maxTokens)
+		return nil, a.tooLong(kv, j.promptTokens, c.maxTokens)
 	}
-	if f := pickFault(s.model.Faults, ent.rec.Index, c.prompt); f != nil && (c.stream || !f.Kind.streamOnly()) {
+	if f := pickFault(s.model.Faults, ent.rec.Index, c.prompt); f != nil && (c.stream || !f.Kind.streamOnly()) && f.Kind.AppliesTo(a.protocol()) {
 		j.fault, j.kind = f, f.Kind
 	}
 	j.seq = newSeq(j.promptTokens, c.maxTokens, target)
@@ -110,14 +117,14 @@ func (s *Server) failEarly(w http.ResponseWriter, j *job) bool {
 			secs := int((j.fault.RetryAfter + time.Second - 1) / time.Second)
 			w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
 		}
-		(&apiError{status: sf.code, typ: sf.typ,
-			message: fmt.Sprintf("simulated fault %s", j.kind)}).write(w)
+		j.api.writeError(w, &apiError{status: sf.code, typ: sf.typ,
+			message: fmt.Sprintf("simulated fault %s", j.kind)})
 		j.ent.update(func(rec *Record) { rec.Status, rec.OutputTokens, rec.Aborted = sf.code, 0, "fault" })
 		return true
 	}
 	if j.kind == FaultWrongContentType {
-		(&apiError{status: http.StatusOK, typ: "InternalServerError",
-			message: "simulated fault wrong-content-type"}).write(w)
+		j.api.writeError(w, &apiError{status: http.StatusOK, typ: "InternalServerError",
+			message: "simulated fault wrong-content-type"})
 		j.ent.update(func(rec *Record) { rec.Status, rec.OutputTokens, rec.Aborted = 200, 0, "fault" })
 		return true
 	}
@@ -131,6 +138,7 @@ func (j *job) wait(r *http.Request, have int) (int, string) {
 	for {
 		if p := int(j.seq.produced.Load()); p > have {
 			if have == 0 {
+				j.firstToken = time.Now()
 				j.recordAdmitted() // before any chunk is written
 			}
 			return p, ""
@@ -202,22 +210,7 @@ func (j *job) jsonResponse(w http.ResponseWriter, r *http.Request) {
 		j.abort("fault")
 		return
 	}
-	c := newChunker(nil, j.chat, j.id, j.srv.model.Name, time.Now().Unix(), hash64(j.srv.model.Seed, j.prompt, 0))
-	text := string(c.text(nil, j.seq.target))
-	choice := map[string]any{"index": 0, "finish_reason": j.finish, "logprobs": nil}
-	object := "text_completion"
-	if j.chat {
-		object = "chat.completion"
-		choice["message"] = map[string]any{"role": "assistant", "content": text}
-	} else {
-		choice["text"] = text
-	}
-	body, _ := json.Marshal(map[string]any{
-		"id": j.id, "object": object, "created": time.Now().Unix(), "model": j.srv.model.Name,
-		"choices": []any{choice},
-		"usage": map[string]int{"prompt_tokens": j.promptTokens, "completion_tokens": j.seq.target,
-			"total_tokens": j.promptTokens + j.seq.target},
-	})
+	body := j.api.jsonBody(j)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(body)

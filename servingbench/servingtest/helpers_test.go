@@ -210,3 +210,109 @@ func checkNoLeak(t *testing.T) {
 		t.Errorf("goroutines: %d before, %d after\n%s", before, now, buf[:runtime.Stack(buf, true)])
 	})
 }
+
+// nativeProto is one native protocol's streaming route and request body.
+type nativeProto struct {
+	proto Protocol
+	path  string
+	body  func(prompt string, maxTokens int) map[string]any
+}
+
+var nativeProtos = []nativeProto{
+	{ProtocolTGI, "/generate_stream", func(prompt string, n int) map[string]any {
+		return map[string]any{"inputs": prompt, "parameters": map[string]any{
+			"max_new_tokens": n, "details": true, "do_sample": true, "temperature": 0.01, "top_p": 0.99}}
+	}},
+	{ProtocolLlamaCpp, "/completion", func(prompt string, n int) map[string]any {
+		return map[string]any{"prompt": prompt, "n_predict": n, "ignore_eos": true, "stream": true}
+	}},
+}
+
+// nativeEvent is the union of TGI's StreamResponse and llama.cpp's
+// /completion objects, as far as the tests read them.
+type nativeEvent struct {
+	// TGI
+	Index *int `json:"index"`
+	Token *struct {
+		ID      int    `json:"id"`
+		Text    string `json:"text"`
+		Special bool   `json:"special"`
+	} `json:"token"`
+	GeneratedText *string `json:"generated_text"`
+	Details       *struct {
+		FinishReason    string `json:"finish_reason"`
+		GeneratedTokens int    `json:"generated_tokens"`
+		InputLength     int    `json:"input_length"`
+	} `json:"details"`
+	ErrorType string `json:"error_type"`
+	// llama.cpp
+	Content         *string `json:"content"`
+	Stop            bool    `json:"stop"`
+	TokensPredicted int     `json:"tokens_predicted"`
+	TokensEvaluated int     `json:"tokens_evaluated"`
+	StopType        string  `json:"stop_type"`
+	Timings         *struct {
+		PromptN     int     `json:"prompt_n"`
+		PredictedN  int     `json:"predicted_n"`
+		PromptMS    float64 `json:"prompt_ms"`
+		PredictedMS float64 `json:"predicted_ms"`
+	} `json:"timings"`
+	// both
+	Error json.RawMessage `json:"error"`
+}
+
+// text is the event's output: TGI's token.text, llama.cpp's content.
+func (e *nativeEvent) text() string {
+	switch {
+	case e.Token != nil && !e.Token.Special:
+		return e.Token.Text
+	case e.Content != nil:
+		return *e.Content
+	}
+	return ""
+}
+
+// last reports whether the event ends the stream.
+func (e *nativeEvent) last() bool { return e.GeneratedText != nil || e.Stop }
+
+// readNative reads a whole native stream: its events (data and llama.cpp's
+// error lines) decoded, and the raw events.
+func readNative(t testing.TB, r io.Reader) ([]nativeEvent, []event, error) {
+	t.Helper()
+	raw, err := readSSEFields(r)
+	evs := make([]nativeEvent, len(raw))
+	for i, ev := range raw {
+		require.NoError(t, json.Unmarshal([]byte(ev.Data), &evs[i]), "event %d: %q", i, ev.Data)
+	}
+	return evs, raw, err
+}
+
+// readSSEFields is readSSE for events whose field is data or error.
+func readSSEFields(r io.Reader) ([]event, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	var evs []event
+	var cur event
+	var data []string
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			return evs, err
+		}
+		line = strings.TrimRight(line, "\r\n")
+		switch {
+		case line == "":
+			if data != nil {
+				cur.Data, cur.Time = strings.Join(data, "\n"), time.Now()
+				evs = append(evs, cur)
+				cur, data = event{}, nil
+			}
+		case strings.HasPrefix(line, ":"):
+			cur.Comments++
+		default:
+			name, value, _ := strings.Cut(line, ":")
+			if name == "data" || name == "error" {
+				data = append(data, strings.TrimPrefix(value, " "))
+			}
+		}
+	}
+}

@@ -45,11 +45,13 @@ type Model struct {
 	// TokensPerChunk is the number of tokens a streamed chunk carries; 0
 	// means 1. The last chunk may carry fewer.
 	TokensPerChunk int
-	// Usage says where a streamed response carries usage when the request
-	// asks for it with stream_options.include_usage.
+	// Usage says where a streamed OpenAI response carries usage when the
+	// request asks for it with stream_options.include_usage (the native
+	// protocols have their own places: see the package documentation).
 	Usage UsagePosition
-	// FinishChunk, when set, ends the choices with a finish-only chunk
-	// (empty text or empty delta, finish_reason set), as llama.cpp does;
+	// FinishChunk, when set, ends an OpenAI stream's choices with a
+	// finish-only chunk (empty text or empty delta, finish_reason set), as
+	// llama.cpp's OpenAI routes do;
 	// otherwise finish_reason rides on the last token chunk, as in vLLM.
 	// UsageInline implies it.
 	FinishChunk bool

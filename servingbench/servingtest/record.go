@@ -13,18 +13,22 @@ type Record struct {
 	// Index is the request's 1-based position among the completion
 	// requests the server received (since NewServer or Reset).
 	Index int
-	// Endpoint is the request path, "/v1/completions" or
-	// "/v1/chat/completions".
+	// Endpoint is the request path: "/v1/completions",
+	// "/v1/chat/completions", "/generate_stream", "/generate" or
+	// "/completion".
 	Endpoint string
-	// Prompt is the completions prompt, or the chat messages' contents
-	// joined with "\n".
+	// Protocol is the API of Endpoint.
+	Protocol Protocol
+	// Prompt is the completions prompt (TGI's inputs), or the chat
+	// messages' contents joined with "\n".
 	Prompt string
 	// Stream and IgnoreEOS echo the request.
 	Stream    bool
 	IgnoreEOS bool
 	// PromptTokens is the tokenizer's count of Prompt; MaxTokens the
 	// requested maximum; OutputTokens the number of tokens the engine
-	// generated for the response (what usage.completion_tokens says).
+	// generated for the response (what usage.completion_tokens, TGI's
+	// details.generated_tokens and llama.cpp's tokens_predicted say).
 	PromptTokens, MaxTokens, OutputTokens int
 	// Status is the HTTP status code sent (0 when no header was sent).
 	Status int
@@ -33,7 +37,10 @@ type Record struct {
 	Received, Admitted time.Time
 	// Chunks holds the time just after each token chunk was written and
 	// flushed, and ChunkTokens the number of tokens in each. Chunks written
-	// in one flush share a time. A non-streaming response has one entry.
+	// in one flush share a time. A chunk is one token event: with TGI and
+	// llama.cpp, which send a token an event, a flush of
+	// Model.TokensPerChunk tokens is that many chunks of one token. A
+	// non-streaming response has one entry.
 	Chunks      []time.Time
 	ChunkTokens []int
 	// Done is when the handler finished; zero while it runs.
@@ -101,8 +108,8 @@ type truth struct {
 }
 
 // add registers a new request and returns its entry with Index set.
-func (t *truth) add(endpoint string, received time.Time) *entry {
-	e := &entry{rec: Record{Endpoint: endpoint, Received: received}}
+func (t *truth) add(endpoint string, p Protocol, received time.Time) *entry {
+	e := &entry{rec: Record{Endpoint: endpoint, Protocol: p, Received: received}}
 	t.mu.Lock()
 	t.entries = append(t.entries, e)
 	e.rec.Index = len(t.entries)
@@ -125,4 +132,15 @@ func (t *truth) reset() {
 	t.mu.Lock()
 	t.entries = nil
 	t.mu.Unlock()
+}
+
+// times returns the admission time and the times of the first and the
+// last chunk (zero when absent).
+func (e *entry) times() (admitted, first, last time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if n := len(e.rec.Chunks); n > 0 {
+		first, last = e.rec.Chunks[0], e.rec.Chunks[n-1]
+	}
+	return e.rec.Admitted, first, last
 }

@@ -28,27 +28,35 @@ type chatMessage struct {
 	Content json.RawMessage `json:"content"`
 }
 
-// call is a validated request.
+// call is a validated request, whatever its protocol.
 type call struct {
-	chat         bool
-	prompt       string
-	maxTokens    int
-	stream       bool
+	chat      bool
+	prompt    string
+	maxTokens int
+	stream    bool
+	// includeUsage: the counts are asked for (OpenAI's
+	// stream_options.include_usage, TGI's parameters.details).
 	includeUsage bool
 	ignoreEOS    bool
+	// sampled: TGI's do_sample (its details then give a seed).
+	sampled bool
 }
 
-// apiError is an HTTP error with an OpenAI-style body.
+// apiError is an HTTP error; each protocol writes it in its own shape
+// (api.writeError; write is OpenAI's).
 type apiError struct {
 	status  int
 	typ     string
 	message string
 	param   string
+	// validation: the request itself is invalid (not an injected fault),
+	// which TGI reports inside a 200 stream on /generate_stream.
+	validation bool
 }
 
 func badRequest(param, format string, args ...any) *apiError {
 	return &apiError{status: http.StatusBadRequest, typ: "BadRequestError", param: param,
-		message: fmt.Sprintf(format, args...)}
+		message: fmt.Sprintf(format, args...), validation: true}
 }
 
 // write sends the error as {"error": {"message", "type", "param", "code"}}.

@@ -15,7 +15,8 @@ import (
 // Version is what GET /version reports.
 const Version = "servingtest-0.1.0"
 
-// Server is a simulated OpenAI-compatible LLM server, in the manner of
+// Server is a simulated LLM server (OpenAI-compatible, TGI and llama.cpp
+// routes; see the package documentation), in the manner of
 // net/http/httptest.Server: NewServer starts one on a loopback address,
 // NewUnstartedServer lets the caller choose its Listener first (an
 // in-memory Listener, to run inside a testing/synctest bubble). Its methods
@@ -103,8 +104,9 @@ func (s *Server) Start() {
 	s.engine = newEngine(&s.model, s.quit)
 	go s.engine.run()
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/completions", s.handleCompletion(false))
-	mux.HandleFunc("POST /v1/chat/completions", s.handleCompletion(true))
+	for _, a := range []api{openAI{}, openAI{chat: true}, tgi{stream: true}, tgi{}, llamaCpp{}} {
+		mux.HandleFunc("POST "+a.endpoint(), s.handle(a))
+	}
 	mux.HandleFunc("GET /v1/models", s.handleModels)
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {})
 	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {

@@ -10,10 +10,11 @@ import (
 // streamBuffer is the size of a response's bufio.Writer.
 const streamBuffer = 32 << 10
 
-// streamResponse writes the SSE stream: token chunks as the engine produces
-// tokens (Model.TokensPerChunk a chunk), then the finish and usage chunks
-// and [DONE], applying the job's fault. All chunks that are ready when the
-// handler wakes are written with one flush, and stamped after it.
+// streamResponse writes the SSE stream in the protocol of the job's
+// route: token events as the engine produces tokens (Model.TokensPerChunk
+// a flush), then the tail (finish, counts, completion marker), applying
+// the job's fault. All events that are ready when the handler wakes are
+// written with one flush, and stamped after it.
 func (j *job) streamResponse(w http.ResponseWriter, r *http.Request) {
 	m := &j.srv.model
 	rc := http.NewResponseController(w)
@@ -22,7 +23,7 @@ func (j *job) streamResponse(w http.ResponseWriter, r *http.Request) {
 		out = &trickleWriter{w: w, rc: rc, delay: j.fault.Delay, ctx: r.Context(), quit: j.srv.quit}
 	}
 	bw := bufio.NewWriterSize(out, streamBuffer)
-	c := newChunker(bw, j.chat, j.id, m.Name, time.Now().Unix(), hash64(m.Seed, j.prompt, 0))
+	enc := j.api.newEncoder(bw, j)
 
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -42,6 +43,10 @@ func (j *job) streamResponse(w http.ResponseWriter, r *http.Request) {
 		after = max(after, 1)
 	}
 	target, per := j.seq.target, m.TokensPerChunk
+	step := per // tokens an event
+	if enc.oneTokenAnEvent() {
+		step = 1
+	}
 	sent, chunk, have := 0, 0, 0
 	pending := make([]int, 0, 16)
 	for sent < target {
@@ -55,30 +60,20 @@ func (j *job) streamResponse(w http.ResponseWriter, r *http.Request) {
 			if n < per && have < target {
 				break // wait for a full chunk
 			}
-			if chunk == after && j.stops() {
-				j.actStop(w, r, bw, rc, pending)
-				return
-			}
-			if chunk == after && j.kind == FaultMalformedJSON {
-				c.malformed()
-			}
-			if j.chat && chunk == 0 {
-				if j.kind == FaultPings {
-					c.ping()
+			for end := sent + n; sent < end; {
+				k := min(step, end-sent)
+				if chunk == after && j.stops() {
+					j.actStop(w, r, bw, rc, enc, pending)
+					return
 				}
-				c.role()
+				if chunk == after && j.kind == FaultMalformedJSON {
+					enc.malformed()
+				}
+				enc.tokens(k, sent+k == target, j.kind == FaultHugeLine && chunk == after, j.kind == FaultInvalidUTF8 && chunk == after)
+				sent += k
+				chunk++
+				pending = append(pending, k)
 			}
-			if j.kind == FaultPings {
-				c.ping()
-			}
-			finish := ""
-			if sent+n == target && !m.FinishChunk {
-				finish = j.finish
-			}
-			c.tokens(n, finish, j.kind == FaultHugeLine && chunk == after, j.kind == FaultInvalidUTF8 && chunk == after)
-			sent += n
-			chunk++
-			pending = append(pending, n)
 		}
 		if len(pending) > 0 {
 			ok := flush()
@@ -93,52 +88,24 @@ func (j *job) streamResponse(w http.ResponseWriter, r *http.Request) {
 	}
 	if j.stops() {
 		// The stream had fewer chunks than Fault.After: act at its end.
-		j.actStop(w, r, bw, rc, pending)
+		j.actStop(w, r, bw, rc, enc, pending)
 		return
 	}
-	// Recorded before the tail, so a client that has read [DONE] finds it.
+	// Recorded before the tail, so a client that has read the completion
+	// marker finds it.
 	j.ent.update(func(rec *Record) { rec.FinishReason = j.finish })
-	j.writeTail(c)
+	enc.tail()
 	if !flush() {
 		j.abort(j.srv.goneReason())
 	}
 }
 
-// writeTail writes the finish chunk, the usage and [DONE] as the model and
-// the request ask.
-func (j *job) writeTail(c *chunker) {
-	m := &j.srv.model
-	u := usage{prompt: j.promptTokens, completion: j.seq.target}
-	if m.FinishChunk {
-		if j.includeUsage && m.Usage == UsageInline {
-			if j.kind == FaultPings {
-				c.ping()
-			}
-			c.finish(j.finish, &u)
-		} else {
-			if j.kind == FaultPings {
-				c.ping()
-			}
-			c.finish(j.finish, nil)
-		}
+// actStop carries out FaultReset, FaultStall, FaultTruncate or
+// FaultErrorEvent after flushing what is written.
+func (j *job) actStop(w http.ResponseWriter, r *http.Request, bw *bufio.Writer, rc *http.ResponseController, enc encoder, pending []int) {
+	if j.kind == FaultErrorEvent {
+		enc.errorEvent("simulated fault " + j.kind.String())
 	}
-	if j.includeUsage && m.Usage == UsageSeparate {
-		if j.kind == FaultPings {
-			c.ping()
-		}
-		c.usageChunk(u)
-	}
-	if j.kind != FaultNoDone {
-		if j.kind == FaultPings {
-			c.ping()
-		}
-		c.done()
-	}
-}
-
-// actStop carries out FaultReset, FaultStall or FaultTruncate after
-// flushing what is written.
-func (j *job) actStop(w http.ResponseWriter, r *http.Request, bw *bufio.Writer, rc *http.ResponseController, pending []int) {
 	ok := bw.Flush() == nil && rc.Flush() == nil
 	t := time.Now()
 	if ok && len(pending) > 0 {
@@ -148,7 +115,7 @@ func (j *job) actStop(w http.ResponseWriter, r *http.Request, bw *bufio.Writer, 
 	case FaultReset:
 		resetConn(w)
 		j.abort("fault")
-	case FaultTruncate: // the handler returns: the body ends cleanly
+	case FaultTruncate, FaultErrorEvent: // the handler returns: the body ends cleanly
 		j.abort("fault")
 	default:
 		j.abort(j.hold(r))
@@ -157,7 +124,7 @@ func (j *job) actStop(w http.ResponseWriter, r *http.Request, bw *bufio.Writer, 
 
 // stops reports whether the job's fault ends the stream early (see actStop).
 func (j *job) stops() bool {
-	return j.kind == FaultReset || j.kind == FaultStall || j.kind == FaultTruncate
+	return j.kind == FaultReset || j.kind == FaultStall || j.kind == FaultTruncate || j.kind == FaultErrorEvent
 }
 
 // trickleWriter writes one byte at a time, flushing each, delay apart.

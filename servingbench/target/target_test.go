@@ -13,6 +13,7 @@ import (
 
 	"github.com/servingbench/servingbench/scenarios"
 	"github.com/servingbench/servingbench/scenarios/tokenizer"
+	"github.com/servingbench/servingbench/servingbench"
 	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
 
@@ -23,7 +24,7 @@ func TestValidate(t *testing.T) {
 		field Field
 		value string
 	}{
-		{"native backend", Spec{Backend: "tgi"}, FieldBackend, "tgi"},
+		{"native backend", Spec{Backend: "tensorrt-llm"}, FieldBackend, "tensorrt-llm"},
 		{"unknown backend", Spec{Backend: "nope"}, FieldBackend, "nope"},
 		{"chat endpoint", Spec{Backend: "openai-chat", Endpoint: "/v1/completions"}, FieldEndpoint, "/v1/completions"},
 		{"unknown profile", Spec{Sim: "int4"}, FieldSim, "int4"},
@@ -109,6 +110,29 @@ func TestVersion(t *testing.T) {
 			defer srv.Close()
 			got := (&Target{URL: srv.URL}).Version(context.Background())
 			assert.Equal(t, tt.want, got, "Version(%s) = %q, want %q", tt.name, got, tt.want)
+		})
+	}
+}
+
+// TestEveryBackendSimulated: the simulated server speaks the protocol of
+// every backend of the table, so each --backend benchmarks it, with the
+// counts from the server's own fields.
+func TestEveryBackendSimulated(t *testing.T) {
+	for _, b := range servingbench.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			tg, err := Open(Spec{Backend: b.Name, SimSpeed: 1000})
+			require.NoError(t, err)
+			defer tg.Close()
+			c, err := tg.NewClient(scenarios.SeedRandom256(), nil, nil)
+			require.NoError(t, err)
+			defer c.Close()
+			reqs := []servingbench.Request{{Prompt: "one two three", MaxTokens: 4}, {Prompt: "four five", MaxTokens: 3}}
+			rep, err := servingbench.Run(context.Background(), servingbench.Config{Client: c, Requests: reqs})
+			require.NoError(t, err)
+			require.Equal(t, 2, rep.Completed, "errors: %v", rep.Errors)
+			assert.Equal(t, 7, rep.TotalOutputTokens)
+			assert.Equal(t, map[servingbench.CountSource]int{servingbench.SourceUsage: 2}, rep.OutputSources)
+			assert.Equal(t, b.Endpoint, tg.Sim.Truth()[0].Endpoint, "the backend's default endpoint")
 		})
 	}
 }

@@ -1,0 +1,78 @@
+package servingtest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// openAI is the OpenAI-compatible API, completions (chat false) or chat
+// completions: request.go reads its requests, chunk.go writes its chunks.
+type openAI struct{ chat bool }
+
+var _ api = openAI{}
+
+func (openAI) protocol() Protocol { return ProtocolOpenAI }
+
+func (a openAI) endpoint() string {
+	if a.chat {
+		return "/v1/chat/completions"
+	}
+	return "/v1/completions"
+}
+
+func (a openAI) parse(body []byte, modelName string) (*call, *apiError) {
+	return parseCall(body, a.chat, modelName)
+}
+
+func (openAI) tooLong(kv, prompt, maxTokens int) *apiError {
+	return badRequest("max_tokens", "This model's maximum context length is %d tokens. "+
+		"However, you requested %d tokens (%d in the prompt, %d in the completion).",
+		kv, prompt+maxTokens, prompt, maxTokens)
+}
+
+func (openAI) writeError(w http.ResponseWriter, e *apiError) { e.write(w) }
+
+func (a openAI) newEncoder(bw *bufio.Writer, j *job) encoder {
+	m := &j.srv.model
+	c := newChunker(bw, a.chat, j.id, m.Name, time.Now().Unix(), j.seed())
+	c.pings = j.kind == FaultPings
+	c.reason = j.finish
+	c.u = usage{prompt: j.promptTokens, completion: j.seq.target}
+	c.finishChunk, c.usagePos = m.FinishChunk, m.Usage
+	c.includeUsage = j.includeUsage
+	c.noDone = j.kind == FaultNoDone
+	return c
+}
+
+func (a openAI) jsonBody(j *job) []byte {
+	g := newWordGen(j.seed())
+	text := string(g.text(nil, j.seq.target))
+	choice := map[string]any{"index": 0, "finish_reason": j.finish, "logprobs": nil}
+	object := "text_completion"
+	if a.chat {
+		object = "chat.completion"
+		choice["message"] = map[string]any{"role": "assistant", "content": text}
+	} else {
+		choice["text"] = text
+	}
+	body, _ := json.Marshal(map[string]any{
+		"id": j.id, "object": object, "created": time.Now().Unix(), "model": j.srv.model.Name,
+		"choices": []any{choice},
+		"usage": map[string]int{"prompt_tokens": j.promptTokens, "completion_tokens": j.seq.target,
+			"total_tokens": j.promptTokens + j.seq.target},
+	})
+	return body
+}
+
+// jsonString renders s as a JSON string, without encoding/json's HTML
+// escapes (servers in Rust and C++ write "<" as is).
+func jsonString(s string) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
