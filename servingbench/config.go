@@ -23,7 +23,9 @@ type Config struct {
 	// request scheduled in the run's first second, at most MaxConcurrency
 	// (64 when it is 0) and at most 256, so that the first requests do not
 	// pay for connection set-up inside their TTFT; later requests open
-	// their own.
+	// their own. A prewarm that fails is a warning, except for a TLS
+	// failure (*TLSError), which every request would meet: it aborts the
+	// run with an error.
 	NoPrewarm bool
 	// Goodput holds the SLOs for the goodput metric; the zero value means
 	// goodput is not computed.

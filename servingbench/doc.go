@@ -20,6 +20,19 @@
 // read vLLM's --save-result file. SLA checks a Report against limits.
 // Package servingtest is an in-process simulated server for tests.
 //
+// # Connections
+//
+// The client's one HTTP/1.1 transport (and the twin without keep-alives
+// it resends on) takes proxies from the environment, HTTP_PROXY,
+// HTTPS_PROXY and NO_PROXY, as http.ProxyFromEnvironment reads them: a
+// URL whose host is localhost or a loopback address is never proxied.
+// OpenAIConfig.TLS configures HTTPS (TLSFiles.Config reads a CA file and
+// a client certificate and key, as curl's --cacert, --cert and --key, for
+// the mutual TLS MindIE Server uses by default); a TLS failure is a
+// *TLSError saying which problem it is, and stops Run before the
+// benchmark. OpenAIConfig.Header adds headers to every request, as vLLM's
+// --header.
+//
 // # Definitions
 //
 // All times come from one monotonic clock. For each request Run records the

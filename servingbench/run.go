@@ -72,7 +72,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	var warnings []error
 	if p, ok := cfg.Client.(Prewarmer); ok && !cfg.NoPrewarm {
-		if err := p.Prewarm(ctx, cfg.prewarmConns(offsets)); err != nil && ctx.Err() == nil {
+		err := p.Prewarm(ctx, cfg.prewarmConns(offsets))
+		if _, ok := errors.AsType[*TLSError](err); ok && ctx.Err() == nil {
+			return nil, fmt.Errorf("servingbench: prewarming connections: %w", err)
+		} else if err != nil && ctx.Err() == nil {
 			warnings = append(warnings, fmt.Errorf("servingbench: prewarming connections: %w", err))
 		}
 		if ctx.Err() != nil {
