@@ -31,7 +31,10 @@
 // the mutual TLS MindIE Server uses by default); a TLS failure is a
 // *TLSError saying which problem it is, and stops Run before the
 // benchmark. OpenAIConfig.Header adds headers to every request, as vLLM's
-// --header.
+// --header. Before a run, WaitReady waits for a server that is starting
+// (vllm bench serve's --ready-check-timeout-sec: Config.ReadyCheck) and
+// Warmups sends further untimed requests (its --num-warmups:
+// Config.Warmups).
 //
 // # Definitions
 //
@@ -105,7 +108,8 @@
 //   - The schedule is precomputed from the seed and slept to absolute
 //     offsets; v0.9.1 slept relative gaps and drifted below the rate.
 //   - Temperature is sent only when given (v0.9.1 sent 0.0); the warm-up
-//     request is optional (Config.Warmup).
+//     request is optional (Config.Warmup); a ready check (Config.ReadyCheck)
+//     and further warm-ups (Config.Warmups) are vllm bench serve's.
 //   - Connections are kept alive and a few are opened before the run
 //     (Config.NoPrewarm); v0.9.1 opens a new aiohttp session, so a new
 //     connection, for every request.
