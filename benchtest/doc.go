@@ -64,6 +64,37 @@
 // inside the result line. Run logs through b.Log, which go test prints
 // after the result line.
 //
+// # Capacity
+//
+// Capacity runs a capacity search (package servingbench/capacity) once
+// per b.Loop iteration: the largest request rate, or maximum concurrency,
+// at which every limit of an SLA holds, bracketed by doubling and
+// bisected. It reports the capacity as capacity-req/s or
+// capacity-concurrency, which the regression gate treats as higher is
+// better, and the metrics of the passing run at the capacity, so that
+// benchstat -col model compares how much load two builds carry at the
+// same latency and servingbench compare fails CI when a build loses
+// capacity:
+//
+//	func BenchmarkCapacity(b *testing.B) {
+//		sla := servingbench.MustParseSLA("ttft.p99<=500ms tpot.p99<=50ms")
+//		benchtest.Capacity(b, scenarios.SeedRandom256(scenarios.WithNumPrompts(100)), sla,
+//			benchtest.WithSearch(capacity.SearchConfig{Dimension: capacity.MaxConcurrency}))
+//	}
+//
+// Each point runs the scenario's NumPrompts requests at its load, with
+// fresh prompts; failed requests make a point fail (an SLA without a
+// failed limit gets failed<=0) but not the benchmark, and a capacity of 0
+// is reported as 0. The search's points, verdicts and the limit that
+// bounded it are logged after the result line. WithSearch sets the
+// search's dimension, start, bounds, resolution and time budget.
+//
+// WithServer benchmarks a servingtest server the caller started, on any
+// listener: with an in-memory servingtest.NewListener, Run and Capacity
+// run inside a testing/synctest bubble on its fake clock, so that a test
+// can check a capacity known exactly (servingtest.FixedService) in no real
+// time.
+//
 // # Targets
 //
 // The target is a Target: WithTarget's (given to Run, or to Main for the
@@ -137,7 +168,10 @@
 // failed or failed_rate limit ("failed<=3", "failed_rate<=0.01") decides
 // instead, in its mode: SLAEnforce fails the benchmark listing the
 // violation, SLAReport keeps the result line and counts it in
-// sla-violations. Every result line reports the failed metric.
+// sla-violations. Every result line reports the failed metric. In a
+// capacity search (Capacity), failed requests are data: they fail the
+// point, by the SLA's failed limit (failed<=0 when it has none), not the
+// benchmark.
 //
 // # SLA assertions
 //

@@ -151,7 +151,7 @@ func TestMainRefusesRunOptions(t *testing.T) {
 	var exit *exec.ExitError
 	require.True(t, errors.As(err, &exit), "go test -bench with Main(m, WithPinnedSeed()): %v\n%s", err, out)
 	assert.Equal(t, 2, exit.ExitCode(), "exit status of a panic")
-	assert.Contains(t, out, "panic: benchtest: Main takes only WithTarget and WithLabel, got WithPinnedSeed: give them to Run")
+	assert.Contains(t, out, "panic: benchtest: Main takes only WithTarget and WithLabel, got WithPinnedSeed: give them to Run or Capacity")
 	assert.NotContains(t, out, "BenchmarkHelperTiny", "nothing ran")
 }
 

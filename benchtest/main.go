@@ -124,13 +124,14 @@ func mainSettings(opts []Option) (fileSettings, error) {
 	}{
 		{"WithSLA", s.hasSLA}, {"WithGoodput", !s.goodput.IsZero()}, {"WithTokenizer", s.tok != nil},
 		{"WithClientConfig", len(s.client) > 0}, {"WithPinnedSeed", s.pinnedSeed}, {"WithFailureBudget", s.hasBudget},
+		{"WithServer", s.hasServer}, {"WithSearch", s.hasSearch},
 	} {
 		if o.set {
 			others = append(others, o.name)
 		}
 	}
 	if len(others) > 0 {
-		return fileSettings{}, fmt.Errorf("benchtest: Main takes only WithTarget and WithLabel, got %s: give them to Run", strings.Join(others, ", "))
+		return fileSettings{}, fmt.Errorf("benchtest: Main takes only WithTarget and WithLabel, got %s: give them to Run or Capacity", strings.Join(others, ", "))
 	}
 	f := fileSettings{target: envTarget(), label: envLabel()}
 	if s.hasTarget {

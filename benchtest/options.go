@@ -2,9 +2,11 @@ package benchtest
 
 import (
 	"github.com/servingbench/servingbench/servingbench"
+	"github.com/servingbench/servingbench/servingbench/capacity"
+	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
 
-// Option configures Run and Sweep.
+// Option configures Run, Sweep and Capacity.
 type Option func(*settings)
 
 // SLAMode says what Run does with an SLA the run does not meet.
@@ -46,6 +48,10 @@ type settings struct {
 	hasLabel      bool
 	failureBudget int
 	hasBudget     bool
+	server        *servingtest.Server
+	hasServer     bool
+	search        capacity.SearchConfig
+	hasSearch     bool
 }
 
 func newSettings(opts []Option) settings {
@@ -62,9 +68,10 @@ func newSettings(opts []Option) settings {
 // measures. Given to Run, t's identity does not reach the benchfmt
 // configuration Main printed: name the sub-benchmark after it
 // (b.Run("model="+t.Model, ...), or label=LABEL with WithLabel) so that
-// benchstat -col /model or -col /label can compare targets.
+// benchstat -col /model or -col /label can compare targets. It replaces
+// an earlier WithServer.
 func WithTarget(t Target) Option {
-	return func(s *settings) { s.target, s.hasTarget = t, true }
+	return func(s *settings) { s.target, s.hasTarget, s.server, s.hasServer = t, true, nil, false }
 }
 
 // WithLabel names the build the benchmark measures, "q8_0" or "f16", as
@@ -79,7 +86,8 @@ func WithLabel(label string) Option {
 }
 
 // WithSLA checks each run's report against sla after the b.Loop loop, in
-// the given mode. A later WithSLA replaces an earlier one.
+// the given mode. A later WithSLA replaces an earlier one. Capacity fails
+// on it: its sla argument judges every point of the search.
 func WithSLA(sla servingbench.SLA, mode SLAMode) Option {
 	return func(s *settings) { s.sla, s.slaMode, s.hasSLA = sla, mode, true }
 }
@@ -98,13 +106,16 @@ func WithPinnedSeed() Option {
 // more fails the benchmark, listing the failures grouped by reason, as a
 // run with any does without a budget (see Run). It replaces the decision
 // an SLA with a failed or failed_rate limit would otherwise make; the SLA
-// still applies in its own mode. n must be >= 0.
+// still applies in its own mode. n must be >= 0. Given to Capacity, it
+// adds the limit failed<=n to the SLA every point is judged on (see
+// Capacity).
 func WithFailureBudget(n int) Option {
 	return func(s *settings) { s.failureBudget, s.hasBudget = n, true }
 }
 
 // WithGoodput sets the per-request objectives of the goodput metric
-// (vLLM's --goodput); Run then reports goodput-req/s.
+// (vLLM's --goodput); Run then reports goodput-req/s, and an SLA's
+// goodput limit (Capacity's, WithSLA's) can be judged.
 func WithGoodput(slo servingbench.SLO) Option {
 	return func(s *settings) { s.goodput = slo }
 }

@@ -86,63 +86,31 @@ import (
 func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Report {
 	b.Helper()
 	s := newSettings(opts)
-	if s.hasBudget && s.failureBudget < 0 {
-		b.Fatalf("benchtest: WithFailureBudget(%d): the budget must be >= 0", s.failureBudget)
+	if s.hasSearch {
+		b.Fatal("benchtest: WithSearch configures Capacity's search; Run makes one run at the scenario's load")
 	}
-	file := currentFile()
-	t, label := file.target, file.label
-	if s.hasTarget {
-		t = s.target
-	}
-	if s.hasLabel {
-		label = s.label
-	}
-	e, err := resolve(t)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, line := range e.takeNotes() {
-		b.Log(line)
-	}
-	checkLabel(b, e, label)
-	if sc, err = scaled(sc); err != nil {
-		b.Fatal(err)
-	}
-
-	tok, tokID := s.tok, s.tokID
-	if tok == nil {
-		var note string
-		tok, tokID, note = e.tokenizer()
-		if note != "" {
-			b.Log(note)
-		}
-	}
+	bn := newBench(b, sc, s)
+	sc = bn.sc
 	// The first run's requests, made before the loop so that a bad
 	// scenario fails before anything is sent.
 	seed := runSeed(sc, peekRun(b.Name()), s.pinnedSeed)
-	cfg, err := prepareRun(b.Context(), sc, seed, tok)
+	cfg, err := prepareRun(b.Context(), sc, seed, bn.tok)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if note, err := checkFileLimit(e, cfg.Requests, cfg.Arrival, sc.MaxConcurrency); err != nil {
+	if note, err := checkFileLimit(bn.e, cfg.Requests, cfg.Arrival, sc.MaxConcurrency); err != nil {
 		b.Fatal(err)
 	} else if note != "" {
 		b.Log(note)
 	}
-	client, err := e.client(sc, tok, s.editClient)
+	client, err := bn.e.client(sc, bn.tok, s.editClient)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer client.Close()
-	meta := e.metadata(label)
-	meta["scenario"] = sc.String()
-	cfg.Client = client
-	cfg.Goodput = s.goodput
-	cfg.Backend = e.target.Backend
-	cfg.Model = e.target.Model
-	cfg.TokenizerID = tokID
+	cfg = bn.config(cfg, client, s)
 
-	l := &runLoop{e: e, sc: sc, tok: tok, pinned: s.pinnedSeed, failures: s.failureCheck(), cfg: cfg, meta: meta, seed: seed}
+	l := &runLoop{bench: bn, pinned: s.pinnedSeed, failures: s.failureCheck(), cfg: cfg, seed: seed}
 	var rep *servingbench.Report
 	for b.Loop() {
 		b.StopTimer()
@@ -168,15 +136,112 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 	return rep
 }
 
+// bench is what the runs of one Run or Capacity share: the target, the
+// scenario resized by the environment, the tokenizer and the metadata
+// every report carries.
+type bench struct {
+	e     *endpoint
+	sc    scenarios.Scenario
+	tok   servingbench.Tokenizer
+	tokID string
+	meta  map[string]string // label and server identity
+}
+
+// newBench resolves the target and label of a benchmark (its options,
+// else Main's, else the environment's), logs the target's one-time
+// notices, checks the label against Main's configuration lines, resizes
+// sc by the environment and picks the tokenizer. It fails b on a bad
+// target, scale or failure budget.
+func newBench(b *testing.B, sc scenarios.Scenario, s settings) *bench {
+	b.Helper()
+	if s.hasBudget && s.failureBudget < 0 {
+		b.Fatalf("benchtest: WithFailureBudget(%d): the budget must be >= 0", s.failureBudget)
+	}
+	file := currentFile()
+	t, label := file.target, file.label
+	if s.hasTarget {
+		t = s.target
+	}
+	if s.hasLabel {
+		label = s.label
+	}
+	var e *endpoint
+	var err error
+	if s.hasServer {
+		e, err = serverEndpoint(s.server)
+	} else {
+		e, err = resolve(t)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range e.takeNotes() {
+		b.Log(line)
+	}
+	checkLabel(b, e, label)
+	if sc, err = scaled(sc); err != nil {
+		b.Fatal(err)
+	}
+	bn := &bench{e: e, sc: sc, tok: s.tok, tokID: s.tokID, meta: e.metadata(label)}
+	if bn.tok == nil {
+		var note string
+		bn.tok, bn.tokID, note = e.tokenizer()
+		if note != "" {
+			b.Log(note)
+		}
+	}
+	return bn
+}
+
+// config returns cfg, a run's requests, arrival and limits, with the
+// client and the fields every run of bn shares.
+func (bn *bench) config(cfg servingbench.Config, client servingbench.Client, s settings) servingbench.Config {
+	cfg.Client = client
+	cfg.Goodput = s.goodput
+	cfg.Backend = bn.e.target.Backend
+	cfg.Model = bn.e.target.Model
+	cfg.TokenizerID = bn.tokID
+	return cfg
+}
+
+// exec makes one run of cfg, the requests of sc drawn with seed: the
+// report's metadata set, the simulated server's records dropped, the
+// prefix cache watched. It times only servingbench.Run: call it with b's
+// timer stopped. The failures of the report are not checked.
+func (bn *bench) exec(b *testing.B, cfg servingbench.Config, sc scenarios.Scenario, seed uint64) (*servingbench.Report, error) {
+	b.Helper()
+	cfg.Metadata = maps.Clone(bn.meta)
+	cfg.Metadata["scenario"] = sc.String()
+	cfg.Metadata["seed"] = strconv.FormatUint(seed, 10)
+	if bn.e.sim != nil && bn.e.ownsSim {
+		bn.e.sim.Reset() // nobody reads the simulated server's records
+	}
+	watch, note := watchPrefixCache(b.Context(), bn.e, sc)
+	if note != "" {
+		b.Log(note)
+	}
+	b.StartTimer()
+	rep, err := servingbench.Run(b.Context(), cfg)
+	b.StopTimer()
+	if err != nil {
+		return nil, err
+	}
+	var warmup *servingbench.Request
+	if cfg.Warmup {
+		warmup = &cfg.Requests[0]
+	}
+	if w := watch.warning(b.Context(), sc, seed, warmup); w != nil {
+		rep.Warnings = append(rep.Warnings, w)
+	}
+	return rep, nil
+}
+
 // runLoop is what the runs of one Run share.
 type runLoop struct {
-	e        *endpoint
-	sc       scenarios.Scenario
-	tok      servingbench.Tokenizer
+	*bench
 	pinned   bool
 	failures failureCheck
 	cfg      servingbench.Config // the requests of seed
-	meta     map[string]string
 	seed     uint64
 	// unjudged lists the failures of runs before the last that the SLA,
 	// which judges only the last, decides on; pending is the last run's.
@@ -196,27 +261,9 @@ func (l *runLoop) run(b *testing.B) *servingbench.Report {
 		}
 		l.seed, l.cfg.Requests, l.cfg.Arrival = seed, next.Requests, next.Arrival
 	}
-	l.cfg.Metadata = maps.Clone(l.meta)
-	l.cfg.Metadata["seed"] = strconv.FormatUint(l.seed, 10)
-	if l.e.sim != nil {
-		l.e.sim.Reset() // nobody reads the simulated server's records
-	}
-	watch, note := watchPrefixCache(b.Context(), l.e, l.sc)
-	if note != "" {
-		b.Log(note)
-	}
-	b.StartTimer()
-	rep, err := servingbench.Run(b.Context(), l.cfg)
-	b.StopTimer()
+	rep, err := l.exec(b, l.cfg, l.sc, l.seed)
 	if err != nil {
 		b.Fatal(err)
-	}
-	var warmup *servingbench.Request
-	if l.cfg.Warmup {
-		warmup = &l.cfg.Requests[0]
-	}
-	if w := watch.warning(b.Context(), l.sc, l.seed, warmup); w != nil {
-		rep.Warnings = append(rep.Warnings, w)
 	}
 	if err := noSuccess(rep, l.seed); err != nil {
 		b.Fatal(err)

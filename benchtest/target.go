@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
@@ -243,6 +244,15 @@ type endpoint struct {
 	prefixNoted atomic.Bool         // the note that /metrics has no prefix-cache counters
 	id          target.Identity     // what the server says it is
 	sim         *servingtest.Server // tg.Sim
+	// ownsSim is set when the endpoint started sim (target.Open), and so
+	// may drop its records before each run; not for WithServer's.
+	ownsSim bool
+	// tok and tokID are the tokenizer requests are made with by default.
+	tok   servingbench.Tokenizer
+	tokID string
+	// httpClient, when set, reaches the server (WithServer's
+	// servingtest.Server.Client, which dials an in-memory listener).
+	httpClient *http.Client
 }
 
 var endpoints struct {
@@ -285,7 +295,7 @@ func newEndpoint(t Target) (*endpoint, error) {
 	if err != nil {
 		return nil, targetError(err)
 	}
-	e := &endpoint{target: t, tg: tg, sim: tg.Sim}
+	e := &endpoint{target: t, tg: tg, sim: tg.Sim, ownsSim: tg.Sim != nil, tok: tg.Tokenizer.Tokenizer, tokID: tg.Tokenizer.ID}
 	e.target.Backend, e.target.Model = tg.Spec.Backend, tg.Spec.Model
 	if tg.Simulated() {
 		e.notes = append(e.notes, fmt.Sprintf("No %s: benchmarking the embedded simulated server, profile %s (%s) at %gx speed; its figures are simulated, not measured",
@@ -325,7 +335,7 @@ func (e *endpoint) tokenizer() (tok servingbench.Tokenizer, id, note string) {
 	if e.tokNote != "" && e.tokNoted.CompareAndSwap(false, true) {
 		note = e.tokNote
 	}
-	return e.tg.Tokenizer.Tokenizer, e.tg.Tokenizer.ID, note
+	return e.tok, e.tokID, note
 }
 
 // configValue makes s safe as the value of a benchfmt configuration line:
@@ -333,6 +343,17 @@ func (e *endpoint) tokenizer() (tok servingbench.Tokenizer, id, note string) {
 func configValue(s string) string { return target.OneLine(s) }
 
 // client builds the OpenAI-compatible client of e for sc.
+// A WithServer endpoint's HTTP client is set before edit runs, which may
+// replace it.
 func (e *endpoint) client(sc scenarios.Scenario, tok servingbench.Tokenizer, edit func(*servingbench.OpenAIConfig)) (*servingbench.StreamClient, error) {
+	if e.httpClient != nil {
+		user := edit
+		edit = func(cfg *servingbench.OpenAIConfig) {
+			cfg.HTTPClient = e.httpClient
+			if user != nil {
+				user(cfg)
+			}
+		}
+	}
 	return e.tg.NewClient(sc, tok, edit)
 }

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/perf/benchfmt"
 
 	"github.com/servingbench/servingbench/servingbench"
+	"github.com/servingbench/servingbench/servingbench/capacity"
 	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
 
@@ -178,5 +179,8 @@ func TestMainSettings(t *testing.T) {
 	assert.Equal(t, fileSettings{target: Target{Sim: "zero"}, label: "f16"}, f)
 	_, err = mainSettings([]Option{WithLabel("x"), WithSLA(servingbench.MustParseSLA("failed<=0"), SLAReport), WithFailureBudget(1)})
 	require.Error(t, err)
-	assert.Equal(t, "benchtest: Main takes only WithTarget and WithLabel, got WithSLA, WithFailureBudget: give them to Run", err.Error())
+	assert.Equal(t, "benchtest: Main takes only WithTarget and WithLabel, got WithSLA, WithFailureBudget: give them to Run or Capacity", err.Error())
+	_, err = mainSettings([]Option{WithSearch(capacity.SearchConfig{}), WithServer(nil)})
+	require.Error(t, err)
+	assert.Equal(t, "benchtest: Main takes only WithTarget and WithLabel, got WithServer, WithSearch: give them to Run or Capacity", err.Error())
 }

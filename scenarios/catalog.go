@@ -1,5 +1,7 @@
 package scenarios
 
+import "github.com/servingbench/servingbench/servingbench"
+
 // Ready-made scenarios. Each function returns a new value the caller may
 // change, resized by its options (see Scale); each documents the vLLM
 // benchmark_serving.py (v0.9.1) or "vllm bench serve" command line that
@@ -172,4 +174,18 @@ func ConcurrencySweep(base Scenario, limits ...int) []Scenario {
 		out[i].MaxConcurrency = c
 	}
 	return out
+}
+
+// RampUp returns base with vllm bench serve's ramp-up: request i of
+// NumPrompts arrives at a rate going from start to end requests per second
+// by strategy (RampLinear or RampExponential), gaps drawn with base's
+// Burstiness, in place of its RequestRate (set to 0). Its String says
+// "rate=ramp-linear-1-8".
+//
+//	vllm bench serve --dataset-name random --ramp-up-strategy linear \
+//	    --ramp-up-start-rps 1 --ramp-up-end-rps 8
+func RampUp(base Scenario, strategy servingbench.RampStrategy, start, end float64) Scenario {
+	base.RequestRate = 0
+	base.RampStrategy, base.RampStartRPS, base.RampEndRPS = strategy, start, end
+	return base
 }

@@ -36,6 +36,15 @@ type Scenario struct {
 	// vLLM v0.9.1 always does.
 	Warmup bool
 
+	// Ramp-up, as vllm bench serve's --ramp-up-strategy,
+	// --ramp-up-start-rps and --ramp-up-end-rps: when RampEndRPS is set,
+	// request i of N arrives at a rate going from RampStartRPS to
+	// RampEndRPS (linearly or exponentially in i, servingbench.Ramp), gaps
+	// drawn with Burstiness and seeded with Seed, in place of RequestRate,
+	// which must then be 0 (vLLM: --request-rate stays inf).
+	RampStrategy             servingbench.RampStrategy
+	RampStartRPS, RampEndRPS float64
+
 	// Sampling options. They are not part of servingbench.Config: whoever
 	// builds the Client passes them on (ignore_eos, temperature, top_p,
 	// top_k). Nil means the server's default.
@@ -52,7 +61,7 @@ type Scenario struct {
 // String names the scenario with slash-separated key=value pairs, stable
 // for a given value and usable as a sub-benchmark name (benchstat reads
 // each pair as a key): "scenario=NAME" when Name is set, the dataset's
-// String, "n=N", "rate=R" ("inf", or "trace" for a replayed schedule),
+// String, "n=N", "rate=R" ("inf", "trace" for a replayed schedule, "ramp-linear-1-8" for a ramp-up),
 // then, when set, "burstiness", "concurrency", "seed", "ignore-eos",
 // "temperature", "top-p", "top-k" and "warmup".
 func (s Scenario) String() string {
@@ -68,6 +77,11 @@ func (s Scenario) String() string {
 	}
 	add("n", strconv.Itoa(s.NumPrompts))
 	switch {
+	case s.ramps():
+		add("rate", fmt.Sprintf("ramp-%s-%s-%s", s.RampStrategy, formatFloat(s.RampStartRPS), formatFloat(s.RampEndRPS)))
+		if s.Burstiness != 0 && s.Burstiness != 1 {
+			add("burstiness", formatFloat(s.Burstiness))
+		}
 	case s.usesTrace():
 		add("rate", "trace")
 	case s.RequestRate == 0 || math.IsInf(s.RequestRate, 1):
@@ -107,7 +121,15 @@ func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) 
 // usesTrace reports whether the arrival times come from the dataset.
 func (s Scenario) usesTrace() bool {
 	_, ok := s.Dataset.(Scheduled)
-	return ok && s.RequestRate == 0
+	return ok && s.RequestRate == 0 && !s.ramps()
+}
+
+// ramps reports whether the scenario ramps its rate up.
+func (s Scenario) ramps() bool { return s.RampEndRPS != 0 }
+
+// ramp is the scenario's ramp-up arrival.
+func (s Scenario) ramp() servingbench.Ramp {
+	return servingbench.Ramp{Strategy: s.RampStrategy, Start: s.RampStartRPS, End: s.RampEndRPS, Burstiness: s.Burstiness, Seed: s.Seed}
 }
 
 // Validate reports every bad field, the dataset's own included, and the
@@ -134,6 +156,16 @@ func (s Scenario) Validate() error {
 	if s.MaxConcurrency < 0 {
 		bad("MaxConcurrency must be >= 0, got %d", s.MaxConcurrency)
 	}
+	if s.ramps() {
+		if s.RequestRate != 0 && !math.IsInf(s.RequestRate, 1) {
+			bad("RequestRate must be 0 with a ramp-up (RampEndRPS %v), got %v: the ramp sets the rate", s.RampEndRPS, s.RequestRate)
+		}
+		if err := s.ramp().Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("scenarios: Scenario ramp-up: %w", err))
+		}
+	} else if s.RampStartRPS != 0 || s.RampStrategy != servingbench.RampLinear {
+		bad("RampStartRPS and RampStrategy need RampEndRPS, got start %v, strategy %v", s.RampStartRPS, s.RampStrategy)
+	}
 	if t := s.Temperature; t != nil && !(*t >= 0) {
 		bad("Temperature must be >= 0, got %v", *t)
 	}
@@ -147,8 +179,9 @@ func (s Scenario) Validate() error {
 }
 
 // Prepare validates the scenario and makes its requests with tok, and its
-// arrival process: the dataset's own schedule (see RequestRate) or a
-// servingbench.Gamma of RequestRate and Burstiness seeded with Seed.
+// arrival process: the ramp-up (servingbench.Ramp) when RampEndRPS is set,
+// the dataset's own schedule (see RequestRate) or a servingbench.Gamma of
+// RequestRate and Burstiness seeded with Seed.
 //
 // Prepare honours ctx: when it is done, the dataset stops within a few
 // hundred prompts and Prepare returns an error wrapping ctx.Err()
@@ -167,6 +200,9 @@ func (s Scenario) Prepare(ctx context.Context, tok servingbench.Tokenizer) ([]se
 			return nil, nil, err
 		}
 		return reqs, arr, nil
+	}
+	if s.ramps() {
+		return reqs, s.ramp(), nil
 	}
 	return reqs, servingbench.Gamma{Rate: s.RequestRate, Burstiness: s.Burstiness, Seed: s.Seed}, nil
 }

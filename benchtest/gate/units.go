@@ -4,9 +4,9 @@ import (
 	"strings"
 )
 
-// Units benchtest.Run reports through testing.B.ReportMetric. Latencies are in
-// nanoseconds with a -ns suffix, which benchstat rescales to seconds with an
-// SI prefix (see LatencyUnit).
+// Units benchtest.Run and benchtest.Capacity report through
+// testing.B.ReportMetric. Latencies are in nanoseconds with a -ns suffix,
+// which benchstat rescales to seconds with an SI prefix (see LatencyUnit).
 const (
 	UnitRequestThroughput = "req/s"          // successful requests per second
 	UnitOutputThroughput  = "out-tok/s"      // output tokens per second
@@ -14,6 +14,12 @@ const (
 	UnitGoodput           = "goodput-req/s"  // requests meeting the goodput SLOs per second
 	UnitFailed            = "failed"         // failed requests per run
 	UnitSLAViolations     = "sla-violations" // see ReportSLA
+
+	// The capacity benchtest.Capacity found: the largest request rate, or
+	// maximum concurrency, at which every limit of an SLA held; 0 when
+	// none did. Higher is better.
+	UnitCapacityRate        = "capacity-req/s"
+	UnitCapacityConcurrency = "capacity-concurrency"
 )
 
 // LatencyUnit returns the unit of a latency statistic in nanoseconds:
@@ -49,7 +55,8 @@ func (b Better) String() string {
 // "sec"):
 //
 //   - any unit ending in /s is a rate: higher is better (req/s, tok/s,
-//     out-tok/s, goodput-req/s, MB/s);
+//     out-tok/s, goodput-req/s, capacity-req/s, MB/s);
+//   - capacity-concurrency, the concurrency capacity: higher is better;
 //   - a time, with or without /op, the time unit last after a dash:
 //     lower is better (ttft-p99-ns, ttft-p99-sec, ns/op, sec/op, ns);
 //   - B/op, allocs/op and other sizes per op: lower is better;
@@ -64,7 +71,7 @@ func UnitBetter(unit string) Better {
 	if unit == "" {
 		return BetterUnknown
 	}
-	if strings.HasSuffix(unit, "/s") {
+	if strings.HasSuffix(unit, "/s") || unit == UnitCapacityConcurrency {
 		return HigherIsBetter
 	}
 	if unit == UnitFailed || strings.HasPrefix(unit, "failed-") || strings.HasPrefix(unit, "failed/") ||
