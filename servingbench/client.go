@@ -3,10 +3,13 @@ package servingbench
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptrace"
+	"net/textproto"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,9 +28,20 @@ type StreamClient struct {
 	cfg    OpenAIConfig
 	proto  protocol
 	url    string
-	header http.Header
-	client *http.Client
-	own    *http.Transport // nil when cfg.HTTPClient is used
+	header http.Header // of the streaming requests
+	// getHeader is the header of the prewarm's GETs: the API key's
+	// Authorization and OpenAIConfig.Header.
+	getHeader http.Header
+	host      string // OpenAIConfig.Header's Host, "" for the URL's
+	// secrets are masked in server text kept (maskKey), longest first.
+	secrets [][]byte
+	// haveCert reports whether the TLS configuration has a client
+	// certificate; certAsked is set once a server asked for one the
+	// client did not have. Both word a TLS failure (tlsErrorOf).
+	haveCert  bool
+	certAsked atomic.Bool
+	client    *http.Client
+	own       *http.Transport // nil when cfg.HTTPClient is used
 	// fresh sends every request on a new connection (closed after it); it
 	// is client when cfg.HTTPClient is used (see do and post).
 	fresh *http.Client
@@ -64,19 +78,56 @@ func newStreamClient(cfg OpenAIConfig, newProto func(*OpenAIConfig) (protocol, e
 		maxLine: cfg.MaxLineBytes,
 		client:  cfg.HTTPClient,
 	}
+	c.getHeader = http.Header{}
 	if cfg.APIKey != "" {
 		c.header.Set("Authorization", "Bearer "+cfg.APIKey)
+		c.getHeader.Set("Authorization", "Bearer "+cfg.APIKey)
 	}
+	// The caller's headers replace the client's own, as vLLM's --header
+	// overrides its backends' constants.
+	for k, vs := range cfg.Header {
+		k = textproto.CanonicalMIMEHeaderKey(k)
+		if k == "Host" {
+			c.host = vs[0]
+			continue
+		}
+		c.header[k] = slices.Clone(vs)
+		c.getHeader[k] = slices.Clone(vs)
+	}
+	c.secrets = secrets(cfg.APIKey, cfg.Header)
 	c.fresh = c.client
 	if c.client == nil {
-		c.own = newTransport(cfg.MaxConcurrency)
+		c.own = newTransport(cfg.MaxConcurrency, c.tlsConfig(cfg.TLS))
 		c.client = &http.Client{Transport: c.own}
+		// The twin that opens a connection per request: the same proxy,
+		// TLS configuration and limits, without keep-alives.
 		fresh := c.own.Clone()
 		fresh.DisableKeepAlives = true
 		c.fresh = &http.Client{Transport: fresh}
 	}
 	c.pool.New = func() any { return newStream(proto.newDecoder()) }
 	return c, nil
+}
+
+// tlsConfig returns a clone of cfg (Go's defaults when nil) whose
+// GetClientCertificate, when cfg has no client certificate, records that
+// the server asked for one (certAsked) and sends none, as Go does without
+// it: a server that requires one then fails the handshake with an alert
+// that may not say why (handshake_failure, before TLS 1.3).
+func (c *StreamClient) tlsConfig(cfg *tls.Config) *tls.Config {
+	if cfg == nil {
+		cfg = &tls.Config{}
+	} else {
+		cfg = cfg.Clone()
+	}
+	c.haveCert = len(cfg.Certificates) > 0 || cfg.GetClientCertificate != nil
+	if !c.haveCert {
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			c.certAsked.Store(true)
+			return &tls.Certificate{}, nil
+		}
+	}
+	return cfg
 }
 
 // Close closes the client's idle connections.
@@ -179,6 +230,9 @@ func (c *StreamClient) post(ctx context.Context, client *http.Client, st *stream
 	}
 	hreq.ContentLength = int64(len(st.body))
 	hreq.Header = c.header
+	if c.host != "" {
+		hreq.Host = c.host
+	}
 	if c.own == nil {
 		// A caller's http.Client (with a cookie jar, say) may add headers.
 		hreq.Header = c.header.Clone()

@@ -18,12 +18,25 @@ type Config struct {
 	// Warmup sends Requests[0] once, untimed, before the run (vLLM v0.9.1
 	// always does this). A failed warm-up aborts the run with an error.
 	Warmup bool
+	// ReadyCheck, when its Timeout is set, waits for the server to answer
+	// Requests[0] before anything else (WaitReady: vllm bench serve's
+	// --ready-check-timeout-sec); the request that succeeded is the
+	// warm-up, so Warmup sends no other. A server not ready in time aborts
+	// the run with an error.
+	ReadyCheck ReadyCheck
+	// Warmups sends Requests[0] this many times more, untimed, after the
+	// warm-up, at most MaxConcurrency at once (vllm bench serve's
+	// --num-warmups). Every one failing aborts the run with an error; some
+	// failing is a warning (Report.Warnings).
+	Warmups int
 	// NoPrewarm turns off the connections a Prewarmer client opens before
 	// the run. By default Run opens, after the warm-up, one for each
 	// request scheduled in the run's first second, at most MaxConcurrency
 	// (64 when it is 0) and at most 256, so that the first requests do not
 	// pay for connection set-up inside their TTFT; later requests open
-	// their own.
+	// their own. A prewarm that fails is a warning, except for a TLS
+	// failure (*TLSError), which every request would meet: it aborts the
+	// run with an error.
 	NoPrewarm bool
 	// Goodput holds the SLOs for the goodput metric; the zero value means
 	// goodput is not computed.

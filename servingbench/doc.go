@@ -22,6 +22,22 @@
 // read vLLM's --save-result file. SLA checks a Report against limits.
 // Package servingtest is an in-process simulated server for tests.
 //
+// # Connections
+//
+// The client's one HTTP/1.1 transport (and the twin without keep-alives
+// it resends on) takes proxies from the environment, HTTP_PROXY,
+// HTTPS_PROXY and NO_PROXY, as http.ProxyFromEnvironment reads them: a
+// URL whose host is localhost or a loopback address is never proxied.
+// OpenAIConfig.TLS configures HTTPS (TLSFiles.Config reads a CA file and
+// a client certificate and key, as curl's --cacert, --cert and --key, for
+// the mutual TLS MindIE Server uses by default); a TLS failure is a
+// *TLSError saying which problem it is, and stops Run before the
+// benchmark. OpenAIConfig.Header adds headers to every request, as vLLM's
+// --header. Before a run, WaitReady waits for a server that is starting
+// (vllm bench serve's --ready-check-timeout-sec: Config.ReadyCheck) and
+// Warmups sends further untimed requests (its --num-warmups:
+// Config.Warmups).
+//
 // # Definitions
 //
 // All times come from one monotonic clock. For each request Run records the
@@ -101,7 +117,8 @@
 //   - The schedule is precomputed from the seed and slept to absolute
 //     offsets; v0.9.1 slept relative gaps and drifted below the rate.
 //   - Temperature is sent only when given (v0.9.1 sent 0.0); the warm-up
-//     request is optional (Config.Warmup).
+//     request is optional (Config.Warmup); a ready check (Config.ReadyCheck)
+//     and further warm-ups (Config.Warmups) are vllm bench serve's.
 //   - Connections are kept alive and a few are opened before the run
 //     (Config.NoPrewarm); v0.9.1 opens a new aiohttp session, so a new
 //     connection, for every request.

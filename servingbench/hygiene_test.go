@@ -181,17 +181,29 @@ func TestTextKeptOnlyWhenAsked(t *testing.T) {
 	}
 }
 
-// plantedKey is the API key the hygiene test greps every output for.
-const plantedKey = "sk-planted-XYZ"
+// plantedKey is the API key the hygiene test greps every output for;
+// plantedHeaderKey and plantedToken are the values of secret headers
+// (OpenAIConfig.Header: X-Api-Key, and X-Auth-Token with a scheme).
+const (
+	plantedKey       = "sk-planted-XYZ"
+	plantedHeaderKey = "hk-planted-QRS"
+	plantedToken     = "tk-planted-UVW"
+)
 
-// TestAPIKeyNeverWritten plants an API key and a server that echoes the
-// request headers back in every kind of error it can send; the key must
-// reach the server's Authorization header and no output.
+// TestAPIKeyNeverWritten plants an API key, two secret headers and a
+// server that echoes the request headers back in every kind of error it
+// can send; the key must reach the server's Authorization header, the
+// headers theirs, and none of them any output. A header that is no
+// secret is echoed as is.
 func TestAPIKeyNeverWritten(t *testing.T) {
 	var auth sync.Map // Authorization headers received
+	var headerKeys atomic.Int64
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auth.Store(r.Header.Get("Authorization"), true)
+		if r.Header.Get("X-Api-Key") == plantedHeaderKey && r.Header.Get("X-Auth-Token") == "Token "+plantedToken {
+			headerKeys.Add(1)
+		}
 		echo := fmt.Sprintf("your headers: %q", r.Header)
 		if r.Method == http.MethodGet { // Prewarm's GET /v1/models
 			w.WriteHeader(http.StatusUnauthorized)
@@ -207,8 +219,8 @@ func TestAPIKeyNeverWritten(t *testing.T) {
 			fmt.Fprintf(w, `{"error":{"message":%q}}`, echo)
 		case 2: // the key across the cut of the excerpt kept (509 bytes and "...")
 			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprintf(w, `{"error":{"message":"%s%s"}}`, strings.Repeat(".", 503-len(`{"error":{"message":"Bearer `)),
-				r.Header.Get("Authorization"))
+			fmt.Fprintf(w, `{"error":{"message":"%s%s %s"}}`, strings.Repeat(".", 503-len(`{"error":{"message":"Bearer `)),
+				r.Header.Get("Authorization"), r.Header.Get("X-Api-Key"))
 		case 3:
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprintf(w, `{"error":{"message":%q}}`, echo)
@@ -224,7 +236,8 @@ func TestAPIKeyNeverWritten(t *testing.T) {
 
 	for _, ck := range clientKinds {
 		t.Run(ck.name, func(t *testing.T) {
-			client, err := ck.new(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: "m", APIKey: plantedKey, KeepText: true})
+			client, err := ck.new(servingbench.OpenAIConfig{BaseURL: srv.URL, Model: "m", APIKey: plantedKey, KeepText: true,
+				Header: http.Header{"X-Api-Key": {plantedHeaderKey}, "X-Auth-Token": {"Token " + plantedToken}, "X-Request-Tag": {"visible-tag"}}})
 			require.NoError(t, err)
 			defer client.Close()
 			rep, err := servingbench.Run(context.Background(), servingbench.Config{
@@ -248,15 +261,19 @@ func TestAPIKeyNeverWritten(t *testing.T) {
 				out.WriteString(r.Text)
 			}
 			assert.Equal(t, 10, failures)
-			// Not even a part of it, where an excerpt is cut.
+			// Not even a part of them, where an excerpt is cut.
 			for _, line := range strings.Split(out.String(), "\n") {
-				assert.NotContains(t, line, plantedKey[:6], "output line")
+				for _, secret := range []string{plantedKey, plantedHeaderKey, plantedToken} {
+					assert.NotContains(t, line, secret[:6], "output line")
+				}
 			}
 			assert.Contains(t, out.String(), "your headers", "the outputs carry the echoed bodies, redacted")
+			assert.Contains(t, out.String(), "visible-tag", "a header that is no secret is not masked")
 		})
 	}
 	_, ok := auth.Load("Bearer " + plantedKey)
 	assert.True(t, ok, "the server never received Authorization: Bearer %s", plantedKey)
+	assert.Positive(t, headerKeys.Load(), "requests with the secret headers")
 	auth.Range(func(k, _ any) bool {
 		assert.Equal(t, "Bearer "+plantedKey, k, "Authorization header received")
 		return true

@@ -1,6 +1,7 @@
 package servingbench
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -80,6 +81,20 @@ type OpenAIConfig struct {
 	// reports no completion_tokens; when set, the text of every request is
 	// accumulated (not kept unless KeepText).
 	Tokenizer Tokenizer
+	// Header holds headers sent with every request (the streaming
+	// requests and the prewarm's), as vLLM's --header: they replace the
+	// client's own of the same name (Content-Type, Accept, and the
+	// Authorization of APIKey), and a Host header sets the request's host.
+	// The values of secret headers (IsSecretHeader: Authorization,
+	// X-Api-Key, ...) are masked in server text kept, as APIKey is. See
+	// CheckHeader for what is refused.
+	Header http.Header
+	// TLS configures the HTTPS connections of the client's own transport
+	// (and of its twin without keep-alives); it is cloned. Nil means Go's
+	// defaults: the system's roots, no client certificate. TLSFiles.Config
+	// builds one from PEM files. It must be nil with HTTPClient, whose
+	// transport has its own.
+	TLS *tls.Config
 	// HTTPClient, when set, is used instead of the client's own transport;
 	// MaxConcurrency then does not size anything.
 	HTTPClient *http.Client
@@ -113,6 +128,11 @@ func (c *OpenAIConfig) Validate() error {
 		return fmt.Errorf("servingbench: OpenAIConfig.TopP must be in (0, 1], got %v", *c.TopP)
 	case c.TopK != nil && *c.TopK < -1:
 		return fmt.Errorf("servingbench: OpenAIConfig.TopK must be >= -1, got %d", *c.TopK)
+	case c.TLS != nil && c.HTTPClient != nil:
+		return errors.New("servingbench: OpenAIConfig.TLS must be nil with HTTPClient, whose transport has its own TLS configuration")
+	}
+	if err := CheckHeader(c.Header); err != nil {
+		return fmt.Errorf("servingbench: OpenAIConfig.Header: %w", err)
 	}
 	for k, v := range c.ExtraBody {
 		if _, err := json.Marshal(v); err != nil {

@@ -41,14 +41,17 @@ func (c *StreamClient) Prewarm(ctx context.Context, n int) error {
 				errs[i] = err
 				return
 			}
-			if a := c.header.Get("Authorization"); a != "" {
-				req.Header.Set("Authorization", a)
+			req.Header = c.getHeader.Clone()
+			if c.host != "" {
+				req.Host = c.host
 			}
 			resp, err := c.client.Do(req)
 			if err != nil {
 				errs[i] = &StreamError{Err: err}
 				if cl := ClientLimitOf(err); cl != nil {
 					errs[i] = cl
+				} else if te := tlsErrorOf(err, c.haveCert, c.certAsked.Load()); te != nil {
+					errs[i] = te
 				}
 				return
 			}

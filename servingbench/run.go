@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 )
@@ -42,8 +43,9 @@ func notStarted(ctx context.Context, phase string) error {
 // returns the report. It is synchronous: every goroutine it starts has ended
 // when it returns.
 //
-// Before the first request Run sends the warm-up request (Config.Warmup),
-// then prewarms connections (see Config.NoPrewarm).
+// Before the first request Run waits for the server (Config.ReadyCheck) or
+// sends the warm-up request (Config.Warmup), then the further warm-ups
+// (Config.Warmups), then prewarms connections (see Config.NoPrewarm).
 //
 // A bad Config is returned as an error before any request is sent. Once the
 // run has started, failed requests are data (Result.Err), never errors. When
@@ -52,6 +54,9 @@ func notStarted(ctx context.Context, phase string) error {
 // and a nil error. A ctx cancelled before the first request is dispatched
 // (during the warm-up, the prewarm or the wait for the first request's
 // scheduled time) returns an error wrapping ErrNotStarted and no report.
+// A server not ready in time, a failed warm-up, every further warm-up
+// failing and a TLS failure in the prewarm return an error and no report,
+// before the first request.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -62,22 +67,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("servingbench: Config.Arrival %v: Offsets(%d) returned %d offsets", cfg.Arrival, len(reqs), len(offsets))
 	}
 
-	if cfg.Warmup {
-		if err := Warmup(ctx, cfg.Client, &reqs[0]); err != nil {
-			return nil, err
-		}
-		if ctx.Err() != nil {
-			return nil, notStarted(ctx, "warm-up")
-		}
-	}
-	var warnings []error
-	if p, ok := cfg.Client.(Prewarmer); ok && !cfg.NoPrewarm {
-		if err := p.Prewarm(ctx, cfg.prewarmConns(offsets)); err != nil && ctx.Err() == nil {
-			warnings = append(warnings, fmt.Errorf("servingbench: prewarming connections: %w", err))
-		}
-		if ctx.Err() != nil {
-			return nil, notStarted(ctx, "connection prewarm")
-		}
+	warnings, err := cfg.warmUp(ctx, offsets)
+	if err != nil {
+		return nil, err
 	}
 
 	results := make([]*Result, len(reqs))
@@ -145,6 +137,53 @@ dispatch:
 	return rep, nil
 }
 
+// warmUp does what Run does before its first request: the ready check or
+// the warm-up, the further warm-ups, the prewarm. It returns the warnings
+// of the report to be.
+func (cfg *Config) warmUp(ctx context.Context, offsets []time.Duration) ([]error, error) {
+	reqs := cfg.Requests
+	switch {
+	case cfg.ReadyCheck.Timeout > 0:
+		if err := WaitReady(ctx, cfg.Client, &reqs[0], cfg.ReadyCheck); err != nil {
+			return nil, err
+		}
+		if ctx.Err() != nil {
+			return nil, notStarted(ctx, "ready check")
+		}
+	case cfg.Warmup:
+		if err := Warmup(ctx, cfg.Client, &reqs[0]); err != nil {
+			return nil, err
+		}
+		if ctx.Err() != nil {
+			return nil, notStarted(ctx, "warm-up")
+		}
+	}
+	var warnings []error
+	if cfg.Warmups > 0 {
+		err := Warmups(ctx, cfg.Client, &reqs[0], cfg.Warmups, cfg.MaxConcurrency)
+		if ctx.Err() != nil {
+			return nil, notStarted(ctx, "warm-ups")
+		}
+		if we, ok := errors.AsType[*WarmupError](err); ok && we.All() {
+			return nil, err
+		} else if err != nil {
+			warnings = append(warnings, err)
+		}
+	}
+	if p, ok := cfg.Client.(Prewarmer); ok && !cfg.NoPrewarm {
+		err := p.Prewarm(ctx, cfg.prewarmConns(offsets))
+		if ctx.Err() != nil {
+			return nil, notStarted(ctx, "connection prewarm")
+		}
+		if _, ok := errors.AsType[*TLSError](err); ok {
+			return nil, fmt.Errorf("servingbench: prewarming connections: %w", err)
+		} else if err != nil {
+			warnings = append(warnings, fmt.Errorf("servingbench: prewarming connections: %w", err))
+		}
+	}
+	return warnings, nil
+}
+
 func (cfg *Config) validate() error {
 	switch {
 	case cfg.Client == nil:
@@ -153,6 +192,11 @@ func (cfg *Config) validate() error {
 		return errors.New("servingbench: Config.Requests is empty")
 	case cfg.MaxConcurrency < 0:
 		return fmt.Errorf("servingbench: Config.MaxConcurrency must be >= 0, got %d", cfg.MaxConcurrency)
+	case cfg.Warmups < 0:
+		return fmt.Errorf("servingbench: Config.Warmups must be >= 0, got %d", cfg.Warmups)
+	}
+	if err := cfg.ReadyCheck.validate(); err != nil {
+		return fmt.Errorf("servingbench: Config.%s", strings.TrimPrefix(err.Error(), "servingbench: "))
 	}
 	if v, ok := cfg.Arrival.(interface{ Validate() error }); ok {
 		if err := v.Validate(); err != nil {

@@ -178,6 +178,9 @@ func (c *StreamClient) classify(parent, ctx context.Context, err error, tokens i
 	if cl := ClientLimitOf(err); cl != nil && !responded { // a dial out of descriptors: ours, not the server's
 		return cl
 	}
+	if te := tlsErrorOf(err, c.haveCert, c.certAsked.Load()); te != nil && !responded {
+		return te
+	}
 	return &StreamError{Tokens: tokens, Err: err, Responded: responded}
 }
 
@@ -235,34 +238,39 @@ func (w *idleWatch) stop() {
 }
 
 // readExcerpt reads up to maxBodyExcerpt bytes of an error body, with the
-// API key masked. It reads as far as a key that starts inside the excerpt
-// could reach, so that no part of it survives the cut.
+// API key and the secret headers' values masked. It reads as far as a
+// secret that starts inside the excerpt could reach, so that no part of
+// it survives the cut.
 func (c *StreamClient) readExcerpt(r io.Reader) string {
-	buf := make([]byte, maxBodyExcerpt+max(1, len(c.cfg.APIKey)))
+	longest := 1
+	if len(c.secrets) > 0 {
+		longest = len(c.secrets[0])
+	}
+	buf := make([]byte, maxBodyExcerpt+longest)
 	n, _ := io.ReadFull(r, buf)
 	return excerpt(c.maskKey(buf[:n]))
 }
 
-// maskKey overwrites every occurrence of the API key in b with '*', in
-// place, keeping the length so that offsets into b stay valid. Servers may
-// echo the request's headers in an error body or event, and such text ends
-// up in errors, reports and result files.
+// maskKey overwrites every occurrence of the API key, and of the values
+// of the secret headers (IsSecretHeader), in b with '*', in place,
+// keeping the length so that offsets into b stay valid. Servers may echo
+// the request's headers in an error body or event, and such text ends up
+// in errors, reports and result files.
 func (c *StreamClient) maskKey(b []byte) []byte {
-	key := c.cfg.APIKey
-	if key == "" {
-		return b
-	}
-	for i := 0; ; {
-		j := bytes.Index(b[i:], []byte(key))
-		if j < 0 {
-			return b
+	for _, key := range c.secrets { // longest first: a credential inside its header value is masked with it
+		for i := 0; ; {
+			j := bytes.Index(b[i:], key)
+			if j < 0 {
+				break
+			}
+			i += j
+			for k := range len(key) {
+				b[i+k] = '*'
+			}
+			i += len(key)
 		}
-		i += j
-		for k := range len(key) {
-			b[i+k] = '*'
-		}
-		i += len(key)
 	}
+	return b
 }
 
 // maxDrain bounds what is read from a body only to reuse its connection.

@@ -1,6 +1,7 @@
 package servingbench
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"time"
@@ -27,8 +28,10 @@ const (
 // all its requests, with an idle pool of at least maxConcurrency
 // connections to the server so that no request waits for a dial once the
 // pool is warm (see Prewarm). Compression is off: SSE bodies are consumed as
-// they arrive.
-func newTransport(maxConcurrency int) *http.Transport {
+// they arrive. Proxies come from the environment (HTTP_PROXY, HTTPS_PROXY
+// and NO_PROXY, as http.ProxyFromEnvironment reads them), and tlsConfig,
+// when not nil, is cloned as the TLS configuration of every connection.
+func newTransport(maxConcurrency int, tlsConfig *tls.Config) *http.Transport {
 	idle := maxConcurrency
 	if idle <= 0 {
 		idle = defaultIdleConns
@@ -47,6 +50,9 @@ func newTransport(maxConcurrency int) *http.Transport {
 		DisableCompression:    true,
 		WriteBufferSize:       writeBufferSize,
 		ReadBufferSize:        readBufferSize,
+	}
+	if tlsConfig != nil {
+		t.TLSClientConfig = tlsConfig.Clone()
 	}
 	t.Protocols = new(http.Protocols)
 	t.Protocols.SetHTTP1(true)

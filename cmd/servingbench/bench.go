@@ -49,6 +49,10 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return notStarted(stderr, "the set-up of the run")
 	}
 	if err != nil {
+		var te *servingbench.TLSError
+		if errors.As(err, &te) { // met by the prewarm, without a warm-up
+			return o.connError("prewarming connections", err)
+		}
 		return err
 	}
 	p.identify(rep)
@@ -144,9 +148,12 @@ func (o *options) slo() (servingbench.SLO, error) {
 // spec is the target the flags name: --base-url, else --host and --port,
 // else the simulated server of --sim-profile and --sim-speed.
 func (o *options) spec() target.Spec {
+	header, _ := o.header()          // checked by validate
+	extraBody, _ := o.extraBodyMap() // checked by validate
 	s := target.Spec{
 		Backend: o.backend, Endpoint: o.endpoint, Model: o.model, Tokenizer: o.tokenizer,
 		APIKey: os.Getenv("OPENAI_API_KEY"), Sim: o.simProfile, SimSpeed: o.simSpeed,
+		Header: header, ExtraBody: extraBody, TLS: o.tlsFiles(),
 	}
 	switch {
 	case o.baseURL != "":
@@ -162,6 +169,9 @@ var targetFlags = map[target.Field]string{
 	target.FieldBaseURL: "--base-url", target.FieldBackend: "--backend", target.FieldEndpoint: "--endpoint",
 	target.FieldModel: "--model", target.FieldTokenizer: "--tokenizer",
 	target.FieldSim: "--sim-profile", target.FieldSimSpeed: "--sim-speed",
+	target.FieldHeader: "--header", target.FieldExtraBody: "--extra-body",
+	target.FieldCACert: "--ca-cert", target.FieldClientCert: "--client-cert", target.FieldClientKey: "--client-key",
+	target.FieldInsecure: "--insecure",
 }
 
 // targetError words a target error in flags.
@@ -178,6 +188,10 @@ func (o *options) targetError(err error) error {
 		return usageError{fmt.Errorf("flag %s is required when benchmarking a real server", flag)}
 	case fe.Field == target.FieldBaseURL && !o.args.given("base-url"):
 		return usageError{fmt.Errorf("flags --host %q and --port %d: %v", o.host, o.port, fe.Err)}
+	case fe.Field == target.FieldInsecure:
+		return usageError{fmt.Errorf("flag %s: %s", flag, tlsFlagWords.Replace(fe.Err.Error()))}
+	case fe.Field == target.FieldCACert || fe.Field == target.FieldClientCert || fe.Field == target.FieldClientKey:
+		return usageError{fmt.Errorf("flag %s %q: %s", flag, fe.Value, tlsFlagWords.Replace(fe.Err.Error()))}
 	}
 	return usageError{fmt.Errorf("flag %s: %v", flag, fe.Err)}
 }

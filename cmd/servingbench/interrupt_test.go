@@ -23,6 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/servingbench/servingbench/internal/testpki"
 	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
 
@@ -113,6 +114,8 @@ type cliOptions struct {
 	// resume is closed: the CLI's writes to stdout then block once the
 	// pipe is full.
 	holdStdout bool
+	// env is added to the process's environment.
+	env []string
 }
 
 func startCLI(t *testing.T, args ...string) *cliProcess {
@@ -128,7 +131,7 @@ func startCLIWith(t *testing.T, opt cliOptions, args ...string) *cliProcess {
 		read:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	p.cmd.Env = append(os.Environ(), "OPENAI_API_KEY="+plantedKey)
+	p.cmd.Env = append(append(os.Environ(), "OPENAI_API_KEY="+plantedKey), opt.env...)
 	p.cmd.Stderr = &p.stderr
 	// An *os.File as Stdout: the child writes into the pipe itself, so
 	// Wait does not wait for our reads and a held pipe fills up.
@@ -360,14 +363,19 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	assert.Empty(t, files, "result files")
 }
 
-// TestCLIKeyNeverWritten runs the CLI against a server that checks the
-// Authorization header and echoes the request headers in its errors: the
-// key must reach the server and appear in no output.
+// TestCLIKeyNeverWritten runs the CLI against a server over mutual TLS
+// that checks the Authorization header and a secret header given with
+// --header, and echoes the request headers in its errors: the key and
+// the header must reach the server, and neither, nor the client key's
+// PEM, appear in any output; nor does the key when its file is refused.
 func TestCLIKeyNeverWritten(t *testing.T) {
+	const headerKey = "hk-planted-QRS"
+	pki, err := testpki.NewMTLS(t.TempDir())
+	require.NoError(t, err)
 	var n, all, authorized atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		all.Add(1)
-		if r.Header.Get("Authorization") == "Bearer "+plantedKey {
+		if r.Header.Get("Authorization") == "Bearer "+plantedKey && r.Header.Get("X-Api-Key") == headerKey {
 			authorized.Add(1)
 		}
 		echo := fmt.Sprintf("your headers: %q", r.Header)
@@ -389,16 +397,38 @@ func TestCLIKeyNeverWritten(t *testing.T) {
 				`data: {"choices":[{"index":0,"text":" w"}]}`+"\n\ndata: [DONE]\n\n")
 		}
 	}))
+	srv.TLS = pki.ServerConfig(true)
+	srv.StartTLS()
 	defer srv.Close()
 
+	// What of the client key could leak: its base64 lines.
+	var keyLines []string
+	for _, line := range strings.Split(string(pki.Client.KeyPEM), "\n") {
+		if len(line) > 16 && !strings.HasPrefix(line, "-----") {
+			keyLines = append(keyLines, line)
+		}
+	}
+	require.NotEmpty(t, keyLines)
+	assertClean := func(t *testing.T, outputs map[string]string) {
+		t.Helper()
+		for name, out := range outputs {
+			assert.NotContains(t, out, plantedKey[:6], "%s contains the API key:\n%s", name, out)
+			assert.NotContains(t, out, headerKey[:6], "%s contains the --header secret:\n%s", name, out)
+			for _, line := range keyLines {
+				assert.NotContains(t, out, line[:16], "%s contains the client key:\n%s", name, out)
+			}
+		}
+	}
+
 	dir := t.TempDir()
-	p := startCLI(t, "--base-url", srv.URL, "--model", "m", "--dataset-name", "random", "--num-prompts", "30",
+	tlsFlags := []string{"--ca-cert", pki.CAFile, "--client-cert", pki.ClientCertFile, "--client-key", pki.ClientKeyFile}
+	p := startCLI(t, append([]string{"--base-url", srv.URL, "--model", "m", "--dataset-name", "random", "--num-prompts", "30",
 		"--random-input-len", "8", "--random-output-len", "2", "--save-result", "--save-detailed",
-		"--result-dir", dir, "--disable-tqdm")
+		"--result-dir", dir, "--disable-tqdm", "--header", "X-Api-Key=" + headerKey, "x-request-tag=visible-tag"}, tlsFlags...)...)
 	code, _ := p.waitExit(t, time.Now())
 	stdout, stderr := p.stdout.String(), p.stderr.String()
 	require.Equal(t, 0, code, "exit status\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
-	assert.Positive(t, authorized.Load(), "requests with Authorization: Bearer %s", plantedKey)
+	assert.Positive(t, authorized.Load(), "requests with Authorization: Bearer %s and X-Api-Key", plantedKey)
 	assert.Equal(t, all.Load(), authorized.Load(), "requests authorized, of all the server received")
 
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
@@ -407,8 +437,20 @@ func TestCLIKeyNeverWritten(t *testing.T) {
 	data, err := os.ReadFile(files[0])
 	require.NoError(t, err)
 	assert.Contains(t, string(data), "your headers", "the result file keeps the echoed errors")
-	for name, out := range map[string]string{"stdout": stdout, "stderr": stderr, "result file": string(data)} {
-		assert.NotContains(t, out, plantedKey[:6], "%s contains the API key:\n%s", name, out)
+	assert.Contains(t, string(data), "visible-tag", "a header that is no secret is echoed as is")
+	assertClean(t, map[string]string{"stdout": stdout, "stderr": stderr, "result file": string(data)})
+
+	// A key file refused, and a key given as the certificate: the
+	// errors name the files, not what is in them.
+	for _, flags := range [][]string{
+		{"--ca-cert", pki.CAFile, "--client-cert", pki.ClientKeyFile, "--client-key", pki.ClientKeyFile},
+		{"--ca-cert", pki.ClientKeyFile},
+	} {
+		p := startCLI(t, append([]string{"--base-url", srv.URL, "--model", "m", "--num-prompts", "2", "--disable-tqdm"}, flags...)...)
+		code, _ := p.waitExit(t, time.Now())
+		assert.Equal(t, 2, code, "exit status of a usage error")
+		assert.Contains(t, p.stderr.String(), pki.ClientKeyFile, "the error names the file")
+		assertClean(t, map[string]string{"stdout": p.stdout.String(), "stderr": p.stderr.String()})
 	}
 }
 

@@ -7,7 +7,13 @@
 //	    --random-input-len 256 --num-prompts 640 --base-url http://127.0.0.1:1025
 //
 // Without --base-url or --host it starts the built-in simulated server on
-// 127.0.0.1 and benchmarks that. Before the run it prints who the server
+// 127.0.0.1 and benchmarks that. An https:// server is verified with
+// --ca-cert (or not, --insecure) and given --client-cert and --client-key
+// when it requires a client certificate; --header and --extra-body add to
+// every request; proxies come from HTTP_PROXY, HTTPS_PROXY and NO_PROXY
+// (conn.go). --ready-check-timeout-sec waits for a server that is
+// starting and --num-warmups sends untimed requests before the run, as
+// vllm bench serve does. Before the run it prints who the server
 // says it is, when it says (a "Server:" line, target.Identify), and saves
 // it in the result file as server and server_id. Subcommands:
 //

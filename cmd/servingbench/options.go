@@ -51,6 +51,14 @@ type options struct {
 	temperature, topP *float64
 	topK              *int
 
+	// The connection and start-up flags (conn.go).
+	headers                       []string
+	extraBody                     string
+	insecure                      bool
+	caCert, clientCert, clientKey string
+	readyCheckTimeout             int
+	numWarmups                    int
+
 	percentileMetrics string
 	metricPercentiles string
 	goodput           []string
@@ -95,7 +103,7 @@ func parseCommand(cmd string, args []string) (*options, error) {
 	a := newArgSet()
 	o.args = a
 	a.str(&o.backend, "backend", "server kind, the API spoken: "+backendHelp())
-	a.str(&o.baseURL, "base-url", "server base URL, e.g. http://127.0.0.1:8000 (overrides --host/--port)")
+	a.str(&o.baseURL, "base-url", "server base URL, e.g. http://127.0.0.1:8000 or https://... (overrides --host/--port; HTTP_PROXY, HTTPS_PROXY and NO_PROXY apply, loopback addresses are never proxied)")
 	a.str(&o.host, "host", "server host (default 127.0.0.1)")
 	a.integer(&o.port, "port", "server port (default 8000)")
 	a.str(&o.endpoint, "endpoint", "API path (default the backend's: /v1/completions; /v1/chat/completions for openai-chat)")
@@ -134,7 +142,7 @@ func parseCommand(cmd string, args []string) (*options, error) {
 	a.optFloat(&o.rampEndRPS, "ramp-up-end-rps", "ramp-up: requests per second at the last request (>= --ramp-up-start-rps)")
 	a.integer(&o.maxConcurrency, "max-concurrency", "maximum requests in flight (default: no limit)")
 	a.integer(&o.seed, "seed", "random seed (default 0)")
-	a.boolean(&o.noWarmup, "no-warmup", "skip the untimed initial test request vLLM sends first")
+	a.boolean(&o.noWarmup, "no-warmup", "skip the untimed initial test request vLLM v0.9.1 sends first (--num-warmups still sends its requests)")
 	a.boolean(&o.noPrewarm, "no-prewarm", "open no connections before the run (default: one per request of its first second, at most --max-concurrency or 64)")
 	a.boolean(&o.requireDone, "require-done", "fail streams that end without data: [DONE] even after their finish_reason or usage")
 	a.boolean(&o.ignoreEOS, "ignore-eos", "send ignore_eos: generate exactly the requested output length")
@@ -156,6 +164,7 @@ func parseCommand(cmd string, args []string) (*options, error) {
 	a.float(&o.streamIdleTimeout, "stream-idle-timeout", "seconds without a byte before a stream fails (default: off)")
 	a.str(&o.simProfile, "sim-profile", "simulated server profile when no server is given: fp16, w8a8 or zero (default fp16)")
 	a.float(&o.simSpeed, "sim-speed", "simulated server time scale, 10 = ten times faster than real (default 10)")
+	o.addConnFlags(a)
 	a.boolean(&o.help, "help", "show this help (also -h)")
 	switch cmd {
 	case "sweep":
@@ -225,6 +234,9 @@ func (o *options) validate() error {
 	}
 	if o.saveDetailed && !o.saveResult {
 		o.saveResult = true // vLLM writes the file too when only --save-detailed is given
+	}
+	if err := o.checkConn(); err != nil {
+		return err
 	}
 	return o.rampUp()
 }

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/servingbench/servingbench/scenarios"
 	"github.com/servingbench/servingbench/servingbench"
@@ -79,9 +82,9 @@ type prepared struct {
 }
 
 // open starts what c describes, printing what the benchmark prints before
-// its run: the simulated server's line, the tokenizer's note, the server's
-// identity, the warm-up's lines. An interrupt before it is done says so
-// (notStarted). The caller closes the result.
+// its run: the simulated server's line, the tokenizer's note, the ready
+// check's lines, the server's identity, the warm-up's lines. An interrupt
+// before it is done says so (notStarted). The caller closes the result.
 func (o *options) open(ctx context.Context, c *checked, su setup, stdout, stderr io.Writer) (_ *prepared, err error) {
 	raiseFileLimit(stderr)
 	// Every flag is checked: the tokenizer is loaded, then the simulated
@@ -119,6 +122,21 @@ func (o *options) open(ctx context.Context, c *checked, su setup, stdout, stderr
 	if err := o.checkFileLimit(stderr, len(p.reqs), tg.FilesPerRequest(), su.load); err != nil {
 		return nil, err
 	}
+	p.client, err = tg.NewClient(c.sc, nil, func(cc *servingbench.OpenAIConfig) {
+		o.editClient(cc)
+		cc.MaxConcurrency = su.pool
+	})
+	if err != nil {
+		return nil, err
+	}
+	// With --ready-check-timeout-sec the initial test request is sent
+	// until the server answers it, before anything else asks the server
+	// who it is.
+	if o.readyCheckTimeout > 0 {
+		if err := o.waitReady(ctx, p, stdout, stderr); err != nil {
+			return nil, err
+		}
+	}
 	// Who the server says it is: printed when it tells, and saved. The
 	// backend is the user's --backend, no identity, so no line says it.
 	p.id = tg.Identify(ctx)
@@ -128,24 +146,76 @@ func (o *options) open(ctx context.Context, c *checked, su setup, stdout, stderr
 	if p.id.Server != "" || len(p.id.Facts) > 0 {
 		fmt.Fprintln(stdout, "Server:", p.id)
 	}
-	p.client, err = tg.NewClient(c.sc, nil, func(cc *servingbench.OpenAIConfig) {
-		o.editClient(cc)
-		cc.MaxConcurrency = su.pool
-	})
-	if err != nil {
-		return nil, err
+	next := fmt.Sprintf(" Starting %s...", su.next)
+	if o.numWarmups > 0 {
+		next = ""
 	}
-	if !o.noWarmup {
+	switch {
+	case o.readyCheckTimeout > 0 && next != "":
+		fmt.Fprintf(stdout, "Starting %s...\n", su.next)
+	case o.readyCheckTimeout > 0:
+	case !o.noWarmup:
 		fmt.Fprintln(stdout, "Starting initial single prompt test run...")
 		if err := servingbench.Warmup(ctx, p.client, &p.reqs[0]); err != nil {
-			return nil, fmt.Errorf("%w; check --base-url, --model and --endpoint", err)
+			return nil, o.connError("warm-up request failed", errors.Unwrap(err))
 		}
 		if ctx.Err() != nil {
 			return nil, notStarted(stderr, "the warm-up")
 		}
-		fmt.Fprintf(stdout, "Initial test run completed. Starting %s...\n", su.next)
+		fmt.Fprintf(stdout, "Initial test run completed.%s\n", next)
+	}
+	if o.numWarmups > 0 {
+		if err := o.warmups(ctx, p, su, stdout, stderr); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
+}
+
+// waitReady sends the initial test request until the server answers it,
+// for up to --ready-check-timeout-sec, as vllm bench serve does, saying
+// each failed attempt on stderr.
+func (o *options) waitReady(ctx context.Context, p *prepared, stdout, stderr io.Writer) error {
+	fmt.Fprintf(stdout, "Waiting for endpoint to become up in %d seconds\n", o.readyCheckTimeout)
+	rc := servingbench.ReadyCheck{
+		Timeout: time.Duration(o.readyCheckTimeout) * time.Second,
+		OnRetry: func(attempt int, err error) {
+			fmt.Fprintf(stderr, "Endpoint is not ready (attempt %d; again in %v): %s\n", attempt, servingbench.ReadyInterval, target.OneLine(err.Error()))
+		},
+	}
+	err := servingbench.WaitReady(ctx, p.client, &p.reqs[0], rc)
+	if ctx.Err() != nil {
+		return notStarted(stderr, "the ready check")
+	}
+	var nr *servingbench.NotReadyError
+	switch {
+	case errors.As(err, &nr):
+		return fmt.Errorf("ready check (--ready-check-timeout-sec %d): %w; check --base-url, --model and --endpoint", o.readyCheckTimeout, err)
+	case err != nil:
+		return o.connError("ready check", err)
+	}
+	fmt.Fprintln(stdout, "Initial test run completed.")
+	return nil
+}
+
+// warmups sends --num-warmups untimed requests, at most the run's
+// concurrency at once, as vllm bench serve does: every one failing is an
+// error, some failing a warning.
+func (o *options) warmups(ctx context.Context, p *prepared, su setup, stdout, stderr io.Writer) error {
+	fmt.Fprintf(stdout, "Warming up with %d requests...\n", o.numWarmups)
+	err := servingbench.Warmups(ctx, p.client, &p.reqs[0], o.numWarmups, su.pool)
+	if ctx.Err() != nil {
+		return notStarted(stderr, "the warm-ups")
+	}
+	var we *servingbench.WarmupError
+	if errors.As(err, &we) && we.All() {
+		return o.connError(fmt.Sprintf("warm-up: all %d requests (--num-warmups) failed, first", we.N), we.First)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "warning:", strings.TrimPrefix(err.Error(), "servingbench: "))
+	}
+	fmt.Fprintf(stdout, "Warmup run completed. Starting %s...\n", su.next)
+	return nil
 }
 
 // Close closes the client and stops the simulated server; idle

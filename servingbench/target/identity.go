@@ -69,7 +69,7 @@ var genericServers = []string{"uvicorn", "hypercorn", "gunicorn", "granian", "ng
 	"caddy", "apache", "openresty", "cloudflare", "werkzeug", "tornadoserver", "python", "axum", "hyper", "go"}
 
 // Identify asks the server who it is, with the API key when the spec has
-// one: GET /version ({"version": ...}: vLLM, SGLang, servingtest),
+// one, the spec's headers and TLS files: GET /version ({"version": ...}: vLLM, SGLang, servingtest),
 // GET /props (llama.cpp's build_info, model_path, model_ftype,
 // total_slots), GET /v1/models (owned_by, and vLLM's root: the model's
 // path), GET /info (TGI's model_id and version) and every reply's Server
@@ -153,15 +153,13 @@ type probed struct {
 func (t *Target) probe(ctx context.Context) *probed {
 	ctx, cancel := context.WithTimeout(ctx, identifyTimeout)
 	defer cancel()
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, Proxy: http.ProxyFromEnvironment}}
-	defer client.CloseIdleConnections()
 	p := &probed{}
 	var headers [4]string
 	var wg sync.WaitGroup
-	wg.Go(func() { p.version, headers[0] = getJSON[versionReply](ctx, client, t, "/version") })
-	wg.Go(func() { p.props, headers[1] = getJSON[propsReply](ctx, client, t, "/props") })
-	wg.Go(func() { p.models, headers[2] = getJSON[modelsReply](ctx, client, t, "/v1/models") })
-	wg.Go(func() { p.info, headers[3] = getJSON[infoReply](ctx, client, t, "/info") })
+	wg.Go(func() { p.version, headers[0] = getJSON[versionReply](ctx, t, "/version") })
+	wg.Go(func() { p.props, headers[1] = getJSON[propsReply](ctx, t, "/props") })
+	wg.Go(func() { p.models, headers[2] = getJSON[modelsReply](ctx, t, "/v1/models") })
+	wg.Go(func() { p.info, headers[3] = getJSON[infoReply](ctx, t, "/info") })
 	wg.Wait()
 	for _, h := range headers {
 		if h != "" {
@@ -175,15 +173,13 @@ func (t *Target) probe(ctx context.Context) *probed {
 // getJSON returns the JSON reply of GET URL+path when the server answers
 // 200 with a body that decodes as T (else T's zero value: a reply that is
 // not this route's JSON says nothing), and the reply's Server header
-// whatever the status.
-func getJSON[T any](ctx context.Context, client *http.Client, t *Target, path string) (T, string) {
+// whatever the status. The request carries the API key and Spec.Header
+// and goes through Spec.TLS and the environment's proxy (Target.get).
+func getJSON[T any](ctx context.Context, t *Target, path string) (T, string) {
 	var v T
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL+path, nil)
+	req, client, err := t.get(ctx, path)
 	if err != nil {
 		return v, ""
-	}
-	if t.Spec.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+t.Spec.APIKey)
 	}
 	resp, err := client.Do(req)
 	if err != nil {

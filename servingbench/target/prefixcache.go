@@ -80,12 +80,13 @@ const prefixCacheTimeout = 5 * time.Second
 // all, is some 100 KB per engine.
 const maxMetricsBytes = 16 << 20
 
-// metricsHTTPClient sends the /metrics requests; tests swap it for one
-// that reaches an in-memory listener.
-var metricsHTTPClient = http.DefaultClient
+// metricsHTTPClient, when set, sends the /metrics requests in place of
+// the target's client; tests set it to one that reaches an in-memory
+// listener.
+var metricsHTTPClient *http.Client
 
 // PrefixCache scrapes GET URL/metrics (Prometheus text format, with the
-// API key sent as requests send it) for the server's prefix-cache
+// API key, headers and TLS files the requests use) for the server's prefix-cache
 // counters, each summed over its series (vLLM has one per engine):
 //
 //   - llama.cpp: llamacpp:prompt_tokens_cached_total (Hits) of
@@ -103,15 +104,16 @@ var metricsHTTPClient = http.DefaultClient
 func (t *Target) PrefixCache(ctx context.Context) (PrefixCacheCounters, bool) {
 	ctx, cancel := context.WithTimeout(ctx, prefixCacheTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL+"/metrics", nil)
+	req, client, err := t.get(ctx, "/metrics")
 	if err != nil {
 		return PrefixCacheCounters{}, false
 	}
-	req.Header.Set("Accept", "text/plain;version=0.0.4")
-	if t.Spec.APIKey != "" {
-		req.Header.Set("Authorization", "Bearer "+t.Spec.APIKey)
+	req.Header.Set("Accept", "text/plain;version=0.0.4") // whatever Spec.Header says: this route's format is read
+
+	if metricsHTTPClient != nil {
+		client = metricsHTTPClient
 	}
-	resp, err := metricsHTTPClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return PrefixCacheCounters{}, false
 	}

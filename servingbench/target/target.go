@@ -2,12 +2,15 @@ package target
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,6 +57,21 @@ type Spec struct {
 	Tokenizer string
 	// APIKey, when set, is sent as a bearer token.
 	APIKey string
+	// Header holds headers sent with every request, the identity and
+	// metrics requests' too, replacing the client's own of the same name
+	// (Authorization included), as vLLM's --header does
+	// (servingbench.OpenAIConfig.Header, which says what is refused).
+	Header http.Header
+	// ExtraBody is merged into every request body, one level deep, its
+	// members replacing the client's own (vLLM's --extra-body,
+	// servingbench.OpenAIConfig.ExtraBody).
+	ExtraBody map[string]any
+	// TLS names the CA file, the client certificate and key, and whether
+	// to skip verification, for a real server at an https BaseURL
+	// (servingbench.TLSFiles); the files are read by Validate and Open.
+	// The identity and metrics requests use them too. The zero value is
+	// Go's defaults.
+	TLS servingbench.TLSFiles
 	// Sim is the simulated profile when BaseURL is empty: fp16, w8a8 or
 	// zero (servingtest.Profile). Empty means DefaultSim.
 	Sim string
@@ -97,6 +115,13 @@ const (
 	FieldTokenizer Field = "Tokenizer"
 	FieldSim       Field = "Sim"
 	FieldSimSpeed  Field = "SimSpeed"
+	FieldHeader    Field = "Header"
+	FieldExtraBody Field = "ExtraBody"
+	// The TLS files; a *FieldError of one has the file as Value.
+	FieldCACert     Field = "TLS.CACert"
+	FieldClientCert Field = "TLS.ClientCert"
+	FieldClientKey  Field = "TLS.ClientKey"
+	FieldInsecure   Field = "TLS.Insecure"
 )
 
 // FieldError is a bad Spec field: which, the value given (URL
@@ -117,10 +142,25 @@ func (e *FieldError) Unwrap() error { return e.Err }
 // ErrRequired is the Err of a *FieldError for a required field left empty.
 var ErrRequired = errors.New("required with a BaseURL")
 
-// Validate checks every field of s, without loading or starting anything:
-// the backend, the endpoint, the base URL and model of a real server, the
-// profile and speed of the simulated one. The error is a *FieldError.
+// Validate checks every field of s, without loading or starting anything
+// but the TLS files, which it reads: the backend, the endpoint, the
+// headers and extra body, the base URL, model and TLS files of a real
+// server, the profile and speed of the simulated one. The error is a
+// *FieldError; a header's names the header as Value, never its value.
 func Validate(s Spec) error {
+	_, err := validate(s)
+	return err
+}
+
+// validate is Validate, returning the TLS configuration the files give.
+func validate(s Spec) (*tls.Config, error) {
+	if err := validateSpec(s); err != nil {
+		return nil, err
+	}
+	return tlsConfig(s)
+}
+
+func validateSpec(s Spec) error {
 	s = s.WithDefaults()
 	b, err := servingbench.LookupBackend(s.Backend)
 	if err != nil {
@@ -129,7 +169,20 @@ func Validate(s Spec) error {
 	if b.Chat() && s.Endpoint != "" && !strings.HasSuffix(s.Endpoint, "chat/completions") {
 		return &FieldError{FieldEndpoint, s.Endpoint, fmt.Errorf("backend %s needs a path ending in chat/completions", s.Backend)}
 	}
+	if err := servingbench.CheckHeader(s.Header); err != nil {
+		var he *servingbench.HeaderError
+		errors.As(err, &he)
+		return &FieldError{FieldHeader, he.Name, he.Err}
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.ExtraBody)) {
+		if _, err := json.Marshal(s.ExtraBody[k]); err != nil {
+			return &FieldError{FieldExtraBody, k, fmt.Errorf("cannot be encoded as JSON: %v", err)}
+		}
+	}
 	if s.Simulated() {
+		if f, v := tlsField(s.TLS); f != "" {
+			return &FieldError{f, v, errors.New("applies to a real server at an https:// URL; the simulated server serves plain HTTP")}
+		}
 		if _, err := servingtest.Profile(s.Sim); err != nil {
 			return &FieldError{FieldSim, s.Sim, err}
 		}
@@ -145,7 +198,42 @@ func Validate(s Spec) error {
 	if s.Model == "" {
 		return &FieldError{FieldModel, "", ErrRequired}
 	}
+	if f, v := tlsField(servingbench.TLSFiles{CACert: s.TLS.CACert, ClientCert: s.TLS.ClientCert, ClientKey: s.TLS.ClientKey}); f != "" && u.Scheme != "https" {
+		// Insecure is accepted with http, as vLLM accepts it: it does nothing.
+		return &FieldError{f, v, fmt.Errorf("applies to an https:// URL; the base URL is %s", RedactURL(s.BaseURL))}
+	}
 	return nil
+}
+
+// tlsField is the first field f sets, and its value.
+func tlsField(f servingbench.TLSFiles) (Field, string) {
+	switch {
+	case f.CACert != "":
+		return FieldCACert, f.CACert
+	case f.ClientCert != "":
+		return FieldClientCert, f.ClientCert
+	case f.ClientKey != "":
+		return FieldClientKey, f.ClientKey
+	case f.Insecure:
+		return FieldInsecure, "true"
+	}
+	return "", ""
+}
+
+// tlsFields maps servingbench.TLSFileError's fields to Spec's.
+var tlsFields = map[string]Field{
+	servingbench.TLSFieldCACert: FieldCACert, servingbench.TLSFieldClientCert: FieldClientCert,
+	servingbench.TLSFieldClientKey: FieldClientKey, servingbench.TLSFieldInsecure: FieldInsecure,
+}
+
+// tlsConfig reads the TLS files of s.
+func tlsConfig(s Spec) (*tls.Config, error) {
+	cfg, err := s.TLS.Config()
+	var fe *servingbench.TLSFileError
+	if errors.As(err, &fe) {
+		return nil, &FieldError{tlsFields[fe.Field], fe.File, fe.Err}
+	}
+	return cfg, err
 }
 
 // Target is an opened Spec: the URL to send to, the tokenizer, and the
@@ -169,6 +257,9 @@ type Target struct {
 	// profile is Spec.Sim at Spec.SimSpeed; it counts prompt tokens with
 	// Tokenizer, as a real server counts them with its model's.
 	Sim *servingtest.Server
+
+	tls  *tls.Config  // Spec.TLS's files read; nil for Go's defaults
+	http *http.Client // the identity and metrics requests' (see get)
 }
 
 // Open validates s, resolves its tokenizer and, without a BaseURL, starts
@@ -177,7 +268,8 @@ type Target struct {
 // of FieldTokenizer wrapping tokenizer.Load's error (a
 // *tokenizer.NotFoundError when nothing was found).
 func Open(s Spec) (*Target, error) {
-	if err := Validate(s); err != nil {
+	tlsCfg, err := validate(s)
+	if err != nil {
 		return nil, err
 	}
 	s = s.WithDefaults()
@@ -186,7 +278,7 @@ func Open(s Spec) (*Target, error) {
 	if err != nil {
 		return nil, &FieldError{FieldTokenizer, s.Tokenizer, err}
 	}
-	t := &Target{Spec: s, Backend: b, Chat: b.Chat(), Tokenizer: res}
+	t := &Target{Spec: s, Backend: b, Chat: b.Chat(), Tokenizer: res, tls: tlsCfg, http: newProbeClient(tlsCfg)}
 	if !s.Simulated() {
 		t.URL = strings.TrimRight(s.BaseURL, "/")
 		return t, nil
@@ -209,6 +301,47 @@ func (t *Target) Close() {
 	if t.Sim != nil {
 		t.Sim.Close()
 	}
+	if t.http != nil {
+		t.http.CloseIdleConnections()
+	}
+}
+
+// newProbeClient is the client of the identity and metrics requests: a
+// connection per request (they are few and far apart), proxies from the
+// environment and the TLS configuration of the benchmark's requests.
+func newProbeClient(tlsCfg *tls.Config) *http.Client {
+	tr := &http.Transport{Proxy: http.ProxyFromEnvironment, DisableKeepAlives: true, TLSHandshakeTimeout: 10 * time.Second}
+	if tlsCfg != nil {
+		tr.TLSClientConfig = tlsCfg.Clone()
+	}
+	return &http.Client{Transport: tr}
+}
+
+// defaultProbe serves a Target not made by Open.
+var defaultProbe = newProbeClient(nil)
+
+// get is a GET of URL+path with the API key and Spec.Header, as the
+// benchmark's requests carry them, and the client to send it with.
+func (t *Target) get(ctx context.Context, path string) (*http.Request, *http.Client, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL+path, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t.Spec.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+t.Spec.APIKey)
+	}
+	for k, vs := range t.Spec.Header {
+		if k = http.CanonicalHeaderKey(k); k == "Host" {
+			req.Host = vs[0]
+			continue
+		}
+		req.Header[k] = vs
+	}
+	client := t.http
+	if client == nil {
+		client = defaultProbe
+	}
+	return req, client, nil
 }
 
 // Simulated reports whether t is the embedded simulated server.
@@ -225,15 +358,17 @@ func (t *Target) FilesPerRequest() int {
 }
 
 // NewClient builds the client of t's backend for sc: the URL,
-// endpoint, model, API key and tokenizer of t, the scenario's sampling
-// options and MaxConcurrency (sc.ClientConfig), then edit, when not nil,
-// for what the caller adds (timeouts, a served model name).
+// endpoint, model, API key, headers, extra body, TLS configuration and
+// tokenizer of t, the scenario's sampling options and MaxConcurrency
+// (sc.ClientConfig), then edit, when not nil, for what the caller adds
+// (timeouts, a served model name).
 func (t *Target) NewClient(sc scenarios.Scenario, tok servingbench.Tokenizer, edit func(*servingbench.OpenAIConfig)) (*servingbench.StreamClient, error) {
 	if tok == nil {
 		tok = t.Tokenizer.Tokenizer
 	}
 	cfg := sc.ClientConfig(servingbench.OpenAIConfig{
 		BaseURL: t.URL, Endpoint: t.Spec.Endpoint, Model: t.Spec.Model, APIKey: t.Spec.APIKey, Tokenizer: tok,
+		Header: t.Spec.Header.Clone(), ExtraBody: maps.Clone(t.Spec.ExtraBody), TLS: t.tls,
 	})
 	if edit != nil {
 		edit(&cfg)
@@ -247,11 +382,11 @@ func (t *Target) NewClient(sc scenarios.Scenario, tok servingbench.Tokenizer, ed
 func (t *Target) Version(ctx context.Context) string {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL+"/version", nil)
+	req, client, err := t.get(ctx, "/version")
 	if err != nil {
 		return ""
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return ""
 	}

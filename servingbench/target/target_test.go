@@ -34,6 +34,14 @@ func TestValidate(t *testing.T) {
 		{"relative URL", Spec{BaseURL: "localhost:8000", Model: "m"}, FieldBaseURL, "localhost:8000"},
 		{"URL with credentials", Spec{BaseURL: "ftp://u:secret@h", Model: "m"}, FieldBaseURL, "ftp://h"},
 		{"no model", Spec{BaseURL: "http://127.0.0.1:9"}, FieldModel, ""},
+		{"bad header name", Spec{Header: http.Header{"X Key": {"secret"}}}, FieldHeader, "X Key"},
+		{"newline in a header", Spec{BaseURL: "https://h", Model: "m", Header: http.Header{"Authorization": {"Bearer secret\nX: y"}}}, FieldHeader, "Authorization"},
+		{"extra body not JSON", Spec{ExtraBody: map[string]any{"temperature": math.Inf(1)}}, FieldExtraBody, "temperature"},
+		{"CA for the simulated server", Spec{TLS: servingbench.TLSFiles{CACert: "ca.pem"}}, FieldCACert, "ca.pem"},
+		{"insecure for the simulated server", Spec{TLS: servingbench.TLSFiles{Insecure: true}}, FieldInsecure, "true"},
+		{"client cert with http", Spec{BaseURL: "http://127.0.0.1:9", Model: "m", TLS: servingbench.TLSFiles{ClientCert: "c.pem", ClientKey: "k.pem"}}, FieldClientCert, "c.pem"},
+		{"missing CA", Spec{BaseURL: "https://127.0.0.1:9", Model: "m", TLS: servingbench.TLSFiles{CACert: "/nonexistent/ca.pem"}}, FieldCACert, "/nonexistent/ca.pem"},
+		{"key without cert", Spec{BaseURL: "https://127.0.0.1:9", Model: "m", TLS: servingbench.TLSFiles{ClientKey: "/nonexistent/k.pem"}}, FieldClientKey, "/nonexistent/k.pem"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,6 +56,10 @@ func TestValidate(t *testing.T) {
 	assert.True(t, errors.Is(Validate(Spec{BaseURL: "http://h"}), ErrRequired), "no model: ErrRequired")
 	assert.NoError(t, Validate(Spec{}), "Validate(zero Spec)")
 	assert.NoError(t, Validate(Spec{BaseURL: "http://h:8000", Model: "m", Backend: "openai-chat"}))
+	assert.NoError(t, Validate(Spec{BaseURL: "http://h:8000", Model: "m", TLS: servingbench.TLSFiles{Insecure: true}}),
+		"Insecure with http, which vLLM accepts, does nothing")
+	assert.NoError(t, Validate(Spec{Header: http.Header{"X-Tenant": {"a"}}, ExtraBody: map[string]any{"top_k": 5}}),
+		"headers and an extra body for the simulated server")
 }
 
 // TestOpenDefaults: the zero Spec is the simulated fp16 profile at 10x
