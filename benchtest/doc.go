@@ -100,7 +100,13 @@
 // The target is a Target: WithTarget's (given to Run, or to Main for the
 // whole file), else the environment's (TargetFromEnv:
 // SERVINGBENCH_BASE_URL, SERVINGBENCH_BACKEND, SERVINGBENCH_MODEL,
-// SERVINGBENCH_TOKENIZER, OPENAI_API_KEY). The backend defaults to
+// SERVINGBENCH_TOKENIZER, OPENAI_API_KEY; for an https server and
+// gateways, SERVINGBENCH_CA_CERT, SERVINGBENCH_CLIENT_CERT and
+// SERVINGBENCH_CLIENT_KEY, the PEM files of mutual TLS, and
+// SERVINGBENCH_INSECURE; SERVINGBENCH_HEADERS and SERVINGBENCH_EXTRA_BODY,
+// JSON objects of headers and body members for every request, as the
+// CLI's --header and --extra-body; proxies from HTTP_PROXY, HTTPS_PROXY
+// and NO_PROXY). The backend defaults to
 // "openai" (DefaultBackend), the generic OpenAI completions client that
 // current vLLM's "vllm bench serve" defaults to: it speaks as "vllm"
 // does, and the backend line names what was used rather than a server it

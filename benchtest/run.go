@@ -224,7 +224,7 @@ func (bn *bench) exec(b *testing.B, cfg servingbench.Config, sc scenarios.Scenar
 	rep, err := servingbench.Run(b.Context(), cfg)
 	b.StopTimer()
 	if err != nil {
-		return nil, err
+		return nil, connError(err, bn.e.target)
 	}
 	var warmup *servingbench.Request
 	if cfg.Warmup {

@@ -28,6 +28,13 @@ const (
 	EnvAPIKey    = "OPENAI_API_KEY"         // Target.APIKey
 	EnvSim       = "SERVINGBENCH_SIM"       // Target.Sim
 	EnvSimSpeed  = "SERVINGBENCH_SIM_SPEED" // Target.SimSpeed
+
+	EnvHeaders    = "SERVINGBENCH_HEADERS"     // Target.Headers
+	EnvExtraBody  = "SERVINGBENCH_EXTRA_BODY"  // Target.ExtraBody
+	EnvCACert     = "SERVINGBENCH_CA_CERT"     // Target.CACert
+	EnvClientCert = "SERVINGBENCH_CLIENT_CERT" // Target.ClientCert
+	EnvClientKey  = "SERVINGBENCH_CLIENT_KEY"  // Target.ClientKey
+	EnvInsecure   = "SERVINGBENCH_INSECURE"    // Target.Insecure
 )
 
 // Defaults of a Target's optional fields.
@@ -81,15 +88,42 @@ type Target struct {
 	// DefaultSimSpeed. Latencies measured on it are 1/SimSpeed of the
 	// profile's.
 	SimSpeed float64
+
+	// Headers is a JSON object of headers sent with every request, the
+	// identity and metrics requests' too, as the CLI's --header: they
+	// replace the client's own of the same name (Authorization included),
+	// e.g. `{"X-Api-Key": "...", "X-Tenant": "bench"}`. Values of
+	// credential headers (servingbench.IsSecretHeader) are never printed.
+	Headers string
+	// ExtraBody is a JSON object merged into every request body, its
+	// members replacing the client's own and those of WithClientConfig's
+	// ExtraBody, as the CLI's --extra-body, e.g.
+	// `{"chat_template_kwargs": {"enable_thinking": false}}`.
+	ExtraBody string
+	// CACert, ClientCert and ClientKey are PEM files for an https
+	// BaseURL: the CAs that verify the server in place of the system's,
+	// and the client certificate and key for a server that requires one
+	// (mutual TLS), as the CLI's --ca-cert, --client-cert and --client-key
+	// (servingbench.TLSFiles). Insecure skips the verification of the
+	// server's certificate, as --insecure.
+	CACert, ClientCert, ClientKey string
+	Insecure                      bool
+
+	// insecureEnv is a SERVINGBENCH_INSECURE that is not a boolean, kept
+	// so that resolving the target reports it.
+	insecureEnv string
 }
 
 // TargetFromEnv returns the Target described by the environment:
 // SERVINGBENCH_BASE_URL, SERVINGBENCH_BACKEND, SERVINGBENCH_MODEL,
-// SERVINGBENCH_TOKENIZER and OPENAI_API_KEY, and, for the simulated server,
+// SERVINGBENCH_TOKENIZER and OPENAI_API_KEY; SERVINGBENCH_HEADERS,
+// SERVINGBENCH_EXTRA_BODY, SERVINGBENCH_CA_CERT, SERVINGBENCH_CLIENT_CERT,
+// SERVINGBENCH_CLIENT_KEY and SERVINGBENCH_INSECURE (1, true, 0, false,
+// as strconv.ParseBool reads them); and, for the simulated server,
 // SERVINGBENCH_SIM (fp16, w8a8, zero) and SERVINGBENCH_SIM_SPEED. getenv is
 // os.Getenv in most uses; nil means os.Getenv. A SERVINGBENCH_SIM_SPEED
-// that is not a number is kept as NaN so that resolving the target reports
-// it.
+// that is not a number is kept as NaN, and a SERVINGBENCH_INSECURE that is
+// not a boolean kept aside, so that resolving the target reports them.
 func TargetFromEnv(getenv func(string) string) Target {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -109,6 +143,7 @@ func TargetFromEnv(getenv func(string) string) Target {
 		}
 		t.SimSpeed = f
 	}
+	t.connFromEnv(getenv)
 	return t
 }
 
@@ -129,15 +164,18 @@ func (t Target) String() string {
 	return fmt.Sprintf("%s (%s) at %s", t.Model, t.backend(), redactURL(t.BaseURL))
 }
 
-// GoString is the Go syntax of t (fmt's %#v) with the API key and URL
-// credentials replaced, so that no format verb prints them.
+// GoString is the Go syntax of t (fmt's %#v) with the API key, URL
+// credentials and the values of credential headers replaced, so that no
+// format verb prints them.
 func (t Target) GoString() string {
 	key := `""`
 	if t.APIKey != "" {
 		key = `"(redacted)"`
 	}
-	return fmt.Sprintf("benchtest.Target{BaseURL:%q, Backend:%q, Model:%q, Tokenizer:%q, APIKey:%s, Sim:%q, SimSpeed:%v}",
-		redactURL(t.BaseURL), t.Backend, t.Model, t.Tokenizer, key, t.Sim, t.SimSpeed)
+	return fmt.Sprintf("benchtest.Target{BaseURL:%q, Backend:%q, Model:%q, Tokenizer:%q, APIKey:%s, Sim:%q, SimSpeed:%v, "+
+		"Headers:%s, ExtraBody:%q, CACert:%q, ClientCert:%q, ClientKey:%q, Insecure:%v}",
+		redactURL(t.BaseURL), t.Backend, t.Model, t.Tokenizer, key, t.Sim, t.SimSpeed,
+		redactHeaders(t.Headers), t.ExtraBody, t.CACert, t.ClientCert, t.ClientKey, t.Insecure)
 }
 
 // key returns t with its defaults filled in and the fields that do not
@@ -195,16 +233,38 @@ func redactURL(s string) string {
 
 // spec is t in servingbench/target's terms, with benchtest's
 // DefaultBackend filled in (servingbench/target's own default is the
-// CLI's).
-func (t Target) spec() target.Spec {
-	return target.Spec{BaseURL: t.BaseURL, Backend: t.backend(), Model: t.Model, Tokenizer: t.Tokenizer,
-		APIKey: t.APIKey, Sim: t.Sim, SimSpeed: t.SimSpeed}
+// CLI's); Headers and ExtraBody that are not JSON objects are errors.
+func (t Target) spec() (target.Spec, error) {
+	s := target.Spec{BaseURL: t.BaseURL, Backend: t.backend(), Model: t.Model, Tokenizer: t.Tokenizer,
+		APIKey: t.APIKey, Sim: t.Sim, SimSpeed: t.SimSpeed,
+		TLS: servingbench.TLSFiles{CACert: t.CACert, ClientCert: t.ClientCert, ClientKey: t.ClientKey, Insecure: t.Insecure}}
+	var err error
+	if t.insecureEnv != "" {
+		return s, fmt.Errorf("benchtest: Target.Insecure (%s) must be a boolean (1, true, 0, false), got %q", EnvInsecure, t.insecureEnv)
+	}
+	if s.Header, err = parseHeaders(t.Headers); err != nil {
+		return s, err
+	}
+	if s.ExtraBody, err = parseExtraBody(t.ExtraBody); err != nil {
+		return s, err
+	}
+	return s, nil
 }
 
 // targetEnv names the environment variable of each target field.
 var targetEnv = map[target.Field]string{
 	target.FieldBaseURL: EnvBaseURL, target.FieldBackend: EnvBackend, target.FieldModel: EnvModel,
 	target.FieldTokenizer: EnvTokenizer, target.FieldSim: EnvSim, target.FieldSimSpeed: EnvSimSpeed,
+	target.FieldHeader: EnvHeaders, target.FieldExtraBody: EnvExtraBody,
+	target.FieldCACert: EnvCACert, target.FieldClientCert: EnvClientCert, target.FieldClientKey: EnvClientKey,
+	target.FieldInsecure: EnvInsecure,
+}
+
+// targetFields names Target's field of each target field it spells
+// otherwise.
+var targetFields = map[target.Field]string{
+	target.FieldHeader: "Headers", target.FieldCACert: "CACert", target.FieldClientCert: "ClientCert",
+	target.FieldClientKey: "ClientKey", target.FieldInsecure: "Insecure",
 }
 
 // targetError words an error of servingbench/target with Target's fields
@@ -214,8 +274,16 @@ func targetError(err error) error {
 	if !errors.As(err, &fe) {
 		return fmt.Errorf("benchtest: %w", err)
 	}
-	name := fmt.Sprintf("Target.%s (%s)", fe.Field, targetEnv[fe.Field])
+	field := string(fe.Field)
+	if f, ok := targetFields[fe.Field]; ok {
+		field = f
+	}
+	name := fmt.Sprintf("Target.%s (%s)", field, targetEnv[fe.Field])
 	switch fe.Field {
+	case target.FieldCACert, target.FieldClientCert, target.FieldClientKey:
+		return fmt.Errorf("benchtest: %s %q: %v", name, fe.Value, fe.Err)
+	case target.FieldHeader, target.FieldExtraBody:
+		return fmt.Errorf("benchtest: %s: %q: %v", name, fe.Value, fe.Err)
 	case target.FieldBaseURL:
 		return fmt.Errorf("benchtest: %s %v, got %q", name, fe.Err, fe.Value)
 	case target.FieldSimSpeed:
@@ -291,7 +359,11 @@ func closeEndpoints() {
 }
 
 func newEndpoint(t Target) (*endpoint, error) {
-	tg, err := target.Open(t.spec())
+	spec, err := t.spec()
+	if err != nil {
+		return nil, err
+	}
+	tg, err := target.Open(spec)
 	if err != nil {
 		return nil, targetError(err)
 	}
@@ -344,16 +416,19 @@ func configValue(s string) string { return target.OneLine(s) }
 
 // client builds the OpenAI-compatible client of e for sc.
 // A WithServer endpoint's HTTP client is set before edit runs, which may
-// replace it.
+// replace it. The target's Headers and ExtraBody are merged over what
+// edit leaves, so that the environment's win, as the CLI's --extra-body
+// wins over its sampling flags.
 func (e *endpoint) client(sc scenarios.Scenario, tok servingbench.Tokenizer, edit func(*servingbench.OpenAIConfig)) (*servingbench.StreamClient, error) {
-	if e.httpClient != nil {
-		user := edit
-		edit = func(cfg *servingbench.OpenAIConfig) {
+	user := edit
+	edit = func(cfg *servingbench.OpenAIConfig) {
+		if e.httpClient != nil {
 			cfg.HTTPClient = e.httpClient
-			if user != nil {
-				user(cfg)
-			}
 		}
+		if user != nil {
+			user(cfg)
+		}
+		mergeConn(cfg, e.tg.Spec)
 	}
 	return e.tg.NewClient(sc, tok, edit)
 }

@@ -30,6 +30,19 @@ func TestResolveErrors(t *testing.T) {
 		{"URL with credentials", Target{BaseURL: "ftp://u:secret@h", Model: "m"}, `got "ftp://h"`},
 		{"no model", Target{BaseURL: "http://127.0.0.1:9"}, "Target.Model (SERVINGBENCH_MODEL) is required with a BaseURL"},
 		{"missing simulated tokenizer", Target{Tokenizer: "/nonexistent/tokenizer.json"}, "Target.Tokenizer (SERVINGBENCH_TOKENIZER): tokenizer: no tokenizer for"},
+		{"headers not JSON", Target{Headers: `{"X-Api-Key": "hk-secret",}`},
+			`benchtest: Target.Headers (SERVINGBENCH_HEADERS) must be a JSON object of header names and string values, such as {"X-Api-Key": "..."}; it does not parse`},
+		{"header not a string", Target{Headers: `{"X-Retries": 3}`}, `Target.Headers (SERVINGBENCH_HEADERS): header "X-Retries": the value must be a JSON string`},
+		{"bad header name", Target{Headers: `{"X Key": "secret"}`}, `benchtest: Target.Headers (SERVINGBENCH_HEADERS): "X Key": the name holds ' '`},
+		{"extra body an array", Target{ExtraBody: `[1]`}, "benchtest: Target.ExtraBody (SERVINGBENCH_EXTRA_BODY): want a JSON object: json: cannot unmarshal array"},
+		{"extra body twice", Target{ExtraBody: `{} {}`}, "Target.ExtraBody (SERVINGBENCH_EXTRA_BODY): want one JSON object, got more"},
+		{"missing CA", Target{BaseURL: "https://127.0.0.1:9", Model: "m", CACert: "/nonexistent/ca.pem"},
+			`benchtest: Target.CACert (SERVINGBENCH_CA_CERT) "/nonexistent/ca.pem": no such file or directory`},
+		{"key without certificate", Target{BaseURL: "https://127.0.0.1:9", Model: "m", ClientKey: "/nonexistent/key.pem"},
+			`Target.ClientKey (SERVINGBENCH_CLIENT_KEY) "/nonexistent/key.pem": needs ClientCert`},
+		{"CA for the simulated server", Target{CACert: "ca.pem"}, `Target.CACert (SERVINGBENCH_CA_CERT) "ca.pem": applies to a real server at an https:// URL`},
+		{"insecure not a boolean", TargetFromEnv(func(k string) string { return map[string]string{EnvInsecure: "yes"}[k] }),
+			`benchtest: Target.Insecure (SERVINGBENCH_INSECURE) must be a boolean (1, true, 0, false), got "yes"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,6 +31,17 @@ func TestTargetFromEnv(t *testing.T) {
 		{"simulated profile and speed", map[string]string{"SERVINGBENCH_SIM": "w8a8", "SERVINGBENCH_SIM_SPEED": "10"},
 			benchtest.Target{Sim: "w8a8", SimSpeed: 10}},
 		{"unrelated variables", map[string]string{"SERVINGBENCH_URL": "http://x", "MODEL": "m"}, benchtest.Target{}},
+		{"connection", map[string]string{
+			"SERVINGBENCH_BASE_URL":    "https://10.0.0.5:1025",
+			"SERVINGBENCH_HEADERS":     ` {"X-Api-Key": "k"} `,
+			"SERVINGBENCH_EXTRA_BODY":  `{"top_k": 20}`,
+			"SERVINGBENCH_CA_CERT":     "/certs/ca.pem",
+			"SERVINGBENCH_CLIENT_CERT": "/certs/client.pem",
+			"SERVINGBENCH_CLIENT_KEY":  "/certs/client-key.pem",
+		}, benchtest.Target{BaseURL: "https://10.0.0.5:1025", Headers: `{"X-Api-Key": "k"}`, ExtraBody: `{"top_k": 20}`,
+			CACert: "/certs/ca.pem", ClientCert: "/certs/client.pem", ClientKey: "/certs/client-key.pem"}},
+		{"insecure", map[string]string{"SERVINGBENCH_INSECURE": "1"}, benchtest.Target{Insecure: true}},
+		{"insecure false", map[string]string{"SERVINGBENCH_INSECURE": "false"}, benchtest.Target{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,13 +87,17 @@ func TestTargetString(t *testing.T) {
 }
 
 func TestTargetFormatsHideKey(t *testing.T) {
-	tg := benchtest.Target{BaseURL: "https://u:pw-secret@gw.example", Model: "m", APIKey: "sk-secret"}
+	tg := benchtest.Target{BaseURL: "https://u:pw-secret@gw.example", Model: "m", APIKey: "sk-secret",
+		Headers: `{"X-Api-Key": "hk-secret", "x-tenant": "a"}`, CACert: "ca.pem"}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 		got := fmt.Sprintf(verb, tg)
 		assert.NotContains(t, got, "secret", "Sprintf(%q, target) = %q", verb, got)
 	}
-	assert.Equal(t, `benchtest.Target{BaseURL:"https://gw.example", Backend:"", Model:"m", Tokenizer:"", APIKey:"(redacted)", Sim:"", SimSpeed:0}`,
+	assert.Equal(t, `benchtest.Target{BaseURL:"https://gw.example", Backend:"", Model:"m", Tokenizer:"", APIKey:"(redacted)", Sim:"", SimSpeed:0, `+
+		`Headers:"{\"X-Api-Key\":\"(redacted)\",\"X-Tenant\":\"a\"}", ExtraBody:"", CACert:"ca.pem", ClientCert:"", ClientKey:"", Insecure:false}`,
 		fmt.Sprintf("%#v", tg))
+	tg.Headers = `{"X-Api-Key": "hk-secret",}`
+	assert.NotContains(t, fmt.Sprintf("%#v", tg), "secret", "headers that do not parse")
 }
 
 func TestSimProfile(t *testing.T) {
