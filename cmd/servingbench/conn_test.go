@@ -290,10 +290,11 @@ func TestCLIReadyCheckAndWarmups(t *testing.T) {
 	// Never ready within 3 s: the next attempt would come at 5 s.
 	sim.Reset()
 	loading.Store(1 << 30)
-	start := time.Now()
+	// "(1 attempt)" says no second attempt was waited for; the give-up
+	// time itself is checked exactly on the bubble's clock (WaitReady's
+	// tests), not here on the wall clock.
 	stdout, _, err = runCLI(t, smallRun("--base-url", gw.URL, "--model", "sim-gw", "--ready-check-timeout-sec", "3")...)
 	require.Error(t, err)
-	assert.Less(t, time.Since(start), 3*time.Second, "no wait for an attempt that cannot come")
 	assert.Contains(t, err.Error(), `ready check (--ready-check-timeout-sec 3): servingbench: the server was not ready within 3s (1 attempt); last failure: HTTP 503: {"error":{"code":503,"message":"Loading model"`)
 	assert.NotContains(t, stdout, "Traffic request rate:")
 	assert.Empty(t, sim.Truth())
