@@ -368,8 +368,7 @@ func (d *openAIDecoder) decode(data []byte, ev *event) error {
 		return err
 	}
 	if ch.Error {
-		d.msg = sse.AppendUnescaped(d.msg[:0], ch.ErrorMessage)
-		ev.serverError, ev.errorMessage = true, d.msg
+		d.msg = ev.setServerError(d.msg, ch.ErrorMessage)
 		return nil
 	}
 	ev.token = ch.Token()

@@ -1,5 +1,7 @@
 package servingbench
 
+import "github.com/servingbench/servingbench/internal/sse"
+
 // The client is one streaming engine (StreamClient: client.go, stream.go,
 // prewarm.go, transport.go, count.go) and one small protocol adapter per
 // API. The engine owns everything that does not depend on the API: the
@@ -133,3 +135,11 @@ func (f framing) accept() string { return "text/event-stream" }
 
 // accepts reports whether a response's Content-Type has this framing.
 func (f framing) accepts(contentType string) bool { return isEventStream(contentType) }
+
+// setServerError marks ev a server error whose message is raw unescaped
+// into buf (a decoder's reused buffer), and returns the buffer.
+func (ev *event) setServerError(buf, raw []byte) []byte {
+	buf = sse.AppendUnescaped(buf[:0], raw)
+	ev.serverError, ev.errorMessage = true, buf
+	return buf
+}

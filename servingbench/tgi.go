@@ -110,8 +110,7 @@ func (d *tgiDecoder) decode(data []byte, ev *event) error {
 		return err
 	}
 	if e.Error {
-		d.msg = sse.AppendUnescaped(d.msg[:0], e.ErrorMessage)
-		ev.serverError, ev.errorMessage = true, d.msg
+		d.msg = ev.setServerError(d.msg, e.ErrorMessage)
 		return nil
 	}
 	ev.token = e.Token()
