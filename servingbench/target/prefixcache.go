@@ -80,11 +80,6 @@ const prefixCacheTimeout = 5 * time.Second
 // all, is some 100 KB per engine.
 const maxMetricsBytes = 16 << 20
 
-// metricsHTTPClient, when set, sends the /metrics requests in place of
-// the target's client; tests set it to one that reaches an in-memory
-// listener.
-var metricsHTTPClient *http.Client
-
 // PrefixCache scrapes GET URL/metrics (Prometheus text format, with the
 // API key, headers and TLS files the requests use) for the server's prefix-cache
 // counters, each summed over its series (vLLM has one per engine):
@@ -109,10 +104,6 @@ func (t *Target) PrefixCache(ctx context.Context) (PrefixCacheCounters, bool) {
 		return PrefixCacheCounters{}, false
 	}
 	req.Header.Set("Accept", "text/plain;version=0.0.4") // whatever Spec.Header says: this route's format is read
-
-	if metricsHTTPClient != nil {
-		client = metricsHTTPClient
-	}
 	resp, err := client.Do(req)
 	if err != nil {
 		return PrefixCacheCounters{}, false

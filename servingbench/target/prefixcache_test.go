@@ -234,12 +234,8 @@ func TestPrefixCacheBounded(t *testing.T) {
 		defer srv.Close()
 		tr := &http.Transport{DialContext: ln.DialContext}
 		defer tr.CloseIdleConnections()
-		old := metricsHTTPClient
-		metricsHTTPClient = &http.Client{Transport: tr}
-		defer func() { metricsHTTPClient = old }()
-
 		start := time.Now()
-		got, ok := (&Target{URL: srv.URL}).PrefixCache(context.Background())
+		got, ok := (&Target{URL: srv.URL, http: &http.Client{Transport: tr}}).PrefixCache(context.Background())
 		assert.False(t, ok, "PrefixCache of a stalled server = %+v, true", got)
 		assert.Equal(t, 5*time.Second, time.Since(start), "time PrefixCache took")
 	})

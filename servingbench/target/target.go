@@ -78,6 +78,13 @@ type Spec struct {
 	// SimSpeed divides the simulated server's step times; 0 means
 	// DefaultSimSpeed.
 	SimSpeed float64
+	// HTTPClient, when set, sends every request of the target: the
+	// benchmark's (servingbench.OpenAIConfig.HTTPClient), the identity's
+	// and the metrics'. Its transport has its own TLS configuration, so
+	// TLS must then be empty. For a transport of the caller's (a proxy
+	// of its own, a dialer that reaches an in-memory listener in a
+	// testing/synctest bubble); nil means servingbench's.
+	HTTPClient *http.Client
 }
 
 // Simulated reports whether s is the embedded simulated server.
@@ -179,6 +186,11 @@ func validateSpec(s Spec) error {
 			return &FieldError{FieldExtraBody, k, fmt.Errorf("cannot be encoded as JSON: %v", err)}
 		}
 	}
+	if s.HTTPClient != nil {
+		if f, v := tlsField(s.TLS); f != "" {
+			return &FieldError{f, v, errors.New("cannot be used with Spec.HTTPClient, whose transport has its own TLS configuration")}
+		}
+	}
 	if s.Simulated() {
 		if f, v := tlsField(s.TLS); f != "" {
 			return &FieldError{f, v, errors.New("applies to a real server at an https:// URL; the simulated server serves plain HTTP")}
@@ -278,7 +290,10 @@ func Open(s Spec) (*Target, error) {
 	if err != nil {
 		return nil, &FieldError{FieldTokenizer, s.Tokenizer, err}
 	}
-	t := &Target{Spec: s, Backend: b, Chat: b.Chat(), Tokenizer: res, tls: tlsCfg, http: newProbeClient(tlsCfg)}
+	t := &Target{Spec: s, Backend: b, Chat: b.Chat(), Tokenizer: res, tls: tlsCfg, http: s.HTTPClient}
+	if t.http == nil {
+		t.http = newProbeClient(tlsCfg)
+	}
 	if !s.Simulated() {
 		t.URL = strings.TrimRight(s.BaseURL, "/")
 		return t, nil
@@ -301,7 +316,7 @@ func (t *Target) Close() {
 	if t.Sim != nil {
 		t.Sim.Close()
 	}
-	if t.http != nil {
+	if t.http != nil && t.Spec.HTTPClient == nil { // the caller's is the caller's to close
 		t.http.CloseIdleConnections()
 	}
 }
@@ -368,7 +383,7 @@ func (t *Target) NewClient(sc scenarios.Scenario, tok servingbench.Tokenizer, ed
 	}
 	cfg := sc.ClientConfig(servingbench.OpenAIConfig{
 		BaseURL: t.URL, Endpoint: t.Spec.Endpoint, Model: t.Spec.Model, APIKey: t.Spec.APIKey, Tokenizer: tok,
-		Header: t.Spec.Header.Clone(), ExtraBody: maps.Clone(t.Spec.ExtraBody), TLS: t.tls,
+		Header: t.Spec.Header.Clone(), ExtraBody: maps.Clone(t.Spec.ExtraBody), TLS: t.tls, HTTPClient: t.Spec.HTTPClient,
 	})
 	if edit != nil {
 		edit(&cfg)

@@ -6,7 +6,11 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sync"
 	"testing"
+	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -147,4 +151,67 @@ func TestEveryBackendSimulated(t *testing.T) {
 			assert.Equal(t, b.Endpoint, tg.Sim.Truth()[0].Endpoint, "the backend's default endpoint")
 		})
 	}
+}
+
+// TestHTTPClient: with Spec.HTTPClient, every request of the target goes
+// through it: the benchmark's, the identity's and the metrics'. Here it
+// is the only way to the server (an in-memory listener, whose address no
+// dialer of servingbench's can reach), inside a synctest bubble, so the
+// run's times are the simulated server's, exactly.
+func TestHTTPClient(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := servingtest.NewUnstartedServer(servingtest.FixedService(2, 10*time.Millisecond))
+		srv.Listener = servingtest.NewListener()
+		srv.Start()
+		defer srv.Close()
+		rec := &pathRecorder{next: srv.Client().Transport}
+		tg, err := Open(Spec{BaseURL: srv.URL, Model: srv.Model().Name, HTTPClient: &http.Client{Transport: rec}})
+		require.NoError(t, err)
+		defer tg.Close()
+
+		id := tg.Identify(context.Background())
+		assert.Equal(t, "servingtest-0.1.0", id.Server, "the identity, through the client")
+		tg.PrefixCache(context.Background())
+
+		c, err := tg.NewClient(scenarios.SeedRandom256(), nil, nil)
+		require.NoError(t, err)
+		defer c.Close()
+		rep, err := servingbench.Run(context.Background(), servingbench.Config{Client: c,
+			Requests: []servingbench.Request{{Prompt: "one two three", MaxTokens: 10}}})
+		require.NoError(t, err)
+		require.Equal(t, 1, rep.Completed, "errors: %v", rep.Errors)
+		truth := srv.Truth()
+		require.Len(t, truth, 1)
+		require.Len(t, rep.Results, 1)
+		assert.Equal(t, truth[0].Chunks[0].Sub(rep.Results[0].Sent), rep.Results[0].TTFT(), "TTFT: the server's first flush")
+		for _, path := range []string{"/version", "/v1/models", "/metrics", "/v1/completions"} {
+			assert.Contains(t, rec.paths(), path)
+		}
+	})
+	err := Validate(Spec{BaseURL: "https://127.0.0.1:9", Model: "m", HTTPClient: http.DefaultClient,
+		TLS: servingbench.TLSFiles{CACert: "ca.pem"}})
+	var fe *FieldError
+	require.True(t, errors.As(err, &fe), "%v", err)
+	assert.Equal(t, FieldCACert, fe.Field)
+	assert.ErrorContains(t, err, "cannot be used with Spec.HTTPClient")
+}
+
+// pathRecorder is a transport that records the path of every request.
+type pathRecorder struct {
+	next http.RoundTripper
+	mu   sync.Mutex
+	seen []string
+}
+
+func (p *pathRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	p.mu.Lock()
+	p.seen = append(p.seen, r.URL.Path)
+	p.mu.Unlock()
+	return p.next.RoundTrip(r)
+}
+
+func (p *pathRecorder) paths() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return slices.Clone(p.seen)
 }
