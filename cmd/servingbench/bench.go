@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -147,13 +148,19 @@ func (o *options) slo() (servingbench.SLO, error) {
 
 // spec is the target the flags name: --base-url, else --host and --port,
 // else the simulated server of --sim-profile and --sim-speed.
+// testHTTPClient, set by tests only, sends every request of a run
+// (target.Spec.HTTPClient): one that reaches an in-memory listener runs
+// the CLI inside a testing/synctest bubble, on its fake clock. It is nil
+// in the command.
+var testHTTPClient *http.Client
+
 func (o *options) spec() target.Spec {
 	header, _ := o.header()          // checked by validate
 	extraBody, _ := o.extraBodyMap() // checked by validate
 	s := target.Spec{
 		Backend: o.backend, Endpoint: o.endpoint, Model: o.model, Tokenizer: o.tokenizer,
 		APIKey: os.Getenv("OPENAI_API_KEY"), Sim: o.simProfile, SimSpeed: o.simSpeed,
-		Header: header, ExtraBody: extraBody, TLS: o.tlsFiles(),
+		Header: header, ExtraBody: extraBody, TLS: o.tlsFiles(), HTTPClient: testHTTPClient,
 	}
 	switch {
 	case o.baseURL != "":

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -22,17 +23,36 @@ import (
 // K slots, steps of 10ms and requests of 10 output tokens, so a service
 // time S of 100ms. An unqueued request's TTFT is one or two steps (10-20ms),
 // a request that waits for a slot waits about S: with the SLA's 60ms
-// between, the concurrency capacity is exactly K, with wide margins.
+// between, the concurrency capacity is exactly K.
 const (
 	fixedStep = 10 * time.Millisecond
 	fixedSLA  = "ttft.p90<=60ms failed<=0"
 )
 
+// fixedServer is the known-answer server on a real port, for the tests
+// of a CLI process.
 func fixedServer(t *testing.T, k int) *servingtest.Server {
 	t.Helper()
 	srv := servingtest.NewServer(servingtest.FixedService(k, fixedStep))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// inBubble runs f inside a testing/synctest bubble with the known-answer
+// server of k slots on an in-memory listener, which the CLI reaches
+// through testHTTPClient: the server's steps and the CLI's clock are the
+// bubble's fake clock, so every time the search measures is exact, on any
+// machine however busy.
+func inBubble(t *testing.T, k int, f func(t *testing.T, srv *servingtest.Server)) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := servingtest.NewUnstartedServer(servingtest.FixedService(k, fixedStep))
+		srv.Listener = servingtest.NewListener()
+		srv.Start()
+		defer srv.Close()
+		testHTTPClient = srv.Client()
+		defer func() { testHTTPClient = nil }()
+		f(t, srv)
+	})
 }
 
 // capacityArgs are a search of srv with 20 requests a point (a p90 needs
@@ -90,40 +110,49 @@ func pointRows(t *testing.T, out string) [][2]string {
 // capacity of exactly 2: doubling from 1 finds 4 failing, bisecting tries
 // 3, and the first failing point says which limit failed and by how much.
 func TestCapacityKnownConcurrency(t *testing.T) {
-	srv := fixedServer(t, 2)
-	dir := t.TempDir()
-	out, stderr, err := runCLI(t, capacityArgs(srv, "--search", "max-concurrency", "--sla", fixedSLA, "--save-result", "--result-dir", dir)...)
-	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", out, stderr)
-	assert.Contains(t, out, "Initial test run completed. Starting the capacity search...\n"+
-		`Capacity search: the largest --max-concurrency at --request-rate inf meeting --sla "ttft.p90<=60ms failed<=0"`+"\n"+
-		"Each point runs 20 requests (--num-prompts): a p90 needs >= 10 (ttft.p90<=60ms)\n")
-	assert.Contains(t, out, "Capacity (max-concurrency): 2\n")
-	assert.Equal(t, [][2]string{{"1", "pass"}, {"2", "pass"}, {"4", "fail"}, {"3", "fail"}}, pointRows(t, out), "points:\n%s", out)
-	assert.Regexp(t, `(?m)^First failing point: max-concurrency=3: ttft\.p90 = [\d.]+ms, want <= 60ms \(\+\d+\.\d%\)$`, out)
-	assert.Contains(t, stderr, "capacity: point 1: --request-rate inf --max-concurrency 1 (20 requests)\n")
-	assert.Regexp(t, `capacity: point 1: --request-rate inf --max-concurrency 1: pass in \d+\.\d\ds: ttft\.p90 = [\d.]+ms, want <= 60ms; failed = 0, want <= 0\n`, stderr)
-	assert.Regexp(t, `capacity: point 4: --request-rate inf --max-concurrency 3: fail in \d+\.\d\ds: ttft\.p90 = [\d.]+ms, want <= 60ms \(\+[\d.]+%\); failed = 0, want <= 0\n`, stderr)
+	inBubble(t, 2, func(t *testing.T, srv *servingtest.Server) {
+		dir := t.TempDir()
+		out, stderr, err := runCLI(t, capacityArgs(srv, "--search", "max-concurrency", "--sla", fixedSLA, "--save-result", "--result-dir", dir)...)
+		require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", out, stderr)
+		assert.Contains(t, out, "Initial test run completed. Starting the capacity search...\n"+
+			`Capacity search: the largest --max-concurrency at --request-rate inf meeting --sla "ttft.p90<=60ms failed<=0"`+"\n"+
+			"Each point runs 20 requests (--num-prompts): a p90 needs >= 10 (ttft.p90<=60ms)\n")
+		assert.Contains(t, out, "Capacity (max-concurrency): 2\n")
+		assert.Equal(t, [][2]string{{"1", "pass"}, {"2", "pass"}, {"4", "fail"}, {"3", "fail"}}, pointRows(t, out), "points:\n%s", out)
+		// On the bubble's clock, exactly: one in flight, the first token
+		// comes a step (10ms) after the send; two in flight, two steps at
+		// p90; three or four, a request waits for a slot (about S, 100ms).
+		assert.Contains(t, out, "#  max-concurrency  verdict  runs  ttft.p90 (ms)  failed  req/s  out tok/s\n"+
+			"1  1                pass     1     10.00          0       10.00  100.00\n"+
+			"2  2                pass     1     20.00          0       18.18  181.82\n"+
+			"3  4                fail     1     110.00         0       20.00  200.00\n"+
+			"4  3                fail     1     101.00         0       19.80  198.02\n")
+		assert.Contains(t, out, "\nFirst failing point: max-concurrency=3: ttft.p90 = 101ms, want <= 60ms (+68.3%)\n")
+		assert.Contains(t, stderr, "capacity: point 1: --request-rate inf --max-concurrency 1 (20 requests)\n")
+		assert.Contains(t, stderr, "capacity: point 1: --request-rate inf --max-concurrency 1: pass in 2.00s: ttft.p90 = 10ms, want <= 60ms; failed = 0, want <= 0\n")
+		assert.Contains(t, stderr, "capacity: point 4: --request-rate inf --max-concurrency 3: fail in 1.01s: ttft.p90 = 101ms, want <= 60ms (+68.3%); failed = 0, want <= 0\n")
 
-	path, f := savedSearch(t, out)
-	assert.Regexp(t, `^vllm-capacity-max-concurrency-sim-fixed-service-\d{8}-\d{6}\.json$`, filepath.Base(path))
-	assert.Equal(t, 2.0, f.Capacity)
-	assert.Equal(t, "max-concurrency", f.Search)
-	assert.Equal(t, "concurrency", f.Unit)
-	assert.False(t, f.AtLeast)
-	assert.Equal(t, fixedSLA, f.SLA)
-	assert.Equal(t, "resolved", f.Stopped)
-	assert.Equal(t, 20, f.Requests)
-	assert.True(t, strings.HasPrefix(f.Reason, "max-concurrency=3: ttft.p90 = "), "reason %q", f.Reason)
-	require.Len(t, f.Points, 4)
-	for i, p := range f.Points {
-		assert.Equal(t, []float64{1, 2, 4, 3}[i], p.Load, "point %d", i)
-		assert.Equal(t, []string{"pass", "pass", "fail", "fail"}[i], p.Verdict, "point %d", i)
-		assert.Equal(t, 20, p.NumPrompts, "point %d", i)
-		assert.EqualValues(t, 20, p.Metrics["completed"], "point %d: the run's vLLM metrics", i)
-		assert.Equal(t, p.Verdict == "fail", len(p.Violations) > 0, "point %d violations %v", i, p.Violations)
-	}
-	assert.Equal(t, "ttft.p90<=60ms", f.Points[2].Violations[0]["limit"])
-	assert.Equal(t, "ms", f.Points[2].Violations[0]["unit"])
+		path, f := savedSearch(t, out)
+		assert.Regexp(t, `^vllm-capacity-max-concurrency-sim-fixed-service-\d{8}-\d{6}\.json$`, filepath.Base(path))
+		assert.Equal(t, 2.0, f.Capacity)
+		assert.Equal(t, "max-concurrency", f.Search)
+		assert.Equal(t, "concurrency", f.Unit)
+		assert.False(t, f.AtLeast)
+		assert.Equal(t, fixedSLA, f.SLA)
+		assert.Equal(t, "resolved", f.Stopped)
+		assert.Equal(t, 20, f.Requests)
+		assert.Equal(t, "max-concurrency=3: ttft.p90 = 101ms, want <= 60ms (+68.3%)", f.Reason)
+		require.Len(t, f.Points, 4)
+		for i, p := range f.Points {
+			assert.Equal(t, []float64{1, 2, 4, 3}[i], p.Load, "point %d", i)
+			assert.Equal(t, []string{"pass", "pass", "fail", "fail"}[i], p.Verdict, "point %d", i)
+			assert.Equal(t, 20, p.NumPrompts, "point %d", i)
+			assert.EqualValues(t, 20, p.Metrics["completed"], "point %d: the run's vLLM metrics", i)
+			assert.Equal(t, p.Verdict == "fail", len(p.Violations) > 0, "point %d violations %v", i, p.Violations)
+		}
+		assert.Equal(t, "ttft.p90<=60ms", f.Points[2].Violations[0]["limit"])
+		assert.Equal(t, "ms", f.Points[2].Violations[0]["unit"])
+	})
 }
 
 // TestCapacityNeverPasses: an SLA below the unqueued TTFT fails at the
@@ -131,23 +160,24 @@ func TestCapacityKnownConcurrency(t *testing.T) {
 // status 0 without --min-capacity), and --min-capacity 1 fails with the
 // reason.
 func TestCapacityNeverPasses(t *testing.T) {
-	srv := fixedServer(t, 2)
-	dir := t.TempDir()
-	out, stderr, err := runCLI(t, capacityArgs(srv, "--search", "max-concurrency", "--sla", "ttft.p90<=1ms", "--min-capacity", "1",
-		"--save-result", "--result-dir", dir, "--result-filename", "search.json")...)
-	require.Error(t, err, "stdout:\n%s\nstderr:\n%s", out, stderr)
-	assert.Regexp(t, `^capacity \(max-concurrency\) 0 is below --min-capacity 1; first failing point max-concurrency=1: ttft\.p90 = [\d.]+ms, want <= 1ms \(\+\d+\.\d%\)$`, err.Error())
-	var u usageError
-	assert.False(t, errors.As(err, &u), "exit status 1, not 2")
-	assert.Contains(t, out, "Capacity (max-concurrency): 0 (no load tried met the SLA)\n")
-	assert.Contains(t, out, "stopped: min-load")
-	assert.Equal(t, [][2]string{{"1", "fail"}}, pointRows(t, out))
-	assert.Regexp(t, `(?m)^First failing point: max-concurrency=1: ttft\.p90 = [\d.]+ms, want <= 1ms \(\+\d+\.\d%\)$`, out)
-	path, f := savedSearch(t, out)
-	assert.Equal(t, filepath.Join(dir, "search.json"), path, "--result-filename names the file")
-	assert.Equal(t, 0.0, f.Capacity)
-	assert.Equal(t, "min-load", f.Stopped)
-	assert.True(t, strings.HasPrefix(f.Reason, "max-concurrency=1: ttft.p90 = "), "reason %q", f.Reason)
+	inBubble(t, 2, func(t *testing.T, srv *servingtest.Server) {
+		dir := t.TempDir()
+		out, stderr, err := runCLI(t, capacityArgs(srv, "--search", "max-concurrency", "--sla", "ttft.p90<=1ms", "--min-capacity", "1",
+			"--save-result", "--result-dir", dir, "--result-filename", "search.json")...)
+		require.Error(t, err, "stdout:\n%s\nstderr:\n%s", out, stderr)
+		assert.EqualError(t, err, "capacity (max-concurrency) 0 is below --min-capacity 1; first failing point max-concurrency=1: ttft.p90 = 10ms, want <= 1ms (+900.0%)")
+		var u usageError
+		assert.False(t, errors.As(err, &u), "exit status 1, not 2")
+		assert.Contains(t, out, "Capacity (max-concurrency): 0 (no load tried met the SLA)\n")
+		assert.Contains(t, out, "stopped: min-load")
+		assert.Equal(t, [][2]string{{"1", "fail"}}, pointRows(t, out))
+		assert.Contains(t, out, "\nFirst failing point: max-concurrency=1: ttft.p90 = 10ms, want <= 1ms (+900.0%)\n")
+		path, f := savedSearch(t, out)
+		assert.Equal(t, filepath.Join(dir, "search.json"), path, "--result-filename names the file")
+		assert.Equal(t, 0.0, f.Capacity)
+		assert.Equal(t, "min-load", f.Stopped)
+		assert.Equal(t, "max-concurrency=1: ttft.p90 = 10ms, want <= 1ms (+900.0%)", f.Reason)
+	})
 }
 
 // TestCapacityAtLeast: when --max-load passes the capacity is "at least"
@@ -155,58 +185,61 @@ func TestCapacityNeverPasses(t *testing.T) {
 // the vLLM result of each judged run, with the label and the server's
 // identity as the benchmark saves them.
 func TestCapacityAtLeast(t *testing.T) {
-	srv := fixedServer(t, 2)
-	dir := t.TempDir()
-	out, stderr, err := runCLI(t, capacityArgs(srv, "--search", "max-concurrency", "--sla", fixedSLA, "--max-load", "2",
-		"--min-capacity", "2", "--label", "k2", "--save-result", "--result-dir", dir)...)
-	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", out, stderr)
-	assert.Contains(t, out, "Capacity (max-concurrency): at least 2\n")
-	assert.Contains(t, out, "stopped: max-load")
-	assert.Equal(t, [][2]string{{"1", "pass"}, {"2", "pass"}}, pointRows(t, out))
-	assert.NotContains(t, out, "First failing point")
-	path, f := savedSearch(t, out)
-	assert.Regexp(t, `^k2-capacity-max-concurrency-sim-fixed-service-\d{8}-\d{6}\.json$`, filepath.Base(path), "the label prefixes the name")
-	assert.Equal(t, 2.0, f.Capacity)
-	assert.True(t, f.AtLeast)
-	assert.Equal(t, "", f.Reason)
-	require.Len(t, f.Points, 2)
-	m := f.Points[1].Metrics
-	assert.Equal(t, "k2", m["label"])
-	assert.Equal(t, "vllm", m["backend"])
-	assert.EqualValues(t, 2, m["max_concurrency"])
-	assert.Contains(t, m, "server_id")
-	data, err := json.Marshal(m)
-	require.NoError(t, err)
-	rep, err := servingbench.ReadJSON(strings.NewReader(string(data)))
-	require.NoError(t, err, "a point's metrics read as a result file")
-	assert.Equal(t, 20, rep.Completed)
+	inBubble(t, 2, func(t *testing.T, srv *servingtest.Server) {
+		dir := t.TempDir()
+		out, stderr, err := runCLI(t, capacityArgs(srv, "--search", "max-concurrency", "--sla", fixedSLA, "--max-load", "2",
+			"--min-capacity", "2", "--label", "k2", "--save-result", "--result-dir", dir)...)
+		require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", out, stderr)
+		assert.Contains(t, out, "Capacity (max-concurrency): at least 2\n")
+		assert.Contains(t, out, "stopped: max-load")
+		assert.Equal(t, [][2]string{{"1", "pass"}, {"2", "pass"}}, pointRows(t, out))
+		assert.NotContains(t, out, "First failing point")
+		path, f := savedSearch(t, out)
+		assert.Regexp(t, `^k2-capacity-max-concurrency-sim-fixed-service-\d{8}-\d{6}\.json$`, filepath.Base(path), "the label prefixes the name")
+		assert.Equal(t, 2.0, f.Capacity)
+		assert.True(t, f.AtLeast)
+		assert.Equal(t, "", f.Reason)
+		require.Len(t, f.Points, 2)
+		m := f.Points[1].Metrics
+		assert.Equal(t, "k2", m["label"])
+		assert.Equal(t, "vllm", m["backend"])
+		assert.EqualValues(t, 2, m["max_concurrency"])
+		assert.Contains(t, m, "server_id")
+		data, err := json.Marshal(m)
+		require.NoError(t, err)
+		rep, err := servingbench.ReadJSON(strings.NewReader(string(data)))
+		require.NoError(t, err, "a point's metrics read as a result file")
+		assert.Equal(t, 20, rep.Completed)
+	})
 }
 
 // TestCapacityBudget: no point starts once --time-budget has passed; the
 // search says it stopped before its resolution.
 func TestCapacityBudget(t *testing.T) {
-	srv := fixedServer(t, 2) // point 1: 20 requests of 100ms one at a time, 2 s
-	out, stderr, err := runCLI(t, capacityArgs(srv, "--search", "max-concurrency", "--sla", fixedSLA, "--time-budget", "0.5")...)
-	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", out, stderr)
-	assert.Contains(t, out, "Capacity (max-concurrency): at least 1\n")
-	assert.Contains(t, out, "stopped: budget")
-	assert.Equal(t, [][2]string{{"1", "pass"}}, pointRows(t, out))
-	assert.Contains(t, stderr, "warning: the search stopped at its --time-budget before narrowing to its resolution\n")
+	inBubble(t, 2, func(t *testing.T, srv *servingtest.Server) { // point 1: 20 requests of 100ms one at a time, 2 s on the bubble's clock
+		out, stderr, err := runCLI(t, capacityArgs(srv, "--search", "max-concurrency", "--sla", fixedSLA, "--time-budget", "0.5")...)
+		require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", out, stderr)
+		assert.Contains(t, out, "Capacity (max-concurrency): at least 1\n")
+		assert.Contains(t, out, "stopped: budget")
+		assert.Equal(t, [][2]string{{"1", "pass"}}, pointRows(t, out))
+		assert.Contains(t, stderr, "warning: the search stopped at its --time-budget before narrowing to its resolution\n")
+	})
 }
 
 // TestCapacityRate: a request-rate search, from --start, bounded by
 // --max-load; an SLA without percentiles runs the points --num-prompts
 // gives.
 func TestCapacityRate(t *testing.T) {
-	srv := fixedServer(t, 4)
-	out, stderr, err := runCLI(t, capacityArgs(srv, "--sla", "failed<=0", "--start", "20", "--max-load", "40")...)
-	require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", out, stderr)
-	assert.Contains(t, out, `Capacity search: the largest --request-rate at no --max-concurrency meeting --sla "failed<=0"`+"\n"+
-		"Each point runs 20 requests (--num-prompts)\n")
-	assert.Contains(t, out, "Capacity (request-rate): at least 40 req/s\n")
-	assert.Equal(t, [][2]string{{"20", "pass"}, {"40", "pass"}}, pointRows(t, out))
-	assert.Contains(t, stderr, "capacity: point 1: --request-rate 20 (20 requests)\n")
-	assert.Contains(t, stderr, "capacity: point 2: --request-rate 40 (20 requests)\n")
+	inBubble(t, 4, func(t *testing.T, srv *servingtest.Server) {
+		out, stderr, err := runCLI(t, capacityArgs(srv, "--sla", "failed<=0", "--start", "20", "--max-load", "40")...)
+		require.NoError(t, err, "stdout:\n%s\nstderr:\n%s", out, stderr)
+		assert.Contains(t, out, `Capacity search: the largest --request-rate at no --max-concurrency meeting --sla "failed<=0"`+"\n"+
+			"Each point runs 20 requests (--num-prompts)\n")
+		assert.Contains(t, out, "Capacity (request-rate): at least 40 req/s\n")
+		assert.Equal(t, [][2]string{{"20", "pass"}, {"40", "pass"}}, pointRows(t, out))
+		assert.Contains(t, stderr, "capacity: point 1: --request-rate 20 (20 requests)\n")
+		assert.Contains(t, stderr, "capacity: point 2: --request-rate 40 (20 requests)\n")
+	})
 }
 
 // TestCapacityConfig: the flags fill capacity.SearchConfig, and the

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -235,14 +236,24 @@ func TestCLIHeaderAndExtraBody(t *testing.T) {
 // next attempt would come after the timeout. The wait itself (5 s
 // between attempts) is exact on a fake clock in servingbench's tests.
 func TestCLIReadyCheckAndWarmups(t *testing.T) {
-	sim := servingtest.NewServer(servingtest.Model{Name: "sim-gw", DecodeBase: 2 * time.Millisecond})
+	synctest.Test(t, testCLIReadyCheckAndWarmups)
+}
+
+// testCLIReadyCheckAndWarmups runs in a synctest bubble: the gateway and
+// the simulated server on in-memory listeners, the CLI reaching the
+// gateway through testHTTPClient, so the 5 s between attempts pass on
+// the fake clock and the give-up is exact.
+func testCLIReadyCheckAndWarmups(t *testing.T) {
+	sim := servingtest.NewUnstartedServer(servingtest.Model{Name: "sim-gw", DecodeBase: 2 * time.Millisecond})
+	sim.Listener = servingtest.NewListener()
+	sim.Start()
 	defer sim.Close()
 	simURL, err := url.Parse(sim.URL)
 	require.NoError(t, err)
-	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(simURL) }}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(simURL) }, Transport: sim.Client().Transport}
 	var loading atomic.Int64 // the 503s still to send
 	var posts, inFlight, peak atomic.Int64
-	gw := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	gw := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost {
 			posts.Add(1)
 			if loading.Add(-1) >= 0 {
@@ -258,10 +269,22 @@ func TestCLIReadyCheckAndWarmups(t *testing.T) {
 		}
 		proxy.ServeHTTP(w, r)
 	}))
+	gwListener := servingtest.NewListener()
+	gw.Listener = gwListener
+	gw.Start()
 	defer gw.Close()
+	// A connection per request: on in-memory pipes a connection the
+	// gateway closes can be taken from the pool in the same instant of
+	// the fake clock; pooling is not what this test is about.
+	gwTransport := &http.Transport{DialContext: gwListener.DialContext, DisableKeepAlives: true}
+	defer gwTransport.CloseIdleConnections()
+	testHTTPClient = &http.Client{Transport: gwTransport}
+	defer func() { testHTTPClient = nil }()
+	gwURL := "http://" + gwListener.Addr().String()
 
 	loading.Store(1)
-	stdout, stderr, err := runCLI(t, smallRun("--base-url", gw.URL, "--model", "sim-gw",
+	start := time.Now()
+	stdout, stderr, err := runCLI(t, smallRun("--base-url", gwURL, "--model", "sim-gw",
 		"--ready-check-timeout-sec", "60", "--num-warmups", "5", "--max-concurrency", "2")...)
 	require.NoError(t, err, "stderr:\n%s", stderr)
 	assert.Contains(t, stdout, "Waiting for endpoint to become up in 60 seconds\nInitial test run completed.\nServer: servingtest-0.1.0")
@@ -275,26 +298,26 @@ func TestCLIReadyCheckAndWarmups(t *testing.T) {
 	// Without the ready check: the test run once, then the warm-ups.
 	sim.Reset()
 	loading.Store(0)
-	stdout, _, err = runCLI(t, smallRun("--base-url", gw.URL, "--model", "sim-gw", "--num-warmups", "3")...)
+	stdout, _, err = runCLI(t, smallRun("--base-url", gwURL, "--model", "sim-gw", "--num-warmups", "3")...)
 	require.NoError(t, err)
 	assert.Contains(t, stdout, "Starting initial single prompt test run...\nInitial test run completed.\nWarming up with 3 requests...\nWarmup run completed. Starting main benchmark run...\n")
 	assert.Len(t, sim.Truth(), 1+3+6)
 
 	// --no-warmup with --num-warmups: the warm-ups alone.
 	sim.Reset()
-	stdout, _, err = runCLI(t, smallRun("--base-url", gw.URL, "--model", "sim-gw", "--no-warmup", "--num-warmups", "2")...)
+	stdout, _, err = runCLI(t, smallRun("--base-url", gwURL, "--model", "sim-gw", "--no-warmup", "--num-warmups", "2")...)
 	require.NoError(t, err)
 	assert.NotContains(t, stdout, "initial single prompt")
 	assert.Len(t, sim.Truth(), 2+6)
 
-	// Never ready within 3 s: the next attempt would come at 5 s.
+	// Never ready within 3 s: the next attempt would come at 5 s, so the
+	// check gives up at once, after its one attempt.
 	sim.Reset()
 	loading.Store(1 << 30)
-	// "(1 attempt)" says no second attempt was waited for; the give-up
-	// time itself is checked exactly on the bubble's clock (WaitReady's
-	// tests), not here on the wall clock.
-	stdout, _, err = runCLI(t, smallRun("--base-url", gw.URL, "--model", "sim-gw", "--ready-check-timeout-sec", "3")...)
+	start = time.Now()
+	stdout, _, err = runCLI(t, smallRun("--base-url", gwURL, "--model", "sim-gw", "--ready-check-timeout-sec", "3")...)
 	require.Error(t, err)
+	assert.Zero(t, time.Since(start), "the time the CLI took, on the bubble's clock: no wait for an attempt past the timeout")
 	assert.Contains(t, err.Error(), `ready check (--ready-check-timeout-sec 3): servingbench: the server was not ready within 3s (1 attempt); last failure: HTTP 503: {"error":{"code":503,"message":"Loading model"`)
 	assert.NotContains(t, stdout, "Traffic request rate:")
 	assert.Empty(t, sim.Truth())
