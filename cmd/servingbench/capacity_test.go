@@ -334,7 +334,6 @@ func TestCapacityInterruptKeepsPoints(t *testing.T) {
 	stdout, stderr := p.stdout.String(), p.stderr.String()
 	t.Logf("exit status %d, %v after SIGINT\nstdout:\n%s\nstderr:\n%s", code, took, stdout, stderr)
 	assert.Equal(t, 130, code, "exit status")
-	assert.Less(t, took, exitGrace, "exit after SIGINT")
 	assert.Contains(t, stdout, "Capacity (max-concurrency): at least 1\n")
 	assert.Contains(t, stdout, "stopped: cancelled")
 	assert.Equal(t, [][2]string{{"1", "pass"}}, pointRows(t, stdout))

@@ -31,10 +31,13 @@ import (
 // may contain it, nor a part of it.
 const plantedKey = "sk-planted-XYZ"
 
-// Generous bounds for a loaded 2-core machine.
+// Bounds on waits for what must happen: far beyond any machine's delay,
+// so that reaching one is a hang, never slowness. No test asserts on how
+// long the CLI took; each checks what the interrupt did instead (requests
+// cancelled in flight, the report written or cut short).
 const (
 	startupTimeout = 60 * time.Second // from exec to the start of the run
-	exitGrace      = 5 * time.Second  // from SIGINT to exit
+	hangBound      = 60 * time.Second // from a signal to what it must cause
 )
 
 // servingbenchBinary builds the CLI into a temporary directory. Signals
@@ -200,7 +203,7 @@ func (p *cliProcess) waitExit(t *testing.T, from time.Time) (int, time.Duration)
 	t.Helper()
 	select {
 	case <-p.done:
-	case <-time.After(exitGrace + 10*time.Second):
+	case <-time.After(hangBound):
 		t.Fatalf("servingbench still running %v after SIGINT\nstdout:\n%s\nstderr:\n%s", time.Since(from), p.stdout.String(), p.stderr.String())
 	}
 	took := time.Since(from)
@@ -267,7 +270,6 @@ func TestInterruptSavesPartialReport(t *testing.T) {
 	code, took := p.waitExit(t, sent)
 	stdout, stderr := p.stdout.String(), p.stderr.String()
 	t.Logf("exit status %d, %v after SIGINT\nstdout:\n%s\nstderr:\n%s", code, took, stdout, stderr)
-	assert.Less(t, took, exitGrace, "exit after SIGINT")
 
 	assert.Contains(t, stdout, "============ Serving Benchmark Result ============")
 	assert.Regexp(t, `(?m)^Partial:\s+yes \(cancelled\)`, stdout)
@@ -342,8 +344,8 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	require.NoError(t, p.cmd.Process.Signal(os.Interrupt))
 	// Wait for the first SIGINT to be handled: two signals sent before
 	// the process takes the first are merged into one by the kernel.
-	if !p.stderr.waitFor("interrupted", exitGrace) {
-		t.Fatalf("the first SIGINT was not acknowledged within %v\nstderr:\n%s", exitGrace, p.stderr.String())
+	if !p.stderr.waitFor("interrupted", hangBound) {
+		t.Fatalf("the first SIGINT was not acknowledged within %v\nstderr:\n%s", hangBound, p.stderr.String())
 	}
 	second := time.Now()
 	require.NoError(t, p.cmd.Process.Signal(os.Interrupt), "the first SIGINT's handling cannot end while stdout is held")
@@ -352,7 +354,6 @@ func TestSecondInterruptExitsAtOnce(t *testing.T) {
 	<-p.read
 	t.Logf("exit status %d, %v after the second SIGINT\nstderr:\n%s", code, took, p.stderr.String())
 	assert.Equal(t, 130, code, "exit status")
-	assert.Less(t, took, exitGrace, "exit after the second SIGINT")
 	ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if ok {
 		assert.False(t, ws.Signaled(), "killed by a signal instead of exiting")
@@ -486,10 +487,9 @@ func TestCLITimeoutFlags(t *testing.T) {
 				"--no-warmup", "--disable-tqdm"}, tt.flags...)
 			p := startCLI(t, args...)
 			p.waitStarted(t)
-			code, took := p.waitExit(t, time.Now())
+			code, _ := p.waitExit(t, time.Now())
 			stdout := p.stdout.String()
 			assert.Equal(t, 1, code, "exit status (every request failed)\nstdout:\n%s\nstderr:\n%s", stdout, p.stderr.String())
-			assert.Less(t, took, exitGrace, "run time")
 			assert.Regexp(t, `(?m)^Failed requests:\s+4\b`, stdout)
 			assert.Regexp(t, `(?m)^  `+tt.reason+`:\s+4\b`, stdout)
 		})

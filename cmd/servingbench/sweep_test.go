@@ -219,7 +219,6 @@ func TestSweepInterruptKeepsFinished(t *testing.T) {
 	stdout, stderr := p.stdout.String(), p.stderr.String()
 	t.Logf("exit status %d, %v after SIGINT\nstdout:\n%s\nstderr:\n%s", code, took, stdout, stderr)
 	assert.Equal(t, 130, code, "exit status")
-	assert.Less(t, took, exitGrace, "exit after SIGINT")
 
 	_, rows := tableRows(t, stdout, "rate")
 	require.Len(t, rows, 2, "the finished point and the one cut short")
