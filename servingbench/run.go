@@ -81,6 +81,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	start := time.Now()
+	if cfg.OnStart != nil {
+		cfg.OnStart(start)
+	}
 dispatch:
 	for i := range reqs {
 		scheduled := start.Add(offsets[i])

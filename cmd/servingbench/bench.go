@@ -41,7 +41,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := p.config()
 	printLoad(stdout, o)
 	bar := newProgress(stderr, len(p.reqs), !o.disableTqdm)
-	cfg.OnResult = bar.add
+	cfg.OnResult, cfg.OnStart = bar.add, bar.started
 	bar.start()
 	rep, err := servingbench.Run(ctx, cfg)
 	bar.stop()

@@ -4,21 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servingbench/servingbench/scenarios"
 	"github.com/servingbench/servingbench/scenarios/tokenizer"
-	"github.com/servingbench/servingbench/servingbench"
 	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
 
@@ -196,15 +193,3 @@ func TestSubcommands(t *testing.T) {
 	assert.Contains(t, out.String(), "ttft-p99")
 }
 
-func TestProgressBar(t *testing.T) {
-	var buf bytes.Buffer
-	p := newProgress(&buf, 4, true)
-	assert.False(t, p.enabled, "no bar when the output is not a terminal")
-
-	p.enabled = true // draw as on a terminal
-	p.start()
-	p.add(&servingbench.Result{Events: make([]time.Time, 1)})
-	p.add(&servingbench.Result{Err: errors.New("boom")})
-	p.stop()
-	assert.Regexp(t, `\r 50%\|█{15} {15}\| 2/4 \[\d+s, [\d.]+ req/s, 1 failed\]\n$`, buf.String())
-}
