@@ -192,4 +192,3 @@ func TestSubcommands(t *testing.T) {
 	require.NoError(t, run(context.Background(), []string{"compare", old, cur}, nil, &out, &bytes.Buffer{}))
 	assert.Contains(t, out.String(), "ttft-p99")
 }
-

@@ -118,6 +118,7 @@ type progressState struct {
 // tqdm's layout:
 //
 //	 45%|█████████▉            | 450/1000 [00:12<00:14, 37.50 req/s, 3 failed]
+//	100%|██████████████████████| 1000/1000 [00:26<00:00, 37.50 req/s, 3 failed]
 //
 // elapsed<ETA (the ETA at the rate so far, "?" before the first result),
 // the rate, and failures so far. The line never reaches the last column,
