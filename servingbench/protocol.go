@@ -118,6 +118,12 @@ type event struct {
 	errorMessage []byte
 }
 
+// bodyEnded is implemented by a protocol whose stream has no completion
+// marker (Triton's generate_stream, tensorrtllm.go): the end of a
+// well-formed body after a token event completes the stream, is not
+// counted as Result.NoDone, and OpenAIConfig.RequireDone does not apply.
+type bodyEnded interface{ bodyEnds() }
+
 // framing is how a response body is cut into messages.
 type framing uint8
 
