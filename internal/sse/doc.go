@@ -1,7 +1,7 @@
 // Package sse reads Server-Sent Events streams and decodes the event JSON of
 // OpenAI-compatible and native (TGI, llama.cpp, Triton's TensorRT-LLM,
-// SGLang) streaming responses, with no
-// allocation per event on the hot path.
+// SGLang) streaming responses, with no allocation per event on the hot
+// path.
 //
 // Reader follows the WHATWG SSE parsing rules: lines end with CRLF, LF or a
 // lone CR; an event ends at a blank line; lines starting with ':' are
