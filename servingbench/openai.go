@@ -22,14 +22,18 @@ import (
 // configuration, the request body builder and the chunk decoder.
 
 // OpenAIConfig configures the streaming clients (NewCompletions, NewChat
-// and the native protocols' NewTGI and NewLlamaCppNative). The zero value
+// and the native protocols' NewTGI, NewLlamaCppNative, NewTensorRTLLM and
+// NewSGLangNative). The zero value
 // of every optional field is documented and useful.
 type OpenAIConfig struct {
 	// BaseURL is the server's root, e.g. "http://127.0.0.1:8000". Required.
 	BaseURL string
 	// Endpoint is the path appended to BaseURL; "" means /v1/completions
 	// (NewCompletions), /v1/chat/completions (NewChat), /generate_stream
-	// (NewTGI) or /completion (NewLlamaCppNative).
+	// (NewTGI), /completion (NewLlamaCppNative),
+	// /v2/models/ensemble/generate_stream (NewTensorRTLLM, where a
+	// "{model}" in Endpoint is replaced by the path-escaped Model) or
+	// /generate (NewSGLangNative).
 	Endpoint string
 	// Model is sent as "model" (the native protocols have no such field:
 	// it then names the model in the report only). Required.
@@ -55,8 +59,10 @@ type OpenAIConfig struct {
 	// default such a stream is complete (Result.NoDone), as vLLM's client
 	// counts it: TGI, llama.cpp's chat endpoint and others sent no [DONE]
 	// for years. The native protocols' streams (NewTGI, NewLlamaCppNative)
-	// end with their last event, which is their completion marker:
-	// RequireDone asks nothing more of them.
+	// end with their last event, which is their completion marker, and
+	// Triton's (NewTensorRTLLM) with the body: RequireDone asks nothing
+	// more of them. SGLang's (NewSGLangNative) ends with [DONE], as
+	// OpenAI's.
 	RequireDone bool
 	// MaxLineBytes caps one SSE line or event; 0 means 16 MiB.
 	MaxLineBytes int

@@ -21,10 +21,13 @@ import "github.com/servingbench/servingbench/internal/sse"
 // Adapters today: completions.go (OpenAI /v1/completions) and chat.go
 // (OpenAI /v1/chat/completions); openai.go holds what both share (the
 // OpenAIConfig, the body builder and the chunk decoder); tgi.go (TGI's
-// native POST /generate_stream, --backend tgi) and llamacpp.go
-// (llama.cpp's native POST /completion, --backend llama.cpp-native). Each
+// native POST /generate_stream, --backend tgi), llamacpp.go (llama.cpp's
+// native POST /completion, --backend llama.cpp-native), tensorrtllm.go
+// (Triton's generate_stream, --backend tensorrt-llm) and sglang.go
+// (SGLang's native POST /generate, --backend sglang-native). Each
 // native adapter is one file, its decoder's JSON in internal/sse
-// (TGIEvent, LlamaEvent, fuzzed like the OpenAI chunk), its backend an
+// (TGIEvent, LlamaEvent, TRTEvent, SGLangEvent, fuzzed like the OpenAI
+// chunk), its backend an
 // entry in backend.go, and servingtest speaks its protocol (ground truth
 // and faults), so the fault matrix and the exact end-to-end tests run it
 // like the OpenAI clients:
@@ -46,22 +49,28 @@ import "github.com/servingbench/servingbench/internal/sse"
 //     the finish reason. Tested against a real llama-server
 //     (internal/llamacpp TestConformanceNative).
 //
-// The other native streaming APIs, TensorRT-LLM behind Triton, SGLang
-// and Ollama, each fit the same way, with no change to the
-// engine beyond NDJSON framing (checked against what each server sends,
-// as read from its sources; not implemented):
-//
-//   - TensorRT-LLM POST /v2/models/{model}/generate_stream (the model a
-//     field of the adapter): body {"text_input", "max_tokens", "stream"};
-//     SSE events with a text_output delta, no finish reason and no marker:
-//     the adapter's decoder sets event.finished on every token event, so
-//     the end of the body completes the stream (there is nothing else to
-//     go by); counts come from the tokenizer or the events (count.go).
-//   - SGLang POST /generate: body {"text", "sampling_params":
-//     {"max_new_tokens", "ignore_eos"}, "stream": true}; SSE then
-//     data: [DONE]. text is cumulative, so the decoder keeps the length
-//     seen so far (decoder.reset per stream) and hands out the new suffix;
+//   - TensorRT-LLM behind Triton, POST /v2/models/{model}/generate_stream
+//     (implemented: tensorrtllm.go, --backend tensorrt-llm; the default
+//     model vLLM's "ensemble", a {model} in the endpoint the model's
+//     name): vLLM's body {"accumulate_tokens", "text_input", "temperature",
+//     "top_p", "max_tokens", "stream", "min_length" for ignore-EOS}; SSE
+//     events with a text_output delta, no finish reason and no marker: the
+//     protocol is bodyEnded, so the end of the body after a token event
+//     completes the stream (there is nothing else to go by; a clean cut is
+//     undetectable, a reset or an unterminated chunked body is not); counts
+//     from the tokenizer or the events (count.go).
+//   - SGLang POST /generate (implemented: sglang.go, --backend
+//     sglang-native): body {"text", "sampling_params": {"temperature",
+//     "max_new_tokens", "ignore_eos"}, "stream": true}; SSE then
+//     data: [DONE]. text is cumulative, so the decoder keeps the text seen
+//     so far (decoder.reset per stream) and hands out the new suffix, a
+//     text that does not extend it a *ParseError; the last event's
 //     meta_info gives finish_reason, prompt_tokens and completion_tokens.
+//
+// Ollama's native API fits the same way, with no change to the engine
+// beyond NDJSON framing (checked against what it sends, as read from its
+// sources; not implemented here):
+//
 //   - Ollama POST /api/generate and /api/chat: NDJSON (framing ndjson, a
 //     line reader with the same Next/Offset/limit as the SSE reader, whose
 //     Content-Type is application/x-ndjson); response (or message.content)
@@ -117,6 +126,12 @@ type event struct {
 	serverError  bool
 	errorMessage []byte
 }
+
+// bodyEnded is implemented by a protocol whose stream has no completion
+// marker (Triton's generate_stream, tensorrtllm.go): the end of a
+// well-formed body after a token event completes the stream, is not
+// counted as Result.NoDone, and OpenAIConfig.RequireDone does not apply.
+type bodyEnded interface{ bodyEnds() }
 
 // framing is how a response body is cut into messages.
 type framing uint8

@@ -124,6 +124,9 @@ func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Res
 		if errors.Is(err, io.EOF) {
 			// The body ended at an event boundary without the completion
 			// marker: complete once the finish reason or the usage arrived.
+			if _, markerless := c.proto.(bodyEnded); finished && markerless {
+				return usage, nil
+			}
 			if finished && !c.cfg.RequireDone {
 				res.NoDone = true
 				return usage, nil

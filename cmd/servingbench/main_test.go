@@ -129,7 +129,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--num-prompts", "0"}, "flag --num-prompts must be >= 1, got 0"},
 		{[]string{"--request-rate", "-1"}, "flag --request-rate must be > 0 or inf"},
 		{[]string{"--random-range-ratio", "1.5"}, "flag --random-range-ratio must be in [0, 1)"},
-		{[]string{"--backend", "tensorrt-llm"}, `flag --backend: backend "tensorrt-llm" uses that server's native protocol`},
+		{[]string{"--backend", "deepspeed-mii"}, `flag --backend: backend "deepspeed-mii" uses that server's native protocol`},
 		{[]string{"--backend", "nope"}, `unknown backend "nope"`},
 		{[]string{"--backend", "openai-chat", "--endpoint", "/v1/completions"}, "needs a path ending in chat/completions"},
 		{[]string{"--percentile-metrics", "ttft,foo"}, `unknown metric "foo"`},

@@ -19,6 +19,11 @@ const (
 	ProtocolTGI
 	// ProtocolLlamaCpp: llama.cpp's native POST /completion.
 	ProtocolLlamaCpp
+	// ProtocolTensorRTLLM: Triton's POST /v2/models/{model}/generate_stream
+	// as TensorRT-LLM's ensemble answers it.
+	ProtocolTensorRTLLM
+	// ProtocolSGLang: SGLang's native POST /generate.
+	ProtocolSGLang
 
 	numProtocols
 )
@@ -31,12 +36,18 @@ func (p Protocol) String() string {
 		return "tgi"
 	case ProtocolLlamaCpp:
 		return "llama.cpp"
+	case ProtocolTensorRTLLM:
+		return "tensorrt-llm"
+	case ProtocolSGLang:
+		return "sglang"
 	}
 	return fmt.Sprintf("Protocol(%d)", uint8(p))
 }
 
 // Protocols returns every protocol the server speaks.
-func Protocols() []Protocol { return []Protocol{ProtocolOpenAI, ProtocolTGI, ProtocolLlamaCpp} }
+func Protocols() []Protocol {
+	return []Protocol{ProtocolOpenAI, ProtocolTGI, ProtocolLlamaCpp, ProtocolTensorRTLLM, ProtocolSGLang}
+}
 
 // api is one protocol on one route: how a request body is read, how the
 // response is written (streamed or whole) and how an error looks. The
@@ -87,15 +98,20 @@ type encoder interface {
 
 // AppliesTo reports whether a fault of kind k can be injected into a
 // response of protocol p. Every fault applies to every protocol but
-// FaultNoDone, which applies to OpenAI only: TGI's /generate_stream and
+// FaultNoDone, which applies to OpenAI and SGLang (whose streams end with
+// data: [DONE] after the finish reason) only: TGI's /generate_stream and
 // llama.cpp's /completion have no completion marker apart from their
 // last event, which carries the finish reason and the counts, so a stream
-// without it is a stream cut short (FaultTruncate). A fault that does not
-// apply is not injected: the request is served normally and recorded
-// with FaultNone.
+// without it is a stream cut short (FaultTruncate); Triton's
+// generate_stream (TensorRT-LLM) has no marker at all. On that protocol
+// FaultTruncate is injected but no client can reveal it: a body ended
+// cleanly at an event boundary is all a complete stream is, so the
+// request succeeds with fewer tokens (Record.OutputTokens is the truth
+// the client is measured against). A fault that does not apply is not
+// injected: the request is served normally and recorded with FaultNone.
 func (k FaultKind) AppliesTo(p Protocol) bool {
 	if k == FaultNoDone {
-		return p == ProtocolOpenAI
+		return p == ProtocolOpenAI || p == ProtocolSGLang
 	}
 	return k > FaultNone && k < numFaultKinds && p < numProtocols
 }

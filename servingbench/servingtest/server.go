@@ -104,9 +104,11 @@ func (s *Server) Start() {
 	s.engine = newEngine(&s.model, s.quit)
 	go s.engine.run()
 	mux := http.NewServeMux()
-	for _, a := range []api{openAI{}, openAI{chat: true}, tgi{stream: true}, tgi{}, llamaCpp{}} {
+	for _, a := range []api{openAI{}, openAI{chat: true}, tgi{stream: true}, llamaCpp{}} {
 		mux.HandleFunc("POST "+a.endpoint(), s.handle(a))
 	}
+	mux.HandleFunc("POST /generate", s.generateRoute())    // TGI's and SGLang's, told apart by the body
+	mux.HandleFunc("POST "+tritonPattern, s.tritonRoute()) // TensorRT-LLM behind Triton
 	mux.HandleFunc("GET /v1/models", s.handleModels)
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {})
 	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
