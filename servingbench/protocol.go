@@ -123,18 +123,41 @@ type framing uint8
 
 const (
 	// frameSSE: text/event-stream, one message per data event
-	// (internal/sse). Other framings (NDJSON for Ollama's native API: one
-	// JSON object a line, application/x-ndjson) add a constant here, a
-	// reader in internal beside internal/sse with the same Next, Offset,
-	// Reset and line limit, and a case in accepts and in stream.next.
+	// (internal/sse).
 	frameSSE framing = iota
+	// frameNDJSON: application/x-ndjson, one message per non-empty line
+	// (internal/ndjson), as Ollama's native API streams. Its reader has the
+	// SSE reader's Next, Offset, Reset and line cap; it has no "error:"
+	// events (ErrorEvent is SSE's only).
+	frameNDJSON
 )
 
-// accept is the Accept header of requests with this framing.
-func (f framing) accept() string { return "text/event-stream" }
+// ndjsonType is the Content-Type Ollama streams with: streamResponse in
+// ollama's server/routes.go sets exactly "application/x-ndjson", and its
+// client sends it as the Accept header (api/client.go, stream).
+const ndjsonType = "application/x-ndjson"
 
-// accepts reports whether a response's Content-Type has this framing.
-func (f framing) accepts(contentType string) bool { return isEventStream(contentType) }
+// accept is the Accept header of requests with this framing.
+func (f framing) accept() string {
+	if f == frameNDJSON {
+		return ndjsonType
+	}
+	return "text/event-stream"
+}
+
+// accepts reports whether a response's Content-Type has this framing:
+// text/event-stream for SSE, application/x-ndjson for NDJSON, parameters
+// (a charset) allowed after either. Anything else is a
+// *ContentTypeError: Ollama answers a request it refuses before
+// streaming with application/json and a non-200 status (an
+// *HTTPError, read first), and its non-streamed body is
+// "application/json; charset=utf-8", which is not a stream.
+func (f framing) accepts(contentType string) bool {
+	if f == frameNDJSON {
+		return isMediaType(contentType, ndjsonType)
+	}
+	return isEventStream(contentType)
+}
 
 // setServerError marks ev a server error whose message is raw unescaped
 // into buf (a decoder's reused buffer), and returns the buffer.
