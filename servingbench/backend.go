@@ -11,7 +11,8 @@ type Backend struct {
 	// Name is the --backend name: vLLM's where vLLM has one.
 	Name string
 	// API names the protocol spoken: "openai-completions",
-	// "openai-chat", "tgi-generate-stream" or "llama.cpp-completion"
+	// "openai-chat", "tgi-generate-stream", "llama.cpp-completion",
+	// "ollama-generate" or "ollama-chat"
 	// (several names share one
 	// API: vLLM's vllm, openai, sglang, lmdeploy, llama.cpp, scalellm and
 	// mindie all mean OpenAI completions).
@@ -33,6 +34,8 @@ const (
 	apiChat        = "openai-chat"
 	apiTGI         = "tgi-generate-stream"
 	apiLlamaCpp    = "llama.cpp-completion"
+	apiOllama      = "ollama-generate"
+	apiOllamaChat  = "ollama-chat"
 )
 
 // backends is every --backend name, in the order --help lists them. A
@@ -49,6 +52,8 @@ var backends = []Backend{
 	{Name: "tgi", API: apiTGI, Endpoint: "/generate_stream", New: NewTGI},
 	// llama.cpp's native API; vLLM's llama.cpp means its OpenAI route.
 	{Name: "llama.cpp-native", API: apiLlamaCpp, Endpoint: "/completion", New: NewLlamaCppNative},
+	{Name: "ollama", API: apiOllama, Endpoint: "/api/generate", New: NewOllama},
+	{Name: "ollama-chat", API: apiOllamaChat, Endpoint: "/api/chat", New: NewOllamaChat},
 }
 
 // unsupportedBackends are vLLM --backend names of native protocols

@@ -113,6 +113,10 @@ type event struct {
 	// Usage counts, valid when the matching has flag is set.
 	hasPrompt, hasCompletion       bool
 	promptTokens, completionTokens int
+	// promptFallback: promptTokens is taken only when the request has no
+	// count of its own (Request.PromptTokens, the Tokenizer; count.go), as
+	// Ollama's prompt_eval_count may be low for a cached prompt.
+	promptFallback bool
 	// serverError: an error object; errorMessage is its message, unescaped.
 	serverError  bool
 	errorMessage []byte
