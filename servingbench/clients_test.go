@@ -37,5 +37,7 @@ func streamClients() []streamClient {
 		{"chat/llama.cpp", servingbench.NewChat, llamacpp, servingtest.ProtocolOpenAI},
 		{"tgi", servingbench.NewTGI, vllm, servingtest.ProtocolTGI},
 		{"llama.cpp-native", servingbench.NewLlamaCppNative, vllm, servingtest.ProtocolLlamaCpp},
+		{"ollama", servingbench.NewOllama, vllm, servingtest.ProtocolOllama},
+		{"ollama-chat", servingbench.NewOllamaChat, vllm, servingtest.ProtocolOllama},
 	}
 }

@@ -19,6 +19,9 @@ const (
 	ProtocolTGI
 	// ProtocolLlamaCpp: llama.cpp's native POST /completion.
 	ProtocolLlamaCpp
+	// ProtocolOllama: Ollama's native POST /api/generate and /api/chat
+	// (NDJSON).
+	ProtocolOllama
 
 	numProtocols
 )
@@ -31,12 +34,16 @@ func (p Protocol) String() string {
 		return "tgi"
 	case ProtocolLlamaCpp:
 		return "llama.cpp"
+	case ProtocolOllama:
+		return "ollama"
 	}
 	return fmt.Sprintf("Protocol(%d)", uint8(p))
 }
 
 // Protocols returns every protocol the server speaks.
-func Protocols() []Protocol { return []Protocol{ProtocolOpenAI, ProtocolTGI, ProtocolLlamaCpp} }
+func Protocols() []Protocol {
+	return []Protocol{ProtocolOpenAI, ProtocolTGI, ProtocolLlamaCpp, ProtocolOllama}
+}
 
 // api is one protocol on one route: how a request body is read, how the
 // response is written (streamed or whole) and how an error looks. The
@@ -92,10 +99,15 @@ type encoder interface {
 // last event, which carries the finish reason and the counts, so a stream
 // without it is a stream cut short (FaultTruncate). A fault that does not
 // apply is not injected: the request is served normally and recorded
-// with FaultNone.
+// with FaultNone. FaultPings does not apply to Ollama either: NDJSON has
+// no comment or keep-alive syntax (a line is a JSON object), and Ollama
+// sends none.
 func (k FaultKind) AppliesTo(p Protocol) bool {
 	if k == FaultNoDone {
 		return p == ProtocolOpenAI
+	}
+	if k == FaultPings && p == ProtocolOllama {
+		return false
 	}
 	return k > FaultNone && k < numFaultKinds && p < numProtocols
 }
