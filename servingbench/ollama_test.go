@@ -50,8 +50,8 @@ func sendOllama(t testing.TB, chat bool, cfg OpenAIConfig, req Request) *Result 
 func TestOllamaCannedStreams(t *testing.T) {
 	tests := []struct {
 		file, path, text string
-		chat                     bool
-		events, output           int
+		chat             bool
+		events, output   int
 	}{
 		{"ollama-generate.ndjson", "/api/generate", "The sky is \"blue\"\n", false, 4, 4},
 		{"ollama-chat.ndjson", "/api/chat", "The sky is blue.", true, 4, 5},

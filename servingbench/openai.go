@@ -22,14 +22,16 @@ import (
 // configuration, the request body builder and the chunk decoder.
 
 // OpenAIConfig configures the streaming clients (NewCompletions, NewChat
-// and the native protocols' NewTGI and NewLlamaCppNative). The zero value
+// and the native protocols' NewTGI, NewLlamaCppNative, NewOllama and
+// NewOllamaChat). The zero value
 // of every optional field is documented and useful.
 type OpenAIConfig struct {
 	// BaseURL is the server's root, e.g. "http://127.0.0.1:8000". Required.
 	BaseURL string
 	// Endpoint is the path appended to BaseURL; "" means /v1/completions
 	// (NewCompletions), /v1/chat/completions (NewChat), /generate_stream
-	// (NewTGI) or /completion (NewLlamaCppNative).
+	// (NewTGI), /completion (NewLlamaCppNative), /api/generate (NewOllama)
+	// or /api/chat (NewOllamaChat).
 	Endpoint string
 	// Model is sent as "model" (the native protocols have no such field:
 	// it then names the model in the report only). Required.
@@ -58,7 +60,8 @@ type OpenAIConfig struct {
 	// end with their last event, which is their completion marker:
 	// RequireDone asks nothing more of them.
 	RequireDone bool
-	// MaxLineBytes caps one SSE line or event; 0 means 16 MiB.
+	// MaxLineBytes caps one SSE line or event, or one NDJSON line; 0
+	// means 16 MiB.
 	MaxLineBytes int
 	// IgnoreEOS sends "ignore_eos": true (vLLM, llama.cpp) so the server
 	// generates exactly max_tokens. TGI has no such parameter (NewTGI

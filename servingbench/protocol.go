@@ -8,7 +8,7 @@ import "github.com/servingbench/servingbench/internal/sse"
 // HTTP transport and its pool, the send time and the event times, the
 // resend of a request that met a pooled connection the server had closed,
 // the prewarm, the request and idle timeouts, the framing of the body (SSE
-// now; NDJSON has its place beside it, see framing), the line limit, the
+// or NDJSON, see framing), the line limit, the
 // API key's masking, the typed errors and the token counts (count.go). An
 // adapter says only what is sent and what a message means:
 //
@@ -45,11 +45,17 @@ import "github.com/servingbench/servingbench/internal/sse"
 //     event are not taken, so a cut stream stays a failure) and stop_type
 //     the finish reason. Tested against a real llama-server
 //     (internal/llamacpp TestConformanceNative).
+//   - Ollama POST /api/generate and /api/chat (implemented: ollama.go):
+//     body {"model", "prompt" or "messages", "stream": true, "options":
+//     {"num_predict", the sampling options}}; NDJSON (frameNDJSON,
+//     internal/ndjson; Content-Type application/x-ndjson), response (or
+//     message.content) per token event, thinking none, the "done": true
+//     line the end with done_reason, eval_count and prompt_eval_count (a
+//     fallback after the request's own prompt count: event.promptFallback).
 //
-// The other native streaming APIs, TensorRT-LLM behind Triton, SGLang
-// and Ollama, each fit the same way, with no change to the
-// engine beyond NDJSON framing (checked against what each server sends,
-// as read from its sources; not implemented):
+// The other native streaming APIs, TensorRT-LLM behind Triton and SGLang,
+// each fit the same way, with no change to the engine (checked against
+// what each server sends, as read from its sources; not implemented):
 //
 //   - TensorRT-LLM POST /v2/models/{model}/generate_stream (the model a
 //     field of the adapter): body {"text_input", "max_tokens", "stream"};
@@ -62,11 +68,6 @@ import "github.com/servingbench/servingbench/internal/sse"
 //     data: [DONE]. text is cumulative, so the decoder keeps the length
 //     seen so far (decoder.reset per stream) and hands out the new suffix;
 //     meta_info gives finish_reason, prompt_tokens and completion_tokens.
-//   - Ollama POST /api/generate and /api/chat: NDJSON (framing ndjson, a
-//     line reader with the same Next/Offset/limit as the SSE reader, whose
-//     Content-Type is application/x-ndjson); response (or message.content)
-//     per token event, the "done": true line is the marker and carries
-//     done_reason, prompt_eval_count and eval_count.
 
 // protocol is one API's request encoder and event decoder. It is built
 // once per client from its OpenAIConfig and is read-only after, so safe
