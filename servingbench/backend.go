@@ -12,9 +12,9 @@ type Backend struct {
 	Name string
 	// API names the protocol spoken: "openai-completions",
 	// "openai-chat", "tgi-generate-stream", "llama.cpp-completion",
-	// "triton-generate-stream" (tensorrt-llm) or "sglang-generate"
-	// (several names share one
-	// API: vLLM's vllm, openai, sglang, lmdeploy, llama.cpp, scalellm and
+	// "triton-generate-stream" (tensorrt-llm), "sglang-generate",
+	// "ollama-generate" or "ollama-chat" (several names share one API:
+	// vLLM's vllm, openai, sglang, lmdeploy, llama.cpp, scalellm and
 	// mindie all mean OpenAI completions).
 	API string
 	// Endpoint is the default request path.
@@ -36,6 +36,8 @@ const (
 	apiLlamaCpp    = "llama.cpp-completion"
 	apiTensorRTLLM = "triton-generate-stream"
 	apiSGLang      = "sglang-generate"
+	apiOllama      = "ollama-generate"
+	apiOllamaChat  = "ollama-chat"
 )
 
 // backends is every --backend name, in the order --help lists them. A
@@ -55,6 +57,8 @@ var backends = []Backend{
 	{Name: "tensorrt-llm", API: apiTensorRTLLM, Endpoint: TensorRTLLMEndpoint, New: NewTensorRTLLM},
 	// SGLang's native API; vLLM's sglang means its OpenAI route.
 	{Name: "sglang-native", API: apiSGLang, Endpoint: "/generate", New: NewSGLangNative},
+	{Name: "ollama", API: apiOllama, Endpoint: "/api/generate", New: NewOllama},
+	{Name: "ollama-chat", API: apiOllamaChat, Endpoint: "/api/chat", New: NewOllamaChat},
 }
 
 // unsupportedBackends are vLLM --backend names of native protocols

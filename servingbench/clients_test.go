@@ -39,6 +39,8 @@ func streamClients() []streamClient {
 		{"llama.cpp-native", servingbench.NewLlamaCppNative, vllm, servingtest.ProtocolLlamaCpp},
 		{"tensorrt-llm", newTensorRTLLMCounted, vllm, servingtest.ProtocolTensorRTLLM},
 		{"sglang-native", servingbench.NewSGLangNative, vllm, servingtest.ProtocolSGLang},
+		{"ollama", servingbench.NewOllama, vllm, servingtest.ProtocolOllama},
+		{"ollama-chat", servingbench.NewOllamaChat, vllm, servingtest.ProtocolOllama},
 	}
 }
 

@@ -14,6 +14,10 @@ package servingbench
 //  3. OpenAIConfig.Tokenizer's count of the prompt as sent: SourceTokenizer;
 //  4. none: SourceNone.
 //
+// except that a count the adapter marks a fallback (event.promptFallback:
+// Ollama's prompt_eval_count, which a cached prompt lowered in some
+// versions) comes after 2 and 3.
+//
 // Output tokens:
 //  1. the server's count (usage.completion_tokens): SourceUsage;
 //  2. OpenAIConfig.Tokenizer's count of the generated text (no special
@@ -31,11 +35,12 @@ package servingbench
 type usageCounts struct {
 	hasPrompt, hasCompletion bool
 	prompt, completion       int
+	promptFallback           bool // the prompt count is taken after the request's own
 }
 
 func (u *usageCounts) add(ev *event) {
 	if ev.hasPrompt {
-		u.hasPrompt, u.prompt = true, ev.promptTokens
+		u.hasPrompt, u.prompt, u.promptFallback = true, ev.promptTokens, ev.promptFallback
 	}
 	if ev.hasCompletion {
 		u.hasCompletion, u.completion = true, ev.completionTokens
@@ -70,11 +75,13 @@ func (c *StreamClient) countFailed(req *Request, res *Result, u usageCounts) {
 
 func (c *StreamClient) countInput(req *Request, res *Result, u usageCounts) {
 	switch {
-	case u.hasPrompt:
+	case u.hasPrompt && !u.promptFallback:
 		res.InputTokens, res.InputSource = u.prompt, SourceUsage
 	case req.PromptTokens > 0:
 		res.InputTokens, res.InputSource = req.PromptTokens, SourceTokenizer
 	case c.cfg.Tokenizer != nil && req.Prompt != "":
 		res.InputTokens, res.InputSource = len(c.cfg.Tokenizer.Encode(req.Prompt)), SourceTokenizer
+	case u.hasPrompt:
+		res.InputTokens, res.InputSource = u.prompt, SourceUsage
 	}
 }

@@ -22,8 +22,8 @@ import (
 // configuration, the request body builder and the chunk decoder.
 
 // OpenAIConfig configures the streaming clients (NewCompletions, NewChat
-// and the native protocols' NewTGI, NewLlamaCppNative, NewTensorRTLLM and
-// NewSGLangNative). The zero value
+// and the native protocols' NewTGI, NewLlamaCppNative, NewTensorRTLLM,
+// NewSGLangNative, NewOllama and NewOllamaChat). The zero value
 // of every optional field is documented and useful.
 type OpenAIConfig struct {
 	// BaseURL is the server's root, e.g. "http://127.0.0.1:8000". Required.
@@ -32,8 +32,9 @@ type OpenAIConfig struct {
 	// (NewCompletions), /v1/chat/completions (NewChat), /generate_stream
 	// (NewTGI), /completion (NewLlamaCppNative),
 	// /v2/models/ensemble/generate_stream (NewTensorRTLLM, where a
-	// "{model}" in Endpoint is replaced by the path-escaped Model) or
-	// /generate (NewSGLangNative).
+	// "{model}" in Endpoint is replaced by the path-escaped Model),
+	// /generate (NewSGLangNative), /api/generate (NewOllama) or /api/chat
+	// (NewOllamaChat).
 	Endpoint string
 	// Model is sent as "model" (the native protocols have no such field:
 	// it then names the model in the report only). Required.
@@ -64,7 +65,8 @@ type OpenAIConfig struct {
 	// more of them. SGLang's (NewSGLangNative) ends with [DONE], as
 	// OpenAI's.
 	RequireDone bool
-	// MaxLineBytes caps one SSE line or event; 0 means 16 MiB.
+	// MaxLineBytes caps one SSE line or event, or one NDJSON line; 0
+	// means 16 MiB.
 	MaxLineBytes int
 	// IgnoreEOS sends "ignore_eos": true (vLLM, llama.cpp) so the server
 	// generates exactly max_tokens. TGI has no such parameter (NewTGI

@@ -26,9 +26,12 @@
 // (token.text and special, the last event's generated_text and details,
 // ErrorResponse), and LlamaEvent one of llama.cpp's native /completion
 // (content, "stop", stop_type, tokens_predicted, tokens_evaluated),
-// TRTEvent one of Triton's generate_stream (text_output, error) and
+// TRTEvent one of Triton's generate_stream (text_output, error),
 // SGLangEvent one of SGLang's native /generate (cumulative text,
-// meta_info's finish_reason and counts, error): a
+// meta_info's finish_reason and counts, error) and OllamaEvent one line
+// of Ollama's NDJSON /api/generate and /api/chat streams (response,
+// message.content, the thinking fields, done, done_reason,
+// prompt_eval_count, eval_count; internal/ndjson cuts the lines): a
 // decoder is a sink of the scanner, which names the context and field of
 // each value and keeps the ones it knows.
 //

@@ -24,6 +24,9 @@ const (
 	ProtocolTensorRTLLM
 	// ProtocolSGLang: SGLang's native POST /generate.
 	ProtocolSGLang
+	// ProtocolOllama: Ollama's native POST /api/generate and /api/chat
+	// (NDJSON).
+	ProtocolOllama
 
 	numProtocols
 )
@@ -40,13 +43,15 @@ func (p Protocol) String() string {
 		return "tensorrt-llm"
 	case ProtocolSGLang:
 		return "sglang"
+	case ProtocolOllama:
+		return "ollama"
 	}
 	return fmt.Sprintf("Protocol(%d)", uint8(p))
 }
 
 // Protocols returns every protocol the server speaks.
 func Protocols() []Protocol {
-	return []Protocol{ProtocolOpenAI, ProtocolTGI, ProtocolLlamaCpp, ProtocolTensorRTLLM, ProtocolSGLang}
+	return []Protocol{ProtocolOpenAI, ProtocolTGI, ProtocolLlamaCpp, ProtocolTensorRTLLM, ProtocolSGLang, ProtocolOllama}
 }
 
 // api is one protocol on one route: how a request body is read, how the
@@ -107,11 +112,16 @@ type encoder interface {
 // FaultTruncate is injected but no client can reveal it: a body ended
 // cleanly at an event boundary is all a complete stream is, so the
 // request succeeds with fewer tokens (Record.OutputTokens is the truth
-// the client is measured against). A fault that does not apply is not
-// injected: the request is served normally and recorded with FaultNone.
+// the client is measured against). FaultPings does not apply to Ollama:
+// NDJSON has no comment or keep-alive syntax (a line is a JSON object),
+// and Ollama sends none. A fault that does not apply is not injected:
+// the request is served normally and recorded with FaultNone.
 func (k FaultKind) AppliesTo(p Protocol) bool {
 	if k == FaultNoDone {
 		return p == ProtocolOpenAI || p == ProtocolSGLang
+	}
+	if k == FaultPings && p == ProtocolOllama {
+		return false
 	}
 	return k > FaultNone && k < numFaultKinds && p < numProtocols
 }

@@ -104,7 +104,7 @@ func (s *Server) Start() {
 	s.engine = newEngine(&s.model, s.quit)
 	go s.engine.run()
 	mux := http.NewServeMux()
-	for _, a := range []api{openAI{}, openAI{chat: true}, tgi{stream: true}, llamaCpp{}} {
+	for _, a := range []api{openAI{}, openAI{chat: true}, tgi{stream: true}, llamaCpp{}, ollama{}, ollama{chat: true}} {
 		mux.HandleFunc("POST "+a.endpoint(), s.handle(a))
 	}
 	mux.HandleFunc("POST /generate", s.generateRoute())    // TGI's and SGLang's, told apart by the body
