@@ -246,7 +246,7 @@ func (c *StreamClient) post(ctx context.Context, client *http.Client, st *stream
 // put returns st to the pool unless its buffers grew large.
 func (c *StreamClient) put(st *stream) {
 	st.tr = timedBody{}
-	if cap(st.body)+cap(st.text)+st.rd.BufferSize() > maxPooledBytes {
+	if cap(st.body)+cap(st.text)+st.split.bytes()+st.rd.BufferSize() > maxPooledBytes {
 		return
 	}
 	st.rd.Reset(nil, c.maxLine)
