@@ -246,7 +246,7 @@ func (c *StreamClient) post(ctx context.Context, client *http.Client, st *stream
 // put returns st to the pool unless its buffers grew large.
 func (c *StreamClient) put(st *stream) {
 	st.tr = timedBody{}
-	if cap(st.body)+cap(st.text)+st.bufferSize() > maxPooledBytes {
+	if cap(st.body)+cap(st.text)+st.split.bytes()+st.bufferSize() > maxPooledBytes {
 		return
 	}
 	st.reset(c.maxLine) // drops the body

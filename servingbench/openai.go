@@ -380,8 +380,11 @@ func (d *openAIDecoder) decode(data []byte, ev *event) error {
 		return nil
 	}
 	ev.token = ch.Token()
+	ev.reasoning = ev.token && len(ch.Reasoning) > 0
+	ev.reasoningOnly = ev.reasoning && !ch.Answer()
 	ev.hasPrompt, ev.promptTokens = ch.HasPromptTokens, ch.PromptTokens
 	ev.hasCompletion, ev.completionTokens = ch.HasCompletionTokens, ch.CompletionTokens
+	ev.hasReasoning, ev.reasoningTokens = ch.HasReasoningTokens, ch.ReasoningTokens
 	if ch.FinishReason != nil {
 		d.finish = sse.AppendUnescaped(d.finish[:0], ch.FinishReason)
 		ev.finish = d.finish
@@ -389,4 +392,8 @@ func (d *openAIDecoder) decode(data []byte, ev *event) error {
 	return nil
 }
 
-func (d *openAIDecoder) appendText(dst []byte) []byte { return d.chunk.AppendText(dst) }
+func (d *openAIDecoder) appendText(dst []byte) []byte      { return d.chunk.AppendText(dst) }
+func (d *openAIDecoder) appendReasoning(dst []byte) []byte { return d.chunk.AppendReasoning(dst) }
+func (d *openAIDecoder) appendAnswer(dst []byte) []byte    { return d.chunk.AppendAnswer(dst) }
+
+var _ reasoningDecoder = (*openAIDecoder)(nil)

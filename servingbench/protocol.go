@@ -102,6 +102,17 @@ type decoder interface {
 	appendText(dst []byte) []byte
 }
 
+// reasoningDecoder is a decoder whose API streams reasoning output apart
+// from the answer (event.reasoning). The engine calls its methods only
+// for such events, and only when a Tokenizer counts each part.
+type reasoningDecoder interface {
+	// appendReasoning and appendAnswer append the reasoning and the answer
+	// output of the last decoded token event, unescaped, to dst; together,
+	// in that order, they append what appendText does.
+	appendReasoning(dst []byte) []byte
+	appendAnswer(dst []byte) []byte
+}
+
 // event is what one message of a stream means to the engine.
 type event struct {
 	// token: a token event (it carries generated output).
@@ -116,9 +127,17 @@ type event struct {
 	// finished: the stream may end after this message without a marker
 	// even though it gives no finish reason (a usage chunk).
 	finished bool
+	// reasoning: the token event carries reasoning output (OpenAI chat's
+	// delta.reasoning_content or delta.reasoning); reasoningOnly: and no
+	// answer output (delta.content, text). An adapter whose API has no
+	// reasoning output sets neither, so its token events are answer
+	// events; one that sets reasoning implements reasoningDecoder.
+	reasoning, reasoningOnly bool
 	// Usage counts, valid when the matching has flag is set.
-	hasPrompt, hasCompletion       bool
-	promptTokens, completionTokens int
+	// reasoningTokens is the part of completionTokens spent reasoning
+	// (usage.completion_tokens_details.reasoning_tokens).
+	hasPrompt, hasCompletion, hasReasoning          bool
+	promptTokens, completionTokens, reasoningTokens int
 	// promptFallback: promptTokens is taken only when the request has no
 	// count of its own (Request.PromptTokens, the Tokenizer; count.go), as
 	// Ollama's prompt_eval_count may be low for a cached prompt.

@@ -45,6 +45,9 @@ var resultFileKeys = map[string]bool{
 	"input_token_sources": true, "output_token_sources": true,
 	"resent_requests": true, "streams_without_done": true,
 	"server": true, "server_id": true,
+	"reasoning_requests": true, "reasoning_only_requests": true, "total_reasoning_tokens": true,
+	"total_answer_tokens": true, "mean_reasoning_tokens": true, "mean_answer_tokens": true,
+	"reasoning_token_sources": true, "ttfos": true, "reasoning_lens": true, "answer_lens": true,
 	"ramp_up_strategy": true, "ramp_up_start_rps": true, "ramp_up_end_rps": true, "rps_change_events": true,
 }
 
@@ -68,10 +71,17 @@ var resultFileKeys = map[string]bool{
 // Python's datetime.isoformat writes local time: to the microsecond, the
 // fraction left out when it is zero), then
 // mean/median/std/p<p>_<m>_ms for m in ttft, tpot, itl, e2el and, when
-// r.Queue has samples, client_queue_time. Our own keys follow:
-// goodput_slo (when set), error_counts, partial, resent_requests,
-// streams_without_done, input_token_sources, output_token_sources, then
-// server and server_id when Server and ServerID are set.
+// they have samples, ttfo (a run that saw reasoning output) and
+// client_queue_time. Our own keys follow: goodput_slo (when set),
+// error_counts, partial, resent_requests, streams_without_done,
+// input_token_sources, output_token_sources, for a run that saw reasoning
+// output (Report.ReasoningRequests > 0) reasoning_requests,
+// reasoning_only_requests, total_reasoning_tokens, total_answer_tokens,
+// mean_reasoning_tokens, mean_answer_tokens and reasoning_token_sources,
+// then server and server_id when Server and ServerID are set. The
+// detailed arrays of a reasoning run add ttfos (seconds, null for a
+// request without an answer token or a failure), reasoning_lens and
+// answer_lens (0 for a failure), after errors.
 //
 // Where Python would write NaN or Infinity (not JSON), WriteJSON writes
 // null. A percentile a summary-only Report does not know is left out.
@@ -130,6 +140,9 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 	o.float("total_token_throughput", r.TotalTokenThroughput)
 	if opt.Detailed && r.Results != nil {
 		writeDetail(o, r.Results)
+		if r.ReasoningRequests > 0 {
+			writeReasoningDetail(o, r.Results)
+		}
 	}
 	o.float("max_output_tokens_per_s", r.PeakOutputThroughput)
 	o.int("max_concurrent_requests", r.PeakConcurrency)
@@ -170,6 +183,9 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 	o.int("streams_without_done", r.NoDone)
 	o.raw("input_token_sources", sourcesObject(r.InputSources))
 	o.raw("output_token_sources", sourcesObject(r.OutputSources))
+	if r.ReasoningRequests > 0 {
+		writeReasoning(o, r)
+	}
 	if r.Server != "" {
 		o.str("server", r.Server)
 	}

@@ -45,7 +45,9 @@ func (e *ResultFileError) Unwrap() error { return e.Err }
 // A goodput read from a vLLM file without our goodput_slo key has no SLO.
 // vllm bench serve's ramp-up keys (ramp_up_strategy, ramp_up_start_rps,
 // ramp_up_end_rps) give a Ramp without a Seed, and its rps_change_events
-// the RPSChanges.
+// the RPSChanges. A reasoning run's keys (resultfile_reasoning.go) give
+// the reasoning counts, TTFO's summary and, from the arrays, each
+// Result's FirstAnswer and split.
 func ReadJSON(rd io.Reader) (*Report, error) {
 	data, err := io.ReadAll(rd)
 	if err != nil {
@@ -182,7 +184,8 @@ func (d *fileDecoder) report() *Report {
 	if d.decode("error_counts", &counts) {
 		r.Errors = groupErrors(counts, nil)
 	}
-	r.Results = d.results(r.Date)
+	d.reasoning(r)
+	r.Results = d.results(r.Date, r.ReasoningSources)
 	if r.Errors == nil && r.Results != nil {
 		reasons := map[string]int{}
 		for _, res := range r.Results {
@@ -360,19 +363,16 @@ func (d *fileDecoder) metadata() map[string]string {
 }
 
 // results rebuilds Results from the per-request arrays; nil without them.
-func (d *fileDecoder) results(base time.Time) []*Result {
+func (d *fileDecoder) results(base time.Time, reasoningSources map[CountSource]int) []*Result {
 	var (
 		inLens, outLens  []int
 		ttfts, latencies []float64
 		queues           []*float64
 		itls             [][]float64
 		texts, errs      []*string
+		reasoning        reasoningArrays
 	)
-	arrays := []struct {
-		key string
-		v   any
-		n   func() int
-	}{
+	arrays := []detailArray{
 		{"input_lens", &inLens, func() int { return len(inLens) }},
 		{"output_lens", &outLens, func() int { return len(outLens) }},
 		{"ttfts", &ttfts, func() int { return len(ttfts) }},
@@ -382,6 +382,7 @@ func (d *fileDecoder) results(base time.Time) []*Result {
 		{"generated_texts", &texts, func() int { return len(texts) }},
 		{"errors", &errs, func() int { return len(errs) }},
 	}
+	arrays = append(arrays, reasoning.keys()...)
 	n, first := -1, ""
 	for _, a := range arrays {
 		if !d.decode(a.key, a.v) {
@@ -435,6 +436,7 @@ func (d *fileDecoder) results(base time.Time) []*Result {
 		if latencies != nil {
 			res.Done = base.Add(seconds(latencies[i]))
 		}
+		reasoning.apply(res, i, reasoningSources)
 		results[i] = res
 	}
 	return results

@@ -29,6 +29,7 @@ type stream struct {
 	ev     event
 	text   []byte
 	finish []byte
+	split  reasoningSplit
 	tr     timedBody
 
 	// What the transport reported about the current attempt: whether it
@@ -92,6 +93,7 @@ func (c *StreamClient) read(parent, ctx context.Context, cancel context.CancelCa
 	st.dec.reset()
 	st.text = st.text[:0]
 	st.finish = st.finish[:0]
+	st.split.reset()
 	usage, failure := c.consume(parent, ctx, st, res)
 	res.Done = time.Now()
 	if failure != nil {
@@ -109,7 +111,7 @@ func (c *StreamClient) read(parent, ctx context.Context, cancel context.CancelCa
 	if c.cfg.KeepText {
 		res.Text = string(st.text)
 	}
-	c.count(req, res, usage, st.text)
+	c.count(req, res, usage, st)
 	if len(res.Events) == 0 {
 		return &NoTokensError{FinishReason: string(st.finish)}
 	}
@@ -155,8 +157,9 @@ func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Res
 		}
 		if ev.token {
 			res.Events = append(res.Events, st.tr.now)
+			st.split.event(ev, len(res.Events)-1)
 			if needText {
-				st.text = st.dec.appendText(st.text)
+				st.text = st.split.appendText(st.text, st.dec, ev, c.cfg.Tokenizer != nil)
 			}
 		}
 		usage.add(ev)

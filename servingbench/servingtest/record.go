@@ -30,6 +30,9 @@ type Record struct {
 	// generated for the response (what usage.completion_tokens, TGI's
 	// details.generated_tokens and llama.cpp's tokens_predicted say).
 	PromptTokens, MaxTokens, OutputTokens int
+	// ReasoningTokens is how many of the first OutputTokens were streamed
+	// as reasoning (Model.Reasoning; 0 but on the chat route).
+	ReasoningTokens int
 	// Status is the HTTP status code sent (0 when no header was sent).
 	Status int
 	// Received is taken on entry to the handler; Admitted when the engine
@@ -69,6 +72,28 @@ func (r *Record) E2EL() time.Duration {
 		return 0
 	}
 	return r.Chunks[len(r.Chunks)-1].Sub(r.Received)
+}
+
+// FirstAnswer returns the index in Chunks of the first chunk that carried
+// an answer token (after the ReasoningTokens), and false when none did.
+func (r *Record) FirstAnswer() (int, bool) {
+	sent := 0
+	for i, n := range r.ChunkTokens {
+		if sent += n; sent > r.ReasoningTokens {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// TTFO is the time from Received to the first chunk with an answer token
+// (FirstAnswer), 0 without one.
+func (r *Record) TTFO() time.Duration {
+	i, ok := r.FirstAnswer()
+	if !ok {
+		return 0
+	}
+	return r.Chunks[i].Sub(r.Received)
 }
 
 // entry is a Record being filled in by its handler.
