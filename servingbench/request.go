@@ -19,6 +19,11 @@ type Request struct {
 	// MaxTokens is the number of output tokens asked for (max_tokens, or
 	// max_completion_tokens for chat).
 	MaxTokens int
+	// Messages, when set, is the chat history of a conversation's turn
+	// (Conversation): chat APIs send it as the messages, and Prompt is
+	// then its rendering with the model's chat template, which the other
+	// APIs send as the prompt.
+	Messages []Message
 }
 
 // Client sends one request and measures it. Implementations fill in
