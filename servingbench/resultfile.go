@@ -24,7 +24,8 @@ type JSONOptions struct {
 	Percentiles []float64
 	// Detailed adds the per-request arrays of vLLM's --save-detailed
 	// (input_lens, output_lens, ttfts, itls, generated_texts, errors) and of
-	// vLLM bench serve (latencies, queue_times). It needs Report.Results.
+	// vLLM bench serve (latencies, start_times, queue_times). It needs
+	// Report.Results.
 	Detailed bool
 }
 
@@ -65,7 +66,9 @@ var resultFileKeys = map[string]bool{
 // request_goodput (null without an SLO), output_throughput,
 // total_token_throughput, the detailed arrays when asked (times in
 // seconds, like vLLM; errors "" for a success; queue_times null for a
-// request without a Scheduled time), max_output_tokens_per_s,
+// request without a Scheduled time; start_times, vllm bench serve's key,
+// each request's Sent time in seconds from the run's start, detailOrigin,
+// null for a request never sent), max_output_tokens_per_s,
 // max_concurrent_requests (vLLM bench serve's names), for a ramp-up run
 // rps_change_events (vLLM's list of {"rps": N, "timestamp": T}, T as
 // Python's datetime.isoformat writes local time: to the microsecond, the
@@ -198,7 +201,8 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 
 // writeDetail writes the per-request arrays, in the order of results.
 func writeDetail(o *pyObject, results []*Result) {
-	var in, out, ttft, itl, lat, queue, text, errs pyArray
+	var in, out, ttft, itl, lat, starts, queue, text, errs pyArray
+	origin := detailOrigin(results)
 	for _, r := range results {
 		if r == nil {
 			continue
@@ -222,6 +226,11 @@ func writeDetail(o *pyObject, results []*Result) {
 			errs.str(resultError(r))
 		}
 		itl.raw(gaps.bytes())
+		if r.Sent.IsZero() {
+			starts.raw([]byte("null"))
+		} else {
+			starts.float(r.Sent.Sub(origin).Seconds())
+		}
 		if r.Scheduled.IsZero() {
 			queue.raw([]byte("null"))
 		} else {
@@ -233,9 +242,33 @@ func writeDetail(o *pyObject, results []*Result) {
 	o.raw("ttfts", ttft.bytes())
 	o.raw("itls", itl.bytes())
 	o.raw("latencies", lat.bytes())
+	o.raw("start_times", starts.bytes())
 	o.raw("queue_times", queue.bytes())
 	o.raw("generated_texts", text.bytes())
 	o.raw("errors", errs.bytes())
+}
+
+// detailOrigin is the time start_times count from: the earliest Scheduled
+// time of results, which is the run's start (Run schedules its first
+// request at its start for every arrival but a Trace whose first offset
+// is not 0), or the earliest Sent time when no result has a Scheduled one.
+func detailOrigin(results []*Result) time.Time {
+	var scheduled, sent time.Time
+	for _, r := range results {
+		if r == nil {
+			continue
+		}
+		if !r.Scheduled.IsZero() && (scheduled.IsZero() || r.Scheduled.Before(scheduled)) {
+			scheduled = r.Scheduled
+		}
+		if !r.Sent.IsZero() && (sent.IsZero() || r.Sent.Before(sent)) {
+			sent = r.Sent
+		}
+	}
+	if !scheduled.IsZero() {
+		return scheduled
+	}
+	return sent
 }
 
 // resultError is the per-request error text of a failed request.

@@ -37,7 +37,8 @@ func (e *ResultFileError) Unwrap() error { return e.Err }
 //
 // Summaries have no samples: Mean, Median, Std and the percentiles found
 // (p<p>_<metric>_ms keys) are filled in. When the file has per-request
-// arrays, Results are rebuilt from them: all requests appear sent at Date;
+// arrays, Results are rebuilt from them: each request appears sent at Date
+// plus its start_times entry (at Date without one, as in v0.9.1's files);
 // a request with an empty error has token events at its TTFT and each ITL
 // after it, and the counts and text of the file; a request with an error
 // has that error and no events. Summary.Count is then exact; without the
@@ -367,7 +368,7 @@ func (d *fileDecoder) results(base time.Time, reasoningSources map[CountSource]i
 	var (
 		inLens, outLens  []int
 		ttfts, latencies []float64
-		queues           []*float64
+		queues, starts   []*float64
 		itls             [][]float64
 		texts, errs      []*string
 		reasoning        reasoningArrays
@@ -378,6 +379,7 @@ func (d *fileDecoder) results(base time.Time, reasoningSources map[CountSource]i
 		{"ttfts", &ttfts, func() int { return len(ttfts) }},
 		{"itls", &itls, func() int { return len(itls) }},
 		{"latencies", &latencies, func() int { return len(latencies) }},
+		{"start_times", &starts, func() int { return len(starts) }},
 		{"queue_times", &queues, func() int { return len(queues) }},
 		{"generated_texts", &texts, func() int { return len(texts) }},
 		{"errors", &errs, func() int { return len(errs) }},
@@ -399,7 +401,11 @@ func (d *fileDecoder) results(base time.Time, reasoningSources map[CountSource]i
 	}
 	results := make([]*Result, n)
 	for i := range results {
-		res := &Result{Index: i, Scheduled: base, SlotAcquired: base, Sent: base, Done: base}
+		sent := base
+		if starts != nil && starts[i] != nil {
+			sent = base.Add(seconds(*starts[i]))
+		}
+		res := &Result{Index: i, Scheduled: sent, SlotAcquired: sent, Sent: sent, Done: sent}
 		if inLens != nil {
 			res.InputTokens = inLens[i]
 		}
@@ -410,7 +416,7 @@ func (d *fileDecoder) results(base time.Time, reasoningSources map[CountSource]i
 			if queues[i] == nil {
 				res.Scheduled, res.SlotAcquired = time.Time{}, time.Time{}
 			} else {
-				res.Scheduled = base.Add(-seconds(*queues[i]))
+				res.Scheduled = sent.Add(-seconds(*queues[i]))
 			}
 		}
 		if errs != nil && errs[i] != nil && *errs[i] != "" {
@@ -421,7 +427,7 @@ func (d *fileDecoder) results(base time.Time, reasoningSources map[CountSource]i
 		if outLens != nil {
 			res.OutputTokens = outLens[i]
 		}
-		t := base
+		t := sent
 		if ttfts != nil {
 			t = t.Add(seconds(ttfts[i]))
 		}
@@ -434,7 +440,7 @@ func (d *fileDecoder) results(base time.Time, reasoningSources map[CountSource]i
 		}
 		res.Done = t
 		if latencies != nil {
-			res.Done = base.Add(seconds(latencies[i]))
+			res.Done = sent.Add(seconds(latencies[i]))
 		}
 		reasoning.apply(res, i, reasoningSources)
 		results[i] = res

@@ -24,7 +24,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if o.help {
 		fmt.Fprintf(stdout, "usage: servingbench [flags]\n       servingbench sweep [flags]\n       servingbench capacity --sla SLA [flags]\n"+
-			"       servingbench tokenize --tokenizer PATH [--decode]\n       servingbench compare [flags] OLD NEW\n\n"+
+			"       servingbench tokenize --tokenizer PATH [--decode]\n       servingbench compare [flags] OLD NEW\n"+
+			"       servingbench report [-o FILE] [--format html|png] RESULT.json...\n\n"+
 			"flags (spelled as vLLM's benchmark_serving.py):\n%s", o.args.usage())
 		return nil
 	}
@@ -70,6 +71,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		fmt.Fprintln(stdout, "Result saved to", path)
+	}
+	if o.plot {
+		path, err := o.plotReport(rep)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "Report written to", path)
 	}
 	return rep.NoSuccess()
 }

@@ -64,6 +64,7 @@ type options struct {
 	goodput           []string
 
 	saveResult, saveDetailed  bool
+	plot                      bool // bench only: the HTML report beside the result file (report.go)
 	resultDir, resultFilename string
 	metadata                  []string
 
@@ -167,6 +168,8 @@ func parseCommand(cmd string, args []string) (*options, error) {
 	o.addConnFlags(a)
 	a.boolean(&o.help, "help", "show this help (also -h)")
 	switch cmd {
+	case "":
+		a.boolean(&o.plot, "plot", "also write the HTML report of the run beside the result file, named as it with .report.html for .json (see servingbench report)")
 	case "sweep":
 		o.addSweepFlags(a)
 	case "capacity":
