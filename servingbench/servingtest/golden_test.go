@@ -135,7 +135,7 @@ func nativeGoldenCases() []goldenCase {
 // "created" and every other time is the bubble's. A body longer than 64 KiB
 // (FaultHugeLine's) is pinned by its SHA-256.
 func TestGoldenBodies(t *testing.T) {
-	for _, gc := range append(openAIGoldenCases(), nativeGoldenCases()...) {
+	for _, gc := range append(append(openAIGoldenCases(), nativeGoldenCases()...), newerGoldenCases()...) {
 		t.Run(gc.name, func(t *testing.T) {
 			got := goldenBody(t, gc)
 			file := filepath.Join("testdata", "golden", gc.name+".txt")
