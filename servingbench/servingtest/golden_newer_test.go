@@ -52,7 +52,11 @@ import (
 // ones left out). The simulation's context is 1..prompt+output (token
 // ids Ollama's tokenizer would give), load_duration is always 0 and so
 // left out, and an error body ends with "\n" (gin's c.JSON has none);
-// num_predict is required (Ollama's -1 is no bound).
+// num_predict is required (Ollama's -1 is no bound). Ollama answers an
+// empty prompt or an empty messages list with a "load" done line
+// (GenerateHandler, ChatHandler: the model is loaded, nothing is
+// generated); the simulator generates for an empty prompt and answers
+// empty messages with chatPrompt's 400, as no benchmark sends either.
 //
 // The reasoning chat stream is vLLM's, as its reasoning parsers send it
 // (servingbench/internal/sse/testdata/vllm-chat-reasoning.sse, from
@@ -68,20 +72,7 @@ func newerGoldenCases() []goldenCase {
 		m.Name, m.DecodeBase = "m", time.Millisecond
 		cases = append(cases, goldenCase{name: name, path: path, model: m, body: body})
 	}
-	with := func(b map[string]any, extra map[string]any) map[string]any {
-		out := map[string]any{}
-		for k, v := range b {
-			out[k] = v
-		}
-		for k, v := range extra {
-			if v == nil {
-				delete(out, k)
-			} else {
-				out[k] = v
-			}
-		}
-		return out
-	}
+	with := merged
 	// vLLM v0.9.1's async_request_trt_llm body, with min_length for
 	// ignore-EOS.
 	trt := map[string]any{"accumulate_tokens": true, "text_input": "one two three", "temperature": 0.0,
@@ -136,12 +127,7 @@ func newerGoldenCases() []goldenCase {
 	}
 	add("ollama-chat-no-messages", "/api/chat", Model{}, ollamaChat(nil, map[string]any{"messages": []any{}}))
 
-	for _, f := range []Fault{
-		{Kind: FaultPings}, {Kind: FaultMalformedJSON, After: 1}, {Kind: FaultErrorEvent, After: 1},
-		{Kind: FaultTruncate, After: 2}, {Kind: FaultInvalidUTF8, After: 1}, {Kind: FaultHugeLine, After: 1},
-		{Kind: FaultWrongContentType}, {Kind: FaultRateLimit, RetryAfter: time.Second}, {Kind: FaultInternal},
-		{Kind: FaultNoDone},
-	} {
+	for _, f := range nativeGoldenFaults {
 		name := fmt.Sprintf("%v-after-%d", f.Kind, f.After)
 		m := Model{Faults: []Fault{f}}
 		add("trt-"+name, trtPath, m, trt)
