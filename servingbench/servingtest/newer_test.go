@@ -50,7 +50,7 @@ var newerProtos = []newerProto{
 	}},
 	{"sglang", "/generate", func(prompt string, n int) map[string]any {
 		return map[string]any{"text": prompt, "stream": true, "sampling_params": map[string]any{"max_new_tokens": n, "ignore_eos": true}}
-	}, false, nil}, // cumulative text: set in init
+	}, false, nil}, // the cumulative text: readNewer takes its new suffix
 	{"ollama", "/api/generate", func(prompt string, n int) map[string]any {
 		return map[string]any{"model": "m", "prompt": prompt, "options": map[string]any{"num_predict": n}}
 	}, true, func(t *testing.T, data string) string {
@@ -201,111 +201,4 @@ func checkOllamaDurations(t *testing.T, line string, rec Record) {
 	assert.Equal(t, first.Sub(rec.Admitted), done.PromptEvalDuration, "prompt_eval_duration")
 	assert.Equal(t, last.Sub(first), done.EvalDuration, "eval_duration")
 	assert.Equal(t, last.Sub(rec.Admitted), done.TotalDuration, "total_duration")
-}
-
-func init() {
-	// SGLang's events carry the cumulative text; readNewer takes its
-	// new suffix itself.
-	for i := range newerProtos {
-		if newerProtos[i].name == "sglang" {
-			newerProtos[i].text = func(*testing.T, string) string { return "" }
-		}
-	}
-}
-
-// TestReasoningInBubble: the chat route's reasoning phase in a synctest
-// bubble. Record.FirstAnswer is the chunk of the first answer token,
-// TTFO its time from Received, and both are what a client sees: the
-// first chunk with delta.content is that chunk, read at that time.
-func TestReasoningInBubble(t *testing.T) {
-	const step, maxTokens = 10 * time.Millisecond, 5
-	for _, tc := range []struct {
-		name       string
-		reasoning  Reasoning
-		per        int
-		wantFirst  int // FirstAnswer's chunk; -1: none
-		wantTokens int // Record.ReasoningTokens
-	}{
-		{"two of five", Reasoning{Tokens: 2}, 1, 2, 2},
-		{"newer field", Reasoning{Tokens: 2, Field: "reasoning"}, 1, 2, 2},
-		{"boundary chunk", Reasoning{Tokens: 2}, 3, 0, 2},
-		{"boundary at a chunk's end", Reasoning{Tokens: 3}, 3, 1, 3},
-		{"all reasoning", Reasoning{Tokens: 9}, 1, -1, maxTokens},
-		{"no reasoning", Reasoning{}, 1, 0, 0},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
-				srv := NewUnstartedServer(Model{Name: "m", DecodeBase: step, TokensPerChunk: tc.per, Reasoning: tc.reasoning})
-				srv.Listener = NewListener()
-				srv.Start()
-				defer srv.Close()
-				b, err := json.Marshal(body(true, "one two three", maxTokens, map[string]any{"ignore_eos": true}))
-				require.NoError(t, err)
-				sent := time.Now()
-				resp, err := srv.Client().Post(srv.URL+"/v1/chat/completions", "application/json", bytes.NewReader(b))
-				require.NoError(t, err)
-				raw, err := readSSE(resp.Body)
-				resp.Body.Close()
-				require.ErrorIs(t, err, io.EOF)
-
-				field := tc.reasoning.field()
-				var tokenTimes []time.Time
-				firstAnswer := time.Time{}
-				reasoningWords, answerWords, usageReasoning := 0, 0, -1
-				for _, ev := range raw {
-					if ev.Data == "[DONE]" {
-						continue
-					}
-					var c struct {
-						Choices []struct{ Delta map[string]string }
-						Usage   *struct {
-							Details *struct {
-								ReasoningTokens int `json:"reasoning_tokens"`
-							} `json:"completion_tokens_details"`
-						}
-					}
-					require.NoError(t, json.Unmarshal([]byte(ev.Data), &c), "%s", ev.Data)
-					if c.Usage != nil && c.Usage.Details != nil {
-						usageReasoning = c.Usage.Details.ReasoningTokens
-					}
-					if len(c.Choices) == 0 {
-						continue
-					}
-					d := c.Choices[0].Delta
-					r, a := CountWords(d[field]), CountWords(d["content"])
-					if r+a == 0 {
-						continue // the role chunk
-					}
-					tokenTimes = append(tokenTimes, ev.Time)
-					if a > 0 && firstAnswer.IsZero() {
-						firstAnswer = ev.Time
-					}
-					reasoningWords, answerWords = reasoningWords+r, answerWords+a
-				}
-				rec := srv.Truth()[0]
-				assert.Equal(t, sent, rec.Received)
-				assert.Equal(t, rec.Chunks, tokenTimes, "client read times = server flush times")
-				assert.Equal(t, tc.wantTokens, rec.ReasoningTokens, "Record.ReasoningTokens")
-				assert.Equal(t, tc.wantTokens, reasoningWords, "tokens in delta.%s", field)
-				assert.Equal(t, maxTokens-tc.wantTokens, answerWords, "tokens in delta.content")
-				if tc.reasoning.Tokens > 0 {
-					assert.Equal(t, tc.wantTokens, usageReasoning, "usage.completion_tokens_details.reasoning_tokens")
-				} else {
-					assert.Equal(t, -1, usageReasoning, "no completion_tokens_details without reasoning")
-				}
-				assert.Equal(t, time.Duration(tc.per)*step, rec.TTFT(), "TTFT: the first chunk, reasoning or not")
-				i, ok := rec.FirstAnswer()
-				if tc.wantFirst < 0 {
-					assert.False(t, ok, "no answer token")
-					assert.Zero(t, rec.TTFO())
-					assert.True(t, firstAnswer.IsZero(), "no delta.content")
-					return
-				}
-				require.True(t, ok)
-				assert.Equal(t, tc.wantFirst, i, "FirstAnswer")
-				assert.Equal(t, firstAnswer, rec.Chunks[i], "the client's first answer chunk is FirstAnswer's")
-				assert.Equal(t, time.Duration(min((tc.wantFirst+1)*tc.per, maxTokens))*step, rec.TTFO(), "TTFO: the step of the first answer chunk (the last one short)")
-			})
-		})
-	}
 }
