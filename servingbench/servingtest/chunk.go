@@ -12,6 +12,7 @@ import (
 // completions or chat response into a bufio.Writer from pre-rendered byte
 // slices, with no encoding/json on the token path.
 type chunker struct {
+	chunkEvents
 	sseWriter
 	wordGen
 	chat      bool
@@ -33,8 +34,6 @@ type chunker struct {
 	includeUsage bool
 	noDone       bool
 }
-
-var _ encoder = (*chunker)(nil)
 
 func newChunker(bw *bufio.Writer, chat bool, id, model string, created int64, rngSeed uint64) *chunker {
 	c := &chunker{sseWriter: sseWriter{bw: bw}, wordGen: newWordGen(rngSeed), chat: chat}
@@ -87,8 +86,6 @@ func (g *wordGen) text(dst []byte, n int) []byte {
 	}
 	return dst
 }
-
-func (c *chunker) oneTokenAnEvent() bool { return false }
 
 // think makes the first n tokens of the chat stream reasoning, in the
 // delta member field.

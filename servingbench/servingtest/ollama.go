@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -18,16 +17,9 @@ import (
 // https://github.com/ollama/ollama/blob/v0.33.0-rc2/server/routes.go
 type ollama struct{ chat bool }
 
-var _ api = ollama{}
-
 func (ollama) protocol() Protocol { return ProtocolOllama }
 
-func (a ollama) endpoint() string {
-	if a.chat {
-		return "/api/chat"
-	}
-	return "/api/generate"
-}
+func (a ollama) endpoint() string { return route(a.chat, "/api/chat", "/api/generate") }
 
 // streamContentType is the Content-Type of the streamed response:
 // streamResponse's "application/x-ndjson".
@@ -44,10 +36,6 @@ type ollamaRequest struct {
 	} `json:"options"`
 }
 
-func ollamaInvalid(format string, args ...any) *apiError {
-	return &apiError{status: http.StatusBadRequest, message: fmt.Sprintf(format, args...), validation: true}
-}
-
 // parse reads a request: the prompt, or the messages' contents joined with
 // "\n", and options.num_predict, which the simulator requires to be >= 1
 // (Ollama's default, -1, is no bound). The model name, the template, raw,
@@ -55,13 +43,13 @@ func ollamaInvalid(format string, args ...any) *apiError {
 func (a ollama) parse(body []byte, _ string) (*call, *apiError) {
 	var req ollamaRequest
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&req); err != nil {
-		return nil, ollamaInvalid("%v", err)
+		return nil, invalidRequest("%v", err)
 	}
 	var prompt string
 	if a.chat {
 		p, apiErr := chatPrompt(req.Messages)
 		if apiErr != nil {
-			return nil, ollamaInvalid("%s", apiErr.message)
+			return nil, invalidRequest("%s", apiErr.message)
 		}
 		prompt = p
 	} else if req.Prompt != nil {
@@ -70,16 +58,16 @@ func (a ollama) parse(body []byte, _ string) (*call, *apiError) {
 	n := req.Options.NumPredict
 	switch {
 	case n == nil:
-		return nil, ollamaInvalid("options.num_predict is required by the simulated server")
+		return nil, invalidRequest("options.num_predict is required by the simulated server")
 	case *n <= 0:
-		return nil, ollamaInvalid("options.num_predict must be at least 1 in the simulated server, got %d", *n)
+		return nil, invalidRequest("options.num_predict must be at least 1 in the simulated server, got %d", *n)
 	}
 	stream := req.Stream == nil || *req.Stream
 	return &call{chat: a.chat, prompt: prompt, maxTokens: *n, stream: stream, includeUsage: true}, nil
 }
 
 func (ollama) tooLong(kv, prompt, maxTokens int) *apiError {
-	return ollamaInvalid("requested context length (%d tokens) exceeds the available context (%d tokens)", prompt+maxTokens, kv)
+	return invalidRequest("requested context length (%d tokens) exceeds the available context (%d tokens)", prompt+maxTokens, kv)
 }
 
 // writeError writes Ollama's error body, {"error": MESSAGE}, as
@@ -170,41 +158,29 @@ func (a ollama) newEncoder(bw *bufio.Writer, j *job) encoder {
 // NDJSON has no comments, so there are no pings (FaultPings does not
 // apply).
 type ollamaEncoder struct {
+	tokenEvents
 	bw *bufio.Writer
 	wordGen
-	a    ollama
-	j    *job
-	line []byte
+	a ollama
+	j *job
+	lineBuf
 }
-
-var _ encoder = (*ollamaEncoder)(nil)
-
-func (e *ollamaEncoder) oneTokenAnEvent() bool { return true }
 
 // tokens writes one line of one token (n is 1).
 func (e *ollamaEncoder) tokens(n int, last, pad, badUTF8 bool) {
-	for i := range n {
-		e.token(pad && i == 0, badUTF8 && i == 0)
-	}
+	eachToken(n, last, pad, badUTF8, e.token)
 }
 
-func (e *ollamaEncoder) token(pad, badUTF8 bool) {
+func (e *ollamaEncoder) token(_, pad, badUTF8 bool) {
 	text := e.nextWord()
 	if badUTF8 {
 		text = "\xff\xfe"
 	}
 	b := e.a.open(e.line[:0], e.j)
-	if pad {
-		b = append(b, `"padding":"`...)
-		b = append(b, padding()...)
-		b = append(b, `",`...)
-	}
+	b = appendPadding(b, pad)
 	b = e.a.text(b, []byte(`" `+text+`"`))
 	b = append(b, `"done":false}`+"\n"...)
-	e.bw.Write(b)
-	if len(b) < 64<<10 {
-		e.line = b
-	}
+	e.write(e.bw, b)
 }
 
 func (e *ollamaEncoder) tail() {
@@ -214,7 +190,12 @@ func (e *ollamaEncoder) tail() {
 
 func (e *ollamaEncoder) malformed() {
 	b := e.a.open(e.line[:0], e.j)
-	e.bw.Write(append(b, `"response":"broken`+"\n"...))
+	if e.a.chat {
+		b = append(b, `"message":{"role":"assistant","content":"broken`+"\n"...)
+	} else {
+		b = append(b, `"response":"broken`+"\n"...)
+	}
+	e.bw.Write(b)
 }
 
 // errorEvent writes streamResponse's mid-stream error line, {"error":

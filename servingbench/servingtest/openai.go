@@ -12,16 +12,9 @@ import (
 // completions: request.go reads its requests, chunk.go writes its chunks.
 type openAI struct{ chat bool }
 
-var _ api = openAI{}
-
 func (openAI) protocol() Protocol { return ProtocolOpenAI }
 
-func (a openAI) endpoint() string {
-	if a.chat {
-		return "/v1/chat/completions"
-	}
-	return "/v1/completions"
-}
+func (a openAI) endpoint() string { return route(a.chat, "/v1/chat/completions", "/v1/completions") }
 
 func (a openAI) parse(body []byte, modelName string) (*call, *apiError) {
 	return parseCall(body, a.chat, modelName)

@@ -126,6 +126,66 @@ func (k FaultKind) AppliesTo(p Protocol) bool {
 	return k > FaultNone && k < numFaultKinds && p < numProtocols
 }
 
+// route is the path of a protocol with two routes: alt's when alt is set
+// (chat, TGI's stream), else main's.
+func route(alt bool, altPath, mainPath string) string {
+	if alt {
+		return altPath
+	}
+	return mainPath
+}
+
+// invalidRequest is a validation error answered with HTTP 400 and the
+// protocol's error shape, the message as the server words it (Triton's,
+// SGLang's and Ollama's have no error type).
+func invalidRequest(format string, args ...any) *apiError {
+	return &apiError{status: http.StatusBadRequest, message: fmt.Sprintf(format, args...), validation: true}
+}
+
+// chunkEvents and tokenEvents give an encoder its oneTokenAnEvent: an
+// event holds a chunk's tokens (OpenAI, TensorRT-LLM, SGLang), or one
+// token each (TGI, llama.cpp, Ollama).
+type (
+	chunkEvents struct{}
+	tokenEvents struct{}
+)
+
+func (chunkEvents) oneTokenAnEvent() bool { return false }
+func (tokenEvents) oneTokenAnEvent() bool { return true }
+
+// lineBuf is the buffer an encoder renders its events in, reused from
+// one event to the next unless an event grew it past 64 KiB
+// (FaultHugeLine's), which is let go.
+type lineBuf struct{ line []byte }
+
+// write writes the event b, rendered in l.line[:0], and keeps its array.
+func (l *lineBuf) write(bw *bufio.Writer, b []byte) {
+	bw.Write(b)
+	if len(b) < 64<<10 {
+		l.line = b
+	}
+}
+
+// appendPadding appends FaultHugeLine's padding member, "padding":
+// 2 MiB of x and a comma, when pad is set: the event's first member.
+func appendPadding(b []byte, pad bool) []byte {
+	if !pad {
+		return b
+	}
+	b = append(b, `"padding":"`...)
+	b = append(b, padding()...)
+	return append(b, `",`...)
+}
+
+// eachToken writes a chunk of n tokens as n events of one token (TGI,
+// llama.cpp, Ollama): token is told whether its event is the response's
+// last, and the chunk's fault marks (pad, badUTF8) go to its first event.
+func eachToken(n int, last, pad, badUTF8 bool, token func(last, pad, badUTF8 bool)) {
+	for i := range n {
+		token(last && i == n-1, pad && i == 0, badUTF8 && i == 0)
+	}
+}
+
 // sseWriter is what the encoders share: the writer and the pings.
 type sseWriter struct {
 	bw    *bufio.Writer

@@ -14,8 +14,9 @@ type Record struct {
 	// requests the server received (since NewServer or Reset).
 	Index int
 	// Endpoint is the request path: "/v1/completions",
-	// "/v1/chat/completions", "/generate_stream", "/generate" or
-	// "/completion".
+	// "/v1/chat/completions", "/generate_stream", "/generate" (TGI's or
+	// SGLang's), "/completion", "/v2/models/MODEL/generate_stream",
+	// "/api/generate" or "/api/chat".
 	Endpoint string
 	// Protocol is the API of Endpoint.
 	Protocol Protocol
@@ -28,7 +29,8 @@ type Record struct {
 	// PromptTokens is the tokenizer's count of Prompt; MaxTokens the
 	// requested maximum; OutputTokens the number of tokens the engine
 	// generated for the response (what usage.completion_tokens, TGI's
-	// details.generated_tokens and llama.cpp's tokens_predicted say).
+	// details.generated_tokens, llama.cpp's tokens_predicted, SGLang's
+	// meta_info.completion_tokens and Ollama's eval_count say).
 	PromptTokens, MaxTokens, OutputTokens int
 	// ReasoningTokens is how many of the first OutputTokens were streamed
 	// as reasoning (Model.Reasoning; 0 but on the chat route).
@@ -40,8 +42,8 @@ type Record struct {
 	Received, Admitted time.Time
 	// Chunks holds the time just after each token chunk was written and
 	// flushed, and ChunkTokens the number of tokens in each. Chunks written
-	// in one flush share a time. A chunk is one token event: with TGI and
-	// llama.cpp, which send a token an event, a flush of
+	// in one flush share a time. A chunk is one token event: with TGI,
+	// llama.cpp and Ollama, which send a token an event, a flush of
 	// Model.TokensPerChunk tokens is that many chunks of one token. A
 	// non-streaming response has one entry.
 	Chunks      []time.Time

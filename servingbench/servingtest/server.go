@@ -15,8 +15,9 @@ import (
 // Version is what GET /version reports.
 const Version = "servingtest-0.1.0"
 
-// Server is a simulated LLM server (OpenAI-compatible, TGI and llama.cpp
-// routes; see the package documentation), in the manner of
+// Server is a simulated LLM server (OpenAI-compatible, TGI, llama.cpp,
+// TensorRT-LLM, SGLang and Ollama routes; see the package documentation),
+// in the manner of
 // net/http/httptest.Server: NewServer starts one on a loopback address,
 // NewUnstartedServer lets the caller choose its Listener first (an
 // in-memory Listener, to run inside a testing/synctest bubble). Its methods

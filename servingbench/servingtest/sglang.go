@@ -22,8 +22,6 @@ import (
 // https://github.com/sgl-project/sglang/blob/main/python/sglang/srt/entrypoints/http_server.py
 type sglang struct{}
 
-var _ api = sglang{}
-
 func (sglang) protocol() Protocol { return ProtocolSGLang }
 func (sglang) endpoint() string   { return "/generate" }
 
@@ -63,10 +61,6 @@ type sglangRequest struct {
 	} `json:"sampling_params"`
 }
 
-func sglangInvalid(format string, args ...any) *apiError {
-	return &apiError{status: http.StatusBadRequest, message: fmt.Sprintf(format, args...), validation: true}
-}
-
 // parse reads a GenerateReqInput. Unlike SGLang, whose max_new_tokens
 // defaults to 128, the simulator requires it; token-id prompts
 // (input_ids) are not simulated. SGLang sends a streamed request's
@@ -76,20 +70,20 @@ func sglangInvalid(format string, args ...any) *apiError {
 func (sglang) parse(body []byte, _ string) (*call, *apiError) {
 	var req sglangRequest
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&req); err != nil {
-		return nil, sglangInvalid("%v", err)
+		return nil, invalidRequest("%v", err)
 	}
 	n := req.SamplingParams.MaxNewTokens
 	switch {
 	case req.Text == nil && req.InputIDs != nil:
-		return nil, sglangInvalid("input_ids prompts are not simulated: send text")
+		return nil, invalidRequest("input_ids prompts are not simulated: send text")
 	case req.Text == nil:
-		return nil, sglangInvalid("Either text, input_ids or input_embeds should be provided.")
+		return nil, invalidRequest("Either text, input_ids or input_embeds should be provided.")
 	case n == nil:
-		return nil, sglangInvalid("sampling_params.max_new_tokens is required by the simulated server")
+		return nil, invalidRequest("sampling_params.max_new_tokens is required by the simulated server")
 	case *n <= 0:
-		return nil, sglangInvalid("max_new_tokens must be at least 1 in the simulated server, got %d", *n)
+		return nil, invalidRequest("max_new_tokens must be at least 1 in the simulated server, got %d", *n)
 	case req.SamplingParams.Temperature != nil && *req.SamplingParams.Temperature < 0:
-		return nil, sglangInvalid("temperature must be non-negative, got %v.", *req.SamplingParams.Temperature)
+		return nil, invalidRequest("temperature must be non-negative, got %v.", *req.SamplingParams.Temperature)
 	}
 	return &call{prompt: *req.Text, maxTokens: *n, stream: req.Stream, ignoreEOS: req.SamplingParams.IgnoreEOS, includeUsage: true}, nil
 }
@@ -155,27 +149,20 @@ func (sglang) newEncoder(bw *bufio.Writer, j *job) encoder {
 // whole text so far, the chunk's output_ids and meta_info (the finish
 // reason on the last), then "data: [DONE]".
 type sglangEncoder struct {
+	chunkEvents
 	sseWriter
 	wordGen
 	j      *job
 	noDone bool
 	sent   int
 	text   []byte // the text so far, as JSON string contents
-	line   []byte
+	lineBuf
 }
-
-var _ encoder = (*sglangEncoder)(nil)
-
-func (e *sglangEncoder) oneTokenAnEvent() bool { return false }
 
 func (e *sglangEncoder) tokens(n int, last, pad, badUTF8 bool) {
 	e.pre()
 	b := append(e.line[:0], "data: {"...)
-	if pad {
-		b = append(b, `"padding":"`...)
-		b = append(b, padding()...)
-		b = append(b, `",`...)
-	}
+	b = appendPadding(b, pad)
 	ids := make([]int, n)
 	for i := range n {
 		ids[i] = e.nextID()
@@ -198,10 +185,7 @@ func (e *sglangEncoder) tokens(n int, last, pad, badUTF8 bool) {
 	b = append(b, ']')
 	b = sglangMeta(b, e.j, e.sent, last)
 	b = append(b, "}\n\n"...)
-	e.bw.Write(b)
-	if len(b) < 64<<10 {
-		e.line = b
-	}
+	e.write(e.bw, b)
 }
 
 // tail writes [DONE], unless FaultNoDone.

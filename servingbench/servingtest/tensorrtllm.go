@@ -23,8 +23,6 @@ type tensorRTLLM struct {
 	path string // the request's path, for Record.Endpoint
 }
 
-var _ api = tensorRTLLM{}
-
 // tritonPattern is the route's pattern: the model is a path segment.
 const tritonPattern = "/v2/models/{model}/generate_stream"
 
@@ -66,10 +64,6 @@ type trtRequest struct {
 	Parameters trtParams `json:"parameters"`
 }
 
-func trtInvalid(format string, args ...any) *apiError {
-	return &apiError{status: http.StatusBadRequest, message: fmt.Sprintf(format, args...), validation: true}
-}
-
 // parse reads a generate request. max_tokens is required (the ensemble
 // requires it too); a min_length of at least max_tokens is an ignore-EOS
 // request, TensorRT-LLM having no other. The simulator streams only:
@@ -77,7 +71,7 @@ func trtInvalid(format string, args ...any) *apiError {
 func (tensorRTLLM) parse(body []byte, _ string) (*call, *apiError) {
 	var req trtRequest
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&req); err != nil {
-		return nil, trtInvalid("failed to parse the request JSON buffer: %v", err)
+		return nil, invalidRequest("failed to parse the request JSON buffer: %v", err)
 	}
 	p := req.trtParams
 	if p.MaxTokens == nil {
@@ -91,13 +85,13 @@ func (tensorRTLLM) parse(body []byte, _ string) (*call, *apiError) {
 	}
 	switch {
 	case req.TextInput == nil:
-		return nil, trtInvalid("in ensemble 'ensemble', expected 1 inputs but got 0 inputs for model 'ensemble'. At least one input is missing: text_input")
+		return nil, invalidRequest("in ensemble 'ensemble', expected 1 inputs but got 0 inputs for model 'ensemble'. At least one input is missing: text_input")
 	case p.MaxTokens == nil:
-		return nil, trtInvalid("in ensemble 'ensemble', input 'max_tokens' is required")
+		return nil, invalidRequest("in ensemble 'ensemble', input 'max_tokens' is required")
 	case *p.MaxTokens <= 0:
-		return nil, trtInvalid("in ensemble 'ensemble', max_tokens must be at least 1, got %d", *p.MaxTokens)
+		return nil, invalidRequest("in ensemble 'ensemble', max_tokens must be at least 1, got %d", *p.MaxTokens)
 	case p.Stream == nil || !*p.Stream:
-		return nil, trtInvalid("the simulated server answers generate_stream with \"stream\": true only")
+		return nil, invalidRequest("the simulated server answers generate_stream with \"stream\": true only")
 	}
 	ignoreEOS := p.MinLength != nil && *p.MinLength >= *p.MaxTokens
 	return &call{prompt: *req.TextInput, maxTokens: *p.MaxTokens, stream: true, ignoreEOS: ignoreEOS}, nil
@@ -134,14 +128,11 @@ func (tensorRTLLM) newEncoder(bw *bufio.Writer, j *job) encoder {
 // chunk's tokens in text_output (a delta); nothing follows the last one:
 // the body ends (no finish reason, counts or marker).
 type trtEncoder struct {
+	chunkEvents
 	sseWriter
 	wordGen
-	line []byte
+	lineBuf
 }
-
-var _ encoder = (*trtEncoder)(nil)
-
-func (e *trtEncoder) oneTokenAnEvent() bool { return false }
 
 func (e *trtEncoder) tokens(n int, last, pad, badUTF8 bool) {
 	e.pre()
@@ -149,18 +140,11 @@ func (e *trtEncoder) tokens(n int, last, pad, badUTF8 bool) {
 	b = append(b, trtHead...)
 	b = append(b, strings.Repeat("0.0,", n-1)...)
 	b = append(b, `0.0],`...)
-	if pad {
-		b = append(b, `"padding":"`...)
-		b = append(b, padding()...)
-		b = append(b, `",`...)
-	}
+	b = appendPadding(b, pad)
 	b = append(b, `"sequence_end":false,"sequence_id":0,"sequence_index":0,"sequence_start":false,"text_output":"`...)
-	e.bw.Write(b)
+	e.write(e.bw, b)
 	e.writeText(&e.wordGen, n, badUTF8)
 	e.bw.WriteString("\"}\n\n")
-	if len(b) < 64<<10 {
-		e.line = b
-	}
 }
 
 // tail writes nothing: the stream ends with the body.
