@@ -123,7 +123,7 @@ func (d ShareGPTConversations) Conversations(ctx context.Context, tok servingben
 	if len(convs) == 0 {
 		return nil, &FileError{Path: d.Path, Err: fmt.Errorf("%w: none of %d conversations is usable (%s)", ErrEmpty, len(parts), skipReasons(skipped))}
 	}
-	return finishConversations(ctx, tok, convs, n, seed, d.Think, d.OutputLen, nil)
+	return finishConversations(ctx, tok, convs, n, seed, true, d.Think, d.OutputLen, nil)
 }
 
 // skipReasons lists the counts of skipped conversations by reason, in a
@@ -146,18 +146,21 @@ const (
 	skipMinTurns    = "under MinTurns"
 )
 
-// finishConversations shuffles convs with the seed, keeps the first n,
+// finishConversations shuffles convs with the seed (when shuffled is
+// set), keeps the first n,
 // fills UserTokens and, from the replies, MaxTokens (outputLen when set;
 // a turn whose MaxTokens is already set keeps it), then sets the think
 // times (keep, when set, says which turns have theirs).
 func finishConversations(ctx context.Context, tok servingbench.Tokenizer, convs []servingbench.Conversation, n int, seed uint64,
-	think Distribution, outputLen int, keep func(c, t int) bool) ([]servingbench.Conversation, error) {
+	shuffled bool, think Distribution, outputLen int, keep func(c, t int) bool) ([]servingbench.Conversation, error) {
 	order := make([]int, len(convs))
 	for i := range order {
 		order[i] = i
 	}
-	rng := newRand(seed, streamConvShuffle)
-	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	if shuffled {
+		rng := newRand(seed, streamConvShuffle)
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	}
 	order = order[:min(n, len(order))]
 	out := make([]servingbench.Conversation, len(order))
 	err := parallel(ctx, len(order), func(i int) {
