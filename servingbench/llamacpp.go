@@ -2,10 +2,15 @@ package servingbench
 
 import "github.com/servingbench/servingbench/internal/sse"
 
-// llamaCppNative is the adapter of llama.cpp's native POST /completion:
-// the prompt as "prompt", the output in "content", the counts in the
-// last object ("stop": true).
-type llamaCppNative struct{ body *payload }
+// llamaCppAPI is the adapter of llama.cpp's native POST /completion: the
+// prompt as "prompt", the output in "content", the counts in the last
+// object ("stop": true).
+var llamaCppAPI = protocol{
+	endpoint:   "/completion",
+	framing:    frameSSE,
+	newBody:    newLlamaCppPayload,
+	newDecoder: func() decoder { return new(llamaDecoder) },
+}
 
 // NewLlamaCppNative validates cfg and returns a client that streams
 // requests to llama.cpp's native /completion endpoint (--backend
@@ -41,21 +46,12 @@ type llamaCppNative struct{ body *payload }
 // the cache included, as usage.prompt_tokens counts it); otherwise as for
 // NewCompletions (the Tokenizer, then the events).
 func NewLlamaCppNative(cfg OpenAIConfig) (*StreamClient, error) {
-	return newStreamClient(cfg, func(cfg *OpenAIConfig) (protocol, error) {
-		body, err := newLlamaCppPayload(cfg)
-		return llamaCppNative{body}, err
-	})
+	return newStreamClient(cfg, llamaCppAPI)
 }
-
-func (llamaCppNative) endpoint() string    { return "/completion" }
-func (llamaCppNative) framing() framing    { return frameSSE }
-func (llamaCppNative) newDecoder() decoder { return new(llamaDecoder) }
-
-func (p llamaCppNative) appendBody(dst []byte, req *Request) []byte { return p.body.append(dst, req) }
 
 // newLlamaCppPayload builds the body of NewLlamaCppNative.
 func newLlamaCppPayload(cfg *OpenAIConfig) (*payload, error) {
-	p := &payload{promptOpen: `"prompt":`, maxKey: `"n_predict":`}
+	p := &payload{promptOpen: `"prompt":`}
 	items, err := setOptions([]bodyItem{{key: "prompt", hole: holePrompt}, {key: "n_predict", hole: holeMax}}, []option{
 		{"stream", true, true},
 		{"ignore_eos", true, cfg.IgnoreEOS},

@@ -7,10 +7,15 @@ import (
 	"github.com/servingbench/servingbench/internal/sse"
 )
 
-// sglangNative is the adapter of SGLang's native POST /generate: the
-// prompt as "text", the sampling options in "sampling_params", the output
-// as a cumulative text, the counts in meta_info.
-type sglangNative struct{ body *payload }
+// sglangAPI is the adapter of SGLang's native POST /generate: the prompt
+// as "text", the sampling options in "sampling_params", the output as a
+// cumulative text, the counts in meta_info.
+var sglangAPI = protocol{
+	endpoint:   "/generate",
+	framing:    frameSSE,
+	newBody:    newSGLangPayload,
+	newDecoder: func() decoder { return new(sglangDecoder) },
+}
 
 // NewSGLangNative validates cfg and returns a client that streams requests
 // to SGLang's native /generate endpoint, as SGLang's own bench_serving.py
@@ -52,21 +57,12 @@ type sglangNative struct{ body *payload }
 // stream cut before the finish reason stays a failure. Otherwise as for
 // NewCompletions (the Tokenizer, then the events).
 func NewSGLangNative(cfg OpenAIConfig) (*StreamClient, error) {
-	return newStreamClient(cfg, func(cfg *OpenAIConfig) (protocol, error) {
-		body, err := newSGLangPayload(cfg)
-		return sglangNative{body}, err
-	})
+	return newStreamClient(cfg, sglangAPI)
 }
-
-func (sglangNative) endpoint() string    { return "/generate" }
-func (sglangNative) framing() framing    { return frameSSE }
-func (sglangNative) newDecoder() decoder { return new(sglangDecoder) }
-
-func (p sglangNative) appendBody(dst []byte, req *Request) []byte { return p.body.append(dst, req) }
 
 // newSGLangPayload builds the body of NewSGLangNative.
 func newSGLangPayload(cfg *OpenAIConfig) (*payload, error) {
-	p := &payload{promptOpen: `"text":`, maxKey: `"max_new_tokens":`}
+	p := &payload{promptOpen: `"text":`}
 	temperature := 0.0 // SGLang's bench_serving.py
 	if cfg.Temperature != nil {
 		temperature = *cfg.Temperature

@@ -2,11 +2,16 @@ package servingbench
 
 import "github.com/servingbench/servingbench/internal/sse"
 
-// tgi is the adapter of Hugging Face TGI's native POST /generate_stream
-// (also served by MindIE Server's TGI-compatible routes): the prompt as
-// "inputs", the output in token.text, the counts in the last event's
-// details.
-type tgi struct{ body *payload }
+// tgiAPI is the adapter of Hugging Face TGI's native POST
+// /generate_stream (also served by MindIE Server's TGI-compatible routes):
+// the prompt as "inputs", the output in token.text, the counts in the last
+// event's details.
+var tgiAPI = protocol{
+	endpoint:   "/generate_stream",
+	framing:    frameSSE,
+	newBody:    newTGIPayload,
+	newDecoder: func() decoder { return new(tgiDecoder) },
+}
 
 // NewTGI validates cfg and returns a client that streams requests to
 // TGI's native /generate_stream endpoint, as vLLM v0.9.1's
@@ -50,21 +55,12 @@ type tgi struct{ body *payload }
 // from details.input_length (TGI 2.3 and later); otherwise as for
 // NewCompletions (the Tokenizer, then the events).
 func NewTGI(cfg OpenAIConfig) (*StreamClient, error) {
-	return newStreamClient(cfg, func(cfg *OpenAIConfig) (protocol, error) {
-		body, err := newTGIPayload(cfg)
-		return tgi{body}, err
-	})
+	return newStreamClient(cfg, tgiAPI)
 }
-
-func (tgi) endpoint() string    { return "/generate_stream" }
-func (tgi) framing() framing    { return frameSSE }
-func (tgi) newDecoder() decoder { return new(tgiDecoder) }
-
-func (p tgi) appendBody(dst []byte, req *Request) []byte { return p.body.append(dst, req) }
 
 // newTGIPayload builds the body of NewTGI.
 func newTGIPayload(cfg *OpenAIConfig) (*payload, error) {
-	p := &payload{promptOpen: `"inputs":`, maxKey: `"max_new_tokens":`}
+	p := &payload{promptOpen: `"inputs":`}
 	greedy := cfg.Temperature != nil && *cfg.Temperature == 0
 	temperature, topP := 0.01, 0.99 // vLLM's: TGI refuses 0 and 1
 	if cfg.Temperature != nil {
