@@ -70,16 +70,12 @@ func newLlamaCppPayload(cfg *OpenAIConfig) (*payload, error) {
 
 // llamaDecoder decodes llama.cpp's /completion objects.
 type llamaDecoder struct {
-	ev     sse.LlamaEvent
-	finish []byte
-	msg    []byte
+	eventBufs
+	ev sse.LlamaEvent
 }
 
-func (d *llamaDecoder) reset() {}
-
 func (d *llamaDecoder) decode(data []byte, ev *event) error {
-	if sse.IsDone(data) { // not llama.cpp's, but a compatible server's
-		ev.end = true
+	if ev.isDone(data) { // not llama.cpp's, but a compatible server's
 		return nil
 	}
 	e := &d.ev
@@ -87,7 +83,7 @@ func (d *llamaDecoder) decode(data []byte, ev *event) error {
 		return err
 	}
 	if e.Error {
-		d.msg = ev.setServerError(d.msg, e.ErrorMessage)
+		d.serverError(ev, e.ErrorMessage)
 		return nil
 	}
 	ev.token = e.Token()
@@ -95,12 +91,8 @@ func (d *llamaDecoder) decode(data []byte, ev *event) error {
 		return nil // the counts so far are not the stream's
 	}
 	ev.end = true
-	ev.hasCompletion, ev.completionTokens = e.HasTokensPredicted, e.TokensPredicted
-	ev.hasPrompt, ev.promptTokens = e.HasTokensEvaluated, e.TokensEvaluated
-	if e.StopType != nil {
-		d.finish = sse.AppendUnescaped(d.finish[:0], e.StopType)
-		ev.finish = d.finish
-	}
+	ev.setCounts(e.HasTokensEvaluated, e.TokensEvaluated, e.HasTokensPredicted, e.TokensPredicted)
+	d.finishReason(ev, e.StopType)
 	return nil
 }
 

@@ -119,13 +119,10 @@ func newOllamaPayload(cfg *OpenAIConfig, chat bool) (*payload, error) {
 
 // ollamaDecoder decodes the lines of /api/generate or /api/chat.
 type ollamaDecoder struct {
-	chat   bool
-	ev     sse.OllamaEvent
-	finish []byte
-	msg    []byte
+	eventBufs
+	chat bool
+	ev   sse.OllamaEvent
 }
-
-func (d *ollamaDecoder) reset() {}
 
 func (d *ollamaDecoder) decode(data []byte, ev *event) error {
 	e := &d.ev
@@ -133,7 +130,7 @@ func (d *ollamaDecoder) decode(data []byte, ev *event) error {
 		return err
 	}
 	if e.Error {
-		d.msg = ev.setServerError(d.msg, e.ErrorMessage)
+		d.serverError(ev, e.ErrorMessage)
 		return nil
 	}
 	ev.token = len(e.Text(d.chat)) > 0
@@ -141,13 +138,9 @@ func (d *ollamaDecoder) decode(data []byte, ev *event) error {
 		return nil
 	}
 	ev.end = true
-	ev.hasCompletion, ev.completionTokens = e.HasEvalCount, e.EvalCount
-	ev.hasPrompt, ev.promptTokens = e.HasPromptEvalCount, e.PromptEvalCount
+	ev.setCounts(e.HasPromptEvalCount, e.PromptEvalCount, e.HasEvalCount, e.EvalCount)
 	ev.promptFallback = true // see NewOllama: the request's own count first
-	if e.DoneReason != nil {
-		d.finish = sse.AppendUnescaped(d.finish[:0], e.DoneReason)
-		ev.finish = d.finish
-	}
+	d.finishReason(ev, e.DoneReason)
 	return nil
 }
 

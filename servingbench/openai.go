@@ -361,16 +361,12 @@ func appendJSONString(dst []byte, s string) []byte {
 // openAIDecoder decodes OpenAI-compatible streaming chunks (completions
 // and chat alike: internal/sse's Chunk reads both shapes).
 type openAIDecoder struct {
-	chunk  sse.Chunk
-	finish []byte
-	msg    []byte
+	eventBufs
+	chunk sse.Chunk
 }
 
-func (d *openAIDecoder) reset() {}
-
 func (d *openAIDecoder) decode(data []byte, ev *event) error {
-	if sse.IsDone(data) {
-		ev.end = true
+	if ev.isDone(data) {
 		return nil
 	}
 	ch := &d.chunk
@@ -378,19 +374,15 @@ func (d *openAIDecoder) decode(data []byte, ev *event) error {
 		return err
 	}
 	if ch.Error {
-		d.msg = ev.setServerError(d.msg, ch.ErrorMessage)
+		d.serverError(ev, ch.ErrorMessage)
 		return nil
 	}
 	ev.token = ch.Token()
 	ev.reasoning = ev.token && len(ch.Reasoning) > 0
 	ev.reasoningOnly = ev.reasoning && !ch.Answer()
-	ev.hasPrompt, ev.promptTokens = ch.HasPromptTokens, ch.PromptTokens
-	ev.hasCompletion, ev.completionTokens = ch.HasCompletionTokens, ch.CompletionTokens
+	ev.setCounts(ch.HasPromptTokens, ch.PromptTokens, ch.HasCompletionTokens, ch.CompletionTokens)
 	ev.hasReasoning, ev.reasoningTokens = ch.HasReasoningTokens, ch.ReasoningTokens
-	if ch.FinishReason != nil {
-		d.finish = sse.AppendUnescaped(d.finish[:0], ch.FinishReason)
-		ev.finish = d.finish
-	}
+	d.finishReason(ev, ch.FinishReason)
 	return nil
 }
 

@@ -197,10 +197,46 @@ func (f framing) accepts(contentType string) bool {
 	return isEventStream(contentType)
 }
 
-// setServerError marks ev a server error whose message is raw unescaped
-// into buf (a decoder's reused buffer), and returns the buffer.
-func (ev *event) setServerError(buf, raw []byte) []byte {
-	buf = sse.AppendUnescaped(buf[:0], raw)
-	ev.serverError, ev.errorMessage = true, buf
-	return buf
+// isDone reports whether data is "data: [DONE]"'s, and if so marks ev
+// the end. It is OpenAI's marker and SGLang's; the native decoders whose
+// protocol has none (TGI's, llama.cpp's, Triton's) take it too, as a
+// compatible server may send it.
+func (ev *event) isDone(data []byte) bool {
+	if !sse.IsDone(data) {
+		return false
+	}
+	ev.end = true
+	return true
+}
+
+// setCounts sets the usage counts the message carries: the prompt's when
+// hasPrompt, the output's when hasCompletion.
+func (ev *event) setCounts(hasPrompt bool, prompt int, hasCompletion bool, completion int) {
+	ev.hasPrompt, ev.promptTokens = hasPrompt, prompt
+	ev.hasCompletion, ev.completionTokens = hasCompletion, completion
+}
+
+// eventBufs are a decoder's buffers for what an event holds unescaped
+// (the finish reason, a server error's message), reused from message to
+// message; a decoder embeds them.
+type eventBufs struct{ finish, msg []byte }
+
+// reset does nothing: the buffers are overwritten before each use. A
+// decoder with state across the messages of a stream (sglangDecoder)
+// has its own.
+func (*eventBufs) reset() {}
+
+// serverError marks ev a server error whose message is raw, unescaped.
+func (b *eventBufs) serverError(ev *event, raw []byte) {
+	b.msg = sse.AppendUnescaped(b.msg[:0], raw)
+	ev.serverError, ev.errorMessage = true, b.msg
+}
+
+// finishReason sets ev's finish reason to raw, unescaped, when raw is not
+// nil (a JSON null or an absent member leaves it nil).
+func (b *eventBufs) finishReason(ev *event, raw []byte) {
+	if raw != nil {
+		b.finish = sse.AppendUnescaped(b.finish[:0], raw)
+		ev.finish = b.finish
+	}
 }

@@ -106,19 +106,17 @@ func (e *TextRegressionError) Error() string {
 // sglangDecoder decodes SGLang's /generate events. It keeps the text seen
 // so far, unescaped, to hand out each event's new suffix.
 type sglangDecoder struct {
-	ev     sse.SGLangEvent
-	seen   []byte // the text so far
-	cur    []byte // this event's text, then swapped with seen
-	delta  []byte // the new suffix, inside seen
-	finish []byte
-	msg    []byte
+	eventBufs
+	ev    sse.SGLangEvent
+	seen  []byte // the text so far
+	cur   []byte // this event's text, then swapped with seen
+	delta []byte // the new suffix, inside seen
 }
 
 func (d *sglangDecoder) reset() { d.seen, d.delta = d.seen[:0], nil }
 
 func (d *sglangDecoder) decode(data []byte, ev *event) error {
-	if sse.IsDone(data) {
-		ev.end = true
+	if ev.isDone(data) {
 		return nil
 	}
 	e := &d.ev
@@ -126,7 +124,7 @@ func (d *sglangDecoder) decode(data []byte, ev *event) error {
 		return err
 	}
 	if e.Error {
-		d.msg = ev.setServerError(d.msg, e.ErrorMessage)
+		d.serverError(ev, e.ErrorMessage)
 		return nil
 	}
 	if e.Finished && string(e.FinishType) == "abort" {
@@ -134,7 +132,7 @@ func (d *sglangDecoder) decode(data []byte, ev *event) error {
 		if len(msg) == 0 {
 			msg = []byte("request aborted (finish_reason type abort)")
 		}
-		d.msg = ev.setServerError(d.msg, msg)
+		d.serverError(ev, msg)
 		return nil
 	}
 	if e.HasText {
@@ -155,11 +153,9 @@ func (d *sglangDecoder) decode(data []byte, ev *event) error {
 		return nil // the counts so far are not the stream's
 	}
 	ev.finished = true
-	ev.hasCompletion, ev.completionTokens = e.HasCompletionTokens, e.CompletionTokens
-	ev.hasPrompt, ev.promptTokens = e.HasPromptTokens, e.PromptTokens
-	if len(e.FinishType) > 0 {
-		d.finish = sse.AppendUnescaped(d.finish[:0], e.FinishType)
-		ev.finish = d.finish
+	ev.setCounts(e.HasPromptTokens, e.PromptTokens, e.HasCompletionTokens, e.CompletionTokens)
+	if len(e.FinishType) > 0 { // an empty type is no reason
+		d.finishReason(ev, e.FinishType)
 	}
 	return nil
 }

@@ -113,15 +113,12 @@ func newTensorRTLLMPayload(cfg *OpenAIConfig) (*payload, error) {
 
 // trtDecoder decodes Triton's generate_stream events.
 type trtDecoder struct {
-	ev  sse.TRTEvent
-	msg []byte
+	eventBufs
+	ev sse.TRTEvent
 }
 
-func (d *trtDecoder) reset() {}
-
 func (d *trtDecoder) decode(data []byte, ev *event) error {
-	if sse.IsDone(data) { // not Triton's, but a compatible server's
-		ev.end = true
+	if ev.isDone(data) { // not Triton's, but a compatible server's
 		return nil
 	}
 	e := &d.ev
@@ -129,7 +126,7 @@ func (d *trtDecoder) decode(data []byte, ev *event) error {
 		return err
 	}
 	if e.Error {
-		d.msg = ev.setServerError(d.msg, e.ErrorMessage)
+		d.serverError(ev, e.ErrorMessage)
 		return nil
 	}
 	ev.token = e.Token()

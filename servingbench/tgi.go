@@ -89,16 +89,12 @@ func newTGIPayload(cfg *OpenAIConfig) (*payload, error) {
 
 // tgiDecoder decodes TGI's StreamResponse and ErrorResponse events.
 type tgiDecoder struct {
-	ev     sse.TGIEvent
-	finish []byte
-	msg    []byte
+	eventBufs
+	ev sse.TGIEvent
 }
 
-func (d *tgiDecoder) reset() {}
-
 func (d *tgiDecoder) decode(data []byte, ev *event) error {
-	if sse.IsDone(data) { // not TGI's, but a compatible server's
-		ev.end = true
+	if ev.isDone(data) { // not TGI's, but a compatible server's
 		return nil
 	}
 	e := &d.ev
@@ -106,7 +102,7 @@ func (d *tgiDecoder) decode(data []byte, ev *event) error {
 		return err
 	}
 	if e.Error {
-		d.msg = ev.setServerError(d.msg, e.ErrorMessage)
+		d.serverError(ev, e.ErrorMessage)
 		return nil
 	}
 	ev.token = e.Token()
@@ -115,12 +111,8 @@ func (d *tgiDecoder) decode(data []byte, ev *event) error {
 	}
 	// The last event: the end, with the counts and the finish reason.
 	ev.end = true
-	ev.hasCompletion, ev.completionTokens = e.HasGeneratedTokens, e.GeneratedTokens
-	ev.hasPrompt, ev.promptTokens = e.HasInputLength, e.InputLength
-	if e.FinishReason != nil {
-		d.finish = sse.AppendUnescaped(d.finish[:0], e.FinishReason)
-		ev.finish = d.finish
-	}
+	ev.setCounts(e.HasInputLength, e.InputLength, e.HasGeneratedTokens, e.GeneratedTokens)
+	d.finishReason(ev, e.FinishReason)
 	return nil
 }
 
