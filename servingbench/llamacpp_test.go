@@ -139,4 +139,3 @@ func llamaStream(n int) []byte {
 	fmt.Fprintf(&b, `data: {"index":0,"content":"","tokens":[],"id_slot":0,"stop":true,"model":"m","tokens_predicted":%d,"tokens_evaluated":3,"stop_type":"limit","timings":{"prompt_n":3}}`+"\n\n", n)
 	return []byte(b.String())
 }
-

@@ -235,4 +235,3 @@ func ollamaStream(n int) []byte {
 	fmt.Fprintf(&b, `{"model":"m","created_at":"2026-08-21T18:48:22.385406455Z","response":"","done":true,"done_reason":"length","context":[1,2,3],"prompt_eval_count":3,"eval_count":%d}`+"\n", n)
 	return []byte(b.String())
 }
-

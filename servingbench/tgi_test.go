@@ -195,4 +195,3 @@ func tgiStream(n int) []byte {
 	}
 	return []byte(b.String())
 }
-
