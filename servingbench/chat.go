@@ -1,9 +1,14 @@
 package servingbench
 
-// chat is the adapter of OpenAI's /v1/chat/completions API: the prompt as
-// one user message, the output in choices[0].delta.content (and
+// chatAPI is the adapter of OpenAI's /v1/chat/completions API: the prompt
+// as one user message, the output in choices[0].delta.content (and
 // delta.reasoning_content).
-type chat struct{ body *payload }
+var chatAPI = protocol{
+	endpoint:   "/v1/chat/completions",
+	framing:    frameSSE,
+	newBody:    func(cfg *OpenAIConfig) (*payload, error) { return newPayload(cfg, kindChat) },
+	newDecoder: func() decoder { return new(openAIDecoder) },
+}
 
 // NewChat validates cfg and returns a client that streams requests to an
 // OpenAI-compatible /v1/chat/completions endpoint. The prompt is sent as
@@ -18,14 +23,5 @@ type chat struct{ body *payload }
 // delta.reasoning_content carry the output, and the role-only first chunk
 // is not a token event.
 func NewChat(cfg OpenAIConfig) (*StreamClient, error) {
-	return newStreamClient(cfg, func(cfg *OpenAIConfig) (protocol, error) {
-		body, err := newPayload(cfg, kindChat)
-		return chat{body}, err
-	})
+	return newStreamClient(cfg, chatAPI)
 }
-
-func (chat) endpoint() string    { return "/v1/chat/completions" }
-func (chat) framing() framing    { return frameSSE }
-func (chat) newDecoder() decoder { return new(openAIDecoder) }
-
-func (p chat) appendBody(dst []byte, req *Request) []byte { return p.body.append(dst, req) }

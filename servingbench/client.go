@@ -27,6 +27,7 @@ import (
 type StreamClient struct {
 	cfg    OpenAIConfig
 	proto  protocol
+	body   *payload // proto's, built from cfg
 	url    string
 	header http.Header // of the streaming requests
 	// getHeader is the header of the prewarm's GETs: the API key's
@@ -57,24 +58,25 @@ var (
 	_ Prewarmer = (*StreamClient)(nil)
 )
 
-// newStreamClient validates cfg and builds the engine for proto, which
-// newProto builds from the validated cfg.
-func newStreamClient(cfg OpenAIConfig, newProto func(*OpenAIConfig) (protocol, error)) (*StreamClient, error) {
+// newStreamClient validates cfg and builds the engine for proto, whose
+// body it builds from the validated cfg.
+func newStreamClient(cfg OpenAIConfig, proto protocol) (*StreamClient, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	proto, err := newProto(&cfg)
+	body, err := proto.newBody(&cfg)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Endpoint == "" {
-		cfg.Endpoint = proto.endpoint()
+		cfg.Endpoint = proto.endpoint
 	}
 	c := &StreamClient{
 		cfg:     cfg,
 		proto:   proto,
+		body:    body,
 		url:     strings.TrimRight(cfg.BaseURL, "/") + cfg.Endpoint,
-		header:  http.Header{"Content-Type": {"application/json"}, "Accept": {proto.framing().accept()}},
+		header:  http.Header{"Content-Type": {"application/json"}, "Accept": {proto.framing.accept()}},
 		maxLine: cfg.MaxLineBytes,
 		client:  cfg.HTTPClient,
 	}
@@ -105,7 +107,7 @@ func newStreamClient(cfg OpenAIConfig, newProto func(*OpenAIConfig) (protocol, e
 		fresh.DisableKeepAlives = true
 		c.fresh = &http.Client{Transport: fresh}
 	}
-	c.pool.New = func() any { return newStream(proto.newDecoder(), proto.framing()) }
+	c.pool.New = func() any { return newStream(proto.newDecoder(), proto.framing) }
 	return c, nil
 }
 
@@ -150,7 +152,7 @@ func (c *StreamClient) Send(parent context.Context, req *Request, res *Result) {
 
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
-	st.body = c.proto.appendBody(st.body[:0], req)
+	st.body = c.body.append(st.body[:0], req)
 	if n := min(req.MaxTokens+1, maxPresizedEvents); cap(res.Events) < n {
 		res.Events = make([]time.Time, 0, n)
 	}

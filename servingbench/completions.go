@@ -1,8 +1,13 @@
 package servingbench
 
-// completions is the adapter of OpenAI's /v1/completions API: the prompt
-// as "prompt", the output in choices[0].text.
-type completions struct{ body *payload }
+// completionsAPI is the adapter of OpenAI's /v1/completions API: the
+// prompt as "prompt", the output in choices[0].text.
+var completionsAPI = protocol{
+	endpoint:   "/v1/completions",
+	framing:    frameSSE,
+	newBody:    func(cfg *OpenAIConfig) (*payload, error) { return newPayload(cfg, kindCompletions) },
+	newDecoder: func() decoder { return new(openAIDecoder) },
+}
 
 // NewCompletions validates cfg and returns a client that streams requests to an OpenAI-compatible /v1/completions
 // endpoint (vLLM, llama.cpp, SGLang, TGI...). The body is
@@ -38,14 +43,5 @@ type completions struct{ body *payload }
 // events (SourceEvents). Input tokens come from usage.prompt_tokens
 // (SourceUsage); when absent they are left at SourceNone for the runner.
 func NewCompletions(cfg OpenAIConfig) (*StreamClient, error) {
-	return newStreamClient(cfg, func(cfg *OpenAIConfig) (protocol, error) {
-		body, err := newPayload(cfg, kindCompletions)
-		return completions{body}, err
-	})
+	return newStreamClient(cfg, completionsAPI)
 }
-
-func (completions) endpoint() string    { return "/v1/completions" }
-func (completions) framing() framing    { return frameSSE }
-func (completions) newDecoder() decoder { return new(openAIDecoder) }
-
-func (p completions) appendBody(dst []byte, req *Request) []byte { return p.body.append(dst, req) }

@@ -312,29 +312,47 @@ func ExampleNewCompletions() {
 	// text: " The quick brown fox café 😀\n\"q\" end"
 }
 
+// TestClientsNoAllocationPerToken checks that each client's allocations
+// per request do not grow with the tokens streamed: 1008 more tokens cost
+// a handful of allocations at most (buffers that grow with the response),
+// not one per token.
 func TestClientsNoAllocationPerToken(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation count")
 	}
-	allocs := func(tokens int) float64 {
-		stream := ingestStream(tokens)
-		srv := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/event-stream")
-			w.Write(stream)
-		})
-		c := newClient(t, kindCompletions, testConfig(srv.URL))
-		req := &Request{Prompt: "p", MaxTokens: tokens}
-		res := &Result{}
-		return testing.AllocsPerRun(20, func() {
-			c.Send(context.Background(), req, res)
-			if res.Err != nil || len(res.Events) != tokens {
-				t.Fatalf("Send: %v, %d events", res.Err, len(res.Events))
+	for _, tc := range []struct {
+		name        string
+		newClient   func(OpenAIConfig) (*StreamClient, error)
+		contentType string
+		stream      func(tokens int) []byte
+	}{
+		{"completions", NewCompletions, "text/event-stream", ingestStream},
+		{"tgi", NewTGI, "text/event-stream", tgiStream},
+		{"llama.cpp-native", NewLlamaCppNative, "text/event-stream", llamaStream},
+		{"ollama", NewOllama, "application/x-ndjson", ollamaStream},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			allocs := func(tokens int) float64 {
+				stream := tc.stream(tokens)
+				srv := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("Content-Type", tc.contentType)
+					w.Write(stream)
+				})
+				c, err := tc.newClient(testConfig(srv.URL))
+				require.NoError(t, err)
+				t.Cleanup(c.Close)
+				req := &Request{Prompt: "p", MaxTokens: tokens}
+				res := &Result{}
+				return testing.AllocsPerRun(20, func() {
+					c.Send(context.Background(), req, res)
+					if res.Err != nil || len(res.Events) != tokens || res.OutputTokens != tokens {
+						t.Fatalf("Send: %v, %d events, %d tokens", res.Err, len(res.Events), res.OutputTokens)
+					}
+				})
 			}
+			few, many := allocs(16), allocs(1024)
+			t.Logf("allocations per request: %v with 16 tokens, %v with 1024", few, many)
+			assert.Less(t, many-few, 16.0, "allocations: %v for 16 tokens, %v for 1024", few, many)
 		})
 	}
-	few, many := allocs(16), allocs(1024)
-	t.Logf("allocations per request: %v with 16 tokens, %v with 1024", few, many)
-	// 1008 more tokens cost a handful of allocations at most (buffers that
-	// grow with the response), not one per token.
-	assert.Less(t, many-few, 16.0, "allocations: %v for 16 tokens, %v for 1024", few, many)
 }

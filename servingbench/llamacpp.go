@@ -2,10 +2,15 @@ package servingbench
 
 import "github.com/servingbench/servingbench/internal/sse"
 
-// llamaCppNative is the adapter of llama.cpp's native POST /completion:
-// the prompt as "prompt", the output in "content", the counts in the
-// last object ("stop": true).
-type llamaCppNative struct{ body *payload }
+// llamaCppAPI is the adapter of llama.cpp's native POST /completion: the
+// prompt as "prompt", the output in "content", the counts in the last
+// object ("stop": true).
+var llamaCppAPI = protocol{
+	endpoint:   "/completion",
+	framing:    frameSSE,
+	newBody:    newLlamaCppPayload,
+	newDecoder: func() decoder { return new(llamaDecoder) },
+}
 
 // NewLlamaCppNative validates cfg and returns a client that streams
 // requests to llama.cpp's native /completion endpoint (--backend
@@ -41,21 +46,12 @@ type llamaCppNative struct{ body *payload }
 // the cache included, as usage.prompt_tokens counts it); otherwise as for
 // NewCompletions (the Tokenizer, then the events).
 func NewLlamaCppNative(cfg OpenAIConfig) (*StreamClient, error) {
-	return newStreamClient(cfg, func(cfg *OpenAIConfig) (protocol, error) {
-		body, err := newLlamaCppPayload(cfg)
-		return llamaCppNative{body}, err
-	})
+	return newStreamClient(cfg, llamaCppAPI)
 }
-
-func (llamaCppNative) endpoint() string    { return "/completion" }
-func (llamaCppNative) framing() framing    { return frameSSE }
-func (llamaCppNative) newDecoder() decoder { return new(llamaDecoder) }
-
-func (p llamaCppNative) appendBody(dst []byte, req *Request) []byte { return p.body.append(dst, req) }
 
 // newLlamaCppPayload builds the body of NewLlamaCppNative.
 func newLlamaCppPayload(cfg *OpenAIConfig) (*payload, error) {
-	p := &payload{promptOpen: `"prompt":`, maxKey: `"n_predict":`}
+	p := &payload{promptOpen: `"prompt":`}
 	items, err := setOptions([]bodyItem{{key: "prompt", hole: holePrompt}, {key: "n_predict", hole: holeMax}}, []option{
 		{"stream", true, true},
 		{"ignore_eos", true, cfg.IgnoreEOS},
@@ -74,16 +70,12 @@ func newLlamaCppPayload(cfg *OpenAIConfig) (*payload, error) {
 
 // llamaDecoder decodes llama.cpp's /completion objects.
 type llamaDecoder struct {
-	ev     sse.LlamaEvent
-	finish []byte
-	msg    []byte
+	eventBufs
+	ev sse.LlamaEvent
 }
 
-func (d *llamaDecoder) reset() {}
-
 func (d *llamaDecoder) decode(data []byte, ev *event) error {
-	if sse.IsDone(data) { // not llama.cpp's, but a compatible server's
-		ev.end = true
+	if ev.isDone(data) { // not llama.cpp's, but a compatible server's
 		return nil
 	}
 	e := &d.ev
@@ -91,7 +83,7 @@ func (d *llamaDecoder) decode(data []byte, ev *event) error {
 		return err
 	}
 	if e.Error {
-		d.msg = ev.setServerError(d.msg, e.ErrorMessage)
+		d.serverError(ev, e.ErrorMessage)
 		return nil
 	}
 	ev.token = e.Token()
@@ -99,12 +91,8 @@ func (d *llamaDecoder) decode(data []byte, ev *event) error {
 		return nil // the counts so far are not the stream's
 	}
 	ev.end = true
-	ev.hasCompletion, ev.completionTokens = e.HasTokensPredicted, e.TokensPredicted
-	ev.hasPrompt, ev.promptTokens = e.HasTokensEvaluated, e.TokensEvaluated
-	if e.StopType != nil {
-		d.finish = sse.AppendUnescaped(d.finish[:0], e.StopType)
-		ev.finish = d.finish
-	}
+	ev.setCounts(e.HasTokensEvaluated, e.TokensEvaluated, e.HasTokensPredicted, e.TokensPredicted)
+	d.finishReason(ev, e.StopType)
 	return nil
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -139,31 +138,4 @@ func llamaStream(n int) []byte {
 	}
 	fmt.Fprintf(&b, `data: {"index":0,"content":"","tokens":[],"id_slot":0,"stop":true,"model":"m","tokens_predicted":%d,"tokens_evaluated":3,"stop_type":"limit","timings":{"prompt_n":3}}`+"\n\n", n)
 	return []byte(b.String())
-}
-
-func TestLlamaCppNativeNoAllocationPerToken(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation count")
-	}
-	allocs := func(tokens int) float64 {
-		stream := llamaStream(tokens)
-		srv := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/event-stream")
-			w.Write(stream)
-		})
-		c, err := NewLlamaCppNative(testConfig(srv.URL))
-		require.NoError(t, err)
-		t.Cleanup(c.Close)
-		req := &Request{Prompt: "p", MaxTokens: tokens}
-		res := &Result{}
-		return testing.AllocsPerRun(20, func() {
-			c.Send(t.Context(), req, res)
-			if res.Err != nil || len(res.Events) != tokens || res.OutputTokens != tokens {
-				t.Fatalf("Send: %v, %d events, %d tokens", res.Err, len(res.Events), res.OutputTokens)
-			}
-		})
-	}
-	few, many := allocs(16), allocs(1024)
-	t.Logf("allocations per request: %v with 16 tokens, %v with 1024", few, many)
-	assert.Less(t, many-few, 16.0, "allocations: %v for 16 tokens, %v for 1024", few, many)
 }

@@ -2,14 +2,24 @@ package servingbench
 
 import "github.com/servingbench/servingbench/internal/sse"
 
-// ollama is the adapter of Ollama's native POST /api/generate (the prompt
-// as "prompt", the output in "response") and POST /api/chat (the prompt
-// as one user message, the output in message.content): NDJSON, the
-// counts in the "done": true line.
-type ollama struct {
-	chat bool
-	body *payload
-}
+// ollamaAPI and ollamaChatAPI are the adapters of Ollama's native POST
+// /api/generate (the prompt as "prompt", the output in "response") and
+// POST /api/chat (the prompt as one user message, the output in
+// message.content): NDJSON, the counts in the "done": true line.
+var (
+	ollamaAPI = protocol{
+		endpoint:   "/api/generate",
+		framing:    frameNDJSON,
+		newBody:    func(cfg *OpenAIConfig) (*payload, error) { return newOllamaPayload(cfg, false) },
+		newDecoder: func() decoder { return &ollamaDecoder{chat: false} },
+	}
+	ollamaChatAPI = protocol{
+		endpoint:   "/api/chat",
+		framing:    frameNDJSON,
+		newBody:    func(cfg *OpenAIConfig) (*payload, error) { return newOllamaPayload(cfg, true) },
+		newDecoder: func() decoder { return &ollamaDecoder{chat: true} },
+	}
+)
 
 // NewOllama validates cfg and returns a client that streams requests to
 // Ollama's native /api/generate endpoint (--backend ollama). The body is
@@ -57,10 +67,7 @@ type ollama struct {
 // PromptTokens or a Tokenizer the input count is unknown (SourceNone),
 // never 0 from an absent field.
 func NewOllama(cfg OpenAIConfig) (*StreamClient, error) {
-	return newStreamClient(cfg, func(cfg *OpenAIConfig) (protocol, error) {
-		body, err := newOllamaPayload(cfg, false)
-		return ollama{body: body}, err
-	})
+	return newStreamClient(cfg, ollamaAPI)
 }
 
 // NewOllamaChat validates cfg and returns a client that streams requests
@@ -76,27 +83,12 @@ func NewOllama(cfg OpenAIConfig) (*StreamClient, error) {
 // reasoning of a thinking model, message.thinking, is neither a token
 // event nor text (see NewOllama).
 func NewOllamaChat(cfg OpenAIConfig) (*StreamClient, error) {
-	return newStreamClient(cfg, func(cfg *OpenAIConfig) (protocol, error) {
-		body, err := newOllamaPayload(cfg, true)
-		return ollama{chat: true, body: body}, err
-	})
+	return newStreamClient(cfg, ollamaChatAPI)
 }
-
-func (p ollama) endpoint() string {
-	if p.chat {
-		return "/api/chat"
-	}
-	return "/api/generate"
-}
-
-func (ollama) framing() framing      { return frameNDJSON }
-func (p ollama) newDecoder() decoder { return &ollamaDecoder{chat: p.chat} }
-
-func (p ollama) appendBody(dst []byte, req *Request) []byte { return p.body.append(dst, req) }
 
 // newOllamaPayload builds the body of NewOllama and NewOllamaChat.
 func newOllamaPayload(cfg *OpenAIConfig, chat bool) (*payload, error) {
-	p := &payload{promptOpen: `"prompt":`, maxKey: `"num_predict":`}
+	p := &payload{promptOpen: `"prompt":`}
 	promptKey := "prompt"
 	if chat {
 		p.promptOpen, p.promptEnd = `"messages":[{"role":"user","content":`, `}]`
@@ -127,13 +119,10 @@ func newOllamaPayload(cfg *OpenAIConfig, chat bool) (*payload, error) {
 
 // ollamaDecoder decodes the lines of /api/generate or /api/chat.
 type ollamaDecoder struct {
-	chat   bool
-	ev     sse.OllamaEvent
-	finish []byte
-	msg    []byte
+	eventBufs
+	chat bool
+	ev   sse.OllamaEvent
 }
-
-func (d *ollamaDecoder) reset() {}
 
 func (d *ollamaDecoder) decode(data []byte, ev *event) error {
 	e := &d.ev
@@ -141,7 +130,7 @@ func (d *ollamaDecoder) decode(data []byte, ev *event) error {
 		return err
 	}
 	if e.Error {
-		d.msg = ev.setServerError(d.msg, e.ErrorMessage)
+		d.serverError(ev, e.ErrorMessage)
 		return nil
 	}
 	ev.token = len(e.Text(d.chat)) > 0
@@ -149,13 +138,9 @@ func (d *ollamaDecoder) decode(data []byte, ev *event) error {
 		return nil
 	}
 	ev.end = true
-	ev.hasCompletion, ev.completionTokens = e.HasEvalCount, e.EvalCount
-	ev.hasPrompt, ev.promptTokens = e.HasPromptEvalCount, e.PromptEvalCount
+	ev.setCounts(e.HasPromptEvalCount, e.PromptEvalCount, e.HasEvalCount, e.EvalCount)
 	ev.promptFallback = true // see NewOllama: the request's own count first
-	if e.DoneReason != nil {
-		d.finish = sse.AppendUnescaped(d.finish[:0], e.DoneReason)
-		ev.finish = d.finish
-	}
+	d.finishReason(ev, e.DoneReason)
 	return nil
 }
 

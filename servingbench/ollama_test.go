@@ -235,30 +235,3 @@ func ollamaStream(n int) []byte {
 	fmt.Fprintf(&b, `{"model":"m","created_at":"2026-08-21T18:48:22.385406455Z","response":"","done":true,"done_reason":"length","context":[1,2,3],"prompt_eval_count":3,"eval_count":%d}`+"\n", n)
 	return []byte(b.String())
 }
-
-func TestOllamaNoAllocationPerToken(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation count")
-	}
-	allocs := func(tokens int) float64 {
-		stream := ollamaStream(tokens)
-		srv := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/x-ndjson")
-			w.Write(stream)
-		})
-		c, err := NewOllama(testConfig(srv.URL))
-		require.NoError(t, err)
-		t.Cleanup(c.Close)
-		req := &Request{Prompt: "p", MaxTokens: tokens}
-		res := &Result{}
-		return testing.AllocsPerRun(20, func() {
-			c.Send(t.Context(), req, res)
-			if res.Err != nil || len(res.Events) != tokens || res.OutputTokens != tokens {
-				t.Fatalf("Send: %v, %d events, %d tokens", res.Err, len(res.Events), res.OutputTokens)
-			}
-		})
-	}
-	few, many := allocs(16), allocs(1024)
-	t.Logf("allocations per request: %v with 16 tokens, %v with 1024", few, many)
-	assert.Less(t, many-few, 16.0, "allocations: %v for 16 tokens, %v for 1024", few, many)
-}

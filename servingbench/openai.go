@@ -163,12 +163,14 @@ type payload struct {
 	items      []bodyItem
 	promptOpen string // `"prompt":` or `"messages":[{"role":"user","content":`
 	promptEnd  string
-	maxKey     string // `"max_tokens":` or `"max_completion_tokens":`
 }
 
 type bodyItem struct {
-	key  string
-	raw  []byte // `"key":value`; nil for a per-request hole or an object
+	key string
+	raw []byte // `"key":value`; nil for a per-request hole or an object
+	// hole is what a per-request member holds: the prompt, Request.MaxTokens
+	// under key (left out when not positive: max_tokens, and Triton's
+	// min_length), or an object.
 	hole uint8
 	sub  []bodyItem // holeObject: the object's members (TGI's parameters)
 }
@@ -248,11 +250,10 @@ func mergeExtra(items []bodyItem, extra map[string]any) ([]bodyItem, error) {
 }
 
 func newPayload(cfg *OpenAIConfig, kind payloadKind) (*payload, error) {
-	p := &payload{promptOpen: `"prompt":`, maxKey: `"max_tokens":`}
+	p := &payload{promptOpen: `"prompt":`}
 	promptKey, maxKey := "prompt", "max_tokens"
 	if kind == kindChat {
 		p.promptOpen, p.promptEnd = `"messages":[{"role":"user","content":`, `}]`
-		p.maxKey = `"max_completion_tokens":`
 		promptKey, maxKey = "messages", "max_completion_tokens"
 	}
 	items := []bodyItem{{key: "model"}, {key: promptKey, hole: holePrompt}, {key: maxKey, hole: holeMax}}
@@ -298,7 +299,8 @@ func (p *payload) appendItems(dst []byte, items []bodyItem, req *Request) []byte
 			dst = appendJSONString(dst, req.Prompt)
 			dst = append(dst, p.promptEnd...)
 		case holeMax:
-			dst = append(dst, p.maxKey...)
+			dst = appendJSONString(dst, it.key)
+			dst = append(dst, ':')
 			dst = strconv.AppendInt(dst, int64(req.MaxTokens), 10)
 		case holeObject:
 			dst = appendJSONString(dst, it.key)
@@ -359,16 +361,12 @@ func appendJSONString(dst []byte, s string) []byte {
 // openAIDecoder decodes OpenAI-compatible streaming chunks (completions
 // and chat alike: internal/sse's Chunk reads both shapes).
 type openAIDecoder struct {
-	chunk  sse.Chunk
-	finish []byte
-	msg    []byte
+	eventBufs
+	chunk sse.Chunk
 }
 
-func (d *openAIDecoder) reset() {}
-
 func (d *openAIDecoder) decode(data []byte, ev *event) error {
-	if sse.IsDone(data) {
-		ev.end = true
+	if ev.isDone(data) {
 		return nil
 	}
 	ch := &d.chunk
@@ -376,19 +374,15 @@ func (d *openAIDecoder) decode(data []byte, ev *event) error {
 		return err
 	}
 	if ch.Error {
-		d.msg = ev.setServerError(d.msg, ch.ErrorMessage)
+		d.serverError(ev, ch.ErrorMessage)
 		return nil
 	}
 	ev.token = ch.Token()
 	ev.reasoning = ev.token && len(ch.Reasoning) > 0
 	ev.reasoningOnly = ev.reasoning && !ch.Answer()
-	ev.hasPrompt, ev.promptTokens = ch.HasPromptTokens, ch.PromptTokens
-	ev.hasCompletion, ev.completionTokens = ch.HasCompletionTokens, ch.CompletionTokens
+	ev.setCounts(ch.HasPromptTokens, ch.PromptTokens, ch.HasCompletionTokens, ch.CompletionTokens)
 	ev.hasReasoning, ev.reasoningTokens = ch.HasReasoningTokens, ch.ReasoningTokens
-	if ch.FinishReason != nil {
-		d.finish = sse.AppendUnescaped(d.finish[:0], ch.FinishReason)
-		ev.finish = d.finish
-	}
+	d.finishReason(ev, ch.FinishReason)
 	return nil
 }
 

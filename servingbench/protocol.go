@@ -12,7 +12,7 @@ import "github.com/servingbench/servingbench/internal/sse"
 // API key's masking, the typed errors and the token counts (count.go). An
 // adapter says only what is sent and what a message means:
 //
-//   - the request: its default endpoint and its body (appendBody);
+//   - the request: its default endpoint and its body (newBody, a payload);
 //   - the response: how it is framed, and for each framed message, an event
 //     (decoder): whether it is a token event and its text, the usage counts
 //     it carries, its finish reason, a server error, or the completion
@@ -55,7 +55,7 @@ import "github.com/servingbench/servingbench/internal/sse"
 //     name): vLLM's body {"accumulate_tokens", "text_input", "temperature",
 //     "top_p", "max_tokens", "stream", "min_length" for ignore-EOS}; SSE
 //     events with a text_output delta, no finish reason and no marker: the
-//     protocol is bodyEnded, so the end of the body after a token event
+//     protocol is bodyEnds, so the end of the body after a token event
 //     completes the stream (there is nothing else to go by; a clean cut is
 //     undetectable, a reset or an unterminated chunked body is not); counts
 //     from the tokenizer or the events (count.go).
@@ -74,19 +74,28 @@ import "github.com/servingbench/servingbench/internal/sse"
 //     line the end with done_reason, eval_count and prompt_eval_count (a
 //     fallback after the request's own prompt count: event.promptFallback).
 
-// protocol is one API's request encoder and event decoder. It is built
-// once per client from its OpenAIConfig and is read-only after, so safe
-// for concurrent use.
-type protocol interface {
+// protocol is one API's adapter: its default endpoint, its framing, its
+// request body and its event decoder. Each API's is a value declared once
+// in its file (completionsAPI, chatAPI, tgiAPI, llamaCppAPI, trtAPI,
+// sglangAPI, ollamaAPI, ollamaChatAPI) and handed to newStreamClient,
+// which builds the body from the validated OpenAIConfig; it is read-only
+// after, so safe for concurrent use.
+type protocol struct {
 	// endpoint is the default path appended to the base URL.
-	endpoint() string
+	endpoint string
 	// framing is how the response body is cut into messages.
-	framing() framing
-	// appendBody renders the request body of req after dst.
-	appendBody(dst []byte, req *Request) []byte
+	framing framing
+	// bodyEnds: the stream has no completion marker (Triton's
+	// generate_stream, tensorrtllm.go): the end of a well-formed body
+	// after a token event completes the stream, is not counted as
+	// Result.NoDone, and OpenAIConfig.RequireDone does not apply.
+	bodyEnds bool
+	// newBody builds the renderer of the request bodies from the
+	// validated configuration.
+	newBody func(*OpenAIConfig) (*payload, error)
 	// newDecoder returns a decoder for one stream at a time (decoders are
 	// pooled with the stream state and reset before each stream).
-	newDecoder() decoder
+	newDecoder func() decoder
 }
 
 // decoder turns the messages of one stream into events.
@@ -147,12 +156,6 @@ type event struct {
 	errorMessage []byte
 }
 
-// bodyEnded is implemented by a protocol whose stream has no completion
-// marker (Triton's generate_stream, tensorrtllm.go): the end of a
-// well-formed body after a token event completes the stream, is not
-// counted as Result.NoDone, and OpenAIConfig.RequireDone does not apply.
-type bodyEnded interface{ bodyEnds() }
-
 // framing is how a response body is cut into messages.
 type framing uint8
 
@@ -194,10 +197,46 @@ func (f framing) accepts(contentType string) bool {
 	return isEventStream(contentType)
 }
 
-// setServerError marks ev a server error whose message is raw unescaped
-// into buf (a decoder's reused buffer), and returns the buffer.
-func (ev *event) setServerError(buf, raw []byte) []byte {
-	buf = sse.AppendUnescaped(buf[:0], raw)
-	ev.serverError, ev.errorMessage = true, buf
-	return buf
+// isDone reports whether data is "data: [DONE]"'s, and if so marks ev
+// the end. It is OpenAI's marker and SGLang's; the native decoders whose
+// protocol has none (TGI's, llama.cpp's, Triton's) take it too, as a
+// compatible server may send it.
+func (ev *event) isDone(data []byte) bool {
+	if !sse.IsDone(data) {
+		return false
+	}
+	ev.end = true
+	return true
+}
+
+// setCounts sets the usage counts the message carries: the prompt's when
+// hasPrompt, the output's when hasCompletion.
+func (ev *event) setCounts(hasPrompt bool, prompt int, hasCompletion bool, completion int) {
+	ev.hasPrompt, ev.promptTokens = hasPrompt, prompt
+	ev.hasCompletion, ev.completionTokens = hasCompletion, completion
+}
+
+// eventBufs are a decoder's buffers for what an event holds unescaped
+// (the finish reason, a server error's message), reused from message to
+// message; a decoder embeds them.
+type eventBufs struct{ finish, msg []byte }
+
+// reset does nothing: the buffers are overwritten before each use. A
+// decoder with state across the messages of a stream (sglangDecoder)
+// has its own.
+func (*eventBufs) reset() {}
+
+// serverError marks ev a server error whose message is raw, unescaped.
+func (b *eventBufs) serverError(ev *event, raw []byte) {
+	b.msg = sse.AppendUnescaped(b.msg[:0], raw)
+	ev.serverError, ev.errorMessage = true, b.msg
+}
+
+// finishReason sets ev's finish reason to raw, unescaped, when raw is not
+// nil (a JSON null or an absent member leaves it nil).
+func (b *eventBufs) finishReason(ev *event, raw []byte) {
+	if raw != nil {
+		b.finish = sse.AppendUnescaped(b.finish[:0], raw)
+		ev.finish = b.finish
+	}
 }

@@ -7,10 +7,15 @@ import (
 	"github.com/servingbench/servingbench/internal/sse"
 )
 
-// sglangNative is the adapter of SGLang's native POST /generate: the
-// prompt as "text", the sampling options in "sampling_params", the output
-// as a cumulative text, the counts in meta_info.
-type sglangNative struct{ body *payload }
+// sglangAPI is the adapter of SGLang's native POST /generate: the prompt
+// as "text", the sampling options in "sampling_params", the output as a
+// cumulative text, the counts in meta_info.
+var sglangAPI = protocol{
+	endpoint:   "/generate",
+	framing:    frameSSE,
+	newBody:    newSGLangPayload,
+	newDecoder: func() decoder { return new(sglangDecoder) },
+}
 
 // NewSGLangNative validates cfg and returns a client that streams requests
 // to SGLang's native /generate endpoint, as SGLang's own bench_serving.py
@@ -52,21 +57,12 @@ type sglangNative struct{ body *payload }
 // stream cut before the finish reason stays a failure. Otherwise as for
 // NewCompletions (the Tokenizer, then the events).
 func NewSGLangNative(cfg OpenAIConfig) (*StreamClient, error) {
-	return newStreamClient(cfg, func(cfg *OpenAIConfig) (protocol, error) {
-		body, err := newSGLangPayload(cfg)
-		return sglangNative{body}, err
-	})
+	return newStreamClient(cfg, sglangAPI)
 }
-
-func (sglangNative) endpoint() string    { return "/generate" }
-func (sglangNative) framing() framing    { return frameSSE }
-func (sglangNative) newDecoder() decoder { return new(sglangDecoder) }
-
-func (p sglangNative) appendBody(dst []byte, req *Request) []byte { return p.body.append(dst, req) }
 
 // newSGLangPayload builds the body of NewSGLangNative.
 func newSGLangPayload(cfg *OpenAIConfig) (*payload, error) {
-	p := &payload{promptOpen: `"text":`, maxKey: `"max_new_tokens":`}
+	p := &payload{promptOpen: `"text":`}
 	temperature := 0.0 // SGLang's bench_serving.py
 	if cfg.Temperature != nil {
 		temperature = *cfg.Temperature
@@ -110,19 +106,17 @@ func (e *TextRegressionError) Error() string {
 // sglangDecoder decodes SGLang's /generate events. It keeps the text seen
 // so far, unescaped, to hand out each event's new suffix.
 type sglangDecoder struct {
-	ev     sse.SGLangEvent
-	seen   []byte // the text so far
-	cur    []byte // this event's text, then swapped with seen
-	delta  []byte // the new suffix, inside seen
-	finish []byte
-	msg    []byte
+	eventBufs
+	ev    sse.SGLangEvent
+	seen  []byte // the text so far
+	cur   []byte // this event's text, then swapped with seen
+	delta []byte // the new suffix, inside seen
 }
 
 func (d *sglangDecoder) reset() { d.seen, d.delta = d.seen[:0], nil }
 
 func (d *sglangDecoder) decode(data []byte, ev *event) error {
-	if sse.IsDone(data) {
-		ev.end = true
+	if ev.isDone(data) {
 		return nil
 	}
 	e := &d.ev
@@ -130,7 +124,7 @@ func (d *sglangDecoder) decode(data []byte, ev *event) error {
 		return err
 	}
 	if e.Error {
-		d.msg = ev.setServerError(d.msg, e.ErrorMessage)
+		d.serverError(ev, e.ErrorMessage)
 		return nil
 	}
 	if e.Finished && string(e.FinishType) == "abort" {
@@ -138,7 +132,7 @@ func (d *sglangDecoder) decode(data []byte, ev *event) error {
 		if len(msg) == 0 {
 			msg = []byte("request aborted (finish_reason type abort)")
 		}
-		d.msg = ev.setServerError(d.msg, msg)
+		d.serverError(ev, msg)
 		return nil
 	}
 	if e.HasText {
@@ -159,11 +153,9 @@ func (d *sglangDecoder) decode(data []byte, ev *event) error {
 		return nil // the counts so far are not the stream's
 	}
 	ev.finished = true
-	ev.hasCompletion, ev.completionTokens = e.HasCompletionTokens, e.CompletionTokens
-	ev.hasPrompt, ev.promptTokens = e.HasPromptTokens, e.PromptTokens
-	if len(e.FinishType) > 0 {
-		d.finish = sse.AppendUnescaped(d.finish[:0], e.FinishType)
-		ev.finish = d.finish
+	ev.setCounts(e.HasPromptTokens, e.PromptTokens, e.HasCompletionTokens, e.CompletionTokens)
+	if len(e.FinishType) > 0 { // an empty type is no reason
+		d.finishReason(ev, e.FinishType)
 	}
 	return nil
 }

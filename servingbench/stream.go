@@ -82,7 +82,7 @@ func (c *StreamClient) read(parent, ctx context.Context, cancel context.CancelCa
 		res.Done = time.Now()
 		return &HTTPError{StatusCode: resp.StatusCode, Body: body, RetryAfter: resp.Header.Get("Retry-After")}
 	}
-	if ct := resp.Header.Get("Content-Type"); !c.proto.framing().accepts(ct) {
+	if ct := resp.Header.Get("Content-Type"); !c.proto.framing.accepts(ct) {
 		body := c.readExcerpt(resp.Body)
 		drainClose(resp.Body)
 		res.Done = time.Now()
@@ -129,7 +129,7 @@ func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Res
 		if errors.Is(err, io.EOF) {
 			// The body ended at an event boundary without the completion
 			// marker: complete once the finish reason or the usage arrived.
-			if _, markerless := c.proto.(bodyEnded); finished && markerless {
+			if finished && c.proto.bodyEnds {
 				return usage, nil
 			}
 			if finished && !c.cfg.RequireDone {

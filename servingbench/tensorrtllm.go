@@ -2,19 +2,21 @@ package servingbench
 
 import (
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/servingbench/servingbench/internal/sse"
 )
 
-// tensorRTLLM is the adapter of Triton's generate extension as TensorRT-LLM
+// trtAPI is the adapter of Triton's generate extension as TensorRT-LLM
 // serves it, POST /v2/models/{model}/generate_stream: the prompt as
 // "text_input", the output in text_output deltas, no counts and no end
-// marker.
-type tensorRTLLM struct {
-	body      *payload
-	minLength bool // send "min_length": max_tokens (IgnoreEOS)
+// marker (bodyEnds).
+var trtAPI = protocol{
+	endpoint:   TensorRTLLMEndpoint,
+	framing:    frameSSE,
+	bodyEnds:   true,
+	newBody:    newTensorRTLLMPayload,
+	newDecoder: func() decoder { return new(trtDecoder) },
 }
 
 // TensorRTLLMEndpoint is NewTensorRTLLM's default endpoint, vLLM's: the
@@ -65,35 +67,14 @@ func NewTensorRTLLM(cfg OpenAIConfig) (*StreamClient, error) {
 	if strings.Contains(cfg.Endpoint, "{model}") {
 		cfg.Endpoint = strings.ReplaceAll(cfg.Endpoint, "{model}", url.PathEscape(cfg.Model))
 	}
-	return newStreamClient(cfg, func(cfg *OpenAIConfig) (protocol, error) {
-		body, err := newTensorRTLLMPayload(cfg)
-		_, extraMin := cfg.ExtraBody["min_length"]
-		return tensorRTLLM{body: body, minLength: cfg.IgnoreEOS && !extraMin}, err
-	})
+	return newStreamClient(cfg, trtAPI)
 }
 
-func (tensorRTLLM) endpoint() string    { return TensorRTLLMEndpoint }
-func (tensorRTLLM) framing() framing    { return frameSSE }
-func (tensorRTLLM) newDecoder() decoder { return new(trtDecoder) }
-
-// bodyEnds: Triton's stream has no completion marker.
-func (tensorRTLLM) bodyEnds() {}
-
-// appendBody renders the body, with "min_length": max_tokens last when
-// asked.
-func (p tensorRTLLM) appendBody(dst []byte, req *Request) []byte {
-	dst = p.body.append(dst, req)
-	if !p.minLength || req.MaxTokens <= 0 {
-		return dst
-	}
-	dst = append(dst[:len(dst)-1], `,"min_length":`...)
-	dst = strconv.AppendInt(dst, int64(req.MaxTokens), 10)
-	return append(dst, '}')
-}
-
-// newTensorRTLLMPayload builds the body of NewTensorRTLLM but min_length.
+// newTensorRTLLMPayload builds the body of NewTensorRTLLM: with IgnoreEOS,
+// "min_length": max_tokens last, after ExtraBody's members, unless
+// ExtraBody has its own.
 func newTensorRTLLMPayload(cfg *OpenAIConfig) (*payload, error) {
-	p := &payload{promptOpen: `"text_input":`, maxKey: `"max_tokens":`}
+	p := &payload{promptOpen: `"text_input":`}
 	temperature, topP := 0.0, 1.0 // vLLM's
 	if cfg.Temperature != nil {
 		temperature = *cfg.Temperature
@@ -120,23 +101,24 @@ func newTensorRTLLMPayload(cfg *OpenAIConfig) (*payload, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if p.items, err = mergeExtra(items, cfg.ExtraBody); err != nil {
+	if items, err = mergeExtra(items, cfg.ExtraBody); err != nil {
 		return nil, err
 	}
+	if _, extraMin := cfg.ExtraBody["min_length"]; cfg.IgnoreEOS && !extraMin {
+		items = append(items, bodyItem{key: "min_length", hole: holeMax})
+	}
+	p.items = items
 	return p, nil
 }
 
 // trtDecoder decodes Triton's generate_stream events.
 type trtDecoder struct {
-	ev  sse.TRTEvent
-	msg []byte
+	eventBufs
+	ev sse.TRTEvent
 }
 
-func (d *trtDecoder) reset() {}
-
 func (d *trtDecoder) decode(data []byte, ev *event) error {
-	if sse.IsDone(data) { // not Triton's, but a compatible server's
-		ev.end = true
+	if ev.isDone(data) { // not Triton's, but a compatible server's
 		return nil
 	}
 	e := &d.ev
@@ -144,7 +126,7 @@ func (d *trtDecoder) decode(data []byte, ev *event) error {
 		return err
 	}
 	if e.Error {
-		d.msg = ev.setServerError(d.msg, e.ErrorMessage)
+		d.serverError(ev, e.ErrorMessage)
 		return nil
 	}
 	ev.token = e.Token()

@@ -2,11 +2,16 @@ package servingbench
 
 import "github.com/servingbench/servingbench/internal/sse"
 
-// tgi is the adapter of Hugging Face TGI's native POST /generate_stream
-// (also served by MindIE Server's TGI-compatible routes): the prompt as
-// "inputs", the output in token.text, the counts in the last event's
-// details.
-type tgi struct{ body *payload }
+// tgiAPI is the adapter of Hugging Face TGI's native POST
+// /generate_stream (also served by MindIE Server's TGI-compatible routes):
+// the prompt as "inputs", the output in token.text, the counts in the last
+// event's details.
+var tgiAPI = protocol{
+	endpoint:   "/generate_stream",
+	framing:    frameSSE,
+	newBody:    newTGIPayload,
+	newDecoder: func() decoder { return new(tgiDecoder) },
+}
 
 // NewTGI validates cfg and returns a client that streams requests to
 // TGI's native /generate_stream endpoint, as vLLM v0.9.1's
@@ -50,21 +55,12 @@ type tgi struct{ body *payload }
 // from details.input_length (TGI 2.3 and later); otherwise as for
 // NewCompletions (the Tokenizer, then the events).
 func NewTGI(cfg OpenAIConfig) (*StreamClient, error) {
-	return newStreamClient(cfg, func(cfg *OpenAIConfig) (protocol, error) {
-		body, err := newTGIPayload(cfg)
-		return tgi{body}, err
-	})
+	return newStreamClient(cfg, tgiAPI)
 }
-
-func (tgi) endpoint() string    { return "/generate_stream" }
-func (tgi) framing() framing    { return frameSSE }
-func (tgi) newDecoder() decoder { return new(tgiDecoder) }
-
-func (p tgi) appendBody(dst []byte, req *Request) []byte { return p.body.append(dst, req) }
 
 // newTGIPayload builds the body of NewTGI.
 func newTGIPayload(cfg *OpenAIConfig) (*payload, error) {
-	p := &payload{promptOpen: `"inputs":`, maxKey: `"max_new_tokens":`}
+	p := &payload{promptOpen: `"inputs":`}
 	greedy := cfg.Temperature != nil && *cfg.Temperature == 0
 	temperature, topP := 0.01, 0.99 // vLLM's: TGI refuses 0 and 1
 	if cfg.Temperature != nil {
@@ -93,16 +89,12 @@ func newTGIPayload(cfg *OpenAIConfig) (*payload, error) {
 
 // tgiDecoder decodes TGI's StreamResponse and ErrorResponse events.
 type tgiDecoder struct {
-	ev     sse.TGIEvent
-	finish []byte
-	msg    []byte
+	eventBufs
+	ev sse.TGIEvent
 }
 
-func (d *tgiDecoder) reset() {}
-
 func (d *tgiDecoder) decode(data []byte, ev *event) error {
-	if sse.IsDone(data) { // not TGI's, but a compatible server's
-		ev.end = true
+	if ev.isDone(data) { // not TGI's, but a compatible server's
 		return nil
 	}
 	e := &d.ev
@@ -110,7 +102,7 @@ func (d *tgiDecoder) decode(data []byte, ev *event) error {
 		return err
 	}
 	if e.Error {
-		d.msg = ev.setServerError(d.msg, e.ErrorMessage)
+		d.serverError(ev, e.ErrorMessage)
 		return nil
 	}
 	ev.token = e.Token()
@@ -119,12 +111,8 @@ func (d *tgiDecoder) decode(data []byte, ev *event) error {
 	}
 	// The last event: the end, with the counts and the finish reason.
 	ev.end = true
-	ev.hasCompletion, ev.completionTokens = e.HasGeneratedTokens, e.GeneratedTokens
-	ev.hasPrompt, ev.promptTokens = e.HasInputLength, e.InputLength
-	if e.FinishReason != nil {
-		d.finish = sse.AppendUnescaped(d.finish[:0], e.FinishReason)
-		ev.finish = d.finish
-	}
+	ev.setCounts(e.HasInputLength, e.InputLength, e.HasGeneratedTokens, e.GeneratedTokens)
+	d.finishReason(ev, e.FinishReason)
 	return nil
 }
 

@@ -195,30 +195,3 @@ func tgiStream(n int) []byte {
 	}
 	return []byte(b.String())
 }
-
-func TestTGINoAllocationPerToken(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocation count")
-	}
-	allocs := func(tokens int) float64 {
-		stream := tgiStream(tokens)
-		srv := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "text/event-stream")
-			w.Write(stream)
-		})
-		c, err := NewTGI(testConfig(srv.URL))
-		require.NoError(t, err)
-		t.Cleanup(c.Close)
-		req := &Request{Prompt: "p", MaxTokens: tokens}
-		res := &Result{}
-		return testing.AllocsPerRun(20, func() {
-			c.Send(t.Context(), req, res)
-			if res.Err != nil || len(res.Events) != tokens || res.OutputTokens != tokens {
-				t.Fatalf("Send: %v, %d events, %d tokens", res.Err, len(res.Events), res.OutputTokens)
-			}
-		})
-	}
-	few, many := allocs(16), allocs(1024)
-	t.Logf("allocations per request: %v with 16 tokens, %v with 1024", few, many)
-	assert.Less(t, many-few, 16.0, "allocations: %v for 16 tokens, %v for 1024", few, many)
-}

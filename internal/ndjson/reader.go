@@ -4,17 +4,16 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+
+	"github.com/servingbench/servingbench/internal/linebuf"
 )
 
 // DefaultMaxLineBytes is the line length cap used when NewReader is given 0.
-const DefaultMaxLineBytes = 16 << 20
+const DefaultMaxLineBytes = linebuf.DefaultMaxLineBytes
 
 // initialBufferSize is the read buffer a Reader starts with; it grows up to
 // the line cap when a line does not fit.
-const initialBufferSize = 64 << 10
-
-// maxEmptyReads bounds consecutive (0, nil) reads before io.ErrNoProgress.
-const maxEmptyReads = 100
+const initialBufferSize = linebuf.InitialSize
 
 // LineTooLongError reports a line longer than the Reader's cap.
 type LineTooLongError struct {
@@ -29,16 +28,10 @@ func (e *LineTooLongError) Error() string {
 // Reader reads the lines of an NDJSON stream. The zero value is not
 // usable; create one with NewReader, or reuse one with Reset.
 type Reader struct {
-	r     io.Reader
-	max   int
-	buf   []byte
-	start int   // first unconsumed byte of buf
-	end   int   // end of valid bytes in buf
-	off   int64 // stream offset of buf[0]
-	// scanned counts bytes after start known to hold no "\n".
-	scanned int
-	err     error // sticky read error
-	empties int
+	// b holds what was read and not consumed (internal/linebuf, shared
+	// with internal/sse's Reader); b.Scanned counts bytes after b.Start
+	// known to hold no "\n".
+	b       linebuf.Buffer
 	lastOff int64
 }
 
@@ -53,19 +46,13 @@ func NewReader(r io.Reader, maxLineBytes int) *Reader {
 
 // Reset makes rd read from r, keeping its buffer.
 func (rd *Reader) Reset(r io.Reader, maxLineBytes int) {
-	if maxLineBytes <= 0 {
-		maxLineBytes = DefaultMaxLineBytes
-	}
-	buf := rd.buf
-	*rd = Reader{r: r, max: maxLineBytes, buf: buf}
-	if rd.buf == nil {
-		rd.buf = make([]byte, min(initialBufferSize, maxLineBytes+2))
-	}
+	rd.b.Reset(r, maxLineBytes, "ndjson")
+	rd.lastOff = 0
 }
 
 // BufferSize is the current size of the read buffer (for pools that drop
 // readers whose buffer grew large).
-func (rd *Reader) BufferSize() int { return cap(rd.buf) }
+func (rd *Reader) BufferSize() int { return cap(rd.b.Buf) }
 
 // Offset is the stream offset of the first byte of the line last returned
 // by Next.
@@ -76,19 +63,20 @@ func (rd *Reader) Offset() int64 { return rd.lastOff }
 // end of the stream Next returns io.EOF; a read error is returned as is,
 // after the lines completed before it.
 func (rd *Reader) Next() ([]byte, error) {
+	bf := &rd.b
 	for {
-		b := rd.buf[rd.start:rd.end]
-		if i := bytes.IndexByte(b[rd.scanned:], '\n'); i >= 0 {
-			i += rd.scanned
+		b := bf.Buf[bf.Start:bf.End]
+		if i := bytes.IndexByte(b[bf.Scanned:], '\n'); i >= 0 {
+			i += bf.Scanned
 			line := b[:i]
-			off := rd.off + int64(rd.start)
-			rd.start += i + 1
-			rd.scanned = 0
+			off := bf.Off + int64(bf.Start)
+			bf.Start += i + 1
+			bf.Scanned = 0
 			if n := len(line); n > 0 && line[n-1] == '\r' {
 				line = line[:n-1]
 			}
-			if len(line) > rd.max {
-				return nil, &LineTooLongError{Limit: rd.max}
+			if len(line) > bf.Max {
+				return nil, &LineTooLongError{Limit: bf.Max}
 			}
 			if len(line) == 0 {
 				continue
@@ -96,75 +84,36 @@ func (rd *Reader) Next() ([]byte, error) {
 			rd.lastOff = off
 			return line, nil
 		}
-		rd.scanned = len(b)
-		if n := len(b); n > rd.max && !(n == rd.max+1 && b[n-1] == '\r') {
-			return nil, &LineTooLongError{Limit: rd.max}
+		bf.Scanned = len(b)
+		if n := len(b); n > bf.Max && !(n == bf.Max+1 && b[n-1] == '\r') {
+			return nil, &LineTooLongError{Limit: bf.Max}
 		}
-		if rd.err != nil {
+		if bf.Err != nil {
 			return rd.last()
 		}
-		rd.fill()
+		bf.Fill(false)
 	}
 }
 
 // last returns what the end of the stream leaves: the final line without
 // "\n" at io.EOF, otherwise the read error.
 func (rd *Reader) last() ([]byte, error) {
-	if rd.err != io.EOF {
-		return nil, rd.err
+	bf := &rd.b
+	if bf.Err != io.EOF {
+		return nil, bf.Err
 	}
-	line := rd.buf[rd.start:rd.end]
-	off := rd.off + int64(rd.start)
-	rd.start, rd.scanned = rd.end, 0
+	line := bf.Buf[bf.Start:bf.End]
+	off := bf.Off + int64(bf.Start)
+	bf.Start, bf.Scanned = bf.End, 0
 	if n := len(line); n > 0 && line[n-1] == '\r' {
 		line = line[:n-1]
 	}
-	if len(line) > rd.max {
-		return nil, &LineTooLongError{Limit: rd.max}
+	if len(line) > bf.Max {
+		return nil, &LineTooLongError{Limit: bf.Max}
 	}
 	if len(line) == 0 {
 		return nil, io.EOF
 	}
 	rd.lastOff = off
 	return line, nil
-}
-
-// fill reads once into the free space of buf, compacting or growing it first
-// when needed.
-func (rd *Reader) fill() {
-	if rd.start == rd.end {
-		rd.off += int64(rd.start)
-		rd.start, rd.end = 0, 0
-	}
-	if free := len(rd.buf) - rd.end; (free == 0 || free < len(rd.buf)/4) && rd.start > 0 {
-		n := copy(rd.buf, rd.buf[rd.start:rd.end])
-		rd.off += int64(rd.start)
-		rd.start, rd.end = 0, n
-	}
-	if rd.end == len(rd.buf) {
-		size := min(2*len(rd.buf), rd.max+2)
-		if size <= len(rd.buf) {
-			size = len(rd.buf) + 1
-		}
-		nb := make([]byte, size)
-		copy(nb, rd.buf[:rd.end])
-		rd.buf = nb
-	}
-	n, err := rd.r.Read(rd.buf[rd.end:])
-	if n < 0 || n > len(rd.buf)-rd.end {
-		rd.err = fmt.Errorf("ndjson: reader returned invalid count %d", n)
-		return
-	}
-	rd.end += n
-	switch {
-	case err != nil:
-		rd.err = err
-	case n == 0:
-		rd.empties++
-		if rd.empties >= maxEmptyReads {
-			rd.err = io.ErrNoProgress
-		}
-	default:
-		rd.empties = 0
-	}
 }

@@ -27,29 +27,19 @@ type chunkView struct {
 }
 
 func viewOf(c *Chunk) chunkView {
-	v := chunkView{
+	return chunkView{
 		Choices:          c.Choices,
 		Token:            c.Token(),
 		Text:             string(c.AppendText(nil)),
 		Answer:           c.Answer(),
 		AnswerText:       string(c.AppendAnswer(nil)),
-		FinishReason:     string(AppendUnescaped(nil, c.FinishReason)),
-		PromptTokens:     -1,
-		CompletionTokens: -1,
-		ReasoningTokens:  -1,
+		FinishReason:     unescaped(c.FinishReason),
+		PromptTokens:     countOr(c.HasPromptTokens, c.PromptTokens),
+		CompletionTokens: countOr(c.HasCompletionTokens, c.CompletionTokens),
+		ReasoningTokens:  countOr(c.HasReasoningTokens, c.ReasoningTokens),
 		Error:            c.Error,
-		ErrorMessage:     string(AppendUnescaped(nil, c.ErrorMessage)),
+		ErrorMessage:     unescaped(c.ErrorMessage),
 	}
-	if c.HasPromptTokens {
-		v.PromptTokens = c.PromptTokens
-	}
-	if c.HasCompletionTokens {
-		v.CompletionTokens = c.CompletionTokens
-	}
-	if c.HasReasoningTokens {
-		v.ReasoningTokens = c.ReasoningTokens
-	}
-	return v
 }
 
 func TestChunkDecode(t *testing.T) {

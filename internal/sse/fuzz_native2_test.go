@@ -22,8 +22,7 @@ type trtView struct {
 }
 
 func viewOfTRT(e *TRTEvent) trtView {
-	return trtView{Token: e.Token(), Text: string(AppendUnescaped(nil, e.TextOutput)),
-		Error: e.Error, ErrorMessage: string(AppendUnescaped(nil, e.ErrorMessage))}
+	return trtView{Token: e.Token(), Text: unescaped(e.TextOutput), Error: e.Error, ErrorMessage: unescaped(e.ErrorMessage)}
 }
 
 // referenceTRT extracts what TRTEvent should from valid JSON: the oracle
@@ -52,19 +51,10 @@ type sglangView struct {
 }
 
 func viewOfSGLang(e *SGLangEvent) sglangView {
-	v := sglangView{HasText: e.HasText, Text: string(AppendUnescaped(nil, e.Text)), Finished: e.Finished,
-		FinishType: string(AppendUnescaped(nil, e.FinishType)), FinishMessage: string(AppendUnescaped(nil, e.FinishMessage)),
-		Prompt: -1, Completion: -1, Cached: -1, Error: e.Error, ErrorMessage: string(AppendUnescaped(nil, e.ErrorMessage))}
-	if e.HasPromptTokens {
-		v.Prompt = e.PromptTokens
-	}
-	if e.HasCompletionTokens {
-		v.Completion = e.CompletionTokens
-	}
-	if e.HasCachedTokens {
-		v.Cached = e.CachedTokens
-	}
-	return v
+	return sglangView{HasText: e.HasText, Text: unescaped(e.Text), Finished: e.Finished,
+		FinishType: unescaped(e.FinishType), FinishMessage: unescaped(e.FinishMessage),
+		Prompt: countOr(e.HasPromptTokens, e.PromptTokens), Completion: countOr(e.HasCompletionTokens, e.CompletionTokens),
+		Cached: countOr(e.HasCachedTokens, e.CachedTokens), Error: e.Error, ErrorMessage: unescaped(e.ErrorMessage)}
 }
 
 // referenceSGLang extracts what SGLangEvent should from valid JSON: the
@@ -258,33 +248,13 @@ func checkFixtures(t *testing.T, prefix string, n int, check func(name string, r
 }
 
 func FuzzTRTEvent(f *testing.F) {
-	for _, data := range seedEvents(f) {
-		f.Add(data)
-	}
-	f.Add([]byte(`{"text_output":"\ud83d\ude00","text_output":"x","error":{"message":null},"error":"e"}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var e TRTEvent
-		if !checkSyntax(t, data, e.Decode(data)) {
-			return
-		}
-		if got, want := viewOfTRT(&e), referenceTRT(t, data); got != want {
-			t.Fatalf("Decode(%q) = %+v, want %+v", data, got, want)
-		}
-	})
+	fuzzEvent(f, append(seedEvents(f),
+		[]byte(`{"text_output":"\ud83d\ude00","text_output":"x","error":{"message":null},"error":"e"}`)),
+		(*TRTEvent).Decode, viewOfTRT, referenceTRT)
 }
 
 func FuzzSGLangEvent(f *testing.F) {
-	for _, data := range seedEvents(f) {
-		f.Add(data)
-	}
-	f.Add([]byte(`{"text":"\ud83d\ude00","meta_info":{"finish_reason":{"type":"abort","message":"m","type":1},"completion_tokens":1e3,"meta_info":2},"error":{"message":"x"}}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var e SGLangEvent
-		if !checkSyntax(t, data, e.Decode(data)) {
-			return
-		}
-		if got, want := viewOfSGLang(&e), referenceSGLang(t, data); got != want {
-			t.Fatalf("Decode(%q) = %+v, want %+v", data, got, want)
-		}
-	})
+	fuzzEvent(f, append(seedEvents(f),
+		[]byte(`{"text":"\ud83d\ude00","meta_info":{"finish_reason":{"type":"abort","message":"m","type":1},"completion_tokens":1e3,"meta_info":2},"error":{"message":"x"}}`)),
+		(*SGLangEvent).Decode, viewOfSGLang, referenceSGLang)
 }

@@ -85,16 +85,21 @@ type tgiView struct {
 }
 
 func viewOfTGI(e *TGIEvent) tgiView {
-	v := tgiView{Token: e.Token(), Special: e.Special, Last: e.Last,
-		Text: string(AppendUnescaped(nil, e.Text)), FinishReason: string(AppendUnescaped(nil, e.FinishReason)),
-		Generated: -1, Input: -1, Error: e.Error, ErrorMessage: string(AppendUnescaped(nil, e.ErrorMessage))}
-	if e.HasGeneratedTokens {
-		v.Generated = e.GeneratedTokens
+	return tgiView{Token: e.Token(), Special: e.Special, Last: e.Last,
+		Text: unescaped(e.Text), FinishReason: unescaped(e.FinishReason),
+		Generated: countOr(e.HasGeneratedTokens, e.GeneratedTokens), Input: countOr(e.HasInputLength, e.InputLength),
+		Error: e.Error, ErrorMessage: unescaped(e.ErrorMessage)}
+}
+
+// unescaped is raw JSON string content unescaped, as a string.
+func unescaped(raw []byte) string { return string(AppendUnescaped(nil, raw)) }
+
+// countOr is a view's count: n when the event has it, -1 when absent.
+func countOr(has bool, n int) int {
+	if has {
+		return n
 	}
-	if e.HasInputLength {
-		v.Input = e.InputLength
-	}
-	return v
+	return -1
 }
 
 // referenceTGI extracts what TGIEvent should from valid JSON: the oracle
@@ -206,19 +211,9 @@ func TestTGIEventFixtures(t *testing.T) {
 }
 
 func FuzzTGIEvent(f *testing.F) {
-	for _, data := range seedEvents(f) {
-		f.Add(data)
-	}
-	f.Add([]byte(`{"token":{"text":"\ud83d\ude00","special":true,"special":false},"details":{"generated_tokens":1e2,"input_length":-1},"error":{"message":null}}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var e TGIEvent
-		if !checkSyntax(t, data, e.Decode(data)) {
-			return
-		}
-		if got, want := viewOfTGI(&e), referenceTGI(t, data); got != want {
-			t.Fatalf("Decode(%q) = %+v, want %+v", data, got, want)
-		}
-	})
+	fuzzEvent(f, append(seedEvents(f),
+		[]byte(`{"token":{"text":"\ud83d\ude00","special":true,"special":false},"details":{"generated_tokens":1e2,"input_length":-1},"error":{"message":null}}`)),
+		(*TGIEvent).Decode, viewOfTGI, referenceTGI)
 }
 
 // seedEvents are the data of every event of every fixture stream.
@@ -235,6 +230,26 @@ func seedEvents(f *testing.F) [][]byte {
 		}
 	}
 	return out
+}
+
+// fuzzEvent is the fuzz target of one event decoder: seeded with seeds,
+// decode's verdict on every input is encoding/json's (checkSyntax) and,
+// on valid JSON, what it decoded (view) is what the encoding/json oracle
+// (reference) extracts.
+func fuzzEvent[E any, V comparable](f *testing.F, seeds [][]byte, decode func(*E, []byte) error,
+	view func(*E) V, reference func(testing.TB, []byte) V) {
+	for _, data := range seeds {
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var e E
+		if !checkSyntax(t, data, decode(&e, data)) {
+			return
+		}
+		if got, want := view(&e), reference(t, data); got != want {
+			t.Fatalf("Decode(%q) = %+v, want %+v", data, got, want)
+		}
+	})
 }
 
 // checkSyntax checks a decoder's error on data against encoding/json's
@@ -270,16 +285,9 @@ type llamaView struct {
 }
 
 func viewOfLlama(e *LlamaEvent) llamaView {
-	v := llamaView{Token: e.Token(), Stop: e.Stop, Content: string(AppendUnescaped(nil, e.Content)),
-		StopType: string(AppendUnescaped(nil, e.StopType)), Predicted: -1, Evaluated: -1,
-		Error: e.Error, ErrorMessage: string(AppendUnescaped(nil, e.ErrorMessage))}
-	if e.HasTokensPredicted {
-		v.Predicted = e.TokensPredicted
-	}
-	if e.HasTokensEvaluated {
-		v.Evaluated = e.TokensEvaluated
-	}
-	return v
+	return llamaView{Token: e.Token(), Stop: e.Stop, Content: unescaped(e.Content), StopType: unescaped(e.StopType),
+		Predicted: countOr(e.HasTokensPredicted, e.TokensPredicted), Evaluated: countOr(e.HasTokensEvaluated, e.TokensEvaluated),
+		Error: e.Error, ErrorMessage: unescaped(e.ErrorMessage)}
 }
 
 // referenceLlama extracts what LlamaEvent should from valid JSON: the
@@ -355,17 +363,7 @@ func TestLlamaEventFixtures(t *testing.T) {
 }
 
 func FuzzLlamaEvent(f *testing.F) {
-	for _, data := range seedEvents(f) {
-		f.Add(data)
-	}
-	f.Add([]byte(`{"content":"\ud83d\ude00","stop":true,"error":"x","error":{"message":"m"},"tokens_evaluated":1e3}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		var e LlamaEvent
-		if !checkSyntax(t, data, e.Decode(data)) {
-			return
-		}
-		if got, want := viewOfLlama(&e), referenceLlama(t, data); got != want {
-			t.Fatalf("Decode(%q) = %+v, want %+v", data, got, want)
-		}
-	})
+	fuzzEvent(f, append(seedEvents(f),
+		[]byte(`{"content":"\ud83d\ude00","stop":true,"error":"x","error":{"message":"m"},"tokens_evaluated":1e3}`)),
+		(*LlamaEvent).Decode, viewOfLlama, referenceLlama)
 }

@@ -4,17 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+
+	"github.com/servingbench/servingbench/internal/linebuf"
 )
 
 // DefaultMaxLineBytes is the line length cap used when NewReader is given 0.
-const DefaultMaxLineBytes = 16 << 20
-
-// initialBufferSize is the read buffer a Reader starts with; it grows up to
-// the line cap when a line does not fit.
-const initialBufferSize = 64 << 10
-
-// maxEmptyReads bounds consecutive (0, nil) reads before io.ErrNoProgress.
-const maxEmptyReads = 100
+const DefaultMaxLineBytes = linebuf.DefaultMaxLineBytes
 
 // LineTooLongError reports a line, or the data of one event, longer than the
 // Reader's cap.
@@ -30,20 +25,14 @@ func (e *LineTooLongError) Error() string {
 // Reader reads events from an SSE stream. The zero value is not usable;
 // create one with NewReader, or reuse one with Reset.
 type Reader struct {
-	r     io.Reader
-	max   int
-	buf   []byte
-	start int   // first unconsumed byte of buf
-	end   int   // end of valid bytes in buf
-	off   int64 // stream offset of buf[0]
-	// scanned counts bytes after start known to hold no line terminator.
-	scanned int
-	err     error // sticky read error
-	empties int
-	skipLF  bool // the last line ended with CR at the end of the buffer
-	first   bool // no line returned yet (BOM check)
+	// b holds what was read and not consumed (internal/linebuf, shared
+	// with internal/ndjson's Reader); b.Scanned counts bytes after b.Start
+	// known to hold no line terminator.
+	b      linebuf.Buffer
+	skipLF bool // the last line ended with CR at the end of the buffer
+	first  bool // no line returned yet (BOM check)
 
-	// Pending event: nlines data lines; the first one is buf[dataOff:dataEnd]
+	// Pending event: nlines data lines; the first one is b.Buf[dataOff:dataEnd]
 	// while inBuf, otherwise all of them are in joined.
 	nlines     int
 	inBuf      bool
@@ -65,19 +54,14 @@ func NewReader(r io.Reader, maxLineBytes int) *Reader {
 
 // Reset makes rd read from r, keeping its buffers.
 func (rd *Reader) Reset(r io.Reader, maxLineBytes int) {
-	if maxLineBytes <= 0 {
-		maxLineBytes = DefaultMaxLineBytes
-	}
-	buf, joined := rd.buf, rd.joined[:0]
-	*rd = Reader{r: r, max: maxLineBytes, buf: buf, joined: joined, first: true}
-	if rd.buf == nil {
-		rd.buf = make([]byte, min(initialBufferSize, maxLineBytes+2))
-	}
+	b, joined := rd.b, rd.joined[:0]
+	*rd = Reader{b: b, joined: joined, first: true}
+	rd.b.Reset(r, maxLineBytes, "sse")
 }
 
 // BufferSize is the current size of the read buffer (for pools that drop
 // readers whose buffer grew large).
-func (rd *Reader) BufferSize() int { return cap(rd.buf) + cap(rd.joined) }
+func (rd *Reader) BufferSize() int { return cap(rd.b.Buf) + cap(rd.joined) }
 
 // ErrorEvent reports whether the event last returned by Next had an
 // "error" field line: llama.cpp sends a mid-stream failure as
@@ -137,7 +121,7 @@ func (rd *Reader) Next() ([]byte, error) {
 func (rd *Reader) dispatch() []byte {
 	rd.lastEvOff = rd.eventOff
 	if rd.inBuf {
-		return rd.buf[rd.dataOff:rd.dataEnd]
+		return rd.b.Buf[rd.dataOff:rd.dataEnd]
 	}
 	return rd.joined
 }
@@ -148,16 +132,16 @@ func (rd *Reader) addData(value []byte, off int64) error {
 	if rd.nlines == 1 {
 		rd.eventOff = off
 		rd.inBuf = true
-		rd.dataOff = int(off - rd.off)
+		rd.dataOff = int(off - rd.b.Off)
 		rd.dataEnd = rd.dataOff + len(value)
 		return nil
 	}
 	if rd.inBuf {
-		rd.joined = append(rd.joined[:0], rd.buf[rd.dataOff:rd.dataEnd]...)
+		rd.joined = append(rd.joined[:0], rd.b.Buf[rd.dataOff:rd.dataEnd]...)
 		rd.inBuf = false
 	}
-	if len(rd.joined)+1+len(value) > rd.max {
-		return &LineTooLongError{Limit: rd.max}
+	if len(rd.joined)+1+len(value) > rd.b.Max {
+		return &LineTooLongError{Limit: rd.b.Max}
 	}
 	rd.joined = append(rd.joined, '\n')
 	rd.joined = append(rd.joined, value...)
@@ -167,31 +151,32 @@ func (rd *Reader) addData(value []byte, off int64) error {
 // line returns the next line without its terminator and its stream offset.
 // The slice is valid until the next call to line.
 func (rd *Reader) line() ([]byte, int64, error) {
+	bf := &rd.b
 	for {
-		if rd.skipLF && rd.start < rd.end {
-			if rd.buf[rd.start] == '\n' {
-				rd.start++
+		if rd.skipLF && bf.Start < bf.End {
+			if bf.Buf[bf.Start] == '\n' {
+				bf.Start++
 			}
 			rd.skipLF = false
 		}
-		b := rd.buf[rd.start:rd.end]
+		b := bf.Buf[bf.Start:bf.End]
 		var line []byte
 		next := -1
-		if i := bytes.IndexByte(b[rd.scanned:], '\n'); i >= 0 {
-			i += rd.scanned
+		if i := bytes.IndexByte(b[bf.Scanned:], '\n'); i >= 0 {
+			i += bf.Scanned
 			next = i + 1
 			line = b[:i]
-			if j := bytes.IndexByte(b[rd.scanned:i], '\r'); j >= 0 {
-				j += rd.scanned
+			if j := bytes.IndexByte(b[bf.Scanned:i], '\r'); j >= 0 {
+				j += bf.Scanned
 				line = b[:j]
 				if j != i-1 { // lone CR before the LF
 					next = j + 1
 				}
 			}
-		} else if j := bytes.IndexByte(b[rd.scanned:], '\r'); j >= 0 {
+		} else if j := bytes.IndexByte(b[bf.Scanned:], '\r'); j >= 0 {
 			// A lone CR (a CR followed by LF would have matched above),
 			// or a CR at the end of the buffer whose LF may follow.
-			j += rd.scanned
+			j += bf.Scanned
 			line = b[:j]
 			next = j + 1
 			if next == len(b) {
@@ -199,11 +184,11 @@ func (rd *Reader) line() ([]byte, int64, error) {
 			}
 		}
 		if next >= 0 {
-			off := rd.off + int64(rd.start)
-			rd.start += next
-			rd.scanned = 0
-			if len(line) > rd.max {
-				return nil, 0, &LineTooLongError{Limit: rd.max}
+			off := bf.Off + int64(bf.Start)
+			bf.Start += next
+			bf.Scanned = 0
+			if len(line) > bf.Max {
+				return nil, 0, &LineTooLongError{Limit: bf.Max}
 			}
 			if rd.first {
 				rd.first = false
@@ -213,12 +198,12 @@ func (rd *Reader) line() ([]byte, int64, error) {
 			}
 			return line, off, nil
 		}
-		rd.scanned = len(b)
-		if len(b) > rd.max {
-			return nil, 0, &LineTooLongError{Limit: rd.max}
+		bf.Scanned = len(b)
+		if len(b) > bf.Max {
+			return nil, 0, &LineTooLongError{Limit: bf.Max}
 		}
-		if rd.err != nil {
-			return nil, 0, rd.err // an unterminated last line is discarded
+		if bf.Err != nil {
+			return nil, 0, bf.Err // an unterminated last line is discarded
 		}
 		rd.fill()
 	}
@@ -226,48 +211,15 @@ func (rd *Reader) line() ([]byte, int64, error) {
 
 var bom = []byte("\xEF\xBB\xBF")
 
-// fill reads once into the free space of buf, compacting or growing it first
-// when needed.
+// fill reads once more (linebuf.Buffer.Fill). The pending data line,
+// when it is still in the buffer, keeps its bytes in place; if they are
+// about to move, they are copied out to joined first.
 func (rd *Reader) fill() {
-	if rd.start == rd.end && !rd.inBuf {
-		rd.off += int64(rd.start)
-		rd.start, rd.end = 0, 0
+	if rd.inBuf && rd.b.Moves(true) {
+		rd.joined = append(rd.joined[:0], rd.b.Buf[rd.dataOff:rd.dataEnd]...)
+		rd.inBuf = false
 	}
-	if free := len(rd.buf) - rd.end; (free == 0 || free < len(rd.buf)/4) && rd.start > 0 {
-		if rd.inBuf { // the pending data line is about to move or be overwritten
-			rd.joined = append(rd.joined[:0], rd.buf[rd.dataOff:rd.dataEnd]...)
-			rd.inBuf = false
-		}
-		n := copy(rd.buf, rd.buf[rd.start:rd.end])
-		rd.off += int64(rd.start)
-		rd.start, rd.end = 0, n
-	}
-	if rd.end == len(rd.buf) {
-		size := min(2*len(rd.buf), rd.max+2)
-		if size <= len(rd.buf) {
-			size = len(rd.buf) + 1
-		}
-		nb := make([]byte, size)
-		copy(nb, rd.buf[:rd.end])
-		rd.buf = nb
-	}
-	n, err := rd.r.Read(rd.buf[rd.end:])
-	if n < 0 || n > len(rd.buf)-rd.end {
-		rd.err = fmt.Errorf("sse: reader returned invalid count %d", n)
-		return
-	}
-	rd.end += n
-	switch {
-	case err != nil:
-		rd.err = err
-	case n == 0:
-		rd.empties++
-		if rd.empties >= maxEmptyReads {
-			rd.err = io.ErrNoProgress
-		}
-	default:
-		rd.empties = 0
-	}
+	rd.b.Fill(rd.inBuf)
 }
 
 // IsDone reports whether data is the "[DONE]" end-of-stream marker.
