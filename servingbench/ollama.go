@@ -51,10 +51,15 @@ var (
 // status with an application/json {"error": MESSAGE} body (*HTTPError).
 //
 // Token events are lines with non-empty "response" (the done line too,
-// should it carry text). With "think" on (ExtraBody), the reasoning comes
-// in "thinking", which is not a token event and not in the text: TTFT is
-// the first answer text's, as for a chat stream's content; the output
-// count, eval_count, counts the thinking tokens too.
+// should it carry text) or "thinking". With "think" on (ExtraBody
+// {"think": true}), a thinking model's reasoning comes in "thinking"
+// (api/types.go, GenerateResponse.Thinking), which is handled as an OpenAI
+// chat stream's delta.reasoning_content: a reasoning token event, so TTFT
+// is the first output of either kind (vLLM's definition) and TTFO the
+// first answer text's, and the text holds the thinking then the answer.
+// eval_count counts both; Ollama reports no split, so the reasoning and
+// answer counts come from the Tokenizer over each part, else the events
+// (count.go).
 //
 // Output tokens come from eval_count (SourceUsage). Input tokens come
 // from Request.PromptTokens, then the Tokenizer (SourceTokenizer), and
@@ -80,8 +85,8 @@ func NewOllama(cfg OpenAIConfig) (*StreamClient, error) {
 // and the text of each line in message.content ({"model", "created_at",
 // "message": {"role": "assistant", "content": TEXT}, "done": false};
 // api/types.go, ChatResponse). The done line has no "context". The
-// reasoning of a thinking model, message.thinking, is neither a token
-// event nor text (see NewOllama).
+// reasoning of a thinking model, message.thinking, is a reasoning token
+// event (see NewOllama).
 func NewOllamaChat(cfg OpenAIConfig) (*StreamClient, error) {
 	return newStreamClient(cfg, ollamaChatAPI)
 }
@@ -133,7 +138,9 @@ func (d *ollamaDecoder) decode(data []byte, ev *event) error {
 		d.serverError(ev, e.ErrorMessage)
 		return nil
 	}
-	ev.token = len(e.Text(d.chat)) > 0
+	answer, thinking := len(e.Text(d.chat)) > 0, len(d.thinking()) > 0
+	ev.token = answer || thinking
+	ev.reasoning, ev.reasoningOnly = thinking, thinking && !answer
 	if !e.Done {
 		return nil
 	}
@@ -144,6 +151,27 @@ func (d *ollamaDecoder) decode(data []byte, ev *event) error {
 	return nil
 }
 
+// thinking is the line's reasoning: message.thinking for chat, thinking
+// for generate.
+func (d *ollamaDecoder) thinking() []byte {
+	if d.chat {
+		return d.ev.MessageThinking
+	}
+	return d.ev.Thinking
+}
+
+// appendText appends the line's thinking, then its answer text, as the
+// OpenAI chat decoder appends reasoning_content then content.
 func (d *ollamaDecoder) appendText(dst []byte) []byte {
+	return d.appendAnswer(d.appendReasoning(dst))
+}
+
+func (d *ollamaDecoder) appendReasoning(dst []byte) []byte {
+	return sse.AppendUnescaped(dst, d.thinking())
+}
+
+func (d *ollamaDecoder) appendAnswer(dst []byte) []byte {
 	return sse.AppendUnescaped(dst, d.ev.Text(d.chat))
 }
+
+var _ reasoningDecoder = (*ollamaDecoder)(nil)

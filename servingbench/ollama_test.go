@@ -55,8 +55,9 @@ func TestOllamaCannedStreams(t *testing.T) {
 	}{
 		{"ollama-generate.ndjson", "/api/generate", "The sky is \"blue\"\n", false, 4, 4},
 		{"ollama-chat.ndjson", "/api/chat", "The sky is blue.", true, 4, 5},
-		// Thinking lines are no token events and no text; eval_count counts them.
-		{"ollama-chat-thinking.ndjson", "/api/chat", "Blue.", true, 2, 7},
+		// Thinking lines are reasoning token events, their text before the
+		// answer's; eval_count counts both (TestOllamaThinking).
+		{"ollama-chat-thinking.ndjson", "/api/chat", "The user asks.Blue.", true, 4, 7},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -234,4 +235,28 @@ func ollamaStream(n int) []byte {
 	}
 	fmt.Fprintf(&b, `{"model":"m","created_at":"2026-08-21T18:48:22.385406455Z","response":"","done":true,"done_reason":"length","context":[1,2,3],"prompt_eval_count":3,"eval_count":%d}`+"\n", n)
 	return []byte(b.String())
+}
+
+// TestOllamaThinking: a thinking model's message.thinking lines are
+// reasoning token events, as an OpenAI chat stream's
+// delta.reasoning_content: TTFT at the first thinking line, TTFO at the
+// first content line, and, Ollama reporting no split of eval_count, the
+// counts from the tokenizer over each part, else the events.
+func TestOllamaThinking(t *testing.T) {
+	srv := newStreamServer(t, serveNDJSON(cannedStream(t, "ollama-chat-thinking.ndjson"), "application/x-ndjson"))
+	res := sendOllama(t, true, testConfig(srv.URL), Request{Prompt: "Why is the sky blue?", MaxTokens: 4})
+	require.NoError(t, res.Err)
+	require.Len(t, res.Events, 4)
+	assert.Equal(t, 2, res.FirstAnswer, "the first content line")
+	assert.Equal(t, res.Events[2].Sub(res.Sent), res.TTFO())
+	assert.Equal(t, res.Events[0].Sub(res.Sent), res.TTFT(), "TTFT: the first output of either kind")
+	assert.Equal(t, []int{2, 2}, []int{res.ReasoningTokens, res.AnswerTokens}, "two lines of each")
+	assert.Equal(t, SourceEvents, res.ReasoningSource)
+
+	cfg := testConfig(srv.URL)
+	cfg.Tokenizer = spaceTokenizer{}
+	res = sendOllama(t, true, cfg, Request{Prompt: "Why is the sky blue?", MaxTokens: 4})
+	require.NoError(t, res.Err)
+	assert.Equal(t, SourceTokenizer, res.ReasoningSource)
+	assert.Equal(t, []int{3, 1}, []int{res.ReasoningTokens, res.AnswerTokens}, `the tokenizer over each part: "The user asks." and "Blue."`)
 }

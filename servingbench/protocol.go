@@ -70,7 +70,7 @@ import "github.com/servingbench/servingbench/internal/sse"
 //     body {"model", "prompt" or "messages", "stream": true, "options":
 //     {"num_predict", the sampling options}}; NDJSON (frameNDJSON,
 //     internal/ndjson; Content-Type application/x-ndjson), response (or
-//     message.content) per token event, thinking none, the "done": true
+//     message.content) per token event, thinking a reasoning one, the "done": true
 //     line the end with done_reason, eval_count and prompt_eval_count (a
 //     fallback after the request's own prompt count: event.promptFallback).
 
