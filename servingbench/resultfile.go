@@ -46,6 +46,9 @@ var resultFileKeys = map[string]bool{
 	"resent_requests": true, "streams_without_done": true,
 	"server": true, "server_id": true,
 	"ramp_up_strategy": true, "ramp_up_start_rps": true, "ramp_up_end_rps": true, "rps_change_events": true,
+	"spec_decode_acceptance_rate": true, "spec_decode_acceptance_length": true, "spec_decode_num_drafts": true,
+	"spec_decode_draft_tokens": true, "spec_decode_accepted_tokens": true, "spec_decode_per_position_acceptance_rates": true,
+	"server_metrics": true, "time_series": true,
 }
 
 // WriteJSON writes r as vLLM's --save-result file: one line of JSON in
@@ -71,7 +74,8 @@ var resultFileKeys = map[string]bool{
 // r.Queue has samples, client_queue_time. Our own keys follow:
 // goodput_slo (when set), error_counts, partial, resent_requests,
 // streams_without_done, input_token_sources, output_token_sources, then
-// server and server_id when Server and ServerID are set.
+// server and server_id when Server and ServerID are set, then the
+// server's metrics and the time series (writeServerJSON).
 //
 // Where Python would write NaN or Infinity (not JSON), WriteJSON writes
 // null. A percentile a summary-only Report does not know is left out.
@@ -176,6 +180,7 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 	if r.ServerID != "" {
 		o.str("server_id", r.ServerID)
 	}
+	writeServerJSON(o, r, opt.Detailed)
 	_, err = w.Write(o.bytes())
 	return err
 }

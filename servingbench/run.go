@@ -80,7 +80,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	var wg sync.WaitGroup
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	watch := cfg.ServerMetrics.Before(ctx) // nil without a Scraper
 	start := time.Now()
+	watch.Begin(ctx, start)
 dispatch:
 	for i := range reqs {
 		scheduled := start.Add(offsets[i])
@@ -116,6 +118,7 @@ dispatch:
 	}
 	wg.Wait()
 	end := time.Now()
+	serverMetrics := watch.End(ctx, end)
 
 	sent := results[:0:0]
 	for _, r := range results {
@@ -134,6 +137,7 @@ dispatch:
 			len(sent), len(reqs), context.Cause(ctx)))
 	}
 	rep.Warnings = append(warnings, rep.Warnings...)
+	rep.addServerMetrics(serverMetrics)
 	return rep, nil
 }
 
