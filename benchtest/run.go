@@ -201,6 +201,7 @@ func (bn *bench) config(cfg servingbench.Config, client servingbench.Client, s s
 	cfg.Backend = bn.e.target.Backend
 	cfg.Model = bn.e.target.Model
 	cfg.TokenizerID = bn.tokID
+	cfg.ServerMetrics = bn.e.serverMetrics()
 	return cfg
 }
 
@@ -300,6 +301,8 @@ func prepareRun(ctx context.Context, sc scenarios.Scenario, seed uint64, tok ser
 //     throughput;
 //   - goodput-req/s, only when r has goodput SLOs;
 //   - failed: failed requests;
+//   - the server's own figures when its /metrics was scraped (see
+//     reportServerMetrics);
 //
 // and hides the built-in ns/op, meaningless when an iteration is a whole
 // run. Call it after the b.Loop loop: the first b.Loop call deletes
@@ -324,6 +327,7 @@ func ReportMetrics(b *testing.B, r *servingbench.Report) {
 		b.ReportMetric(r.Goodput, gate.UnitGoodput)
 	}
 	b.ReportMetric(float64(r.Failed), gate.UnitFailed)
+	reportServerMetrics(b, r)
 	b.ReportMetric(0, "ns/op")
 }
 
