@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -110,6 +111,31 @@ func TestServerMetricsExact(t *testing.T) {
 			assert.Equal(t, 4.0, running, "at %v: the batch is full", off)
 			sumRunning += running
 		}
+		// The client series, from the server's own records on the same
+		// clock: dispatches, ends, tokens and first tokens by second.
+		n := len(ts.Dispatched)
+		require.Equal(t, during+1, n, "buckets up to the one holding the end")
+		wantDone, wantTok, wantTTFTs := make([]int, n), make([]float64, n), make([]int, n)
+		var wantMax []time.Duration = make([]time.Duration, n)
+		for _, r := range truth[1:] {
+			wantDone[int(r.Done.Sub(rep.Date)/time.Second)]++
+			for i, c := range r.Chunks {
+				wantTok[int(c.Sub(rep.Date)/time.Second)] += float64(r.ChunkTokens[i])
+			}
+			b := int(r.Chunks[0].Sub(rep.Date) / time.Second)
+			wantTTFTs[b]++
+			wantMax[b] = max(wantMax[b], r.Chunks[0].Sub(r.Received))
+		}
+		assert.Equal(t, wantDone, ts.Completed, "completed by second")
+		assert.Equal(t, make([]int, n), ts.Failed)
+		assert.Equal(t, wantTok, ts.OutputTokens, "output tokens by second")
+		assert.Equal(t, wantTTFTs, ts.TTFTCount, "first tokens by second")
+		assert.Equal(t, wantMax, ts.TTFTMax, "max TTFT by second")
+		assert.Equal(t, rep.PeakOutputThroughput, slices.Max(ts.OutputTokens), "the peak is the series' max")
+		// 12 dispatched at once, then 4 as each round of the batch ends
+		// (every 350 ms): 20 in the first second, 12 in the next two, 4.
+		assert.Equal(t, []int{20, 12, 12, 4, 0}, ts.Dispatched, "dispatched by second")
+
 		g, ok := sm.Running()
 		require.True(t, ok)
 		assert.Equal(t, servermetrics.GaugeStat{Mean: sumRunning / float64(during), Max: 4, N: during}, g, "running")
