@@ -301,6 +301,10 @@ func prepareRun(ctx context.Context, sc scenarios.Scenario, seed uint64, tok ser
 //     throughput;
 //   - goodput-req/s, only when r has goodput SLOs;
 //   - failed: failed requests;
+//   - for a run that saw reasoning output (Report.ReasoningRequests > 0):
+//     ttfo, the time to the first answer token, mean, median and p99 in
+//     nanoseconds (ttfo-mean-ns, ...), and reasoning-tok/req and
+//     answer-tok/req, the reasoning and answer tokens a request;
 //   - the server's own figures when its /metrics was scraped (see
 //     reportServerMetrics);
 //
@@ -310,8 +314,9 @@ func prepareRun(ctx context.Context, sc scenarios.Scenario, seed uint64, tok ser
 // servingbench.Run in your own benchmark.
 func ReportMetrics(b *testing.B, r *servingbench.Report) {
 	b.Helper()
+	reasoning := r.ReasoningRequests > 0
 	for _, m := range servingbench.LatencyMetrics() {
-		if !m.VLLM {
+		if !m.VLLM && !(reasoning && m.Key == "ttfo") {
 			continue
 		}
 		s := m.Of(r)
@@ -327,6 +332,10 @@ func ReportMetrics(b *testing.B, r *servingbench.Report) {
 		b.ReportMetric(r.Goodput, gate.UnitGoodput)
 	}
 	b.ReportMetric(float64(r.Failed), gate.UnitFailed)
+	if reasoning {
+		b.ReportMetric(r.MeanReasoningTokens(), gate.UnitReasoningTokens)
+		b.ReportMetric(r.MeanAnswerTokens(), gate.UnitAnswerTokens)
+	}
 	reportServerMetrics(b, r)
 	b.ReportMetric(0, "ns/op")
 }

@@ -172,7 +172,7 @@ func TestRunFails(t *testing.T) {
 		opts []benchtest.Option
 	}{
 		{"all requests fail", tiny(), []benchtest.Option{words, benchtest.WithTarget(benchtest.Target{BaseURL: srv.URL, Model: "other"})}},
-		{"bad target", tiny(), []benchtest.Option{benchtest.WithTarget(benchtest.Target{Backend: "tensorrt-llm"})}},
+		{"bad target", tiny(), []benchtest.Option{benchtest.WithTarget(benchtest.Target{Backend: "deepspeed-mii"})}},
 		{"bad scenario", scenarios.Scenario{Dataset: scenarios.Random{}}, []benchtest.Option{zero}},
 		{"bad client configuration", tiny(), []benchtest.Option{zero, benchtest.WithClientConfig(func(c *servingbench.OpenAIConfig) { c.Endpoint = "v1" })}},
 	}

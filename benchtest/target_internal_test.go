@@ -21,7 +21,7 @@ func TestResolveErrors(t *testing.T) {
 		target Target
 		want   string
 	}{
-		{"native backend", Target{Backend: "tensorrt-llm"}, `Target.Backend (SERVINGBENCH_BACKEND): backend "tensorrt-llm" uses that server's native protocol`},
+		{"native backend", Target{Backend: "deepspeed-mii"}, `Target.Backend (SERVINGBENCH_BACKEND): backend "deepspeed-mii" uses that server's native protocol`},
 		{"unknown backend", Target{Backend: "nope"}, `Target.Backend (SERVINGBENCH_BACKEND): unknown backend "nope"`},
 		{"unknown profile", Target{Sim: "int4"}, `Target.Sim (SERVINGBENCH_SIM): unknown simulated profile "int4"`},
 		{"speed not a number", Target{SimSpeed: math.NaN()}, "Target.SimSpeed (SERVINGBENCH_SIM_SPEED) must be a number in (0, 1e6], got NaN"},

@@ -11,9 +11,10 @@ type Backend struct {
 	// Name is the --backend name: vLLM's where vLLM has one.
 	Name string
 	// API names the protocol spoken: "openai-completions",
-	// "openai-chat", "tgi-generate-stream" or "llama.cpp-completion"
-	// (several names share one
-	// API: vLLM's vllm, openai, sglang, lmdeploy, llama.cpp, scalellm and
+	// "openai-chat", "tgi-generate-stream", "llama.cpp-completion",
+	// "triton-generate-stream" (tensorrt-llm), "sglang-generate",
+	// "ollama-generate" or "ollama-chat" (several names share one API:
+	// vLLM's vllm, openai, sglang, lmdeploy, llama.cpp, scalellm and
 	// mindie all mean OpenAI completions).
 	API string
 	// Endpoint is the default request path.
@@ -33,6 +34,10 @@ const (
 	apiChat        = "openai-chat"
 	apiTGI         = "tgi-generate-stream"
 	apiLlamaCpp    = "llama.cpp-completion"
+	apiTensorRTLLM = "triton-generate-stream"
+	apiSGLang      = "sglang-generate"
+	apiOllama      = "ollama-generate"
+	apiOllamaChat  = "ollama-chat"
 )
 
 // backends is every --backend name, in the order --help lists them. A
@@ -49,11 +54,16 @@ var backends = []Backend{
 	{Name: "tgi", API: apiTGI, Endpoint: "/generate_stream", New: NewTGI},
 	// llama.cpp's native API; vLLM's llama.cpp means its OpenAI route.
 	{Name: "llama.cpp-native", API: apiLlamaCpp, Endpoint: "/completion", New: NewLlamaCppNative},
+	{Name: "tensorrt-llm", API: apiTensorRTLLM, Endpoint: TensorRTLLMEndpoint, New: NewTensorRTLLM},
+	// SGLang's native API; vLLM's sglang means its OpenAI route.
+	{Name: "sglang-native", API: apiSGLang, Endpoint: "/generate", New: NewSGLangNative},
+	{Name: "ollama", API: apiOllama, Endpoint: "/api/generate", New: NewOllama},
+	{Name: "ollama-chat", API: apiOllamaChat, Endpoint: "/api/chat", New: NewOllamaChat},
 }
 
 // unsupportedBackends are vLLM --backend names of native protocols
 // servingbench does not speak yet.
-var unsupportedBackends = []string{"tensorrt-llm", "deepspeed-mii"}
+var unsupportedBackends = []string{"deepspeed-mii"}
 
 // Backends returns every backend servingbench speaks, in --help's order.
 func Backends() []Backend { return append([]Backend(nil), backends...) }

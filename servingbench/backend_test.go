@@ -43,8 +43,20 @@ func TestLookupBackend(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:1/completion", c.url)
 	c.Close()
 
-	_, err = LookupBackend("tensorrt-llm")
-	assert.ErrorContains(t, err, `backend "tensorrt-llm" uses that server's native protocol`)
+	for _, tc := range []struct{ name, api, endpoint, cfgEndpoint, url string }{
+		{"tensorrt-llm", "triton-generate-stream", "/v2/models/ensemble/generate_stream", "", "http://127.0.0.1:1/v2/models/ensemble/generate_stream"},
+		{"tensorrt-llm", "triton-generate-stream", "/v2/models/ensemble/generate_stream", "/v2/models/{model}/generate_stream", "http://127.0.0.1:1/v2/models/org%2Fm%201/generate_stream"},
+		{"sglang-native", "sglang-generate", "/generate", "", "http://127.0.0.1:1/generate"},
+	} {
+		b, err := LookupBackend(tc.name)
+		require.NoError(t, err)
+		assert.Equal(t, tc.api, b.API)
+		assert.Equal(t, tc.endpoint, b.Endpoint)
+		c, err := b.New(OpenAIConfig{BaseURL: "http://127.0.0.1:1/", Model: "org/m 1", Endpoint: tc.cfgEndpoint})
+		require.NoError(t, err, "the %s backend's constructor", tc.name)
+		assert.Equal(t, tc.url, c.url, "%s with endpoint %q", tc.name, tc.cfgEndpoint)
+		c.Close()
+	}
 	_, err = LookupBackend("deepspeed-mii")
 	assert.ErrorContains(t, err, `backend "deepspeed-mii" uses that server's native protocol`)
 	_, err = LookupBackend("vlm")

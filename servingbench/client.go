@@ -105,7 +105,7 @@ func newStreamClient(cfg OpenAIConfig, newProto func(*OpenAIConfig) (protocol, e
 		fresh.DisableKeepAlives = true
 		c.fresh = &http.Client{Transport: fresh}
 	}
-	c.pool.New = func() any { return newStream(proto.newDecoder()) }
+	c.pool.New = func() any { return newStream(proto.newDecoder(), proto.framing()) }
 	return c, nil
 }
 
@@ -246,9 +246,9 @@ func (c *StreamClient) post(ctx context.Context, client *http.Client, st *stream
 // put returns st to the pool unless its buffers grew large.
 func (c *StreamClient) put(st *stream) {
 	st.tr = timedBody{}
-	if cap(st.body)+cap(st.text)+st.rd.BufferSize() > maxPooledBytes {
+	if cap(st.body)+cap(st.text)+st.split.bytes()+st.bufferSize() > maxPooledBytes {
 		return
 	}
-	st.rd.Reset(nil, c.maxLine)
+	st.reset(c.maxLine) // drops the body
 	c.pool.Put(st)
 }

@@ -37,5 +37,27 @@ func streamClients() []streamClient {
 		{"chat/llama.cpp", servingbench.NewChat, llamacpp, servingtest.ProtocolOpenAI},
 		{"tgi", servingbench.NewTGI, vllm, servingtest.ProtocolTGI},
 		{"llama.cpp-native", servingbench.NewLlamaCppNative, vllm, servingtest.ProtocolLlamaCpp},
+		{"tensorrt-llm", newTensorRTLLMCounted, vllm, servingtest.ProtocolTensorRTLLM},
+		{"sglang-native", servingbench.NewSGLangNative, vllm, servingtest.ProtocolSGLang},
+		{"ollama", servingbench.NewOllama, vllm, servingtest.ProtocolOllama},
+		{"ollama-chat", servingbench.NewOllamaChat, vllm, servingtest.ProtocolOllama},
 	}
+}
+
+// newTensorRTLLMCounted is NewTensorRTLLM with the simulated server's
+// tokenizer: Triton reports no counts, so the tokenizer counts the prompt
+// and the text, exactly (wantOutputSource).
+func newTensorRTLLMCounted(cfg servingbench.OpenAIConfig) (*servingbench.StreamClient, error) {
+	cfg.Tokenizer = servingtest.WordTokenizer{}
+	return servingbench.NewTensorRTLLM(cfg)
+}
+
+// wantOutputSource is where a complete stream's output count comes from
+// on protocol p: the server's count, but for Triton's generate_stream,
+// which has none (the client's tokenizer).
+func wantOutputSource(p servingtest.Protocol) servingbench.CountSource {
+	if p == servingtest.ProtocolTensorRTLLM {
+		return servingbench.SourceTokenizer
+	}
+	return servingbench.SourceUsage
 }

@@ -48,6 +48,11 @@ type Config struct {
 	// OnResult, when set, is called once per finished request, from the
 	// request's goroutine: it must be safe for concurrent use and quick.
 	OnResult func(*Result)
+	// OnStart, when set, is called once, with the report's Date, when the
+	// run starts dispatching: after the ready check, the warm-ups and the
+	// prewarm, before the first request (a progress display starts its
+	// clock there, as the block's duration does).
+	OnStart func(start time.Time)
 	// ServerMetrics, when set, scrapes the server's Prometheus page right
 	// before the first request is dispatched (after the warm-ups and the
 	// prewarm, which it does not count), every Interval during the run,

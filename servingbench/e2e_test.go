@@ -121,7 +121,7 @@ func TestEndToEndMatchesServerTruth(t *testing.T) {
 					assert.Equal(t, sc.proto, rec.Protocol, "request %d: the protocol the server saw", res.Index)
 					require.Len(t, rec.Chunks, 48, "request %d: chunks sent", res.Index)
 					assert.Equal(t, rec.OutputTokens, res.OutputTokens, "request %d: OutputTokens", res.Index)
-					assert.Equal(t, servingbench.SourceUsage, res.OutputSource, "request %d: OutputSource", res.Index)
+					assert.Equal(t, wantOutputSource(sc.proto), res.OutputSource, "request %d: OutputSource", res.Index)
 					assert.Equal(t, rec.PromptTokens, res.InputTokens, "request %d: InputTokens", res.Index)
 					assert.Equal(t, rec.Received, res.Sent, "request %d: Sent, want the server's Received", res.Index)
 					assert.Equal(t, rec.Chunks, res.Events, "request %d: token events, want the server's flush times", res.Index)

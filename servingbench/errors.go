@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/servingbench/servingbench/internal/ndjson"
 	"github.com/servingbench/servingbench/internal/sse"
 )
 
@@ -146,13 +147,14 @@ func (e *StreamError) Unwrap() error { return e.Err }
 // "network timeout" or "transport error".
 func (e *StreamError) Reason() string {
 	var tooLong *sse.LineTooLongError
+	var tooLongLine *ndjson.LineTooLongError
 	switch {
 	case errors.Is(e.Err, syscall.ECONNREFUSED):
 		return "connection refused"
 	case errors.Is(e.Err, syscall.ECONNRESET), errors.Is(e.Err, syscall.EPIPE),
 		errors.Is(e.Err, io.ErrUnexpectedEOF), errors.Is(e.Err, io.EOF):
 		return "connection reset"
-	case errors.As(e.Err, &tooLong):
+	case errors.As(e.Err, &tooLong), errors.As(e.Err, &tooLongLine):
 		return "line too long"
 	}
 	var ne net.Error

@@ -213,6 +213,9 @@ func TestFaultMatrix(t *testing.T) {
 				if !fc.fault.Kind.AppliesTo(sc.proto) {
 					t.Skipf("%v does not apply to %v: its streams have no completion marker apart from the last event, which carries the finish reason and the counts", fc.fault.Kind, sc.proto)
 				}
+				if fc.fault.Kind == servingtest.FaultTruncate && sc.proto == servingtest.ProtocolTensorRTLLM {
+					t.Skip("Triton's generate_stream has no end marker: a body cut cleanly at an event boundary is a complete stream to any client (TestTensorRTLLMTruncateUndetectable shows it)")
+				}
 				defer checkNoLeaks(t)()
 				synctest.Test(t, func(t *testing.T) {
 					rows = append(rows, runFaultCase(t, fc, sc.layout, sc.name, sc.new))
@@ -387,7 +390,7 @@ func checkExact(t *testing.T, r *servingbench.Result, rec servingtest.Record) ti
 	t.Helper()
 	assert.Equal(t, rec.OutputTokens, r.OutputTokens, "request %d: OutputTokens", r.Index)
 	assert.Equal(t, rec.PromptTokens, r.InputTokens, "request %d: InputTokens", r.Index)
-	assert.Equal(t, servingbench.SourceUsage, r.OutputSource, "request %d: OutputSource", r.Index)
+	assert.Equal(t, wantOutputSource(rec.Protocol), r.OutputSource, "request %d: OutputSource", r.Index)
 	if rec.Fault != servingtest.FaultTrickle {
 		assert.Equal(t, rec.Chunks, r.Events, "request %d: token events, want the server's flush times", r.Index)
 	} else if assert.Len(t, r.Events, len(rec.Chunks), "request %d: token events vs chunks the server sent", r.Index) {
@@ -417,7 +420,7 @@ func checkMeasured(t *testing.T, r *servingbench.Result, rec servingtest.Record,
 	t.Helper()
 	assert.Equal(t, rec.OutputTokens, r.OutputTokens, "request %d: OutputTokens", r.Index)
 	assert.Equal(t, rec.PromptTokens, r.InputTokens, "request %d: InputTokens", r.Index)
-	assert.Equal(t, servingbench.SourceUsage, r.OutputSource, "request %d: OutputSource", r.Index)
+	assert.Equal(t, wantOutputSource(rec.Protocol), r.OutputSource, "request %d: OutputSource", r.Index)
 	assert.Len(t, r.Events, len(rec.Chunks), "request %d: token events vs chunks the server sent", r.Index)
 	var worst time.Duration
 	for _, m := range []struct {

@@ -12,7 +12,8 @@ import (
 type LatencyMetric struct {
 	// Key names the metric in TextOptions.Metrics (vLLM's
 	// --percentile-metrics) and in the result file's keys
-	// (mean_<Key>_ms): "ttft", "tpot", "itl", "e2el", "client_queue_time".
+	// (mean_<Key>_ms): "ttft", "tpot", "itl", "e2el", "ttfo",
+	// "client_queue_time".
 	Key string
 	// SLA names it in an SLA (ttft.p99<=500ms): "queue" for the queue time,
 	// else Key.
@@ -52,6 +53,18 @@ var latencyMetrics = [...]LatencyMetric{
 		samples: func(res *Result) int { return max(0, len(res.Events)-1) }},
 	{Key: "e2el", SLA: MetricE2EL, Name: "E2EL", Header: "End-to-end Latency", VLLM: true,
 		summary: func(r *Report) *Summary { return &r.E2EL }, samples: one},
+	// Reasoning models: the time to the first answer token. AIPerf calls it
+	// Time to First Output Token (TTFO, time_to_first_output_token) and
+	// GuideLLM time_to_first_output_token (PR #760), so we use their
+	// name; "output" there is the answer, as opposed to the reasoning.
+	{Key: "ttfo", SLA: MetricTTFO, Name: "TTFO", Header: "Time to First Output Token",
+		summary: func(r *Report) *Summary { return &r.TTFO },
+		samples: func(res *Result) int {
+			if res.FirstAnswer >= len(res.Events) {
+				return 0
+			}
+			return 1
+		}},
 	// vLLM bench serve's client-side queueing section.
 	{Key: "client_queue_time", SLA: MetricQueue, Name: "Client Queue Time", Header: "Client-side Queueing",
 		summary: func(r *Report) *Summary { return &r.Queue },

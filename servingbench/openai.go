@@ -22,14 +22,19 @@ import (
 // configuration, the request body builder and the chunk decoder.
 
 // OpenAIConfig configures the streaming clients (NewCompletions, NewChat
-// and the native protocols' NewTGI and NewLlamaCppNative). The zero value
+// and the native protocols' NewTGI, NewLlamaCppNative, NewTensorRTLLM,
+// NewSGLangNative, NewOllama and NewOllamaChat). The zero value
 // of every optional field is documented and useful.
 type OpenAIConfig struct {
 	// BaseURL is the server's root, e.g. "http://127.0.0.1:8000". Required.
 	BaseURL string
 	// Endpoint is the path appended to BaseURL; "" means /v1/completions
 	// (NewCompletions), /v1/chat/completions (NewChat), /generate_stream
-	// (NewTGI) or /completion (NewLlamaCppNative).
+	// (NewTGI), /completion (NewLlamaCppNative),
+	// /v2/models/ensemble/generate_stream (NewTensorRTLLM, where a
+	// "{model}" in Endpoint is replaced by the path-escaped Model),
+	// /generate (NewSGLangNative), /api/generate (NewOllama) or /api/chat
+	// (NewOllamaChat).
 	Endpoint string
 	// Model is sent as "model" (the native protocols have no such field:
 	// it then names the model in the report only). Required.
@@ -55,10 +60,13 @@ type OpenAIConfig struct {
 	// default such a stream is complete (Result.NoDone), as vLLM's client
 	// counts it: TGI, llama.cpp's chat endpoint and others sent no [DONE]
 	// for years. The native protocols' streams (NewTGI, NewLlamaCppNative)
-	// end with their last event, which is their completion marker:
-	// RequireDone asks nothing more of them.
+	// end with their last event, which is their completion marker, and
+	// Triton's (NewTensorRTLLM) with the body: RequireDone asks nothing
+	// more of them. SGLang's (NewSGLangNative) ends with [DONE], as
+	// OpenAI's.
 	RequireDone bool
-	// MaxLineBytes caps one SSE line or event; 0 means 16 MiB.
+	// MaxLineBytes caps one SSE line or event, or one NDJSON line; 0
+	// means 16 MiB.
 	MaxLineBytes int
 	// IgnoreEOS sends "ignore_eos": true (vLLM, llama.cpp) so the server
 	// generates exactly max_tokens. TGI has no such parameter (NewTGI
@@ -372,8 +380,11 @@ func (d *openAIDecoder) decode(data []byte, ev *event) error {
 		return nil
 	}
 	ev.token = ch.Token()
+	ev.reasoning = ev.token && len(ch.Reasoning) > 0
+	ev.reasoningOnly = ev.reasoning && !ch.Answer()
 	ev.hasPrompt, ev.promptTokens = ch.HasPromptTokens, ch.PromptTokens
 	ev.hasCompletion, ev.completionTokens = ch.HasCompletionTokens, ch.CompletionTokens
+	ev.hasReasoning, ev.reasoningTokens = ch.HasReasoningTokens, ch.ReasoningTokens
 	if ch.FinishReason != nil {
 		d.finish = sse.AppendUnescaped(d.finish[:0], ch.FinishReason)
 		ev.finish = d.finish
@@ -381,4 +392,8 @@ func (d *openAIDecoder) decode(data []byte, ev *event) error {
 	return nil
 }
 
-func (d *openAIDecoder) appendText(dst []byte) []byte { return d.chunk.AppendText(dst) }
+func (d *openAIDecoder) appendText(dst []byte) []byte      { return d.chunk.AppendText(dst) }
+func (d *openAIDecoder) appendReasoning(dst []byte) []byte { return d.chunk.AppendReasoning(dst) }
+func (d *openAIDecoder) appendAnswer(dst []byte) []byte    { return d.chunk.AppendAnswer(dst) }
+
+var _ reasoningDecoder = (*openAIDecoder)(nil)

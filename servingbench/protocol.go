@@ -8,7 +8,7 @@ import "github.com/servingbench/servingbench/internal/sse"
 // HTTP transport and its pool, the send time and the event times, the
 // resend of a request that met a pooled connection the server had closed,
 // the prewarm, the request and idle timeouts, the framing of the body (SSE
-// now; NDJSON has its place beside it, see framing), the line limit, the
+// or NDJSON, see framing), the line limit, the
 // API key's masking, the typed errors and the token counts (count.go). An
 // adapter says only what is sent and what a message means:
 //
@@ -21,11 +21,15 @@ import "github.com/servingbench/servingbench/internal/sse"
 // Adapters today: completions.go (OpenAI /v1/completions) and chat.go
 // (OpenAI /v1/chat/completions); openai.go holds what both share (the
 // OpenAIConfig, the body builder and the chunk decoder); tgi.go (TGI's
-// native POST /generate_stream, --backend tgi) and llamacpp.go
-// (llama.cpp's native POST /completion, --backend llama.cpp-native). Each
-// native adapter is one file, its decoder's JSON in internal/sse
-// (TGIEvent, LlamaEvent, fuzzed like the OpenAI chunk), its backend an
-// entry in backend.go, and servingtest speaks its protocol (ground truth
+// native POST /generate_stream, --backend tgi), llamacpp.go (llama.cpp's
+// native POST /completion, --backend llama.cpp-native), tensorrtllm.go
+// (Triton's generate_stream, --backend tensorrt-llm), sglang.go
+// (SGLang's native POST /generate, --backend sglang-native) and ollama.go
+// (Ollama's /api/generate and /api/chat, --backend ollama and
+// ollama-chat). Each native adapter is one file, its decoder's JSON in
+// internal/sse (TGIEvent, LlamaEvent, TRTEvent, SGLangEvent,
+// OllamaEvent, fuzzed like the OpenAI chunk), its backend an entry in
+// backend.go, and servingtest speaks its protocol (ground truth
 // and faults), so the fault matrix and the exact end-to-end tests run it
 // like the OpenAI clients:
 //
@@ -45,28 +49,30 @@ import "github.com/servingbench/servingbench/internal/sse"
 //     event are not taken, so a cut stream stays a failure) and stop_type
 //     the finish reason. Tested against a real llama-server
 //     (internal/llamacpp TestConformanceNative).
-//
-// The other native streaming APIs, TensorRT-LLM behind Triton, SGLang
-// and Ollama, each fit the same way, with no change to the
-// engine beyond NDJSON framing (checked against what each server sends,
-// as read from its sources; not implemented):
-//
-//   - TensorRT-LLM POST /v2/models/{model}/generate_stream (the model a
-//     field of the adapter): body {"text_input", "max_tokens", "stream"};
-//     SSE events with a text_output delta, no finish reason and no marker:
-//     the adapter's decoder sets event.finished on every token event, so
-//     the end of the body completes the stream (there is nothing else to
-//     go by); counts come from the tokenizer or the events (count.go).
-//   - SGLang POST /generate: body {"text", "sampling_params":
-//     {"max_new_tokens", "ignore_eos"}, "stream": true}; SSE then
-//     data: [DONE]. text is cumulative, so the decoder keeps the length
-//     seen so far (decoder.reset per stream) and hands out the new suffix;
+//   - TensorRT-LLM behind Triton, POST /v2/models/{model}/generate_stream
+//     (implemented: tensorrtllm.go, --backend tensorrt-llm; the default
+//     model vLLM's "ensemble", a {model} in the endpoint the model's
+//     name): vLLM's body {"accumulate_tokens", "text_input", "temperature",
+//     "top_p", "max_tokens", "stream", "min_length" for ignore-EOS}; SSE
+//     events with a text_output delta, no finish reason and no marker: the
+//     protocol is bodyEnded, so the end of the body after a token event
+//     completes the stream (there is nothing else to go by; a clean cut is
+//     undetectable, a reset or an unterminated chunked body is not); counts
+//     from the tokenizer or the events (count.go).
+//   - SGLang POST /generate (implemented: sglang.go, --backend
+//     sglang-native): body {"text", "sampling_params": {"temperature",
+//     "max_new_tokens", "ignore_eos"}, "stream": true}; SSE then
+//     data: [DONE]. text is cumulative, so the decoder keeps the text seen
+//     so far (decoder.reset per stream) and hands out the new suffix, a
+//     text that does not extend it a *ParseError; the last event's
 //     meta_info gives finish_reason, prompt_tokens and completion_tokens.
-//   - Ollama POST /api/generate and /api/chat: NDJSON (framing ndjson, a
-//     line reader with the same Next/Offset/limit as the SSE reader, whose
-//     Content-Type is application/x-ndjson); response (or message.content)
-//     per token event, the "done": true line is the marker and carries
-//     done_reason, prompt_eval_count and eval_count.
+//   - Ollama POST /api/generate and /api/chat (implemented: ollama.go):
+//     body {"model", "prompt" or "messages", "stream": true, "options":
+//     {"num_predict", the sampling options}}; NDJSON (frameNDJSON,
+//     internal/ndjson; Content-Type application/x-ndjson), response (or
+//     message.content) per token event, thinking none, the "done": true
+//     line the end with done_reason, eval_count and prompt_eval_count (a
+//     fallback after the request's own prompt count: event.promptFallback).
 
 // protocol is one API's request encoder and event decoder. It is built
 // once per client from its OpenAIConfig and is read-only after, so safe
@@ -96,6 +102,17 @@ type decoder interface {
 	appendText(dst []byte) []byte
 }
 
+// reasoningDecoder is a decoder whose API streams reasoning output apart
+// from the answer (event.reasoning). The engine calls its methods only
+// for such events, and only when a Tokenizer counts each part.
+type reasoningDecoder interface {
+	// appendReasoning and appendAnswer append the reasoning and the answer
+	// output of the last decoded token event, unescaped, to dst; together,
+	// in that order, they append what appendText does.
+	appendReasoning(dst []byte) []byte
+	appendAnswer(dst []byte) []byte
+}
+
 // event is what one message of a stream means to the engine.
 type event struct {
 	// token: a token event (it carries generated output).
@@ -110,31 +127,72 @@ type event struct {
 	// finished: the stream may end after this message without a marker
 	// even though it gives no finish reason (a usage chunk).
 	finished bool
+	// reasoning: the token event carries reasoning output (OpenAI chat's
+	// delta.reasoning_content or delta.reasoning); reasoningOnly: and no
+	// answer output (delta.content, text). An adapter whose API has no
+	// reasoning output sets neither, so its token events are answer
+	// events; one that sets reasoning implements reasoningDecoder.
+	reasoning, reasoningOnly bool
 	// Usage counts, valid when the matching has flag is set.
-	hasPrompt, hasCompletion       bool
-	promptTokens, completionTokens int
+	// reasoningTokens is the part of completionTokens spent reasoning
+	// (usage.completion_tokens_details.reasoning_tokens).
+	hasPrompt, hasCompletion, hasReasoning          bool
+	promptTokens, completionTokens, reasoningTokens int
+	// promptFallback: promptTokens is taken only when the request has no
+	// count of its own (Request.PromptTokens, the Tokenizer; count.go), as
+	// Ollama's prompt_eval_count may be low for a cached prompt.
+	promptFallback bool
 	// serverError: an error object; errorMessage is its message, unescaped.
 	serverError  bool
 	errorMessage []byte
 }
+
+// bodyEnded is implemented by a protocol whose stream has no completion
+// marker (Triton's generate_stream, tensorrtllm.go): the end of a
+// well-formed body after a token event completes the stream, is not
+// counted as Result.NoDone, and OpenAIConfig.RequireDone does not apply.
+type bodyEnded interface{ bodyEnds() }
 
 // framing is how a response body is cut into messages.
 type framing uint8
 
 const (
 	// frameSSE: text/event-stream, one message per data event
-	// (internal/sse). Other framings (NDJSON for Ollama's native API: one
-	// JSON object a line, application/x-ndjson) add a constant here, a
-	// reader in internal beside internal/sse with the same Next, Offset,
-	// Reset and line limit, and a case in accepts and in stream.next.
+	// (internal/sse).
 	frameSSE framing = iota
+	// frameNDJSON: application/x-ndjson, one message per non-empty line
+	// (internal/ndjson), as Ollama's native API streams. Its reader has the
+	// SSE reader's Next, Offset, Reset and line cap; it has no "error:"
+	// events (ErrorEvent is SSE's only).
+	frameNDJSON
 )
 
-// accept is the Accept header of requests with this framing.
-func (f framing) accept() string { return "text/event-stream" }
+// ndjsonType is the Content-Type Ollama streams with: streamResponse in
+// ollama's server/routes.go sets exactly "application/x-ndjson", and its
+// client sends it as the Accept header (api/client.go, stream).
+const ndjsonType = "application/x-ndjson"
 
-// accepts reports whether a response's Content-Type has this framing.
-func (f framing) accepts(contentType string) bool { return isEventStream(contentType) }
+// accept is the Accept header of requests with this framing.
+func (f framing) accept() string {
+	if f == frameNDJSON {
+		return ndjsonType
+	}
+	return "text/event-stream"
+}
+
+// accepts reports whether a response's Content-Type has this framing:
+// text/event-stream for SSE, application/x-ndjson for NDJSON, parameters
+// (a charset) allowed after either. Anything else is a
+// *ContentTypeError: Ollama answers a request it refuses before
+// streaming with application/json and a non-200 status (an
+// *HTTPError, read first), and its non-streamed body is
+// "application/json; charset=utf-8", which is not a stream.
+func (f framing) accepts(contentType string) bool {
+	if f == frameNDJSON {
+		return isMediaType(contentType, ndjsonType)
+	}
+	return isEventStream(contentType)
+}
 
 // setServerError marks ev a server error whose message is raw unescaped
 // into buf (a decoder's reused buffer), and returns the buffer.

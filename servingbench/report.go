@@ -83,6 +83,26 @@ type Report struct {
 	ITL   Summary
 	E2EL  Summary
 	Queue Summary
+	// TTFO is the time to first output token (Result.TTFO: the first
+	// answer token, after the reasoning) over the successful requests that
+	// had an answer token; the requests whose output was reasoning only
+	// are left out of it and counted in ReasoningOnly. It is summarised
+	// only when the run saw reasoning output (ReasoningRequests > 0):
+	// otherwise it is TTFT, and empty.
+	TTFO Summary
+
+	// Reasoning models, over successful requests: how many had a
+	// reasoning part (Result.Reasoned), how many of those no answer token,
+	// the reasoning and answer token totals (a request without reasoning
+	// adds its OutputTokens to the answer) and how many requests' split
+	// came from each source (the requests with a ReasoningSource). The
+	// text block and the result file show them only when
+	// ReasoningRequests > 0.
+	ReasoningRequests    int
+	ReasoningOnly        int
+	TotalReasoningTokens int
+	TotalAnswerTokens    int
+	ReasoningSources     map[CountSource]int
 
 	// Errors groups failed requests by reason, most frequent first.
 	Errors []ErrorCount
@@ -107,6 +127,20 @@ type Report struct {
 	// timeSeries is the time_series object of the result file r was read
 	// from, written back as it was (Results read back are not the run's).
 	timeSeries []byte
+}
+
+// MeanReasoningTokens and MeanAnswerTokens are the reasoning and answer
+// tokens a successful request, 0 without one.
+func (r *Report) MeanReasoningTokens() float64 {
+	return perCompleted(r.TotalReasoningTokens, r.Completed)
+}
+func (r *Report) MeanAnswerTokens() float64 { return perCompleted(r.TotalAnswerTokens, r.Completed) }
+
+func perCompleted(total, completed int) float64 {
+	if completed == 0 {
+		return 0
+	}
+	return float64(total) / float64(completed)
 }
 
 // RPSChangeEvent is one entry of vLLM's rps_change_events: the ramp

@@ -19,6 +19,11 @@ type Request struct {
 	// MaxTokens is the number of output tokens asked for (max_tokens, or
 	// max_completion_tokens for chat).
 	MaxTokens int
+	// Messages, when set, is the chat history of a conversation's turn
+	// (Conversation): chat APIs send it as the messages, and Prompt is
+	// then its rendering with the model's chat template, which the other
+	// APIs send as the prompt.
+	Messages []Message
 }
 
 // Client sends one request and measures it. Implementations fill in
@@ -93,6 +98,24 @@ type Result struct {
 	OutputTokens int
 	OutputSource CountSource
 
+	// FirstAnswer is the index in Events of the first token event that
+	// carried answer output (OpenAI chat's delta.content; any token event
+	// of an API without reasoning output), len(Events) when none did: a
+	// reasoning model that thought until its output ran out. The zero
+	// value, the first event, is right for a model that does not reason.
+	// An event at the end of the thinking that carries both reasoning and
+	// content is one token event, and an answer event.
+	FirstAnswer int
+	// ReasoningTokens and AnswerTokens split the output of a reasoning
+	// model into the reasoning and the answer, from ReasoningSource
+	// (count.go: the server's usage.completion_tokens_details.
+	// reasoning_tokens, else the tokenizer over each part, else events).
+	// ReasoningSource is SourceNone, and both are 0, when the stream had
+	// no reasoning output and the server gave no reasoning count.
+	ReasoningTokens int
+	AnswerTokens    int
+	ReasoningSource CountSource
+
 	// Resent is set when the request was sent a second time, on a new
 	// connection, because the pooled keep-alive connection it was first
 	// written to had been closed by the server before any response byte
@@ -130,6 +153,33 @@ func (r *Result) E2EL() time.Duration {
 		return 0
 	}
 	return r.Events[len(r.Events)-1].Sub(r.Sent)
+}
+
+// TTFO is the time to first output token, AIPerf's TTFO and GuideLLM's
+// time_to_first_output_token: the first token event that carried answer
+// output (Events[FirstAnswer]) minus Sent. "Output" there means the
+// answer, as opposed to the reasoning; TTFT counts any token event, so
+// the two are equal for a model that does not reason. It is 0 when no
+// event carried answer output.
+func (r *Result) TTFO() time.Duration {
+	if r.FirstAnswer < 0 || r.FirstAnswer >= len(r.Events) {
+		return 0
+	}
+	return r.Events[r.FirstAnswer].Sub(r.Sent)
+}
+
+// Reasoned reports whether the request's output had a reasoning part:
+// reasoning tokens counted, or token events before the first answer
+// event (all of them when there was no answer).
+func (r *Result) Reasoned() bool { return r.ReasoningTokens > 0 || r.FirstAnswer > 0 }
+
+// answerTokens is the answer part of the output: AnswerTokens when the
+// output was split, else all of OutputTokens.
+func (r *Result) answerTokens() int {
+	if r.ReasoningSource == SourceNone {
+		return r.OutputTokens
+	}
+	return r.AnswerTokens
 }
 
 // TPOT is the time per output token after the first:

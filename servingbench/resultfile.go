@@ -24,7 +24,8 @@ type JSONOptions struct {
 	Percentiles []float64
 	// Detailed adds the per-request arrays of vLLM's --save-detailed
 	// (input_lens, output_lens, ttfts, itls, generated_texts, errors) and of
-	// vLLM bench serve (latencies, queue_times). It needs Report.Results.
+	// vLLM bench serve (latencies, start_times, queue_times). It needs
+	// Report.Results.
 	Detailed bool
 }
 
@@ -45,6 +46,9 @@ var resultFileKeys = map[string]bool{
 	"input_token_sources": true, "output_token_sources": true,
 	"resent_requests": true, "streams_without_done": true,
 	"server": true, "server_id": true,
+	"reasoning_requests": true, "reasoning_only_requests": true, "total_reasoning_tokens": true,
+	"total_answer_tokens": true, "mean_reasoning_tokens": true, "mean_answer_tokens": true,
+	"reasoning_token_sources": true, "ttfos": true, "reasoning_lens": true, "answer_lens": true,
 	"ramp_up_strategy": true, "ramp_up_start_rps": true, "ramp_up_end_rps": true, "rps_change_events": true,
 	"spec_decode_acceptance_rate": true, "spec_decode_acceptance_length": true, "spec_decode_num_drafts": true,
 	"spec_decode_draft_tokens": true, "spec_decode_accepted_tokens": true, "spec_decode_per_position_acceptance_rates": true,
@@ -65,17 +69,26 @@ var resultFileKeys = map[string]bool{
 // request_goodput (null without an SLO), output_throughput,
 // total_token_throughput, the detailed arrays when asked (times in
 // seconds, like vLLM; errors "" for a success; queue_times null for a
-// request without a Scheduled time), max_output_tokens_per_s,
+// request without a Scheduled time; start_times, vllm bench serve's key,
+// each request's Sent time in seconds from the run's start, detailOrigin,
+// null for a request never sent), max_output_tokens_per_s,
 // max_concurrent_requests (vLLM bench serve's names), for a ramp-up run
 // rps_change_events (vLLM's list of {"rps": N, "timestamp": T}, T as
 // Python's datetime.isoformat writes local time: to the microsecond, the
 // fraction left out when it is zero), then
 // mean/median/std/p<p>_<m>_ms for m in ttft, tpot, itl, e2el and, when
-// r.Queue has samples, client_queue_time. Our own keys follow:
-// goodput_slo (when set), error_counts, partial, resent_requests,
-// streams_without_done, input_token_sources, output_token_sources, then
-// server and server_id when Server and ServerID are set, then the
-// server's metrics and the time series (writeServerJSON).
+// they have samples, ttfo (a run that saw reasoning output) and
+// client_queue_time. Our own keys follow: goodput_slo (when set),
+// error_counts, partial, resent_requests, streams_without_done,
+// input_token_sources, output_token_sources, for a run that saw reasoning
+// output (Report.ReasoningRequests > 0) reasoning_requests,
+// reasoning_only_requests, total_reasoning_tokens, total_answer_tokens,
+// mean_reasoning_tokens, mean_answer_tokens and reasoning_token_sources,
+// then server and server_id when Server and ServerID are set, then the
+// server's metrics and the time series (writeServerJSON). The
+// detailed arrays of a reasoning run add ttfos (seconds, null for a
+// request without an answer token or a failure), reasoning_lens and
+// answer_lens (0 for a failure), after errors.
 //
 // Where Python would write NaN or Infinity (not JSON), WriteJSON writes
 // null. A percentile a summary-only Report does not know is left out.
@@ -134,6 +147,9 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 	o.float("total_token_throughput", r.TotalTokenThroughput)
 	if opt.Detailed && r.Results != nil {
 		writeDetail(o, r.Results)
+		if r.ReasoningRequests > 0 {
+			writeReasoningDetail(o, r.Results)
+		}
 	}
 	o.float("max_output_tokens_per_s", r.PeakOutputThroughput)
 	o.int("max_concurrent_requests", r.PeakConcurrency)
@@ -174,6 +190,9 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 	o.int("streams_without_done", r.NoDone)
 	o.raw("input_token_sources", sourcesObject(r.InputSources))
 	o.raw("output_token_sources", sourcesObject(r.OutputSources))
+	if r.ReasoningRequests > 0 {
+		writeReasoning(o, r)
+	}
 	if r.Server != "" {
 		o.str("server", r.Server)
 	}
@@ -187,7 +206,8 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 
 // writeDetail writes the per-request arrays, in the order of results.
 func writeDetail(o *pyObject, results []*Result) {
-	var in, out, ttft, itl, lat, queue, text, errs pyArray
+	var in, out, ttft, itl, lat, starts, queue, text, errs pyArray
+	origin := detailOrigin(results)
 	for _, r := range results {
 		if r == nil {
 			continue
@@ -211,6 +231,11 @@ func writeDetail(o *pyObject, results []*Result) {
 			errs.str(resultError(r))
 		}
 		itl.raw(gaps.bytes())
+		if r.Sent.IsZero() {
+			starts.raw([]byte("null"))
+		} else {
+			starts.float(r.Sent.Sub(origin).Seconds())
+		}
 		if r.Scheduled.IsZero() {
 			queue.raw([]byte("null"))
 		} else {
@@ -222,9 +247,33 @@ func writeDetail(o *pyObject, results []*Result) {
 	o.raw("ttfts", ttft.bytes())
 	o.raw("itls", itl.bytes())
 	o.raw("latencies", lat.bytes())
+	o.raw("start_times", starts.bytes())
 	o.raw("queue_times", queue.bytes())
 	o.raw("generated_texts", text.bytes())
 	o.raw("errors", errs.bytes())
+}
+
+// detailOrigin is the time start_times count from: the earliest Scheduled
+// time of results, which is the run's start (Run schedules its first
+// request at its start for every arrival but a Trace whose first offset
+// is not 0), or the earliest Sent time when no result has a Scheduled one.
+func detailOrigin(results []*Result) time.Time {
+	var scheduled, sent time.Time
+	for _, r := range results {
+		if r == nil {
+			continue
+		}
+		if !r.Scheduled.IsZero() && (scheduled.IsZero() || r.Scheduled.Before(scheduled)) {
+			scheduled = r.Scheduled
+		}
+		if !r.Sent.IsZero() && (sent.IsZero() || r.Sent.Before(sent)) {
+			sent = r.Sent
+		}
+	}
+	if !scheduled.IsZero() {
+		return scheduled
+	}
+	return sent
 }
 
 // resultError is the per-request error text of a failed request.

@@ -38,7 +38,8 @@ func (e *ResultFileError) Unwrap() error { return e.Err }
 //
 // Summaries have no samples: Mean, Median, Std and the percentiles found
 // (p<p>_<metric>_ms keys) are filled in. When the file has per-request
-// arrays, Results are rebuilt from them: all requests appear sent at Date;
+// arrays, Results are rebuilt from them: each request appears sent at Date
+// plus its start_times entry (at Date without one, as in v0.9.1's files);
 // a request with an empty error has token events at its TTFT and each ITL
 // after it, and the counts and text of the file; a request with an error
 // has that error and no events. Summary.Count is then exact; without the
@@ -46,7 +47,9 @@ func (e *ResultFileError) Unwrap() error { return e.Err }
 // A goodput read from a vLLM file without our goodput_slo key has no SLO.
 // vllm bench serve's ramp-up keys (ramp_up_strategy, ramp_up_start_rps,
 // ramp_up_end_rps) give a Ramp without a Seed, and its rps_change_events
-// the RPSChanges.
+// the RPSChanges. A reasoning run's keys (resultfile_reasoning.go) give
+// the reasoning counts, TTFO's summary and, from the arrays, each
+// Result's FirstAnswer and split.
 func ReadJSON(rd io.Reader) (*Report, error) {
 	data, err := io.ReadAll(rd)
 	if err != nil {
@@ -183,7 +186,8 @@ func (d *fileDecoder) report() *Report {
 	if d.decode("error_counts", &counts) {
 		r.Errors = groupErrors(counts, nil)
 	}
-	r.Results = d.results(r.Date)
+	d.reasoning(r)
+	r.Results = d.results(r.Date, r.ReasoningSources)
 	if r.Errors == nil && r.Results != nil {
 		reasons := map[string]int{}
 		for _, res := range r.Results {
@@ -365,28 +369,27 @@ func (d *fileDecoder) metadata() map[string]string {
 }
 
 // results rebuilds Results from the per-request arrays; nil without them.
-func (d *fileDecoder) results(base time.Time) []*Result {
+func (d *fileDecoder) results(base time.Time, reasoningSources map[CountSource]int) []*Result {
 	var (
 		inLens, outLens  []int
 		ttfts, latencies []float64
-		queues           []*float64
+		queues, starts   []*float64
 		itls             [][]float64
 		texts, errs      []*string
+		reasoning        reasoningArrays
 	)
-	arrays := []struct {
-		key string
-		v   any
-		n   func() int
-	}{
+	arrays := []detailArray{
 		{"input_lens", &inLens, func() int { return len(inLens) }},
 		{"output_lens", &outLens, func() int { return len(outLens) }},
 		{"ttfts", &ttfts, func() int { return len(ttfts) }},
 		{"itls", &itls, func() int { return len(itls) }},
 		{"latencies", &latencies, func() int { return len(latencies) }},
+		{"start_times", &starts, func() int { return len(starts) }},
 		{"queue_times", &queues, func() int { return len(queues) }},
 		{"generated_texts", &texts, func() int { return len(texts) }},
 		{"errors", &errs, func() int { return len(errs) }},
 	}
+	arrays = append(arrays, reasoning.keys()...)
 	n, first := -1, ""
 	for _, a := range arrays {
 		if !d.decode(a.key, a.v) {
@@ -403,7 +406,11 @@ func (d *fileDecoder) results(base time.Time) []*Result {
 	}
 	results := make([]*Result, n)
 	for i := range results {
-		res := &Result{Index: i, Scheduled: base, SlotAcquired: base, Sent: base, Done: base}
+		sent := base
+		if starts != nil && starts[i] != nil {
+			sent = base.Add(seconds(*starts[i]))
+		}
+		res := &Result{Index: i, Scheduled: sent, SlotAcquired: sent, Sent: sent, Done: sent}
 		if inLens != nil {
 			res.InputTokens = inLens[i]
 		}
@@ -414,7 +421,7 @@ func (d *fileDecoder) results(base time.Time) []*Result {
 			if queues[i] == nil {
 				res.Scheduled, res.SlotAcquired = time.Time{}, time.Time{}
 			} else {
-				res.Scheduled = base.Add(-seconds(*queues[i]))
+				res.Scheduled = sent.Add(-seconds(*queues[i]))
 			}
 		}
 		if errs != nil && errs[i] != nil && *errs[i] != "" {
@@ -425,7 +432,7 @@ func (d *fileDecoder) results(base time.Time) []*Result {
 		if outLens != nil {
 			res.OutputTokens = outLens[i]
 		}
-		t := base
+		t := sent
 		if ttfts != nil {
 			t = t.Add(seconds(ttfts[i]))
 		}
@@ -438,8 +445,9 @@ func (d *fileDecoder) results(base time.Time) []*Result {
 		}
 		res.Done = t
 		if latencies != nil {
-			res.Done = base.Add(seconds(latencies[i]))
+			res.Done = sent.Add(seconds(latencies[i]))
 		}
+		reasoning.apply(res, i, reasoningSources)
 		results[i] = res
 	}
 	return results

@@ -468,3 +468,35 @@ func FuzzReadJSON(f *testing.F) {
 		}
 	})
 }
+
+// TestJSONStartTimes: start_times (vllm bench serve's key) is each
+// request's Sent time in seconds from the run's start (the earliest
+// Scheduled time), and ReadJSON puts every request back at its start, so
+// that a report read from a file can draw the requests on the run's clock.
+func TestJSONStartTimes(t *testing.T) {
+	rep := fullReport()
+	sent := slices.DeleteFunc(slices.Clone(rep.Results), func(r *Result) bool { return r == nil })
+	data := writeJSON(t, rep, JSONOptions{Detailed: true})
+	var fields struct {
+		StartTimes []*float64 `json:"start_times"`
+	}
+	require.NoError(t, json.Unmarshal(data, &fields))
+	require.Len(t, fields.StartTimes, len(sent))
+	for i, r := range sent {
+		require.NotNil(t, fields.StartTimes[i], "start_times[%d]", i)
+		assert.Equal(t, r.Sent.Sub(summarizeT0).Seconds(), *fields.StartTimes[i], "start_times[%d]", i)
+	}
+	got, err := ReadJSON(bytes.NewReader(data))
+	require.NoError(t, err)
+	require.Len(t, got.Results, len(sent))
+	for i, r := range sent {
+		g := got.Results[i]
+		assert.Equal(t, r.Sent.Sub(summarizeT0), g.Sent.Sub(got.Date), "request %d: Sent - Date", i)
+		if r.OK() {
+			assert.Equal(t, r.Events[len(r.Events)-1].Sub(summarizeT0), g.Events[len(g.Events)-1].Sub(got.Date), "request %d: last event - Date", i)
+		}
+	}
+	// A request never sent has a null start time.
+	unsent := Summarize(summarizeT0, summarizeT0, []*Result{{Scheduled: summarizeT0}}, SLO{})
+	assert.Contains(t, string(writeJSON(t, unsent, JSONOptions{Detailed: true})), `"start_times": [null]`)
+}

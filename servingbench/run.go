@@ -82,6 +82,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	timer.Stop()
 	watch := cfg.ServerMetrics.Before(ctx) // nil without a Scraper
 	start := time.Now()
+	if cfg.OnStart != nil {
+		cfg.OnStart(start)
+	}
 	watch.Begin(ctx, start)
 dispatch:
 	for i := range reqs {

@@ -3,6 +3,7 @@ package servingbench_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"slices"
 	"strings"
@@ -102,15 +103,17 @@ func TestServerMetricsExact(t *testing.T) {
 		assert.Equal(t, float64(output), sm.Counters["vllm:generation_tokens_total"+label], "the series by its full name")
 
 		ts := rep.TimeSeries()
-		require.Len(t, ts.Server.Offsets, during)
+		require.Len(t, ts.Server.At, during+1, "a value a bucket")
 		var sumRunning float64
-		for i, off := range ts.Server.Offsets {
-			require.Equal(t, time.Duration(i+1)*time.Second, off, "scrape %d on the run's clock", i)
+		for i := range during {
+			at := ts.Server.At[i]
+			require.Equal(t, time.Duration(i+1)*time.Second, at, "bucket %d: the scrape at its end, on the run's clock", i)
 			running, waiting := ts.Server.Running[i], ts.Server.Waiting[i]
-			assert.Equal(t, float64(ts.InFlight[i]), running+waiting, "at %v: running + waiting = the client's in flight", off)
-			assert.Equal(t, 4.0, running, "at %v: the batch is full", off)
+			assert.Equal(t, float64(ts.InFlight[i]), running+waiting, "at %v: running + waiting = the client's in flight", at)
+			assert.Equal(t, 4.0, running, "at %v: the batch is full", at)
 			sumRunning += running
 		}
+		assert.True(t, math.IsNaN(ts.Server.Running[during]), "no scrape in the last bucket, which holds the end")
 		// The client series, from the server's own records on the same
 		// clock: dispatches, ends, tokens and first tokens by second.
 		n := len(ts.Dispatched)

@@ -35,6 +35,7 @@ const (
 	MetricITL   Metric = "itl"   // Report.ITL
 	MetricE2EL  Metric = "e2el"  // Report.E2EL
 	MetricQueue Metric = "queue" // Report.Queue
+	MetricTTFO  Metric = "ttfo"  // Report.TTFO, reasoning models
 
 	MetricThroughput       Metric = "throughput"        // Report.RequestThroughput, req/s
 	MetricOutputThroughput Metric = "output_throughput" // Report.OutputThroughput, tok/s
@@ -177,7 +178,7 @@ var (
 // NAME OP VALUE (spaces around OP are allowed) where
 //
 //   - NAME is a latency metric and statistic, METRIC.STAT, with METRIC one of
-//     ttft, tpot, itl, e2el, queue and STAT one of mean, median, std, pNN
+//     ttft, tpot, itl, e2el, queue, ttfo and STAT one of mean, median, std, pNN
 //     (p99, p99.9); VALUE is a duration with a unit (ns, us, µs, ms, s;
 //     Go's time.ParseDuration syntax: "500ms", "1.5s");
 //   - or throughput (req/s), output_throughput (tok/s), total_throughput
@@ -230,7 +231,7 @@ func parseLimit(tok string) (Limit, error) {
 	case name == "":
 		return Limit{}, errors.New("missing metric name before " + op)
 	case !l.Metric.known():
-		return Limit{}, fmt.Errorf("unknown metric %q, want one of ttft, tpot, itl, e2el, queue, "+
+		return Limit{}, fmt.Errorf("unknown metric %q, want one of ttft, tpot, itl, e2el, queue, ttfo, "+
 			"throughput, output_throughput, total_throughput, goodput, failed, failed_rate", metric)
 	case l.Metric.IsLatency() && !hasStat:
 		return Limit{}, fmt.Errorf("latency metric %q needs a statistic: %s.mean, .median, .std or .pNN", metric, metric)

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/servingbench/servingbench/internal/ndjson"
 	"github.com/servingbench/servingbench/internal/sse"
 )
 
@@ -21,11 +22,14 @@ const drainGrace = time.Second
 // stream is the per-request state, pooled so that buffers are reused.
 type stream struct {
 	body   []byte
-	rd     sse.Reader
+	frame  framing
+	rd     sse.Reader    // frameSSE
+	nd     ndjson.Reader // frameNDJSON
 	dec    decoder
 	ev     event
 	text   []byte
 	finish []byte
+	split  reasoningSplit
 	tr     timedBody
 
 	// What the transport reported about the current attempt: whether it
@@ -35,8 +39,8 @@ type stream struct {
 	responded atomic.Bool
 }
 
-func newStream(dec decoder) *stream {
-	st := &stream{dec: dec}
+func newStream(dec decoder, f framing) *stream {
+	st := &stream{dec: dec, frame: f}
 	st.trace = &httptrace.ClientTrace{
 		GotConn:              func(info httptrace.GotConnInfo) { st.reused.Store(info.Reused) },
 		GotFirstResponseByte: func() { st.responded.Store(true) },
@@ -85,10 +89,11 @@ func (c *StreamClient) read(parent, ctx context.Context, cancel context.CancelCa
 		return &ContentTypeError{ContentType: ct, Body: body}
 	}
 	st.tr = timedBody{r: resp.Body, watch: watch}
-	st.rd.Reset(&st.tr, c.maxLine)
+	st.reset(c.maxLine)
 	st.dec.reset()
 	st.text = st.text[:0]
 	st.finish = st.finish[:0]
+	st.split.reset()
 	usage, failure := c.consume(parent, ctx, st, res)
 	res.Done = time.Now()
 	if failure != nil {
@@ -106,7 +111,7 @@ func (c *StreamClient) read(parent, ctx context.Context, cancel context.CancelCa
 	if c.cfg.KeepText {
 		res.Text = string(st.text)
 	}
-	c.count(req, res, usage, st.text)
+	c.count(req, res, usage, st)
 	if len(res.Events) == 0 {
 		return &NoTokensError{FinishReason: string(st.finish)}
 	}
@@ -120,10 +125,13 @@ func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Res
 	needText := c.cfg.KeepText || c.cfg.Tokenizer != nil
 	finished := false
 	for {
-		data, err := st.rd.Next()
+		data, err := st.next()
 		if errors.Is(err, io.EOF) {
 			// The body ended at an event boundary without the completion
 			// marker: complete once the finish reason or the usage arrived.
+			if _, markerless := c.proto.(bodyEnded); finished && markerless {
+				return usage, nil
+			}
 			if finished && !c.cfg.RequireDone {
 				res.NoDone = true
 				return usage, nil
@@ -136,21 +144,22 @@ func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Res
 		if len(data) == 0 {
 			continue
 		}
-		if st.rd.ErrorEvent() { // llama.cpp: "error: {json}"
+		if st.frame == frameSSE && st.rd.ErrorEvent() { // llama.cpp: "error: {json}"
 			return usage, &ServerError{Message: excerpt(c.maskKey(data)), Tokens: len(res.Events)}
 		}
 		ev := &st.ev
 		*ev = event{}
 		if err := st.dec.decode(data, ev); err != nil {
-			return usage, newParseError(err, c.maskKey(data), st.rd.Offset())
+			return usage, newParseError(err, c.maskKey(data), st.offset())
 		}
 		if ev.serverError {
 			return usage, &ServerError{Message: string(c.maskKey(ev.errorMessage)), Tokens: len(res.Events)}
 		}
 		if ev.token {
 			res.Events = append(res.Events, st.tr.now)
+			st.split.event(ev, len(res.Events)-1)
 			if needText {
-				st.text = st.dec.appendText(st.text)
+				st.text = st.split.appendText(st.text, st.dec, ev, c.cfg.Tokenizer != nil)
 			}
 		}
 		usage.add(ev)
@@ -163,6 +172,35 @@ func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Res
 		}
 	}
 }
+
+// reset makes the reader of the stream's framing read st.tr.
+func (st *stream) reset(maxLine int) {
+	if st.frame == frameNDJSON {
+		st.nd.Reset(&st.tr, maxLine)
+		return
+	}
+	st.rd.Reset(&st.tr, maxLine)
+}
+
+// next returns the next framed message of the body: an SSE event's data
+// or an NDJSON line. The slice is valid until the next call.
+func (st *stream) next() ([]byte, error) {
+	if st.frame == frameNDJSON {
+		return st.nd.Next()
+	}
+	return st.rd.Next()
+}
+
+// offset is the stream offset of the message last returned by next.
+func (st *stream) offset() int64 {
+	if st.frame == frameNDJSON {
+		return st.nd.Offset()
+	}
+	return st.rd.Offset()
+}
+
+// bufferSize is the size of the stream's read buffers.
+func (st *stream) bufferSize() int { return st.rd.BufferSize() + st.nd.BufferSize() }
 
 // classify turns a transport error into the client's error types, using the
 // cause of the request context.
@@ -197,9 +235,13 @@ func newParseError(err error, data []byte, eventOffset int64) *ParseError {
 	return pe
 }
 
-func isEventStream(contentType string) bool {
-	mt, _, _ := strings.Cut(contentType, ";")
-	return strings.EqualFold(strings.TrimSpace(mt), "text/event-stream")
+func isEventStream(contentType string) bool { return isMediaType(contentType, "text/event-stream") }
+
+// isMediaType reports whether contentType's media type, its parameters
+// left out, is mt (case-insensitive, as RFC 9110 has it).
+func isMediaType(contentType, mt string) bool {
+	got, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(got), mt)
 }
 
 // idleWatch cancels a request when no body bytes arrived for idle. The

@@ -23,6 +23,9 @@ import (
 //   - TPOT is summarised over requests with more than one output token; ITL
 //     pools the gaps of all successful requests; Queue is over successful
 //     requests whose Scheduled time is set.
+//   - Reasoning models: TTFO is over successful requests with an answer
+//     token, and only when some successful request Reasoned; the
+//     reasoning totals and sources are as Report documents them.
 //   - Goodput counts successful requests that meet every set field of slo
 //     (SLO.Good) per second; it is computed only when slo is not zero.
 //   - PeakOutputThroughput is the largest number of output tokens in a
@@ -46,7 +49,7 @@ func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
 		GoodputSLO:    slo,
 		Results:       results,
 	}
-	var ttft, tpot, itl, e2el, queue []time.Duration
+	var ttft, tpot, itl, e2el, queue, ttfo []time.Duration
 	good := 0
 	reasons := map[string]int{}
 	examples := map[string]string{}
@@ -83,6 +86,7 @@ func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
 		if !r.Scheduled.IsZero() {
 			queue = append(queue, r.QueueDelay())
 		}
+		ttfo = rep.addReasoning(r, ttfo)
 		if !slo.IsZero() && slo.Good(r) {
 			good++
 		}
@@ -92,6 +96,9 @@ func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
 	rep.ITL = summarize(itl)
 	rep.E2EL = summarize(e2el)
 	rep.Queue = summarize(queue)
+	if rep.ReasoningRequests > 0 {
+		rep.TTFO = summarize(ttfo)
+	}
 	rep.Errors = groupErrors(reasons, examples)
 
 	if secs := rep.Duration.Seconds(); secs > 0 {
@@ -105,6 +112,30 @@ func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
 	rep.PeakOutputThroughput, rep.PeakConcurrency = peaks(start, end, results)
 	rep.Warnings = append(rep.failureWarnings(), rep.connectionWarnings()...)
 	return rep
+}
+
+// addReasoning adds the successful request r to the reasoning counts and
+// returns ttfo with its TTFO appended when it had an answer token.
+func (rep *Report) addReasoning(r *Result, ttfo []time.Duration) []time.Duration {
+	noAnswer := r.FirstAnswer >= len(r.Events)
+	if r.Reasoned() {
+		rep.ReasoningRequests++
+		if noAnswer {
+			rep.ReasoningOnly++
+		}
+	}
+	rep.TotalReasoningTokens += r.ReasoningTokens
+	rep.TotalAnswerTokens += r.answerTokens()
+	if r.ReasoningSource != SourceNone {
+		if rep.ReasoningSources == nil {
+			rep.ReasoningSources = map[CountSource]int{}
+		}
+		rep.ReasoningSources[r.ReasoningSource]++
+	}
+	if noAnswer {
+		return ttfo
+	}
+	return append(ttfo, r.TTFO())
 }
 
 // maxFailureWarnings bounds the reasons failureWarnings quotes.

@@ -38,8 +38,13 @@ const maxReasonLines = 10
 // selected metric with Mean, Median and P<p> lines in milliseconds.
 //
 // Lines v0.9.1 lacks follow, inside the block, only when they carry
-// information: a "Client-side Queueing" section (vLLM bench serve's name)
-// when r.Queue has samples, then a "Run Details" section with the failed
+// information: for a run that saw reasoning output (r.ReasoningRequests >
+// 0) a "Time to First Output Token" section (TTFO, the first answer token),
+// a "Client-side Queueing" section (vLLM bench serve's name) when r.Queue
+// has samples, for a reasoning run a "Reasoning" section (the requests
+// that reasoned and those that gave no answer token, total and mean
+// reasoning and answer tokens a successful request, the sources of the
+// split), then a "Run Details" section with the failed
 // requests and their reasons (most frequent first, at most 10 lines), the
 // requests resent on a new connection (Report.Resent), the streams that
 // ended without [DONE] (Report.NoDone), the maximum request concurrency,
@@ -72,6 +77,7 @@ func WriteText(w io.Writer, r *Report, opt TextOptions) error {
 			section(&b, m.Header, m.Name, m.Of(r), percentiles)
 		}
 	}
+	reasoning(&b, r)
 	details(&b, r)
 	serverMetricsText(&b, r)
 	b.WriteString(strings.Repeat("=", 50) + "\n")
@@ -119,6 +125,26 @@ func section(b *strings.Builder, header, name string, s Summary, percentiles []f
 		} else {
 			valueLine(b, label, "n/a")
 		}
+	}
+}
+
+// reasoning prints the reasoning counts under a "Reasoning" rule, for a
+// run that saw reasoning output.
+func reasoning(b *strings.Builder, r *Report) {
+	if r.ReasoningRequests == 0 {
+		return
+	}
+	b.WriteString(centre("Reasoning", '-') + "\n")
+	intLine(b, "Requests with reasoning:", r.ReasoningRequests)
+	if r.ReasoningOnly > 0 {
+		intLine(b, "Requests without an answer token:", r.ReasoningOnly)
+	}
+	intLine(b, "Total reasoning tokens:", r.TotalReasoningTokens)
+	intLine(b, "Total answer tokens:", r.TotalAnswerTokens)
+	floatLine(b, "Mean reasoning tokens:", r.MeanReasoningTokens())
+	floatLine(b, "Mean answer tokens:", r.MeanAnswerTokens())
+	if len(r.ReasoningSources) > 0 {
+		valueLine(b, "Reasoning token counts from:", sourcesText(r.ReasoningSources))
 	}
 }
 

@@ -37,17 +37,21 @@ type TimeSeries struct {
 	// their TTFTs, 0 where TTFTCount is 0.
 	TTFTCount         []int
 	TTFTMean, TTFTMax []time.Duration
-	// Server holds the server's gauges at its scrapes during the run,
-	// when its metrics were scraped (Report.ServerMetrics).
+	// Server holds the server's gauges by bucket, when its metrics were
+	// scraped (Report.ServerMetrics).
 	Server ServerSeries
 }
 
-// ServerSeries is a few of the server's gauges at each scrape during a
-// run, on the run's clock: Offsets from its start, and at each the sum
-// of the gauge's series, NaN where the scrape lacked it. A gauge the
-// server does not have is nil.
+// ServerSeries is a few of the server's gauges on the buckets of a
+// TimeSeries: at bucket i, the sum of the gauge's series at the last
+// scrape during the run in (start + i s, start + (i+1) s], the bucket's
+// end as for InFlight (with the default interval, the scrape at exactly
+// (i+1) s); NaN where there was none (the last bucket, which holds the
+// run's end) or the scrape lacked the gauge. At is that scrape's offset
+// from the run's start, 0 where none. A gauge the server does not have
+// is nil.
 type ServerSeries struct {
-	Offsets                        []time.Duration
+	At                             []time.Duration
 	Running, Waiting, KVCacheUsage []float64
 }
 
@@ -122,7 +126,7 @@ func (r *Report) TimeSeries() TimeSeries {
 			ts.TTFTMean[i] = ttftSum[i] / time.Duration(c)
 		}
 	}
-	ts.Server = r.serverSeries()
+	ts.Server = r.serverSeries(n)
 	return ts
 }
 
@@ -138,8 +142,8 @@ func ended(res *Result) time.Time {
 	return res.Sent
 }
 
-// serverSeries is TimeSeries.Server: the scrapes strictly inside the run.
-func (r *Report) serverSeries() ServerSeries {
+// serverSeries is TimeSeries.Server over n buckets.
+func (r *Report) serverSeries(n int) ServerSeries {
 	s := r.ServerMetrics
 	var out ServerSeries
 	if !s.Scraped() {
@@ -154,15 +158,30 @@ func (r *Report) serverSeries() ServerSeries {
 			}
 		}
 	}
-	for _, sm := range s.Samples {
+	gauges := []struct {
+		name string
+		to   *[]float64
+	}{{names.Running, &out.Running}, {names.Waiting, &out.Waiting}, {kv, &out.KVCacheUsage}}
+	out.At = make([]time.Duration, n)
+	for _, g := range gauges {
+		if g.name != "" {
+			*g.to = make([]float64, n)
+			for i := range *g.to {
+				(*g.to)[i] = math.NaN()
+			}
+		}
+	}
+	for _, sm := range s.Samples { // in time order: the last of a bucket wins
 		if !sm.At.After(s.Start) || !sm.At.Before(s.End) {
 			continue
 		}
-		out.Offsets = append(out.Offsets, sm.At.Sub(r.Date))
-		for _, g := range []struct {
-			name string
-			to   *[]float64
-		}{{names.Running, &out.Running}, {names.Waiting, &out.Waiting}, {kv, &out.KVCacheUsage}} {
+		off := sm.At.Sub(r.Date)
+		i := int((off - 1) / TimeSeriesInterval) // (i s, (i+1) s]
+		if i < 0 || i >= n {
+			continue
+		}
+		out.At[i] = off
+		for _, g := range gauges {
 			if g.name == "" {
 				continue
 			}
@@ -170,7 +189,7 @@ func (r *Report) serverSeries() ServerSeries {
 			if !ok {
 				v = math.NaN()
 			}
-			*g.to = append(*g.to, v)
+			(*g.to)[i] = v
 		}
 	}
 	return out
@@ -190,12 +209,12 @@ func sumOf(values map[string]float64, name string) (float64, bool) {
 
 // json is the time_series object: interval_s, t (each bucket's start in
 // seconds from the run's start), dispatched, in_flight (at each bucket's
-// end), completed, failed, output_tok_s, ttft_count, ttft_mean_ms and
-// ttft_max_ms (null where no request got its first token), and, when
-// the server was scraped, server: {"t": [the scrapes' offsets in
-// seconds], "running", "waiting", "kv_cache_usage": [the sums of the
-// gauge's series, null where missing], each only when the server has
-// it}.
+// end), completed, failed, output_tokens_per_s, ttft_count, ttft_mean_ms
+// and ttft_max_ms (null where no request got its first token), and, when
+// the server was scraped, server: {"running", "waiting",
+// "kv_cache_usage": [the sums of the gauge's series at each bucket's end,
+// null where none], each only when the server has it} (see ServerSeries;
+// every array as long as t).
 func (ts TimeSeries) json() []byte {
 	o := &pyObject{}
 	o.float("interval_s", ts.Interval.Seconds())
@@ -221,17 +240,12 @@ func (ts TimeSeries) json() []byte {
 	o.raw("in_flight", infl.bytes())
 	o.raw("completed", comp.bytes())
 	o.raw("failed", fail.bytes())
-	o.raw("output_tok_s", tok.bytes())
+	o.raw("output_tokens_per_s", tok.bytes())
 	o.raw("ttft_count", cnt.bytes())
 	o.raw("ttft_mean_ms", mean.bytes())
 	o.raw("ttft_max_ms", mx.bytes())
-	if s := ts.Server; s.Offsets != nil {
+	if s := ts.Server; s.At != nil {
 		so := &pyObject{}
-		var st pyArray
-		for _, off := range s.Offsets {
-			st.float(off.Seconds())
-		}
-		so.raw("t", st.bytes())
 		for _, g := range []struct {
 			key string
 			v   []float64

@@ -15,6 +15,12 @@ const (
 	UnitFailed            = "failed"         // failed requests per run
 	UnitSLAViolations     = "sla-violations" // see ReportSLA
 
+	// Reasoning models: the reasoning and the answer tokens a successful
+	// request (per request, not per second: more reasoning is neither
+	// better nor worse, so the gate reports changes and never judges them).
+	UnitReasoningTokens = "reasoning-tok/req"
+	UnitAnswerTokens    = "answer-tok/req"
+
 	// The capacity benchtest.Capacity found: the largest request rate, or
 	// maximum concurrency, at which every limit of an SLA held; 0 when
 	// none did. Higher is better.

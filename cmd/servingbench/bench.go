@@ -24,7 +24,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if o.help {
 		fmt.Fprintf(stdout, "usage: servingbench [flags]\n       servingbench sweep [flags]\n       servingbench capacity --sla SLA [flags]\n"+
-			"       servingbench tokenize --tokenizer PATH [--decode]\n       servingbench compare [flags] OLD NEW\n\n"+
+			"       servingbench tokenize --tokenizer PATH [--decode]\n       servingbench compare [flags] OLD NEW\n"+
+			"       servingbench report [-o FILE] [--format html|png] RESULT.json...\n\n"+
 			"flags (spelled as vLLM's benchmark_serving.py):\n%s", o.args.usage())
 		return nil
 	}
@@ -41,7 +42,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := p.config()
 	printLoad(stdout, o)
 	bar := newProgress(stderr, len(p.reqs), !o.disableTqdm)
-	cfg.OnResult = bar.add
+	cfg.OnResult, cfg.OnStart = bar.add, bar.started
 	bar.start()
 	rep, err := servingbench.Run(ctx, cfg)
 	bar.stop()
@@ -73,6 +74,13 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		fmt.Fprintln(stdout, "Result saved to", path)
+	}
+	if o.plot {
+		path, err := o.plotReport(rep)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "Report written to", path)
 	}
 	return rep.NoSuccess()
 }

@@ -31,7 +31,7 @@ var goldenRuns = [][]string{
 		"--max-concurrency", "2", "--no-warmup", "--disable-tqdm"},
 	{"--sim-speed", "0"},
 	{"--sim-profile", "int4"},
-	{"--backend", "tensorrt-llm"},
+	{"--backend", "deepspeed-mii"},
 	{"--backend", "openai-chat", "--endpoint", "/v1/completions"},
 	{"--base-url", "http://127.0.0.1:9"},
 	{"--base-url", "localhost:8000", "--model", "m"},

@@ -21,6 +21,7 @@
 //	servingbench capacity --sla SLA [flags]              the largest load that meets an SLA
 //	servingbench tokenize --tokenizer PATH [--decode]   ids for JSON strings on stdin
 //	servingbench compare [flags] OLD.txt NEW.txt        regression gate over benchfmt files
+//	servingbench report [-o FILE] RESULT.json...        HTML (or --format png) report of result files
 //
 // The flags of every subcommand are parsed here: bench's in options.go and
 // args.go (argparse-style), sweep's and capacity's in sweep.go and
@@ -94,6 +95,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runSweep(ctx, args[1:], stdout, stderr)
 		case "capacity":
 			return runCapacity(ctx, args[1:], stdout, stderr)
+		case "report":
+			return runReport(args[1:], stdout, stderr)
 		}
 	}
 	return runBench(ctx, args, stdout, stderr)

@@ -4,21 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/servingbench/servingbench/scenarios"
 	"github.com/servingbench/servingbench/scenarios/tokenizer"
-	"github.com/servingbench/servingbench/servingbench"
 	"github.com/servingbench/servingbench/servingbench/servingtest"
 )
 
@@ -132,7 +129,7 @@ func TestBadFlags(t *testing.T) {
 		{[]string{"--num-prompts", "0"}, "flag --num-prompts must be >= 1, got 0"},
 		{[]string{"--request-rate", "-1"}, "flag --request-rate must be > 0 or inf"},
 		{[]string{"--random-range-ratio", "1.5"}, "flag --random-range-ratio must be in [0, 1)"},
-		{[]string{"--backend", "tensorrt-llm"}, `flag --backend: backend "tensorrt-llm" uses that server's native protocol`},
+		{[]string{"--backend", "deepspeed-mii"}, `flag --backend: backend "deepspeed-mii" uses that server's native protocol`},
 		{[]string{"--backend", "nope"}, `unknown backend "nope"`},
 		{[]string{"--backend", "openai-chat", "--endpoint", "/v1/completions"}, "needs a path ending in chat/completions"},
 		{[]string{"--percentile-metrics", "ttft,foo"}, `unknown metric "foo"`},
@@ -194,17 +191,4 @@ func TestSubcommands(t *testing.T) {
 	out.Reset()
 	require.NoError(t, run(context.Background(), []string{"compare", old, cur}, nil, &out, &bytes.Buffer{}))
 	assert.Contains(t, out.String(), "ttft-p99")
-}
-
-func TestProgressBar(t *testing.T) {
-	var buf bytes.Buffer
-	p := newProgress(&buf, 4, true)
-	assert.False(t, p.enabled, "no bar when the output is not a terminal")
-
-	p.enabled = true // draw as on a terminal
-	p.start()
-	p.add(&servingbench.Result{Events: make([]time.Time, 1)})
-	p.add(&servingbench.Result{Err: errors.New("boom")})
-	p.stop()
-	assert.Regexp(t, `\r 50%\|█{15} {15}\| 2/4 \[\d+s, [\d.]+ req/s, 1 failed\]\n$`, buf.String())
 }

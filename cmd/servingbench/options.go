@@ -67,6 +67,7 @@ type options struct {
 	goodput           []string
 
 	saveResult, saveDetailed  bool
+	plot                      bool // bench only: the HTML report beside the result file (report.go)
 	resultDir, resultFilename string
 	metadata                  []string
 
@@ -109,7 +110,7 @@ func parseCommand(cmd string, args []string) (*options, error) {
 	a.str(&o.baseURL, "base-url", "server base URL, e.g. http://127.0.0.1:8000 or https://... (overrides --host/--port; HTTP_PROXY, HTTPS_PROXY and NO_PROXY apply, loopback addresses are never proxied)")
 	a.str(&o.host, "host", "server host (default 127.0.0.1)")
 	a.integer(&o.port, "port", "server port (default 8000)")
-	a.str(&o.endpoint, "endpoint", "API path (default the backend's: /v1/completions; /v1/chat/completions for openai-chat)")
+	a.str(&o.endpoint, "endpoint", "API path (default the backend's: /v1/completions; /v1/chat/completions for openai-chat); for tensorrt-llm, {model} is replaced by the path-escaped --model")
 	a.str(&o.model, "model", "model name sent in requests (required for a real server)")
 	a.str(&o.servedModel, "served-model-name", "model name sent in requests when it differs from --model")
 	a.str(&o.tokenizer, "tokenizer", "tokenizer.json, model directory or HF cache name (default: --model, else the built-in Qwen tokenizer)")
@@ -171,6 +172,8 @@ func parseCommand(cmd string, args []string) (*options, error) {
 	o.serverMetrics.add(a)
 	a.boolean(&o.help, "help", "show this help (also -h)")
 	switch cmd {
+	case "":
+		a.boolean(&o.plot, "plot", "also write the HTML report of the run beside the result file, named as it with .report.html for .json (see servingbench report)")
 	case "sweep":
 		o.addSweepFlags(a)
 	case "capacity":

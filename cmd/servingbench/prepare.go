@@ -253,6 +253,7 @@ func (p *prepared) runner(stderr io.Writer) capacity.Runner {
 	cfg := p.config()
 	var bar atomic.Pointer[progress]
 	cfg.OnResult = func(r *servingbench.Result) { bar.Load().add(r) }
+	cfg.OnStart = func(t time.Time) { bar.Load().started(t) }
 	o := p.o
 	run := capacity.ConfigRunner(cfg, func(rate float64) servingbench.Arrival {
 		return servingbench.Gamma{Rate: rate, Burstiness: o.burstiness, Seed: uint64(o.seed)}

@@ -17,7 +17,7 @@ import (
 // and the directory part of --result-filename must exist. Without it a bad
 // directory lost the result of a whole run.
 func (o *options) checkResultPath() error {
-	if !o.saveResult {
+	if !o.saveResult && !o.plot {
 		return nil
 	}
 	if o.resultDir != "" {

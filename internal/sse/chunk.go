@@ -37,10 +37,15 @@ type Chunk struct {
 	FinishReason []byte
 
 	// Usage counts, valid when the matching Has flag is set.
+	// ReasoningTokens is usage.completion_tokens_details.reasoning_tokens,
+	// the part of CompletionTokens the model spent reasoning (OpenAI's
+	// CompletionUsage; servers with a reasoning parser that count it).
 	HasPromptTokens     bool
 	HasCompletionTokens bool
+	HasReasoningTokens  bool
 	PromptTokens        int
 	CompletionTokens    int
+	ReasoningTokens     int
 
 	// Error is set for a server error object: a top-level "error" object or
 	// string, or "object": "error". ErrorMessage is its message, raw.
@@ -59,10 +64,29 @@ func (c *Chunk) Token() bool {
 	return c.Choices > 0 && (len(c.Text) > 0 || len(c.Content) > 0 || len(c.Reasoning) > 0)
 }
 
+// Answer reports whether the chunk is a token event with answer output:
+// text or delta.content, as opposed to reasoning alone. A chunk at the end
+// of a model's reasoning may carry both delta.reasoning_content and
+// delta.content (vLLM's reasoning parsers split a delta holding the
+// end-of-thinking token so); it is an answer chunk.
+func (c *Chunk) Answer() bool {
+	return c.Choices > 0 && (len(c.Text) > 0 || len(c.Content) > 0)
+}
+
 // AppendText appends the chunk's generated output to dst, unescaped: the
-// reasoning, then the content, then the text.
+// reasoning, then the content, then the text (AppendReasoning then
+// AppendAnswer).
 func (c *Chunk) AppendText(dst []byte) []byte {
-	dst = AppendUnescaped(dst, c.Reasoning)
+	dst = c.AppendReasoning(dst)
+	return c.AppendAnswer(dst)
+}
+
+// AppendReasoning appends the chunk's reasoning output, unescaped, to dst.
+func (c *Chunk) AppendReasoning(dst []byte) []byte { return AppendUnescaped(dst, c.Reasoning) }
+
+// AppendAnswer appends the chunk's answer output, unescaped, to dst: the
+// content, then the text.
+func (c *Chunk) AppendAnswer(dst []byte) []byte {
 	dst = AppendUnescaped(dst, c.Content)
 	return AppendUnescaped(dst, c.Text)
 }
@@ -91,6 +115,7 @@ const (
 	ctxChoice0
 	ctxDelta
 	ctxUsage
+	ctxUsageDetails // usage.completion_tokens_details
 	ctxError
 )
 
@@ -107,6 +132,7 @@ const (
 	fieldObject
 	fieldPromptTokens
 	fieldCompletionTokens
+	fieldReasoningTokens
 )
 
 var _ sink = (*Chunk)(nil)
@@ -148,6 +174,12 @@ func (c *Chunk) child(ctx uint8, key []byte) (uint8, uint8) {
 			return ctxOther, fieldPromptTokens
 		case "completion_tokens":
 			return ctxOther, fieldCompletionTokens
+		case "completion_tokens_details":
+			return ctxUsageDetails, fieldNone
+		}
+	case ctxUsageDetails:
+		if string(key) == "reasoning_tokens" {
+			return ctxOther, fieldReasoningTokens
 		}
 	case ctxError:
 		if string(key) == "message" {
@@ -203,6 +235,8 @@ func (c *Chunk) reset(ctx, field uint8) {
 		c.HasPromptTokens, c.PromptTokens = false, 0
 	case fieldCompletionTokens:
 		c.HasCompletionTokens, c.CompletionTokens = false, 0
+	case fieldReasoningTokens:
+		c.HasReasoningTokens, c.ReasoningTokens = false, 0
 	}
 	switch ctx {
 	case ctxChoices:
@@ -215,6 +249,9 @@ func (c *Chunk) reset(ctx, field uint8) {
 	case ctxUsage:
 		c.HasPromptTokens, c.PromptTokens = false, 0
 		c.HasCompletionTokens, c.CompletionTokens = false, 0
+		c.HasReasoningTokens, c.ReasoningTokens = false, 0
+	case ctxUsageDetails:
+		c.HasReasoningTokens, c.ReasoningTokens = false, 0
 	}
 }
 
@@ -248,6 +285,8 @@ func (c *Chunk) setNumber(field uint8, num []byte, integer bool) {
 		c.HasPromptTokens, c.PromptTokens = true, v
 	case field == fieldCompletionTokens:
 		c.HasCompletionTokens, c.CompletionTokens = true, v
+	case field == fieldReasoningTokens:
+		c.HasReasoningTokens, c.ReasoningTokens = true, v
 	}
 }
 

@@ -19,6 +19,9 @@ type chunkView struct {
 	FinishReason     string
 	PromptTokens     int // -1 when absent
 	CompletionTokens int // -1 when absent
+	ReasoningTokens  int // -1 when absent
+	Answer           bool
+	AnswerText       string
 	Error            bool
 	ErrorMessage     string
 }
@@ -28,9 +31,12 @@ func viewOf(c *Chunk) chunkView {
 		Choices:          c.Choices,
 		Token:            c.Token(),
 		Text:             string(c.AppendText(nil)),
+		Answer:           c.Answer(),
+		AnswerText:       string(c.AppendAnswer(nil)),
 		FinishReason:     string(AppendUnescaped(nil, c.FinishReason)),
 		PromptTokens:     -1,
 		CompletionTokens: -1,
+		ReasoningTokens:  -1,
 		Error:            c.Error,
 		ErrorMessage:     string(AppendUnescaped(nil, c.ErrorMessage)),
 	}
@@ -40,11 +46,14 @@ func viewOf(c *Chunk) chunkView {
 	if c.HasCompletionTokens {
 		v.CompletionTokens = c.CompletionTokens
 	}
+	if c.HasReasoningTokens {
+		v.ReasoningTokens = c.ReasoningTokens
+	}
 	return v
 }
 
 func TestChunkDecode(t *testing.T) {
-	none := chunkView{PromptTokens: -1, CompletionTokens: -1}
+	none := chunkView{PromptTokens: -1, CompletionTokens: -1, ReasoningTokens: -1}
 	with := func(f func(*chunkView)) chunkView { v := none; f(&v); return v }
 	tests := []struct {
 		name string
@@ -52,7 +61,10 @@ func TestChunkDecode(t *testing.T) {
 		want chunkView
 	}{
 		{"completions token", `{"choices":[{"text":" man","index":0,"finish_reason":null}]}`,
-			with(func(v *chunkView) { v.Choices, v.Token, v.Text = 1, true, " man" })},
+			with(func(v *chunkView) {
+				v.Choices, v.Token, v.Text = 1, true, " man"
+				v.Answer, v.AnswerText = true, " man"
+			})},
 		{"completions empty text finish", `{"choices":[{"text":"","finish_reason":"length"}],"usage":{"completion_tokens":5,"prompt_tokens":4}}`,
 			with(func(v *chunkView) {
 				v.Choices, v.FinishReason, v.PromptTokens, v.CompletionTokens = 1, "length", 4, 5
@@ -62,23 +74,42 @@ func TestChunkDecode(t *testing.T) {
 		{"chat role with empty content", `{"choices":[{"delta":{"role":"assistant","content":""}}]}`,
 			with(func(v *chunkView) { v.Choices = 1 })},
 		{"chat content", `{"choices":[{"delta":{"content":"wygl"}}]}`,
-			with(func(v *chunkView) { v.Choices, v.Token, v.Text = 1, true, "wygl" })},
+			with(func(v *chunkView) {
+				v.Choices, v.Token, v.Text = 1, true, "wygl"
+				v.Answer, v.AnswerText = true, "wygl"
+			})},
 		{"chat finish only", `{"choices":[{"finish_reason":"length","index":0,"delta":{}}]}`,
 			with(func(v *chunkView) { v.Choices, v.FinishReason = 1, "length" })},
 		{"reasoning", `{"choices":[{"delta":{"reasoning_content":"hmm"}}]}`,
 			with(func(v *chunkView) { v.Choices, v.Token, v.Text = 1, true, "hmm" })},
 		{"reasoning new name", `{"choices":[{"delta":{"reasoning":"hmm","content":null}}]}`,
 			with(func(v *chunkView) { v.Choices, v.Token, v.Text = 1, true, "hmm" })},
+		// vLLM's reasoning parsers split a delta holding the end of the
+		// thinking into both members (deepseek_r1_reasoning_parser.py's
+		// extract_reasoning_content_streaming, vllm-project/vllm).
+		{"reasoning and content", `{"choices":[{"delta":{"reasoning_content":"so","content":"Yes"}}]}`,
+			with(func(v *chunkView) { v.Choices, v.Token, v.Text, v.Answer, v.AnswerText = 1, true, "soYes", true, "Yes" })},
+		// OpenAI's CompletionUsage: completion_tokens_details.reasoning_tokens.
+		{"usage reasoning tokens", `{"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":14,"completion_tokens_details":{"reasoning_tokens":11,"audio_tokens":0}}}`,
+			with(func(v *chunkView) { v.PromptTokens, v.CompletionTokens, v.ReasoningTokens = 9, 14, 11 })},
+		{"usage reasoning details null", `{"usage":{"completion_tokens_details":{"reasoning_tokens":3},"completion_tokens_details":null}}`, none},
+		{"reasoning tokens elsewhere ignored", `{"completion_tokens_details":{"reasoning_tokens":3},"usage":{"reasoning_tokens":4}}`, none},
 		{"usage only", `{"choices":[],"usage":{"prompt_tokens":12,"total_tokens":17,"completion_tokens":5}}`,
 			with(func(v *chunkView) { v.PromptTokens, v.CompletionTokens = 12, 5 })},
 		{"usage null", `{"choices":[{"text":"a"}],"usage":null}`,
-			with(func(v *chunkView) { v.Choices, v.Token, v.Text = 1, true, "a" })},
+			with(func(v *chunkView) { v.Choices, v.Token, v.Text = 1, true, "a"; v.Answer, v.AnswerText = true, "a" })},
 		{"usage float integral", `{"usage":{"prompt_tokens":1.2e1,"completion_tokens":-3}}`,
 			with(func(v *chunkView) { v.PromptTokens = 12 })},
 		{"escapes", `{"choices":[{"text":"caf\u00e9 \ud83d\ude00 \"q\"\n\/\\"}]}`,
-			with(func(v *chunkView) { v.Choices, v.Token, v.Text = 1, true, "café 😀 \"q\"\n/\\" })},
+			with(func(v *chunkView) {
+				v.Choices, v.Token, v.Text = 1, true, "café 😀 \"q\"\n/\\"
+				v.Answer, v.AnswerText = true, "café 😀 \"q\"\n/\\"
+			})},
 		{"lone surrogate", `{"choices":[{"text":"\ud83d x"}]}`,
-			with(func(v *chunkView) { v.Choices, v.Token, v.Text = 1, true, "\uFFFD x" })},
+			with(func(v *chunkView) {
+				v.Choices, v.Token, v.Text = 1, true, "\uFFFD x"
+				v.Answer, v.AnswerText = true, "\uFFFD x"
+			})},
 		{"second choice ignored", `{"choices":[{"text":""},{"text":"b"}]}`,
 			with(func(v *chunkView) { v.Choices = 2 })},
 		{"nested text elsewhere ignored", `{"x":{"choices":[{"text":"a"}]},"choices":[{"logprobs":{"text":"b"}}]}`,
@@ -94,9 +125,9 @@ func TestChunkDecode(t *testing.T) {
 		{"error string", `{"error":"bad"}`,
 			with(func(v *chunkView) { v.Error, v.ErrorMessage = true, "bad" })},
 		{"error null", `{"error":null,"choices":[{"text":"a"}]}`,
-			with(func(v *chunkView) { v.Choices, v.Token, v.Text = 1, true, "a" })},
+			with(func(v *chunkView) { v.Choices, v.Token, v.Text = 1, true, "a"; v.Answer, v.AnswerText = true, "a" })},
 		{"whitespace", " \t\r\n{ \"choices\" : [ { \"text\" : \"a\" } ] } \n",
-			with(func(v *chunkView) { v.Choices, v.Token, v.Text = 1, true, "a" })},
+			with(func(v *chunkView) { v.Choices, v.Token, v.Text = 1, true, "a"; v.Answer, v.AnswerText = true, "a" })},
 		{"root array", `[{"choices":[{"text":"a"}]}]`, none},
 	}
 	for _, tt := range tests {

@@ -1,6 +1,7 @@
 // Package sse reads Server-Sent Events streams and decodes the event JSON of
-// OpenAI-compatible and native (TGI, llama.cpp) streaming responses, with no
-// allocation per event on the hot path.
+// OpenAI-compatible and native (TGI, llama.cpp, Triton's TensorRT-LLM,
+// SGLang) streaming responses, with no allocation per event on the hot
+// path.
 //
 // Reader follows the WHATWG SSE parsing rules: lines end with CRLF, LF or a
 // lone CR; an event ends at a blank line; lines starting with ':' are
@@ -24,7 +25,13 @@
 // decodes an event of TGI's native /generate_stream with the same scanner
 // (token.text and special, the last event's generated_text and details,
 // ErrorResponse), and LlamaEvent one of llama.cpp's native /completion
-// (content, "stop", stop_type, tokens_predicted, tokens_evaluated): a
+// (content, "stop", stop_type, tokens_predicted, tokens_evaluated),
+// TRTEvent one of Triton's generate_stream (text_output, error),
+// SGLangEvent one of SGLang's native /generate (cumulative text,
+// meta_info's finish_reason and counts, error) and OllamaEvent one line
+// of Ollama's NDJSON /api/generate and /api/chat streams (response,
+// message.content, the thinking fields, done, done_reason,
+// prompt_eval_count, eval_count; internal/ndjson cuts the lines): a
 // decoder is a sink of the scanner, which names the context and field of
 // each value and keeps the ones it knows.
 //

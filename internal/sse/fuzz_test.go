@@ -134,6 +134,7 @@ func FuzzChunk(f *testing.F) {
 	}
 	f.Add([]byte(`{"choices":[{"text":"\ud83d\ude00\ud800x","delta":{"content":"\"","reasoning":"r"}}],"usage":{"prompt_tokens":1e2}}`))
 	f.Add([]byte(`{"object":"error","message":"m","error":{"message":null}}`))
+	f.Add([]byte(`{"choices":[{"delta":{"reasoning_content":"so","content":"Yes"}}],"usage":{"completion_tokens":5,"completion_tokens_details":{"reasoning_tokens":3e0},"completion_tokens_details":{"reasoning_tokens":2}}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var c Chunk
 		err := c.Decode(data)

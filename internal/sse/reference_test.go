@@ -18,7 +18,7 @@ func referenceView(t testing.TB, data []byte) chunkView {
 	if err := dec.Decode(&root); err != nil {
 		t.Fatalf("json.Unmarshal(%q) = %v", data, err)
 	}
-	v := chunkView{PromptTokens: -1, CompletionTokens: -1}
+	v := chunkView{PromptTokens: -1, CompletionTokens: -1, ReasoningTokens: -1}
 	obj, _ := root.(map[string]any)
 	if obj == nil {
 		return v
@@ -51,12 +51,14 @@ func referenceView(t testing.TB, data []byte) chunkView {
 				}
 				v.Text = reasoning + content + text
 				v.Token = text != "" || content != "" || reasoning != ""
+				v.Answer = text != "" || content != ""
+				v.AnswerText = content + text
 			}
 		}
 	}
 	if usage, ok := obj["usage"].(map[string]any); ok {
-		count := func(k string) int {
-			n, ok := usage[k].(json.Number)
+		count := func(m map[string]any, k string) int {
+			n, ok := m[k].(json.Number)
 			if !ok {
 				return -1
 			}
@@ -66,8 +68,11 @@ func referenceView(t testing.TB, data []byte) chunkView {
 			}
 			return int(f)
 		}
-		v.PromptTokens = count("prompt_tokens")
-		v.CompletionTokens = count("completion_tokens")
+		v.PromptTokens = count(usage, "prompt_tokens")
+		v.CompletionTokens = count(usage, "completion_tokens")
+		if details, ok := usage["completion_tokens_details"].(map[string]any); ok {
+			v.ReasoningTokens = count(details, "reasoning_tokens")
+		}
 	}
 	switch e := obj["error"].(type) {
 	case map[string]any:

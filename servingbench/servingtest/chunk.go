@@ -12,6 +12,7 @@ import (
 // completions or chat response into a bufio.Writer from pre-rendered byte
 // slices, with no encoding/json on the token path.
 type chunker struct {
+	chunkEvents
 	sseWriter
 	wordGen
 	chat      bool
@@ -19,6 +20,11 @@ type chunker struct {
 	open      []byte // head + `,"choices":[{"index":0,"text":"`
 	closeNull []byte // `","logprobs":null,"finish_reason":null}]}` + "\n\n"
 	started   bool   // the chat role-only chunk is written
+
+	// The reasoning phase (Model.Reasoning): the tokens still to stream as
+	// reasoning, and reasonOpen, head + `,"choices":[{"index":0,"delta":{"reasoning_content":"`.
+	reasoningLeft int
+	reasonOpen    []byte
 
 	// The tail: the finish reason, the usage and where they go.
 	reason       string
@@ -28,8 +34,6 @@ type chunker struct {
 	includeUsage bool
 	noDone       bool
 }
-
-var _ encoder = (*chunker)(nil)
 
 func newChunker(bw *bufio.Writer, chat bool, id, model string, created int64, rngSeed uint64) *chunker {
 	c := &chunker{sseWriter: sseWriter{bw: bw}, wordGen: newWordGen(rngSeed), chat: chat}
@@ -83,7 +87,12 @@ func (g *wordGen) text(dst []byte, n int) []byte {
 	return dst
 }
 
-func (c *chunker) oneTokenAnEvent() bool { return false }
+// think makes the first n tokens of the chat stream reasoning, in the
+// delta member field.
+func (c *chunker) think(n int, field string) {
+	c.reasoningLeft = n
+	c.reasonOpen = append(append([]byte{}, c.head...), `,"choices":[{"index":0,"delta":{"`+field+`":"`...)
+}
 
 // tokens writes one token chunk of n tokens; the chat stream's role-only
 // chunk goes first. The last chunk carries the finish_reason unless the
@@ -99,13 +108,23 @@ func (c *chunker) tokens(n int, last, pad, badUTF8 bool) {
 	if last && !c.finishChunk {
 		finish = c.reason
 	}
+	open := c.open
+	r := min(n, c.reasoningLeft)
+	if r > 0 {
+		open = c.reasonOpen
+	}
 	if pad {
 		c.bw.WriteString(`data: {"padding":"`)
 		c.bw.Write(padding())
 		c.bw.WriteString(`",`)
-		c.bw.Write(c.open[len(`data: {`):])
+		c.bw.Write(open[len(`data: {`):])
 	} else {
-		c.bw.Write(c.open)
+		c.bw.Write(open)
+	}
+	if r > 0 {
+		c.reasoningLeft -= r
+		c.writeThought(r, n-r, finish, badUTF8)
+		return
 	}
 	c.writeText(&c.wordGen, n, badUTF8)
 	if finish == "" {
@@ -117,6 +136,21 @@ func (c *chunker) tokens(n int, last, pad, badUTF8 bool) {
 		c.bw.WriteString(`}`)
 	}
 	c.bw.WriteString(`,"logprobs":null,"finish_reason":"` + finish + `"}]}` + "\n\n")
+}
+
+// writeThought ends a chat chunk opened with reasonOpen: r reasoning
+// tokens, then a tokens of content in the same delta when a > 0.
+func (c *chunker) writeThought(r, a int, finish string, badUTF8 bool) {
+	c.writeText(&c.wordGen, r, badUTF8)
+	if a > 0 {
+		c.bw.WriteString(`","content":"`)
+		c.writeText(&c.wordGen, a, false)
+	}
+	if finish == "" {
+		c.bw.Write(c.closeNull)
+		return
+	}
+	c.bw.WriteString(`"},"logprobs":null,"finish_reason":"` + finish + `"}]}` + "\n\n")
 }
 
 // tail writes the finish chunk, the usage and [DONE] as the model and the
@@ -178,7 +212,12 @@ func (c *chunker) errorEvent(message string) {
 	c.bw.WriteString(`,"type":"InternalServerError","param":null,"code":500}}` + "\n\n")
 }
 
-type usage struct{ prompt, completion int }
+// usage is the OpenAI usage object; with details it carries
+// completion_tokens_details.reasoning_tokens (OpenAI's CompletionUsage).
+type usage struct {
+	prompt, completion, reasoning int
+	details                       bool
+}
 
 func (u usage) appendJSON(b []byte) []byte {
 	b = append(b, `{"prompt_tokens":`...)
@@ -187,6 +226,11 @@ func (u usage) appendJSON(b []byte) []byte {
 	b = strconv.AppendInt(b, int64(u.prompt+u.completion), 10)
 	b = append(b, `,"completion_tokens":`...)
 	b = strconv.AppendInt(b, int64(u.completion), 10)
+	if u.details {
+		b = append(b, `,"completion_tokens_details":{"reasoning_tokens":`...)
+		b = strconv.AppendInt(b, int64(u.reasoning), 10)
+		b = append(b, '}')
+	}
 	return append(b, '}')
 }
 

@@ -1,6 +1,8 @@
 // Package servingtest provides a simulated LLM server for tests and
-// examples, speaking the OpenAI-compatible API and the native streaming
-// APIs of TGI and llama.cpp, in the manner of net/http/httptest: NewServer starts
+// examples, speaking the OpenAI-compatible API (with a reasoning phase on
+// the chat route, Model.Reasoning) and the native streaming APIs of TGI,
+// llama.cpp, TensorRT-LLM behind Triton, SGLang and Ollama (Protocols), in
+// the manner of net/http/httptest: NewServer starts
 // it on a loopback address, Server.URL is its base URL, Server.Close stops
 // it, and Server.Truth returns what the server did for every request, the
 // ground truth against which a client's measurements can be checked.
@@ -53,6 +55,29 @@
 //     N (or "max_tokens"; required, at least 1), "ignore_eos", "stream"};
 //     cache_prompt and the sampling fields are ignored. Errors are
 //     {"error": {"code", "message", "type"}}.
+//   - POST /v2/models/{model}/generate_stream: Triton's generate extension
+//     as TensorRT-LLM's ensemble answers it (ProtocolTensorRTLLM), for the
+//     models "ensemble" and Model.Name (another is Triton's 400 {"error":
+//     "Request for unknown model: ..."}, not recorded), shaped from
+//     Triton's docs/protocol/extension_generate.md and src/http_server.cc:
+//     {"text_input": PROMPT, "max_tokens": N (required, at least 1),
+//     "stream": true (required), "min_length"}, at the top level or under
+//     "parameters"; a min_length of at least max_tokens is ignore-EOS.
+//     Errors are {"error": MESSAGE}, HTTP 400.
+//   - POST /generate with "text" or "sampling_params" and no "inputs":
+//     SGLang's native API (ProtocolSGLang), shaped from SGLang's
+//     entrypoints/http_server.py (generate_request): {"text": PROMPT,
+//     "stream": BOOL, "sampling_params": {"max_new_tokens": N (required,
+//     at least 1), "ignore_eos", "temperature" (not negative)}};
+//     input_ids prompts are refused. Errors are {"error": {"message"}},
+//     HTTP 400, streamed or not.
+//   - POST /api/generate and POST /api/chat: Ollama's native API
+//     (ProtocolOllama), shaped from Ollama's api/types.go and
+//     server/routes.go: {"model", "prompt" (chat: "messages", as the
+//     OpenAI route reads them), "stream" (default true), "options":
+//     {"num_predict": N (required, at least 1)}}; the model name and the
+//     other options are not checked. Errors are {"error": MESSAGE}, HTTP
+//     400, application/json.
 //   - GET /v1/models, GET /health (200, empty body), GET /version
 //     ({"version": "servingtest-..."}, like vLLM).
 //   - GET /metrics: Prometheus text with vLLM's names and a model_name
@@ -89,6 +114,29 @@
 // token an event, so a chunk of Model.TokensPerChunk tokens is that many
 // events written with one flush. Model.Usage and Model.FinishChunk are
 // OpenAI layouts and do not change the native streams.
+//
+// TensorRT-LLM's stream is "data: {...}" events, one a chunk, with the
+// ensemble's outputs and the chunk's text in "text_output" (a delta);
+// the body's end ends it: there is no finish reason, count or marker.
+// SGLang's is an event a chunk with the whole text so far in "text", the
+// chunk's "output_ids" and "meta_info" {"id", "finish_reason" (null, then
+// {"type": "length", "length"} or {"type": "stop", "matched"}),
+// "prompt_tokens", "completion_tokens" (so far), "cached_tokens"}, then
+// "data: [DONE]". Ollama's is NDJSON (application/x-ndjson): a line a
+// token, {"model", "created_at", "response" (chat: "message": {"role",
+// "content"}), "done": false}, then the done line with "done_reason"
+// ("length" or "stop"), "context" (generate only), the durations in
+// nanoseconds (total_duration, prompt_eval_duration: admission to the
+// first token, eval_duration: first to last) and prompt_eval_count and
+// eval_count, zero ones left out; it ends the stream.
+//
+// With Model.Reasoning, the chat stream's first Reasoning.Tokens tokens
+// come in delta.reasoning_content (or delta.reasoning, Reasoning.Field)
+// and the rest in delta.content, a chunk holding both carrying both
+// members, as vLLM's reasoning parsers stream them; usage carries
+// completion_tokens_details.reasoning_tokens unless OmitUsage, and a
+// non-streamed message has the reasoning beside its content.
+// Record.ReasoningTokens, FirstAnswer and TTFO are the ground truth.
 //
 // # Timing model
 //
@@ -129,10 +177,12 @@
 // prompt: HTTP errors, TCP resets, malformed or huge lines, stalls, error
 // events, streams without [DONE], and valid-but-unusual streams (pings,
 // one byte at a time), in every protocol's own shapes. See FaultKind and
-// FaultKind.AppliesTo: FaultNoDone applies to OpenAI only, since TGI's and
-// llama.cpp's native streams end with their last event, which carries the
-// finish reason and the counts (without it a stream is cut short:
-// FaultTruncate). Record.Fault says which fault each request got.
+// FaultKind.AppliesTo: FaultNoDone applies to OpenAI and SGLang only,
+// since TGI's, llama.cpp's and Ollama's streams end with their last
+// event, which carries the finish reason and the counts (without it a
+// stream is cut short: FaultTruncate), and Triton's has no end marker at
+// all; FaultPings does not apply to Ollama, as NDJSON has no comments.
+// Record.Fault says which fault each request got.
 //
 // A Server is safe for concurrent use; a Model must not be changed after
 // it is passed to NewServer.

@@ -67,6 +67,16 @@ func openAIGoldenCases() []goldenCase {
 	return cases
 }
 
+// nativeGoldenFaults are the faults pinned on every native protocol: those
+// whose bytes differ from a normal stream, and FaultNoDone, which shows
+// the protocols it does not apply to stream normally.
+var nativeGoldenFaults = []Fault{
+	{Kind: FaultPings}, {Kind: FaultMalformedJSON, After: 1}, {Kind: FaultErrorEvent, After: 1},
+	{Kind: FaultTruncate, After: 2}, {Kind: FaultInvalidUTF8, After: 1}, {Kind: FaultHugeLine, After: 1},
+	{Kind: FaultWrongContentType}, {Kind: FaultRateLimit, RetryAfter: time.Second}, {Kind: FaultInternal},
+	{Kind: FaultNoDone},
+}
+
 // nativeGoldenCases are TGI's and llama.cpp's responses: the layouts, the
 // errors and the faults that change their bytes. Checked by eye against
 // TGI's router (router/src/lib.rs, server.rs, validation.rs) and a
@@ -109,12 +119,7 @@ func nativeGoldenCases() []goldenCase {
 	add("llama-non-streamed", "/completion", Model{}, llamaBody(map[string]any{"stream": false}))
 	add("llama-too-long", "/completion", Model{KVCacheTokens: 4}, llamaBody(nil))
 	add("llama-no-n-predict", "/completion", Model{}, map[string]any{"prompt": "a", "stream": true})
-	for _, f := range []Fault{
-		{Kind: FaultPings}, {Kind: FaultMalformedJSON, After: 1}, {Kind: FaultErrorEvent, After: 1},
-		{Kind: FaultTruncate, After: 2}, {Kind: FaultInvalidUTF8, After: 1}, {Kind: FaultHugeLine, After: 1},
-		{Kind: FaultWrongContentType}, {Kind: FaultRateLimit, RetryAfter: time.Second}, {Kind: FaultInternal},
-		{Kind: FaultNoDone},
-	} {
+	for _, f := range nativeGoldenFaults {
 		name := fmt.Sprintf("%v-after-%d", f.Kind, f.After)
 		add("tgi-"+name, "/generate_stream", Model{Faults: []Fault{f}}, tgiBody(nil))
 		add("llama-"+name, "/completion", Model{Faults: []Fault{f}}, llamaBody(nil))
@@ -135,7 +140,7 @@ func nativeGoldenCases() []goldenCase {
 // "created" and every other time is the bubble's. A body longer than 64 KiB
 // (FaultHugeLine's) is pinned by its SHA-256.
 func TestGoldenBodies(t *testing.T) {
-	for _, gc := range append(openAIGoldenCases(), nativeGoldenCases()...) {
+	for _, gc := range append(append(openAIGoldenCases(), nativeGoldenCases()...), newerGoldenCases()...) {
 		t.Run(gc.name, func(t *testing.T) {
 			got := goldenBody(t, gc)
 			file := filepath.Join("testdata", "golden", gc.name+".txt")

@@ -105,7 +105,9 @@ func (s *Server) accept(r *http.Request, a api, ent *entry) (*job, *apiError) {
 		j.fault, j.kind = f, f.Kind
 	}
 	j.seq = newSeq(j.promptTokens, c.maxTokens, target)
-	ent.update(func(rec *Record) { rec.Fault, rec.OutputTokens = j.kind, target })
+	ent.update(func(rec *Record) {
+		rec.Fault, rec.OutputTokens, rec.ReasoningTokens = j.kind, target, s.model.Reasoning.tokens(a, target)
+	})
 	return j, nil
 }
 

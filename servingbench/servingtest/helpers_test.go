@@ -23,14 +23,24 @@ func body(chat bool, prompt string, maxTokens int, extra map[string]any) map[str
 	} else {
 		b["prompt"] = prompt
 	}
+	return merged(b, extra)
+}
+
+// merged returns a copy of base with extra's members set, a nil one
+// removed.
+func merged(base, extra map[string]any) map[string]any {
+	out := make(map[string]any, len(base)+len(extra))
+	for k, v := range base {
+		out[k] = v
+	}
 	for k, v := range extra {
 		if v == nil {
-			delete(b, k)
+			delete(out, k)
 		} else {
-			b[k] = v
+			out[k] = v
 		}
 	}
-	return b
+	return out
 }
 
 func path(chat bool) string {

@@ -16,8 +16,6 @@ import (
 // https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md
 type llamaCpp struct{}
 
-var _ api = llamaCpp{}
-
 func (llamaCpp) protocol() Protocol { return ProtocolLlamaCpp }
 func (llamaCpp) endpoint() string   { return "/completion" }
 
@@ -188,26 +186,21 @@ func (llamaCpp) newEncoder(bw *bufio.Writer, j *job) encoder {
 // its content and "stop": false, then the last object with "stop": true,
 // the counts, stop_type and timings: the stream's end (no [DONE]).
 type llamaEncoder struct {
+	tokenEvents
 	sseWriter
 	wordGen
 	j         *job
 	predicted int
 	evaluated []byte // `,"tokens_evaluated":P`
-	line      []byte
+	lineBuf
 }
-
-var _ encoder = (*llamaEncoder)(nil)
-
-func (e *llamaEncoder) oneTokenAnEvent() bool { return true }
 
 // tokens writes one event of one token (n is 1).
 func (e *llamaEncoder) tokens(n int, last, pad, badUTF8 bool) {
-	for i := range n {
-		e.token(pad && i == 0, badUTF8 && i == 0)
-	}
+	eachToken(n, last, pad, badUTF8, e.token)
 }
 
-func (e *llamaEncoder) token(pad, badUTF8 bool) {
+func (e *llamaEncoder) token(_, pad, badUTF8 bool) {
 	e.pre()
 	e.predicted++
 	id := e.nextID()
@@ -216,11 +209,7 @@ func (e *llamaEncoder) token(pad, badUTF8 bool) {
 		text = "\xff\xfe"
 	}
 	b := append(e.line[:0], "data: {"...)
-	if pad {
-		b = append(b, `"padding":"`...)
-		b = append(b, padding()...)
-		b = append(b, `",`...)
-	}
+	b = appendPadding(b, pad)
 	b = append(b, `"index":0,"content":" `...)
 	b = append(b, text...)
 	b = append(b, `","tokens":[`...)
@@ -229,10 +218,7 @@ func (e *llamaEncoder) token(pad, badUTF8 bool) {
 	b = strconv.AppendInt(b, int64(e.predicted), 10)
 	b = append(b, e.evaluated...)
 	b = append(b, "}\n\n"...)
-	e.bw.Write(b)
-	if len(b) < 64<<10 {
-		e.line = b
-	}
+	e.write(e.bw, b)
 }
 
 func (e *llamaEncoder) tail() {

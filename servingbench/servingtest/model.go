@@ -56,6 +56,12 @@ type Model struct {
 	// UsageInline implies it.
 	FinishChunk bool
 
+	// Reasoning makes the chat route's responses think first, as a
+	// reasoning model behind vLLM's --reasoning-parser streams them; the
+	// zero value does not reason. The completions and native routes are
+	// not affected.
+	Reasoning Reasoning
+
 	// EOSFraction is the fraction in [0,1] of requests without ignore_eos
 	// that stop early at a simulated end-of-sequence token. Which requests
 	// stop, and at which length in [1, max_tokens-1], is drawn from Seed,
@@ -98,6 +104,45 @@ type Model struct {
 	// are not recorded in Truth and take no request index; Server.Dropped
 	// counts the completion requests among them.
 	DropReused bool
+}
+
+// Reasoning is the reasoning phase of the chat route's responses.
+type Reasoning struct {
+	// Tokens is the number of generated tokens, from the first, streamed
+	// as reasoning in delta.reasoning_content (one token a word, like the
+	// answer; fewer when the output is shorter, none without a positive
+	// Tokens); the rest follow in delta.content. A chunk of
+	// Model.TokensPerChunk tokens that holds the last reasoning tokens and
+	// the first answer tokens carries both members, as vLLM's reasoning
+	// parsers split a delta holding the end of the thinking. A
+	// non-streaming response has the reasoning in
+	// message.reasoning_content.
+	Tokens int
+	// Field is the delta member of the reasoning: "" or
+	// "reasoning_content" (vLLM's name until v0.10), or "reasoning" (the
+	// newer name, vLLM's and OpenRouter's).
+	Field string
+	// OmitUsage leaves completion_tokens_details out of the usage; by
+	// default it is {"reasoning_tokens": R}, as OpenAI's CompletionUsage
+	// has it, so a client may count the split either way.
+	OmitUsage bool
+}
+
+// field is the delta member of the reasoning.
+func (r Reasoning) field() string {
+	if r.Field == "" {
+		return "reasoning_content"
+	}
+	return r.Field
+}
+
+// tokens is the number of the first of target tokens that are reasoning,
+// on the chat route.
+func (r Reasoning) tokens(a api, target int) int {
+	if oa, ok := a.(openAI); !ok || !oa.chat {
+		return 0
+	}
+	return max(0, min(r.Tokens, target))
 }
 
 // UsagePosition says where a streamed response carries usage.
@@ -147,6 +192,10 @@ func (m Model) Validate() error {
 		return fmt.Errorf("servingtest: Model.Usage must be UsageSeparate, UsageInline or UsageNone, got %d", m.Usage)
 	case math.IsNaN(m.EOSFraction) || m.EOSFraction < 0 || m.EOSFraction > 1:
 		return fmt.Errorf("servingtest: Model.EOSFraction must be in [0,1], got %v", m.EOSFraction)
+	case m.Reasoning.Tokens < 0:
+		return fmt.Errorf("servingtest: Model.Reasoning.Tokens must be >= 0, got %d", m.Reasoning.Tokens)
+	case m.Reasoning.Field != "" && m.Reasoning.Field != "reasoning_content" && m.Reasoning.Field != "reasoning":
+		return fmt.Errorf("servingtest: Model.Reasoning.Field must be \"\", \"reasoning_content\" or \"reasoning\", got %q", m.Reasoning.Field)
 	case m.IdleTimeout < 0:
 		return fmt.Errorf("servingtest: Model.IdleTimeout must be >= 0, got %v", m.IdleTimeout)
 	case math.IsNaN(m.Speed) || math.IsInf(m.Speed, 0) || m.Speed < 0:

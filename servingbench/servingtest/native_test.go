@@ -316,7 +316,8 @@ func TestNativeMalformedJSON(t *testing.T) {
 func TestFaultAppliesTo(t *testing.T) {
 	for k := FaultBadRequest; k < numFaultKinds; k++ {
 		for _, p := range Protocols() {
-			assert.Equal(t, k != FaultNoDone || p == ProtocolOpenAI, k.AppliesTo(p), "%v.AppliesTo(%v)", k, p)
+			want := (k != FaultNoDone || p == ProtocolOpenAI || p == ProtocolSGLang) && (k != FaultPings || p != ProtocolOllama) // NDJSON has no pings
+			assert.Equal(t, want, k.AppliesTo(p), "%v.AppliesTo(%v)", k, p)
 		}
 	}
 	assert.False(t, FaultNone.AppliesTo(ProtocolOpenAI))

@@ -12,16 +12,9 @@ import (
 // completions: request.go reads its requests, chunk.go writes its chunks.
 type openAI struct{ chat bool }
 
-var _ api = openAI{}
-
 func (openAI) protocol() Protocol { return ProtocolOpenAI }
 
-func (a openAI) endpoint() string {
-	if a.chat {
-		return "/v1/chat/completions"
-	}
-	return "/v1/completions"
-}
+func (a openAI) endpoint() string { return route(a.chat, "/v1/chat/completions", "/v1/completions") }
 
 func (a openAI) parse(body []byte, modelName string) (*call, *apiError) {
 	return parseCall(body, a.chat, modelName)
@@ -41,6 +34,10 @@ func (a openAI) newEncoder(bw *bufio.Writer, j *job) encoder {
 	c.pings = j.kind == FaultPings
 	c.reason = j.finish
 	c.u = usage{prompt: j.promptTokens, completion: j.seq.target}
+	if r := m.Reasoning.tokens(a, j.seq.target); m.Reasoning.Tokens > 0 && a.chat {
+		c.think(r, m.Reasoning.field())
+		c.u.reasoning, c.u.details = r, !m.Reasoning.OmitUsage
+	}
 	c.finishChunk, c.usagePos = m.FinishChunk, m.Usage
 	c.includeUsage = j.includeUsage
 	c.noDone = j.kind == FaultNoDone
@@ -49,20 +46,30 @@ func (a openAI) newEncoder(bw *bufio.Writer, j *job) encoder {
 
 func (a openAI) jsonBody(j *job) []byte {
 	g := newWordGen(j.seed())
-	text := string(g.text(nil, j.seq.target))
+	m := &j.srv.model
+	r := m.Reasoning.tokens(a, j.seq.target)
+	reasoning := string(g.text(nil, r))
+	text := string(g.text(nil, j.seq.target-r))
 	choice := map[string]any{"index": 0, "finish_reason": j.finish, "logprobs": nil}
 	object := "text_completion"
 	if a.chat {
 		object = "chat.completion"
-		choice["message"] = map[string]any{"role": "assistant", "content": text}
+		msg := map[string]any{"role": "assistant", "content": text}
+		if m.Reasoning.Tokens > 0 {
+			msg[m.Reasoning.field()] = reasoning
+		}
+		choice["message"] = msg
 	} else {
 		choice["text"] = text
 	}
+	u := map[string]any{"prompt_tokens": j.promptTokens, "completion_tokens": j.seq.target,
+		"total_tokens": j.promptTokens + j.seq.target}
+	if a.chat && m.Reasoning.Tokens > 0 && !m.Reasoning.OmitUsage {
+		u["completion_tokens_details"] = map[string]int{"reasoning_tokens": r}
+	}
 	body, _ := json.Marshal(map[string]any{
 		"id": j.id, "object": object, "created": time.Now().Unix(), "model": j.srv.model.Name,
-		"choices": []any{choice},
-		"usage": map[string]int{"prompt_tokens": j.promptTokens, "completion_tokens": j.seq.target,
-			"total_tokens": j.promptTokens + j.seq.target},
+		"choices": []any{choice}, "usage": u,
 	})
 	return body
 }

@@ -14,8 +14,9 @@ type Record struct {
 	// requests the server received (since NewServer or Reset).
 	Index int
 	// Endpoint is the request path: "/v1/completions",
-	// "/v1/chat/completions", "/generate_stream", "/generate" or
-	// "/completion".
+	// "/v1/chat/completions", "/generate_stream", "/generate" (TGI's or
+	// SGLang's), "/completion", "/v2/models/MODEL/generate_stream",
+	// "/api/generate" or "/api/chat".
 	Endpoint string
 	// Protocol is the API of Endpoint.
 	Protocol Protocol
@@ -28,8 +29,12 @@ type Record struct {
 	// PromptTokens is the tokenizer's count of Prompt; MaxTokens the
 	// requested maximum; OutputTokens the number of tokens the engine
 	// generated for the response (what usage.completion_tokens, TGI's
-	// details.generated_tokens and llama.cpp's tokens_predicted say).
+	// details.generated_tokens, llama.cpp's tokens_predicted, SGLang's
+	// meta_info.completion_tokens and Ollama's eval_count say).
 	PromptTokens, MaxTokens, OutputTokens int
+	// ReasoningTokens is how many of the first OutputTokens were streamed
+	// as reasoning (Model.Reasoning; 0 but on the chat route).
+	ReasoningTokens int
 	// Status is the HTTP status code sent (0 when no header was sent).
 	Status int
 	// Received is taken on entry to the handler; Admitted when the engine
@@ -37,8 +42,8 @@ type Record struct {
 	Received, Admitted time.Time
 	// Chunks holds the time just after each token chunk was written and
 	// flushed, and ChunkTokens the number of tokens in each. Chunks written
-	// in one flush share a time. A chunk is one token event: with TGI and
-	// llama.cpp, which send a token an event, a flush of
+	// in one flush share a time. A chunk is one token event: with TGI,
+	// llama.cpp and Ollama, which send a token an event, a flush of
 	// Model.TokensPerChunk tokens is that many chunks of one token. A
 	// non-streaming response has one entry.
 	Chunks      []time.Time
@@ -69,6 +74,28 @@ func (r *Record) E2EL() time.Duration {
 		return 0
 	}
 	return r.Chunks[len(r.Chunks)-1].Sub(r.Received)
+}
+
+// FirstAnswer returns the index in Chunks of the first chunk that carried
+// an answer token (after the ReasoningTokens), and false when none did.
+func (r *Record) FirstAnswer() (int, bool) {
+	sent := 0
+	for i, n := range r.ChunkTokens {
+		if sent += n; sent > r.ReasoningTokens {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// TTFO is the time from Received to the first chunk with an answer token
+// (FirstAnswer), 0 without one.
+func (r *Record) TTFO() time.Duration {
+	i, ok := r.FirstAnswer()
+	if !ok {
+		return 0
+	}
+	return r.Chunks[i].Sub(r.Received)
 }
 
 // entry is a Record being filled in by its handler.

@@ -15,8 +15,9 @@ import (
 // Version is what GET /version reports.
 const Version = "servingtest-0.1.0"
 
-// Server is a simulated LLM server (OpenAI-compatible, TGI and llama.cpp
-// routes; see the package documentation), in the manner of
+// Server is a simulated LLM server (OpenAI-compatible, TGI, llama.cpp,
+// TensorRT-LLM, SGLang and Ollama routes; see the package documentation),
+// in the manner of
 // net/http/httptest.Server: NewServer starts one on a loopback address,
 // NewUnstartedServer lets the caller choose its Listener first (an
 // in-memory Listener, to run inside a testing/synctest bubble). Its methods
@@ -104,9 +105,11 @@ func (s *Server) Start() {
 	s.engine = newEngine(&s.model, s.quit)
 	go s.engine.run()
 	mux := http.NewServeMux()
-	for _, a := range []api{openAI{}, openAI{chat: true}, tgi{stream: true}, tgi{}, llamaCpp{}} {
+	for _, a := range []api{openAI{}, openAI{chat: true}, tgi{stream: true}, llamaCpp{}, ollama{}, ollama{chat: true}} {
 		mux.HandleFunc("POST "+a.endpoint(), s.handle(a))
 	}
+	mux.HandleFunc("POST /generate", s.generateRoute())    // TGI's and SGLang's, told apart by the body
+	mux.HandleFunc("POST "+tritonPattern, s.tritonRoute()) // TensorRT-LLM behind Triton
 	mux.HandleFunc("GET /v1/models", s.handleModels)
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {})
 	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {

@@ -25,7 +25,11 @@ func (j *job) streamResponse(w http.ResponseWriter, r *http.Request) {
 	bw := bufio.NewWriterSize(out, streamBuffer)
 	enc := j.api.newEncoder(bw, j)
 
-	w.Header().Set("Content-Type", "text/event-stream")
+	ct := "text/event-stream"
+	if nd, ok := j.api.(interface{ streamContentType() string }); ok { // Ollama's NDJSON
+		ct = nd.streamContentType()
+	}
+	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	j.ent.update(func(rec *Record) { rec.Status = http.StatusOK })

@@ -17,16 +17,9 @@ import (
 // https://github.com/huggingface/text-generation-inference/tree/main/router/src
 type tgi struct{ stream bool }
 
-var _ api = tgi{}
-
 func (tgi) protocol() Protocol { return ProtocolTGI }
 
-func (a tgi) endpoint() string {
-	if a.stream {
-		return "/generate_stream"
-	}
-	return "/generate"
-}
+func (a tgi) endpoint() string { return route(a.stream, "/generate_stream", "/generate") }
 
 // tgiRequest is the part of TGI's GenerateRequest the simulator reads.
 type tgiRequest struct {
@@ -180,23 +173,18 @@ func (tgi) newEncoder(bw *bufio.Writer, j *job) encoder {
 // as axum writes them, one token an event; the last event carries
 // generated_text and details, and is the stream's end (no [DONE]).
 type tgiEncoder struct {
+	tokenEvents
 	sseWriter
 	wordGen
 	j     *job
 	index int
 	text  []byte // generated_text so far
-	line  []byte
+	lineBuf
 }
-
-var _ encoder = (*tgiEncoder)(nil)
-
-func (e *tgiEncoder) oneTokenAnEvent() bool { return true }
 
 // tokens writes one event of one token (n is 1).
 func (e *tgiEncoder) tokens(n int, last, pad, badUTF8 bool) {
-	for i := range n {
-		e.token(last && i == n-1, pad && i == 0, badUTF8 && i == 0)
-	}
+	eachToken(n, last, pad, badUTF8, e.token)
 }
 
 func (e *tgiEncoder) token(last, pad, badUTF8 bool) {
@@ -209,11 +197,7 @@ func (e *tgiEncoder) token(last, pad, badUTF8 bool) {
 	}
 	e.text = append(append(e.text, ' '), text...)
 	b := append(e.line[:0], "data:{"...)
-	if pad {
-		b = append(b, `"padding":"`...)
-		b = append(b, padding()...)
-		b = append(b, `",`...)
-	}
+	b = appendPadding(b, pad)
 	b = append(b, `"index":`...)
 	b = strconv.AppendInt(b, int64(e.index), 10)
 	b = append(b, `,"token":{"id":`...)
@@ -229,10 +213,7 @@ func (e *tgiEncoder) token(last, pad, badUTF8 bool) {
 		b = append(b, `null,"details":null`...)
 	}
 	b = append(b, "}\n\n"...)
-	e.bw.Write(b)
-	if len(b) < 64<<10 {
-		e.line = b
-	}
+	e.write(e.bw, b)
 }
 
 // tail writes nothing: the last token event ends the stream.
