@@ -1,6 +1,7 @@
 package servingbench
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -226,7 +227,8 @@ func samplesJSON(s *servermetrics.Summary) []byte {
 
 // readServerMetrics reads server_metrics back: the url, error, scrapes,
 // counters, gauges and warnings (the samples are not read: a Report read
-// from a file has no samples of any kind); nil without the key.
+// from a file has no samples of any kind); nil without the key, and for
+// one of another shape (not this package's to fail the file on).
 func (d *fileDecoder) readServerMetrics() *servermetrics.Summary {
 	var f struct {
 		URL           string                        `json:"url"`
@@ -238,8 +240,9 @@ func (d *fileDecoder) readServerMetrics() *servermetrics.Summary {
 		Gauges        map[string]map[string]float64 `json:"gauges"`
 		Warnings      []string                      `json:"warnings"`
 	}
-	if !d.decode("server_metrics", &f) {
-		return nil
+	raw, ok := d.fields["server_metrics"]
+	if !ok || json.Unmarshal(raw, &f) != nil || f.URL == "" {
+		return nil // not ours to fail the file on: the summary keys are read
 	}
 	s := &servermetrics.Summary{URL: f.URL, Scrapes: f.Scrapes, FailedScrapes: f.FailedScrapes, Counters: f.Counters}
 	if f.Error != "" {

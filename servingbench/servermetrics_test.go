@@ -1,6 +1,7 @@
 package servingbench_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -145,6 +146,20 @@ func TestServerMetricsExact(t *testing.T) {
 		w, ok := sm.Waiting()
 		require.True(t, ok)
 		assert.Equal(t, float64(ts.InFlight[0]-4), w.Max, "waiting peaks at the first second")
+		// The result file keeps them, and its reader reads them back.
+		var buf bytes.Buffer
+		require.NoError(t, servingbench.WriteJSON(&buf, rep, servingbench.JSONOptions{Detailed: true}))
+		back, err := servingbench.ReadJSON(&buf)
+		require.NoError(t, err)
+		require.True(t, back.ServerMetrics.Scraped())
+		assert.Equal(t, sm.Counters, back.ServerMetrics.Counters, "counters read back")
+		assert.Equal(t, sm.Scrapes, back.ServerMetrics.Scrapes)
+		assert.Equal(t, "vLLM", back.ServerMetrics.Server.Server)
+		assert.NotContains(t, back.Metadata, "server_metrics")
+		bg, ok := back.ServerMetrics.Running()
+		require.True(t, ok, "one series: its gauge from the file")
+		assert.InDelta(t, g.Mean, bg.Mean, 1e-9)
+
 		kv, ok := sm.KVCacheUsage()
 		require.True(t, ok)
 		assert.Greater(t, kv.Max, 0.0)
