@@ -51,7 +51,9 @@ func TestCapacityConcurrencyKnownAnswer(t *testing.T) {
 		assert.Equal(t, []float64{1, 2, 4, 8, 6, 5}, values(res), "doubling 1, 2, 4, 8, then bisecting [4, 8]")
 		assert.Equal(t, knownSLA.String(), res.SLA.String(), "an SLA bounding failures is judged as it is")
 
-		want := append([]string{"capacity-concurrency"}, units...)
+		// The simulated server's /metrics over the best point's run, of
+		// more than a second: its gauges were scraped (vLLM's names).
+		want := append([]string{"capacity-concurrency", benchtest.UnitServerKVCachePeak, benchtest.UnitServerRunningPeak, benchtest.UnitServerWaitingPeak}, units...)
 		assert.ElementsMatch(t, want, sortedKeys(r.Extra), "units reported")
 		assert.Equal(t, 0.0, r.Extra["ns/op"], "ns/op is hidden with 0")
 		best := res.Best().Report()

@@ -201,6 +201,7 @@ func (bn *bench) config(cfg servingbench.Config, client servingbench.Client, s s
 	cfg.Backend = bn.e.target.Backend
 	cfg.Model = bn.e.target.Model
 	cfg.TokenizerID = bn.tokID
+	cfg.ServerMetrics = bn.e.serverMetrics()
 	return cfg
 }
 
@@ -304,6 +305,8 @@ func prepareRun(ctx context.Context, sc scenarios.Scenario, seed uint64, tok ser
 //     ttfo, the time to the first answer token, mean, median and p99 in
 //     nanoseconds (ttfo-mean-ns, ...), and reasoning-tok/req and
 //     answer-tok/req, the reasoning and answer tokens a request;
+//   - the server's own figures when its /metrics was scraped (see
+//     reportServerMetrics);
 //
 // and hides the built-in ns/op, meaningless when an iteration is a whole
 // run. Call it after the b.Loop loop: the first b.Loop call deletes
@@ -333,6 +336,7 @@ func ReportMetrics(b *testing.B, r *servingbench.Report) {
 		b.ReportMetric(r.MeanReasoningTokens(), gate.UnitReasoningTokens)
 		b.ReportMetric(r.MeanAnswerTokens(), gate.UnitAnswerTokens)
 	}
+	reportServerMetrics(b, r)
 	b.ReportMetric(0, "ns/op")
 }
 

@@ -1,6 +1,10 @@
 package servingbench
 
-import "time"
+import (
+	"time"
+
+	"github.com/servingbench/servingbench/servingbench/servermetrics"
+)
 
 // Config describes one benchmark run. The zero value of every optional
 // field is documented and useful; Run validates the whole Config before it
@@ -49,6 +53,12 @@ type Config struct {
 	// prewarm, before the first request (a progress display starts its
 	// clock there, as the block's duration does).
 	OnStart func(start time.Time)
+	// ServerMetrics, when set, scrapes the server's Prometheus page right
+	// before the first request is dispatched (after the warm-ups and the
+	// prewarm, which it does not count), every Interval during the run,
+	// and after its last request; Report.ServerMetrics summarises it (see
+	// servermetrics.Summary). Scrapes that fail never fail the run.
+	ServerMetrics *servermetrics.Scraper
 
 	// Identity, copied into the Report.
 	Backend     string

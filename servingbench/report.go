@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/servingbench/servingbench/internal/stats"
+	"github.com/servingbench/servingbench/servingbench/servermetrics"
 )
 
 // Report is the outcome of a run: every metric of vLLM's benchmark_serving
@@ -117,6 +118,15 @@ type Report struct {
 	Results []*Result
 	// Warnings are diagnostics that are not failures.
 	Warnings []error
+	// ServerMetrics is what the server's Prometheus page said about the
+	// run (Config.ServerMetrics), nil when it was not asked for; its Err
+	// is set when the page could not be scraped. Its warnings are also in
+	// Warnings.
+	ServerMetrics *servermetrics.Summary
+
+	// timeSeries is the time_series object of the result file r was read
+	// from, written back as it was (Results read back are not the run's).
+	timeSeries []byte
 }
 
 // MeanReasoningTokens and MeanAnswerTokens are the reasoning and answer

@@ -50,6 +50,9 @@ var resultFileKeys = map[string]bool{
 	"total_answer_tokens": true, "mean_reasoning_tokens": true, "mean_answer_tokens": true,
 	"reasoning_token_sources": true, "ttfos": true, "reasoning_lens": true, "answer_lens": true,
 	"ramp_up_strategy": true, "ramp_up_start_rps": true, "ramp_up_end_rps": true, "rps_change_events": true,
+	"spec_decode_acceptance_rate": true, "spec_decode_acceptance_length": true, "spec_decode_num_drafts": true,
+	"spec_decode_draft_tokens": true, "spec_decode_accepted_tokens": true, "spec_decode_per_position_acceptance_rates": true,
+	"server_metrics": true, "time_series": true,
 }
 
 // WriteJSON writes r as vLLM's --save-result file: one line of JSON in
@@ -81,7 +84,8 @@ var resultFileKeys = map[string]bool{
 // output (Report.ReasoningRequests > 0) reasoning_requests,
 // reasoning_only_requests, total_reasoning_tokens, total_answer_tokens,
 // mean_reasoning_tokens, mean_answer_tokens and reasoning_token_sources,
-// then server and server_id when Server and ServerID are set. The
+// then server and server_id when Server and ServerID are set, then the
+// server's metrics and the time series (writeServerJSON). The
 // detailed arrays of a reasoning run add ttfos (seconds, null for a
 // request without an answer token or a failure), reasoning_lens and
 // answer_lens (0 for a failure), after errors.
@@ -195,6 +199,7 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 	if r.ServerID != "" {
 		o.str("server_id", r.ServerID)
 	}
+	writeServerJSON(o, r, opt.Detailed)
 	_, err = w.Write(o.bytes())
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -197,6 +198,10 @@ func (d *fileDecoder) report() *Report {
 		r.Errors = groupErrors(reasons, nil)
 	}
 	d.summaries(r)
+	r.ServerMetrics = d.readServerMetrics()
+	if raw, ok := d.fields["time_series"]; ok && string(raw) != "null" {
+		r.timeSeries = slices.Clone([]byte(raw))
+	}
 	r.Metadata = d.metadata()
 	return r
 }

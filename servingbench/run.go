@@ -80,10 +80,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	var wg sync.WaitGroup
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	watch := cfg.ServerMetrics.Before(ctx) // nil without a Scraper
 	start := time.Now()
 	if cfg.OnStart != nil {
 		cfg.OnStart(start)
 	}
+	watch.Begin(ctx, start)
 dispatch:
 	for i := range reqs {
 		scheduled := start.Add(offsets[i])
@@ -119,6 +121,7 @@ dispatch:
 	}
 	wg.Wait()
 	end := time.Now()
+	serverMetrics := watch.End(ctx, end)
 
 	sent := results[:0:0]
 	for _, r := range results {
@@ -137,6 +140,7 @@ dispatch:
 			len(sent), len(reqs), context.Cause(ctx)))
 	}
 	rep.Warnings = append(warnings, rep.Warnings...)
+	rep.addServerMetrics(serverMetrics)
 	return rep, nil
 }
 

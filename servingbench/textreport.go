@@ -51,7 +51,9 @@ const maxReasonLines = 10
 // a ramp-up's strategy and rates (Report.Ramp; "Ramp-up RPS reached:"
 // too when the run was cut short), the peak output token throughput and
 // concurrent requests (formatted as vLLM bench serve does), the sources of
-// the token counts and "Partial: yes (cancelled)". A percentile a
+// the token counts and "Partial: yes (cancelled)", then the server's own
+// metrics when they were scraped (Report.ServerMetrics: a "Server
+// Metrics" section, see serverMetricsText). A percentile a
 // summary-only Report does not know prints as "n/a".
 func WriteText(w io.Writer, r *Report, opt TextOptions) error {
 	metrics, percentiles, err := opt.resolve()
@@ -77,6 +79,7 @@ func WriteText(w io.Writer, r *Report, opt TextOptions) error {
 	}
 	reasoning(&b, r)
 	details(&b, r)
+	serverMetricsText(&b, r)
 	b.WriteString(strings.Repeat("=", 50) + "\n")
 	_, err = io.WriteString(w, b.String())
 	return err

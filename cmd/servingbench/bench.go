@@ -61,6 +61,9 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := servingbench.WriteText(stdout, rep, c.textOpts); err != nil {
 		return err
 	}
+	if line := rep.ServerMetrics.NotScraped(); line != "" {
+		fmt.Fprintln(stderr, line)
+	}
 	for _, w := range rep.Warnings {
 		fmt.Fprintln(stderr, "warning:", w)
 	}

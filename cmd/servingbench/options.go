@@ -59,6 +59,9 @@ type options struct {
 	readyCheckTimeout             int
 	numWarmups                    int
 
+	// The server's Prometheus page (servermetrics.go).
+	serverMetrics serverMetricsFlags
+
 	percentileMetrics string
 	metricPercentiles string
 	goodput           []string
@@ -166,6 +169,7 @@ func parseCommand(cmd string, args []string) (*options, error) {
 	a.str(&o.simProfile, "sim-profile", "simulated server profile when no server is given: fp16, w8a8 or zero (default fp16)")
 	a.float(&o.simSpeed, "sim-speed", "simulated server time scale, 10 = ten times faster than real (default 10)")
 	o.addConnFlags(a)
+	o.serverMetrics.add(a)
 	a.boolean(&o.help, "help", "show this help (also -h)")
 	switch cmd {
 	case "":
@@ -239,6 +243,9 @@ func (o *options) validate() error {
 		o.saveResult = true // vLLM writes the file too when only --save-detailed is given
 	}
 	if err := o.checkConn(); err != nil {
+		return err
+	}
+	if err := o.serverMetrics.check(o.args); err != nil {
 		return err
 	}
 	return o.rampUp()

@@ -233,7 +233,7 @@ func (p *prepared) config() servingbench.Config {
 	o := p.o
 	return servingbench.Config{
 		Client: p.client, Requests: p.reqs, Arrival: p.arrival, MaxConcurrency: o.maxConcurrency,
-		Goodput: p.c.slo, NoPrewarm: o.noPrewarm,
+		Goodput: p.c.slo, NoPrewarm: o.noPrewarm, ServerMetrics: o.serverMetrics.scraper(p.tg),
 		Backend: o.backend, Model: o.model, TokenizerID: p.tokID, Metadata: p.c.meta,
 	}
 }

@@ -33,54 +33,67 @@ type Samples map[string]float64
 // llama.cpp's do. A malformed exposition is an error naming the line, as
 // expfmt reports it.
 func Parse(r io.Reader) (Samples, error) {
+	s, _, err := parse(r, false)
+	return s, err
+}
+
+// parse is Parse, and with kinds the Kind of every series too.
+func parse(r io.Reader, withKinds bool) (Samples, Kinds, error) {
 	p := expfmt.NewTextParser(model.LegacyValidation)
 	families, err := p.TextToMetricFamilies(r)
 	if err != nil {
-		return nil, fmt.Errorf("promtext: %w", err)
+		return nil, nil, fmt.Errorf("promtext: %w", err)
 	}
 	s := Samples{}
+	var kinds Kinds
+	if withKinds {
+		kinds = Kinds{}
+	}
 	for name, f := range families {
 		for _, m := range f.GetMetric() {
-			if dup := s.add(name, f.GetType(), m); dup != "" {
-				return nil, fmt.Errorf("promtext: series %s appears twice", dup)
+			if dup := s.add(name, f.GetType(), m, kinds); dup != "" {
+				return nil, nil, fmt.Errorf("promtext: series %s appears twice", dup)
 			}
 		}
 	}
-	return s, nil
+	return s, kinds, nil
 }
 
 // add records the series of one metric; it returns a series already
 // recorded, which the text format does not allow (it would leave two
 // values for one series), else "".
-func (s Samples) add(name string, typ dto.MetricType, m *dto.Metric) (dup string) {
-	set := func(k string, v float64) {
+func (s Samples) add(name string, typ dto.MetricType, m *dto.Metric, kinds Kinds) (dup string) {
+	set := func(k string, kind Kind, v float64) {
 		if _, ok := s[k]; ok && dup == "" {
 			dup = k
 		}
 		s[k] = v
+		if kinds != nil {
+			kinds[k] = kind
+		}
 	}
 	labels := m.GetLabel()
 	switch typ {
 	case dto.MetricType_COUNTER:
-		set(series(name, labels), m.GetCounter().GetValue())
+		set(series(name, labels), Counter, m.GetCounter().GetValue())
 	case dto.MetricType_GAUGE:
-		set(series(name, labels), m.GetGauge().GetValue())
+		set(series(name, labels), Gauge, m.GetGauge().GetValue())
 	case dto.MetricType_SUMMARY:
 		sum := m.GetSummary()
 		for _, q := range sum.GetQuantile() {
-			set(series(name, labels, "quantile", formatFloat(q.GetQuantile())), q.GetValue())
+			set(series(name, labels, "quantile", formatFloat(q.GetQuantile())), Gauge, q.GetValue())
 		}
-		set(series(name+"_sum", labels), sum.GetSampleSum())
-		set(series(name+"_count", labels), float64(sum.GetSampleCount()))
+		set(series(name+"_sum", labels), Counter, sum.GetSampleSum())
+		set(series(name+"_count", labels), Counter, float64(sum.GetSampleCount()))
 	case dto.MetricType_HISTOGRAM:
 		h := m.GetHistogram()
 		for _, b := range h.GetBucket() {
-			set(series(name+"_bucket", labels, "le", formatFloat(b.GetUpperBound())), float64(b.GetCumulativeCount()))
+			set(series(name+"_bucket", labels, "le", formatFloat(b.GetUpperBound())), Counter, float64(b.GetCumulativeCount()))
 		}
-		set(series(name+"_sum", labels), h.GetSampleSum())
-		set(series(name+"_count", labels), float64(h.GetSampleCount()))
+		set(series(name+"_sum", labels), Counter, h.GetSampleSum())
+		set(series(name+"_count", labels), Counter, float64(h.GetSampleCount()))
 	default: // untyped
-		set(series(name, labels), m.GetUntyped().GetValue())
+		set(series(name, labels), Untyped, m.GetUntyped().GetValue())
 	}
 	return dup
 }

@@ -338,7 +338,12 @@ var defaultProbe = newProbeClient(nil)
 // get is a GET of URL+path with the API key and Spec.Header, as the
 // benchmark's requests carry them, and the client to send it with.
 func (t *Target) get(ctx context.Context, path string) (*http.Request, *http.Client, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL+path, nil)
+	return t.getURL(ctx, t.URL+path)
+}
+
+// getURL is get of a whole URL.
+func (t *Target) getURL(ctx context.Context, url string) (*http.Request, *http.Client, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, nil, err
 	}
