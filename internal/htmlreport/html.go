@@ -196,7 +196,7 @@ func build(runs []*Run) (*pageData, error) {
 	pd.Sections = append(pd.Sections, cdfs)
 
 	timeline := section{Title: "Request timeline: queue, prefill (TTFT), decode"}
-	over := section{Title: "Output tokens per second and requests in flight"}
+	over := section{Title: "Output tokens per second and requests active in each second"}
 	gauges := section{Title: "Server gauges over time"}
 	fails := section{Title: "Failures over time, by reason"}
 	for i, r := range runs {
@@ -222,10 +222,10 @@ func build(runs []*Run) (*pageData, error) {
 		}
 		if tokens, inFlight, ok := r.Throughput(); ok {
 			id := fmt.Sprintf("throughput-%d", i)
-			d.Charts[id] = chartSpec{Kind: "throughput", X: "second of the run", Y: "output tokens / s", Y2: "requests in flight",
+			d.Charts[id] = chartSpec{Kind: "throughput", X: "second of the run", Y: "output tokens / s", Y2: "requests active in the second",
 				Series: []seriesSpec{
 					{Label: "output tok/s", Color: palette[0], Points: indexed(tokens)},
-					{Label: "in flight", Color: palette[1], Axis: "y2", Points: indexed(inFlight)},
+					{Label: "active in the second", Color: palette[1], Axis: "y2", Points: indexed(inFlight)},
 				}}
 			over.Charts = append(over.Charts, chartRef{ID: id, Title: r.Label})
 		}

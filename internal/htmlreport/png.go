@@ -53,7 +53,7 @@ func WritePNG(w io.Writer, runs []*Run) error {
 		panels = append(panels, finish(p, lines))
 	}
 	tokens := newPlot("Output tokens per second", "second of the run", "output tok/s")
-	inFlight := newPlot("Requests in flight", "second of the run", "requests")
+	inFlight := newPlot("Requests active in each second", "second of the run", "requests")
 	lines := 0
 	for i, r := range runs {
 		tok, fl, ok := r.Throughput()

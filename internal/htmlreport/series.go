@@ -150,8 +150,10 @@ func (r *Run) buckets() int {
 }
 
 // Throughput returns, per 1-second bucket from the run's start, the output
-// tokens of token events in it and the successful requests in flight
-// during it, as servingbench computes its peaks (so that their maxima
+// tokens of token events in it and the successful requests active during
+// it (in flight at some time in the second: with short requests more
+// than --max-concurrency, which bounds those in flight at once; the
+// page labels it so), as servingbench computes its peaks (so that their maxima
 // are the file's max_output_tokens_per_s and max_concurrent_requests): a
 // request's output_lens spread evenly over its events, and a request in
 // flight from the second it was sent in up to the ceiling of its last
