@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/servingbench/servingbench/servingbench"
 )
 
 // ollama is Ollama's native API, POST /api/generate (chat false) and POST
@@ -58,12 +60,13 @@ func (a ollama) parse(body []byte, _ string) (*call, *apiError) {
 		return nil, ollamaInvalid("%v", err)
 	}
 	var prompt string
+	var msgs []servingbench.Message
 	if a.chat {
-		p, apiErr := chatPrompt(req.Messages)
+		p, m, apiErr := chatPrompt(req.Messages)
 		if apiErr != nil {
 			return nil, ollamaInvalid("%s", apiErr.message)
 		}
-		prompt = p
+		prompt, msgs = p, m
 	} else if req.Prompt != nil {
 		prompt = *req.Prompt
 	}
@@ -75,7 +78,7 @@ func (a ollama) parse(body []byte, _ string) (*call, *apiError) {
 		return nil, ollamaInvalid("options.num_predict must be at least 1 in the simulated server, got %d", *n)
 	}
 	stream := req.Stream == nil || *req.Stream
-	return &call{chat: a.chat, prompt: prompt, maxTokens: *n, stream: stream, includeUsage: true}, nil
+	return &call{chat: a.chat, prompt: prompt, messages: msgs, maxTokens: *n, stream: stream, includeUsage: true}, nil
 }
 
 func (ollama) tooLong(kv, prompt, maxTokens int) *apiError {

@@ -2,6 +2,8 @@ package servingtest
 
 import (
 	"slices"
+
+	"github.com/servingbench/servingbench/servingbench"
 	"sync"
 	"time"
 )
@@ -30,6 +32,14 @@ type Record struct {
 	// generated for the response (what usage.completion_tokens, TGI's
 	// details.generated_tokens and llama.cpp's tokens_predicted say).
 	PromptTokens, MaxTokens, OutputTokens int
+	// CachedTokens is how many of the PromptTokens the prefix cache
+	// (Model.PrefixCacheTokens) served at admission, so that only
+	// PromptTokens-CachedTokens were prefilled; 0 without the cache.
+	CachedTokens int
+	// Messages are the chat messages of a chat request (OpenAI chat,
+	// Ollama's /api/chat) as received, roles and text contents; nil for
+	// the other routes.
+	Messages []servingbench.Message
 	// ReasoningTokens is how many of the first OutputTokens were streamed
 	// as reasoning (Model.Reasoning; 0 but on the chat route).
 	ReasoningTokens int
