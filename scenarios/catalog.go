@@ -135,15 +135,90 @@ func ShareGPTChat(path string, opts ...Option) Scenario {
 	}, opts)
 }
 
-// Catalog returns the ready-made scenarios that need no dataset file, in a
-// fixed order, made with opts.
+// ChatAssistant is a multi-turn chat (Conversations: Synthetic) with the
+// lengths of vLLM's example generate_multi_turn.json (benchmarks/
+// multi_turn/): a 500-token system prompt shared by every conversation
+// (its common prefix), a first message with a context of its own of
+// lognormal length averaging 1000 tokens (at most 5000), then user
+// messages of 120 to 160 tokens and replies of 80 to 120, over 6 to 9 user
+// turns (vLLM's 12 to 18 messages). 100 conversations start as a Poisson
+// process of 1 a second, at most 16 under way; a user thinks 1 to 3 s
+// (uniform) before each later turn. Every turn resends the history, so
+// TTFT by turn shows the prefix cache.
+//
+//	python benchmarks/multi_turn/benchmark_serving_multi_turn.py \
+//	    --input-file generate_multi_turn.json --num-clients 16 \
+//	    --max-active-conversations 16 --limit-max-tokens 0
+//
+// (vLLM's script has no think time and sends the next turn as soon as a
+// client is free.) Time: not measured (the multi-turn runner is another
+// change's). It takes WithNumPrompts (conversations) and WithOutputLen
+// (every reply); WithInputLen is an error.
+func ChatAssistant(opts ...Option) Scenario {
+	return catalogScenario("ChatAssistant", Scenario{
+		Name: "chat-assistant",
+		Conversations: Synthetic{
+			Turns:     Uniform(6, 9),
+			SystemLen: Constant(500),
+			PrefixLen: LognormalAverage(1000, 0, 5000),
+			UserLen:   Uniform(120, 160),
+			OutputLen: Uniform(80, 120),
+			Think:     Uniform(1000, 3000),
+		},
+		NumPrompts:             100,
+		RequestRate:            1,
+		MaxActiveConversations: 16,
+	}, opts)
+}
+
+// AgentLoop is a tool-using agent (Conversations: Synthetic): a
+// 2000-token system prompt shared by every conversation (instructions and
+// tool definitions), a short task of 50 to 150 tokens, then 8 to 16
+// further turns each feeding back a tool's output as a user message,
+// lognormal averaging 1500 tokens (at most 8000), while the model answers
+// each turn with a short tool call or note of 30 to 120 tokens; 100 to
+// 500 ms pass between a reply and the next turn (the tool running). The
+// history grows by thousands of tokens a turn, so prefill and the prefix
+// cache dominate. 50 conversations start as a Poisson process of 0.5 a
+// second, at most 8 under way.
+//
+// Time: not measured (the multi-turn runner is another change's). It
+// takes WithNumPrompts (conversations) and WithOutputLen (every reply);
+// WithInputLen is an error.
+func AgentLoop(opts ...Option) Scenario {
+	return catalogScenario("AgentLoop", Scenario{
+		Name: "agent-loop",
+		Conversations: Synthetic{
+			Turns:        Uniform(9, 17),
+			SystemLen:    Constant(2000),
+			FirstUserLen: Uniform(50, 150),
+			UserLen:      LognormalAverage(1500, 0, 8000),
+			OutputLen:    Uniform(30, 120),
+			Think:        Uniform(100, 500),
+		},
+		NumPrompts:             50,
+		RequestRate:            0.5,
+		MaxActiveConversations: 8,
+	}, opts)
+}
+
+// Catalog returns the ready-made single-turn scenarios that need no
+// dataset file, in a fixed order, made with opts.
 func Catalog(opts ...Option) []Scenario {
 	return []Scenario{SeedRandom256(opts...), Chat(opts...), PrefillHeavy(opts...), DecodeHeavy(opts...), PrefixCaching(opts...)}
 }
 
-// Lookup returns the Catalog scenario with the given Name, made with opts.
+// ConversationCatalog returns the ready-made conversation scenarios
+// (Conversations set, made by PrepareConversations), in a fixed order,
+// made with opts.
+func ConversationCatalog(opts ...Option) []Scenario {
+	return []Scenario{ChatAssistant(opts...), AgentLoop(opts...)}
+}
+
+// Lookup returns the Catalog or ConversationCatalog scenario with the
+// given Name, made with opts.
 func Lookup(name string, opts ...Option) (Scenario, bool) {
-	for _, s := range Catalog(opts...) {
+	for _, s := range append(Catalog(opts...), ConversationCatalog(opts...)...) {
 		if s.Name == name {
 			return s, true
 		}

@@ -33,6 +33,35 @@
 // count of the text sent, where vLLM sometimes reports the length it aimed
 // for.
 //
+// # Conversations
+//
+// A [ConversationDataset] returns n [servingbench.Conversation] values for
+// a multi-turn benchmark (vLLM's benchmarks/multi_turn/): each a chain of
+// turns, a user message, its UserTokens, the output length asked for
+// (MaxTokens), the recorded Reply when there is one and the Think time
+// before it, with an optional system prompt. The runner sends turn k with
+// the whole history. The datasets:
+//
+//   - [Synthetic]: random texts, every length (turns, system prompt shared
+//     by all conversations, per-conversation prefix, user messages,
+//     outputs, think time) drawn from a [Distribution]: constant, uniform,
+//     lognormal, zipf or poisson, with the parameters of vLLM's
+//     generate_multi_turn.json; each text made to its drawn token length
+//     exactly.
+//   - [ShareGPTConversations]: a ShareGPT file's conversations used whole,
+//     converted as vLLM's convert_sharegpt_to_openai.py does.
+//   - [CustomConversations]: vLLM's multi-turn input format, {"id",
+//     "messages": [{"role", "content"}]}, one a line or as vLLM's JSON
+//     array, with optional "max_tokens" and "think_ms" on user messages.
+//
+// A [Scenario] with Conversations set in place of Dataset (and
+// MaxActiveConversations, vLLM's --max-active-conversations) is a
+// conversation benchmark: [Scenario.PrepareConversations] makes its
+// conversations and the arrival process of their starts.
+// [ConversationCatalog] holds [ChatAssistant] and [AgentLoop]. For a
+// completions endpoint, the history is rendered with the model's chat
+// template by the tokenizer package's Tokenizer.ApplyChatTemplate.
+//
 // # Seeds
 //
 // Every random choice is drawn from math/rand/v2's PCG generator seeded with

@@ -117,6 +117,10 @@ func (s Scenario) scaled(sc Scale) (Scenario, []string) {
 	if sc.NumPrompts != 0 {
 		s.NumPrompts = sc.NumPrompts
 	}
+	if s.Conversations != nil {
+		s.Conversations, problems = scaleConversations(s.Conversations, sc)
+		return s, problems
+	}
 	switch d := s.Dataset.(type) {
 	case nil:
 		if sc.InputLen != 0 || sc.OutputLen != 0 {

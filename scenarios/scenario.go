@@ -17,9 +17,18 @@ import (
 type Scenario struct {
 	// Name, when set, leads String.
 	Name string
-	// Dataset makes the requests. Required.
+	// Dataset makes the requests. Required unless Conversations is set.
 	Dataset Dataset
-	// NumPrompts is the number of requests. Required, at least 1.
+	// Conversations, set in place of Dataset, makes a multi-turn
+	// benchmark: NumPrompts conversations, whose starts arrive at
+	// RequestRate conversations a second (see PrepareConversations).
+	Conversations ConversationDataset
+	// MaxActiveConversations bounds the conversations under way (vLLM's
+	// multi-turn --max-active-conversations); 0 means no bound. Only with
+	// Conversations.
+	MaxActiveConversations int
+	// NumPrompts is the number of requests, or of conversations. Required,
+	// at least 1.
 	NumPrompts int
 	// RequestRate is in requests per second; 0 or +Inf sends every request
 	// at once (vLLM's "inf"), except that 0 with a Scheduled dataset
@@ -61,8 +70,8 @@ type Scenario struct {
 // String names the scenario with slash-separated key=value pairs, stable
 // for a given value and usable as a sub-benchmark name (benchstat reads
 // each pair as a key): "scenario=NAME" when Name is set, the dataset's
-// String, "n=N", "rate=R" ("inf", "trace" for a replayed schedule, "ramp-linear-1-8" for a ramp-up),
-// then, when set, "burstiness", "concurrency", "seed", "ignore-eos",
+// (or conversation dataset's) String, "n=N", "rate=R" ("inf", "trace" for a replayed schedule, "ramp-linear-1-8" for a ramp-up),
+// then, when set, "burstiness", "concurrency", "active" (MaxActiveConversations), "seed", "ignore-eos",
 // "temperature", "top-p", "top-k" and "warmup".
 func (s Scenario) String() string {
 	var parts []string
@@ -70,9 +79,12 @@ func (s Scenario) String() string {
 	if s.Name != "" {
 		add("scenario", s.Name)
 	}
-	if s.Dataset == nil {
+	switch {
+	case s.Conversations != nil:
+		parts = append(parts, s.Conversations.String())
+	case s.Dataset == nil:
 		add("dataset", "none")
-	} else {
+	default:
 		parts = append(parts, s.Dataset.String())
 	}
 	add("n", strconv.Itoa(s.NumPrompts))
@@ -94,6 +106,9 @@ func (s Scenario) String() string {
 	}
 	if s.MaxConcurrency != 0 {
 		add("concurrency", strconv.Itoa(s.MaxConcurrency))
+	}
+	if s.MaxActiveConversations != 0 {
+		add("active", strconv.Itoa(s.MaxActiveConversations))
 	}
 	if s.Seed != 0 {
 		add("seed", strconv.FormatUint(s.Seed, 10))
@@ -139,7 +154,8 @@ func (s Scenario) Validate() error {
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("scenarios: Scenario."+format, args...))
 	}
-	if s.Dataset == nil {
+	errs = append(errs, s.validateConversations())
+	if s.Dataset == nil && s.Conversations == nil {
 		bad("Dataset is nil")
 	} else if v, ok := s.Dataset.(interface{ Validate() error }); ok {
 		errs = append(errs, v.Validate())
@@ -189,6 +205,9 @@ func (s Scenario) Validate() error {
 func (s Scenario) Prepare(ctx context.Context, tok servingbench.Tokenizer) ([]servingbench.Request, servingbench.Arrival, error) {
 	if err := s.Validate(); err != nil {
 		return nil, nil, err
+	}
+	if s.Conversations != nil {
+		return nil, nil, fmt.Errorf("scenarios: Scenario %q holds conversations (%s): use PrepareConversations", s.Name, s.Conversations)
 	}
 	reqs, err := s.Dataset.Requests(ctx, tok, s.NumPrompts, s.Seed)
 	if err != nil {

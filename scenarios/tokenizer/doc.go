@@ -18,8 +18,12 @@
 //     stands in (IsDefault) and why the model gave none (ModelErr). It
 //     returns data, not messages; the CLI and benchtest word them.
 //
+// Tokenizer.ApplyChatTemplate renders a chat history with the model's
+// chat template (tokenizer_config.json's chat_template) as transformers'
+// apply_chat_template does, for the prompts of completions endpoints.
+//
 // Files: tokenizer.go (the Tokenizer type), load.go (Load, Default, the hub
-// cache), resolve.go (Resolve). The reference files under testdata (ids
+// cache), resolve.go (Resolve), chattemplate.go (ApplyChatTemplate). The reference files under testdata (ids
 // from HuggingFace tokenizers for Qwen3, Llama 3 and Llama 2, with their
 // LICENSE and NOTICE files) are this package's tests'.
 //

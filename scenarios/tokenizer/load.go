@@ -83,6 +83,9 @@ func Default() (*Tokenizer, error) {
 			return
 		}
 		d.tok, d.err = newTokenizer(DefaultName, tj, cj)
+		if d.err == nil {
+			d.tok.templateFrom = DefaultName + " tokenizer_config.json"
+		}
 	})
 	return d.tok, d.err
 }
@@ -101,9 +104,11 @@ func loadFiles(name, tokenizerPath, configPath string) (*Tokenizer, error) {
 		return nil, fmt.Errorf("tokenizer: %s: %w", tokenizerPath, err)
 	}
 	t.path = tokenizerPath
+	t.templateFrom = configPath
 	if t.chatTemplate == "" { // newer transformers save it beside the config
-		if b, err := os.ReadFile(filepath.Join(filepath.Dir(configPath), "chat_template.jinja")); err == nil {
-			t.chatTemplate = string(b)
+		jinjaPath := filepath.Join(filepath.Dir(configPath), "chat_template.jinja")
+		if b, err := os.ReadFile(jinjaPath); err == nil {
+			t.chatTemplate, t.templateFrom = string(b), jinjaPath
 		}
 	}
 	return t, nil

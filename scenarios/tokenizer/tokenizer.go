@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
+
+	"github.com/ardanlabs/jinja"
 
 	"github.com/servingbench/servingbench/internal/hftok"
 	"github.com/servingbench/servingbench/servingbench"
@@ -29,6 +32,13 @@ type Tokenizer struct {
 	bos, eos     SpecialToken
 	addBOS       bool
 	chatTemplate string
+	templateFrom string // the file the chat template was read from, for errors
+
+	compiled struct { // the chat template, compiled on first use
+		once sync.Once
+		tmpl *jinja.Template
+		err  error
+	}
 }
 
 var _ servingbench.Tokenizer = (*Tokenizer)(nil)
