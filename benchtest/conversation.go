@@ -26,13 +26,16 @@ type ConversationOptions struct {
 	// the generated text.
 	ReplayReplies bool
 	// RenderChat renders the history for the completions and native
-	// non-chat backends (the model's chat template); nil joins the
-	// contents with "\n".
+	// non-chat backends; nil means the tokenizer's chat template when it
+	// has one (servingbench.ChatTemplater), else the contents joined with
+	// "\n".
 	RenderChat func([]servingbench.Message) (string, error)
 }
 
 // WithConversations makes Run send multi-turn conversations from src in
-// place of the scenario's requests: the scenario gives their number
+// place of the scenario's requests (a scenario with Conversations, such
+// as scenarios.ChatAssistant, needs no option: Run sends them, bounded by
+// its MaxActiveConversations unless opt.MaxActive is set): the scenario gives their number
 // (NumPrompts), arrival (RequestRate, Burstiness or a ramp), MaxConcurrency,
 // Warmup and seed. The client keeps the generated text, which the history
 // carries.
@@ -120,14 +123,33 @@ func convRun(b *testing.B, bn *bench, s settings, client servingbench.Client, pa
 	sc := bn.sc
 	seed := runSeed(sc, nextRun(parent), s.pinnedSeed)
 	sc.Seed = seed
-	convs, err := s.conv(b.Context(), bn.tok, sc.NumPrompts, seed)
+	var convs []servingbench.Conversation
+	var arrival servingbench.Arrival
+	var err error
+	active := s.convOpt.MaxActive
+	if s.conv != nil {
+		convs, err = s.conv(b.Context(), bn.tok, sc.NumPrompts, seed)
+		arrival = conversationArrival(sc)
+	} else {
+		convs, arrival, err = sc.PrepareConversations(b.Context(), bn.tok)
+		if active == 0 {
+			active = sc.MaxActiveConversations
+		}
+	}
 	if err != nil {
 		b.Fatalf("benchtest: making the conversations of %s: %v", sc, err)
 	}
 	cfg := bn.config(servingbench.Config{
-		Conversations: convs, Arrival: conversationArrival(sc), MaxConcurrency: sc.MaxConcurrency, Warmup: sc.Warmup,
-		MaxActiveConversations: s.convOpt.MaxActive, ReplayReplies: s.convOpt.ReplayReplies, RenderChat: s.convOpt.RenderChat,
+		Conversations: convs, Arrival: arrival, MaxConcurrency: sc.MaxConcurrency, Warmup: sc.Warmup,
+		MaxActiveConversations: active, ReplayReplies: s.convOpt.ReplayReplies, RenderChat: s.convOpt.RenderChat,
 	}, client, s)
+	if cfg.RenderChat == nil && !bn.e.tg.Backend.SendsMessages() {
+		// Completions and native prompt APIs get the history rendered with
+		// the model's chat template when the tokenizer has one.
+		if ct, ok := bn.tok.(servingbench.ChatTemplater); ok {
+			cfg.RenderChat = ct.ApplyChatTemplate
+		}
+	}
 	cfg.PrefixCache = func(ctx context.Context) (servingbench.PrefixCacheUse, bool) {
 		p, ok := bn.e.tg.PrefixCache(ctx)
 		return servingbench.PrefixCacheUse{Queries: p.Queries, Hits: p.Hits, Source: p.Source}, ok

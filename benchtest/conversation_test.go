@@ -91,3 +91,40 @@ func TestConversationBenchmarkOutput(t *testing.T) {
 	assert.Equal(t, 2, strings.Count(out, "HelperConversations/turn=all"), "%s", out)
 	assert.NotContains(t, out, "BenchmarkHelperConversations-", "the parent reports nothing of its own")
 }
+
+func BenchmarkHelperSyntheticConversations(b *testing.B) {
+	helper(b)
+	srv := servingtest.NewServer(servingtest.Model{})
+	defer srv.Close()
+	sc := scenarios.Scenario{Name: "synthetic", NumPrompts: 3, IgnoreEOS: true, MaxActiveConversations: 2,
+		Conversations: scenarios.Synthetic{Turns: scenarios.Constant(4), SystemLen: scenarios.Constant(8),
+			UserLen: scenarios.Constant(5), OutputLen: scenarios.Constant(3)}}
+	benchtest.Run(b, sc, benchtest.WithServer(srv))
+}
+
+// A scenario with Conversations (scenarios.Synthetic here) needs no
+// option: Run sends its conversations, turn by turn, with its
+// MaxActiveConversations; the input tokens per turn grow by exactly the
+// reply and the next user message (3 + 5 tokens of the simulated server's
+// words tokenizer, which counts the dataset's texts as it does).
+func TestConversationScenarioBenchmark(t *testing.T) {
+	out, err := goTestBench(t, nil, "^BenchmarkHelperSyntheticConversations$")
+	require.NoError(t, err, out)
+	in := map[string]float64{}
+	for _, r := range readBenchfmt(t, out) {
+		name := procsSuffix.ReplaceAllString(string(r.Name), "")
+		if strings.HasSuffix(name, "/turn=all") {
+			assert.Equal(t, 3.0, valueOf(r, gate.UnitCompletedConversations), "%s", out)
+			assert.Equal(t, 0.0, valueOf(r, gate.UnitFailed))
+			continue
+		}
+		assert.Equal(t, 3.0, valueOf(r, gate.UnitOutputTokens), "%s", name)
+		in[name] = valueOf(r, gate.UnitInputTokens)
+	}
+	require.Len(t, in, 4, "%s", out)
+	first := in["HelperSyntheticConversations/turn=1"]
+	assert.Equal(t, 13.0, first, "the system prompt's 8 tokens and the user message's 5")
+	for k := 2; k <= 4; k++ {
+		assert.Equal(t, first+float64(8*(k-1)), in[fmt.Sprintf("HelperSyntheticConversations/turn=%d", k)], "turn %d", k)
+	}
+}

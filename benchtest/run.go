@@ -90,7 +90,7 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 		b.Fatal("benchtest: WithSearch configures Capacity's search; Run makes one run at the scenario's load")
 	}
 	bn := newBench(b, sc, s)
-	if s.conv != nil {
+	if s.conv != nil || bn.sc.Conversations != nil {
 		return runConversations(b, bn, s) // conversation.go
 	}
 	sc = bn.sc

@@ -314,3 +314,16 @@ func (cfg *Config) validateConversations() error {
 	c.Requests = []Request{{}}
 	return c.validate()
 }
+
+// SendsMessages reports whether the backend sends a conversation turn's
+// history as chat messages (OpenAI chat, Ollama's /api/chat); the others
+// send Request.Prompt, the history's rendering (Config.RenderChat).
+func (b Backend) SendsMessages() bool { return b.API == apiChat || b.API == apiOllamaChat }
+
+// ChatTemplater is implemented by tokenizers that render a chat history
+// with the model's chat template (package scenarios/tokenizer's
+// Tokenizer, from tokenizer_config.json): its method is a
+// Config.RenderChat.
+type ChatTemplater interface {
+	ApplyChatTemplate(msgs []Message) (string, error)
+}
