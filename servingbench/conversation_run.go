@@ -327,3 +327,15 @@ func (b Backend) SendsMessages() bool { return b.API == apiChat || b.API == apiO
 type ChatTemplater interface {
 	ApplyChatTemplate(msgs []Message) (string, error)
 }
+
+// FirstTurnRequest is the request of c's first turn, as Run sends it: its
+// system prompt and user message as Messages, Prompt their rendering by
+// render (nil: the contents joined with "\n"). A caller that sends the
+// warm-up or the ready check itself sends it.
+func FirstTurnRequest(c *Conversation, render func([]Message) (string, error)) (Request, error) {
+	if len(c.Turns) == 0 {
+		return Request{}, fmt.Errorf("servingbench: conversation %s has no turns", c.ID)
+	}
+	cfg := Config{RenderChat: render}
+	return cfg.turnRequest(&c.Turns[0], c.history(nil, &c.Turns[0]))
+}
