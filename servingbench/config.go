@@ -23,8 +23,10 @@ type Config struct {
 	// MaxActiveConversations bounds the conversations in progress, each
 	// holding its place from its first turn's send to its last turn's
 	// end (vLLM's benchmark_serving_multi_turn.py
-	// --max-active-conversations); 0 means no bound. MaxConcurrency still
-	// bounds the requests in flight.
+	// --max-active-conversations); 0 means no bound. A first turn that
+	// waits for a place counts the wait in its QueueDelay, as one waiting
+	// for a concurrency slot does. MaxConcurrency still bounds the
+	// requests in flight.
 	MaxActiveConversations int
 	// ReplayReplies makes the history of a conversation carry each
 	// earlier turn's Turn.Reply (the dataset's reply) instead of the text

@@ -55,7 +55,7 @@ func runConversations(ctx context.Context, cfg Config) (*Report, error) {
 		turns += len(convs[i].Turns)
 	}
 	// The warm-up, the ready check and the prewarm use the first turn.
-	first, err := cfg.turnRequest(&convs[0].Turns[0], convs[0].history(nil, &convs[0].Turns[0]))
+	first, err := FirstTurnRequest(&convs[0], cfg.RenderChat)
 	if err != nil {
 		return nil, fmt.Errorf("servingbench: Config.Conversations[0] (%s) turn 1: %w", convs[0].ID, err)
 	}
@@ -123,7 +123,8 @@ dispatch:
 		return nil, notStarted(ctx, "wait for the first conversation")
 	}
 	rep := Summarize(start, end, sent, cfg.Goodput)
-	cfg.identify(rep, start, turns)
+	cfg.identify(rep, start, len(convs)) // the arrival process's n: the conversations
+	rep.NumPrompts = turns
 	rep.Conversations = r.summarize(started)
 	if cacheOK {
 		// A cancelled run's context is done: the last read gets its own.
@@ -246,17 +247,6 @@ func (r *convRun) skip(i, k int, reason, example string) {
 	r.notSent[reason] += n
 }
 
-// history is the messages of turn t of c after the earlier ones, for the
-// first turn: the system prompt, if any, and t's user message.
-func (c *Conversation) history(earlier []Message, t *Turn) []Message {
-	var msgs []Message
-	if c.System != "" {
-		msgs = append(msgs, Message{Role: "system", Content: c.System})
-	}
-	msgs = append(msgs, earlier...)
-	return append(msgs, Message{Role: "user", Content: t.User})
-}
-
 // turnRequest is the request of turn t with history msgs: the messages,
 // Prompt their rendering (Config.RenderChat), the turn's MaxTokens, and
 // PromptTokens only for a first turn without a system prompt, whose
@@ -336,6 +326,11 @@ func FirstTurnRequest(c *Conversation, render func([]Message) (string, error)) (
 	if len(c.Turns) == 0 {
 		return Request{}, fmt.Errorf("servingbench: conversation %s has no turns", c.ID)
 	}
+	var msgs []Message
+	if c.System != "" {
+		msgs = append(msgs, Message{Role: "system", Content: c.System})
+	}
+	msgs = append(msgs, Message{Role: "user", Content: c.Turns[0].User})
 	cfg := Config{RenderChat: render}
-	return cfg.turnRequest(&c.Turns[0], c.history(nil, &c.Turns[0]))
+	return cfg.turnRequest(&c.Turns[0], msgs)
 }

@@ -117,18 +117,20 @@ func (s Spec) WithDefaults() Spec {
 // Field names a Spec field in a *FieldError.
 type Field string
 
+// FieldSimPrefixCache is Spec.SimPrefixCache, which Validate checks.
+const FieldSimPrefixCache Field = "SimPrefixCache"
+
 // The fields Validate and Open check.
 const (
-	FieldBaseURL        Field = "BaseURL"
-	FieldBackend        Field = "Backend"
-	FieldEndpoint       Field = "Endpoint"
-	FieldModel          Field = "Model"
-	FieldTokenizer      Field = "Tokenizer"
-	FieldSim            Field = "Sim"
-	FieldSimSpeed       Field = "SimSpeed"
-	FieldSimPrefixCache Field = "SimPrefixCache"
-	FieldHeader         Field = "Header"
-	FieldExtraBody      Field = "ExtraBody"
+	FieldBaseURL   Field = "BaseURL"
+	FieldBackend   Field = "Backend"
+	FieldEndpoint  Field = "Endpoint"
+	FieldModel     Field = "Model"
+	FieldTokenizer Field = "Tokenizer"
+	FieldSim       Field = "Sim"
+	FieldSimSpeed  Field = "SimSpeed"
+	FieldHeader    Field = "Header"
+	FieldExtraBody Field = "ExtraBody"
 	// The TLS files; a *FieldError of one has the file as Value.
 	FieldCACert     Field = "TLS.CACert"
 	FieldClientCert Field = "TLS.ClientCert"
