@@ -52,6 +52,8 @@ type settings struct {
 	hasServer     bool
 	search        capacity.SearchConfig
 	hasSearch     bool
+	conv          ConversationSource  // WithConversations
+	convOpt       ConversationOptions // WithConversations
 }
 
 func newSettings(opts []Option) settings {

@@ -90,6 +90,9 @@ func Run(b *testing.B, sc scenarios.Scenario, opts ...Option) *servingbench.Repo
 		b.Fatal("benchtest: WithSearch configures Capacity's search; Run makes one run at the scenario's load")
 	}
 	bn := newBench(b, sc, s)
+	if s.conv != nil || bn.sc.Conversations != nil {
+		return runConversations(b, bn, s) // conversation.go
+	}
 	sc = bn.sc
 	// The first run's requests, made before the loop so that a bad
 	// scenario fails before anything is sent.

@@ -18,6 +18,9 @@ var chatAPI = protocol{
 //	 "max_completion_tokens": N, "stream": true,
 //	 "stream_options": {"include_usage": true}, ...}
 //
+// A conversation's turn (Request.Messages set) sends its history instead,
+// each message {"role": R, "content": C} in order.
+//
 // Everything else (optional members, success rule, token events, counts,
 // errors) is as for NewCompletions; delta.content and
 // delta.reasoning_content carry the output, and the role-only first chunk

@@ -1,6 +1,7 @@
 package servingbench
 
 import (
+	"context"
 	"time"
 
 	"github.com/servingbench/servingbench/servingbench/servermetrics"
@@ -13,8 +14,38 @@ type Config struct {
 	// Client sends the requests. Required.
 	Client Client
 	// Requests are sent in order of their scheduled arrival. Required, at
-	// least one.
+	// least one, unless Conversations is set.
 	Requests []Request
+	// Conversations, when set instead of Requests, are multi-turn
+	// conversations (conversation_run.go): the arrival process starts
+	// each one's first turn, and every later turn is sent its Think after
+	// the previous turn's response ended, with the whole history as
+	// Request.Messages.
+	Conversations []Conversation
+	// MaxActiveConversations bounds the conversations in progress, each
+	// holding its place from its first turn's send to its last turn's
+	// end (vLLM's benchmark_serving_multi_turn.py
+	// --max-active-conversations); 0 means no bound. A first turn that
+	// waits for a place counts the wait in its QueueDelay, as one waiting
+	// for a concurrency slot does. MaxConcurrency still bounds the
+	// requests in flight.
+	MaxActiveConversations int
+	// ReplayReplies makes the history of a conversation carry each
+	// earlier turn's Turn.Reply (the dataset's reply) instead of the text
+	// the server generated, so that every server sees the same prompts.
+	// By default the history carries the generated text, which the
+	// client must keep (OpenAIConfig.KeepText).
+	ReplayReplies bool
+	// RenderChat renders a turn's history as Request.Prompt, which the
+	// completions and native non-chat APIs send (the chat APIs send the
+	// messages): the model's chat template. Nil renders the messages'
+	// contents joined with "\n", which is no chat template.
+	RenderChat func([]Message) (string, error)
+	// PrefixCache, when set, reads the server's prefix-cache counters
+	// (target.Target.PrefixCache); a run of conversations calls it after
+	// the warm-up and after the last turn and reports the difference
+	// (ConversationReport.PrefixCache) when both reads succeed.
+	PrefixCache func(context.Context) (PrefixCacheUse, bool)
 	// Arrival schedules the requests. Nil means all at t=0 (request rate inf).
 	Arrival Arrival
 	// MaxConcurrency bounds the requests in flight; 0 means no bound.

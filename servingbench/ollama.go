@@ -82,7 +82,8 @@ func NewOllama(cfg OpenAIConfig) (*StreamClient, error) {
 //	{"model": M, "messages": [{"role": "user", "content": P}], "stream": true,
 //	 "options": {"num_predict": N}}
 //
-// and the text of each line in message.content ({"model", "created_at",
+// (a conversation's turn, Request.Messages set, sends its history as the
+// messages instead), and the text of each line in message.content ({"model", "created_at",
 // "message": {"role": "assistant", "content": TEXT}, "done": false};
 // api/types.go, ChatResponse). The done line has no "context". The
 // reasoning of a thinking model, message.thinking, is a reasoning token
@@ -98,6 +99,7 @@ func newOllamaPayload(cfg *OpenAIConfig, chat bool) (*payload, error) {
 	if chat {
 		p.promptOpen, p.promptEnd = `"messages":[{"role":"user","content":`, `}]`
 		promptKey = "messages"
+		p.messages = true
 	}
 	options, err := setOptions([]bodyItem{{key: "num_predict", hole: holeMax}}, []option{
 		{"temperature", cfg.Temperature, cfg.Temperature != nil},

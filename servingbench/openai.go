@@ -163,6 +163,10 @@ type payload struct {
 	items      []bodyItem
 	promptOpen string // `"prompt":` or `"messages":[{"role":"user","content":`
 	promptEnd  string
+	// messages is set for the chat bodies (OpenAI chat, Ollama's
+	// /api/chat): a request with Request.Messages sends them in place of
+	// the single user message of promptOpen (appendMessages).
+	messages bool
 }
 
 type bodyItem struct {
@@ -254,6 +258,7 @@ func newPayload(cfg *OpenAIConfig, kind payloadKind) (*payload, error) {
 	promptKey, maxKey := "prompt", "max_tokens"
 	if kind == kindChat {
 		p.promptOpen, p.promptEnd = `"messages":[{"role":"user","content":`, `}]`
+		p.messages = true
 		promptKey, maxKey = "messages", "max_completion_tokens"
 	}
 	items := []bodyItem{{key: "model"}, {key: promptKey, hole: holePrompt}, {key: maxKey, hole: holeMax}}
@@ -295,6 +300,10 @@ func (p *payload) appendItems(dst []byte, items []bodyItem, req *Request) []byte
 		first = false
 		switch it.hole {
 		case holePrompt:
+			if p.messages && len(req.Messages) > 0 {
+				dst = appendMessages(dst, req.Messages)
+				break
+			}
 			dst = append(dst, p.promptOpen...)
 			dst = appendJSONString(dst, req.Prompt)
 			dst = append(dst, p.promptEnd...)
@@ -312,6 +321,24 @@ func (p *payload) appendItems(dst []byte, items []bodyItem, req *Request) []byte
 		}
 	}
 	return dst
+}
+
+// appendMessages appends a conversation turn's history as the chat
+// member `"messages":[{"role":R,"content":C},...]`, each role and content
+// escaped as appendJSONString escapes them, in order.
+func appendMessages(dst []byte, msgs []Message) []byte {
+	dst = append(dst, `"messages":[`...)
+	for i, m := range msgs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"role":`...)
+		dst = appendJSONString(dst, m.Role)
+		dst = append(dst, `,"content":`...)
+		dst = appendJSONString(dst, m.Content)
+		dst = append(dst, '}')
+	}
+	return append(dst, ']')
 }
 
 // appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD

@@ -104,6 +104,11 @@ type Report struct {
 	TotalAnswerTokens    int
 	ReasoningSources     map[CountSource]int
 
+	// Conversations is what a run of conversations (Config.Conversations)
+	// adds: per-turn metrics, conversation durations, the turns not sent
+	// and the server's prefix-cache use; nil for a run of requests.
+	Conversations *ConversationReport
+
 	// Errors groups failed requests by reason, most frequent first.
 	Errors []ErrorCount
 	// Resent counts the requests, successful or not, that were sent again

@@ -75,8 +75,14 @@ func (s CountSource) String() string {
 // Result is the measurement of one request. All times come from one
 // monotonic clock (time.Now).
 type Result struct {
-	// Index is the request's position in Config.Requests.
+	// Index is the request's position in Config.Requests, or for a
+	// conversation's turn its position among all turns of
+	// Config.Conversations, conversation by conversation.
 	Index int
+	// Conversation is the index in Config.Conversations of the turn's
+	// conversation and Turn its 1-based turn number; Turn is 0 for a
+	// request that is no conversation's turn.
+	Conversation, Turn int
 	// Scheduled is when the arrival process meant the request to start.
 	Scheduled time.Time
 	// SlotAcquired is when the request got a concurrency slot

@@ -193,6 +193,9 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 	if r.ReasoningRequests > 0 {
 		writeReasoning(o, r)
 	}
+	if r.Conversations != nil {
+		writeConversations(o, r.Conversations) // resultfile_conversation.go
+	}
 	if r.Server != "" {
 		o.str("server", r.Server)
 	}

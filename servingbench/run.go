@@ -58,6 +58,9 @@ func notStarted(ctx context.Context, phase string) error {
 // failing and a TLS failure in the prewarm return an error and no report,
 // before the first request.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if len(cfg.Conversations) > 0 {
+		return runConversations(ctx, cfg)
+	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}

@@ -44,7 +44,8 @@ const maxReasonLines = 10
 // has samples, for a reasoning run a "Reasoning" section (the requests
 // that reasoned and those that gave no answer token, total and mean
 // reasoning and answer tokens a successful request, the sources of the
-// split), then a "Run Details" section with the failed
+// split), for a run of conversations its sections (conversation_text.go),
+// then a "Run Details" section with the failed
 // requests and their reasons (most frequent first, at most 10 lines), the
 // requests resent on a new connection (Report.Resent), the streams that
 // ended without [DONE] (Report.NoDone), the maximum request concurrency,
@@ -78,6 +79,7 @@ func WriteText(w io.Writer, r *Report, opt TextOptions) error {
 		}
 	}
 	reasoning(&b, r)
+	conversations(&b, r) // conversation_text.go
 	details(&b, r)
 	serverMetricsText(&b, r)
 	b.WriteString(strings.Repeat("=", 50) + "\n")

@@ -26,6 +26,16 @@ const (
 	// none did. Higher is better.
 	UnitCapacityRate        = "capacity-req/s"
 	UnitCapacityConcurrency = "capacity-concurrency"
+
+	// Conversations (benchtest.WithConversations): the input and output
+	// tokens of a turn number's successful turns (reported, never
+	// judged: the history's growth is the workload's), the conversations
+	// that completed every turn and the share of the prompt tokens the
+	// server's prefix cache served (reported, never judged either).
+	UnitInputTokens            = "in-tok/req"
+	UnitOutputTokens           = "out-tok/req"
+	UnitCompletedConversations = "completed-conv"
+	UnitPrefixHitRatio         = "prefix-hit-ratio"
 )
 
 // LatencyUnit returns the unit of a latency statistic in nanoseconds:

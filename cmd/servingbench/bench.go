@@ -41,7 +41,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	cfg := p.config()
 	printLoad(stdout, o)
-	bar := newProgress(stderr, len(p.reqs), !o.disableTqdm)
+	bar := newProgress(stderr, p.turns(), !o.disableTqdm)
 	cfg.OnResult, cfg.OnStart = bar.add, bar.started
 	bar.start()
 	rep, err := servingbench.Run(ctx, cfg)
@@ -170,7 +170,7 @@ func (o *options) spec() target.Spec {
 	extraBody, _ := o.extraBodyMap() // checked by validate
 	s := target.Spec{
 		Backend: o.backend, Endpoint: o.endpoint, Model: o.model, Tokenizer: o.tokenizer,
-		APIKey: os.Getenv("OPENAI_API_KEY"), Sim: o.simProfile, SimSpeed: o.simSpeed,
+		APIKey: os.Getenv("OPENAI_API_KEY"), Sim: o.simProfile, SimSpeed: o.simSpeed, SimPrefixCache: o.simPrefixCache,
 		Header: header, ExtraBody: extraBody, TLS: o.tlsFiles(), HTTPClient: testHTTPClient,
 	}
 	switch {
@@ -186,7 +186,7 @@ func (o *options) spec() target.Spec {
 var targetFlags = map[target.Field]string{
 	target.FieldBaseURL: "--base-url", target.FieldBackend: "--backend", target.FieldEndpoint: "--endpoint",
 	target.FieldModel: "--model", target.FieldTokenizer: "--tokenizer",
-	target.FieldSim: "--sim-profile", target.FieldSimSpeed: "--sim-speed",
+	target.FieldSim: "--sim-profile", target.FieldSimSpeed: "--sim-speed", target.FieldSimPrefixCache: "--sim-prefix-cache",
 	target.FieldHeader: "--header", target.FieldExtraBody: "--extra-body",
 	target.FieldCACert: "--ca-cert", target.FieldClientCert: "--client-cert", target.FieldClientKey: "--client-key",
 	target.FieldInsecure: "--insecure",
@@ -222,7 +222,7 @@ func (o *options) editClient(cc *servingbench.OpenAIConfig) {
 	cc.RequestTimeout = seconds(o.requestTimeout)
 	cc.StreamIdleTimeout = seconds(o.streamIdleTimeout)
 	cc.RequireDone = o.requireDone
-	cc.KeepText = o.saveDetailed
+	cc.KeepText = o.saveDetailed || o.conversations() && !o.replayReplies // the history carries the generated text
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -28,6 +28,8 @@ func (o *options) dataset() (scenarios.Dataset, error) {
 		return scenarios.Custom{Path: o.datasetPath, OutputLen: o.customOutputLen}, needPath()
 	case "burstgpt":
 		return scenarios.BurstGPT{Path: o.datasetPath}, needPath()
+	case "conversation":
+		return nil, usageError{fmt.Errorf("flag --dataset-name conversation: a multi-turn benchmark, the benchmark command's only")}
 	case "prefix-repetition", "prefix_repetition": // vllm bench serve spells it prefix_repetition
 		return scenarios.PrefixRepetition{
 			NumPrefixes: o.prefixRepNumPrefixes, PrefixLen: o.prefixRepPrefixLen,
@@ -39,12 +41,19 @@ func (o *options) dataset() (scenarios.Dataset, error) {
 
 // scenario is the whole benchmark the flags describe.
 func (o *options) scenario() (scenarios.Scenario, error) {
-	ds, err := o.dataset()
+	var ds scenarios.Dataset
+	var convs scenarios.ConversationDataset
+	var err error
+	if o.conversations() {
+		convs, err = o.conversationDataset() // conversation.go
+	} else {
+		ds, err = o.dataset()
+	}
 	if err != nil {
 		return scenarios.Scenario{}, err
 	}
 	sc := scenarios.Scenario{
-		Dataset: ds, NumPrompts: o.numPrompts, RequestRate: o.requestRate, Burstiness: o.burstiness,
+		Dataset: ds, Conversations: convs, NumPrompts: o.numPrompts, RequestRate: o.requestRate, Burstiness: o.burstiness,
 		MaxConcurrency: o.maxConcurrency, Seed: uint64(o.seed), Warmup: !o.noWarmup,
 		IgnoreEOS: o.ignoreEOS, Temperature: o.temperature, TopP: o.topP, TopK: o.topK,
 	}

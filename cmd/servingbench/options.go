@@ -21,6 +21,7 @@ type options struct {
 	model, tokenizer, servedModel    string
 	apiKeyEnv                        string
 	label                            string // trimmed; "" when not given
+	convFlags                               // conversation.go
 
 	datasetName, datasetPath                         string
 	randomInputLen, randomOutputLen, randomPrefixLen int
@@ -114,7 +115,7 @@ func parseCommand(cmd string, args []string) (*options, error) {
 	a.str(&o.model, "model", "model name sent in requests (required for a real server)")
 	a.str(&o.servedModel, "served-model-name", "model name sent in requests when it differs from --model")
 	a.str(&o.tokenizer, "tokenizer", "tokenizer.json, model directory or HF cache name (default: --model, else the built-in Qwen tokenizer)")
-	a.str(&o.datasetName, "dataset-name", "random, sharegpt, sonnet, custom, prefix-repetition or burstgpt (default random, as in vllm bench serve; v0.9.1 defaulted to sharegpt)")
+	a.str(&o.datasetName, "dataset-name", "random, sharegpt, sonnet, custom, prefix-repetition, burstgpt or conversation (multi-turn conversations from --dataset-path; also sharegpt with --multi-turn) (default random, as in vllm bench serve; v0.9.1 defaulted to sharegpt)")
 	a.str(&o.datasetPath, "dataset-path", "dataset file (sharegpt, sonnet, custom, burstgpt)")
 	a.integer(&o.randomInputLen, "random-input-len", "random: input tokens per request (default 1024)")
 	a.integer(&o.randomOutputLen, "random-output-len", "random: output tokens per request (default 128)")
@@ -170,6 +171,7 @@ func parseCommand(cmd string, args []string) (*options, error) {
 	a.float(&o.simSpeed, "sim-speed", "simulated server time scale, 10 = ten times faster than real (default 10)")
 	o.addConnFlags(a)
 	o.serverMetrics.add(a)
+	o.addConversationFlags(a)
 	a.boolean(&o.help, "help", "show this help (also -h)")
 	switch cmd {
 	case "":
@@ -246,6 +248,9 @@ func (o *options) validate() error {
 		return err
 	}
 	if err := o.serverMetrics.check(o.args); err != nil {
+		return err
+	}
+	if err := o.validateConversations(); err != nil {
 		return err
 	}
 	return o.rampUp()

@@ -79,6 +79,10 @@ type prepared struct {
 	tokID   string
 	id      target.Identity
 	client  *servingbench.StreamClient
+	// A run of conversations (conversation.go): reqs holds the first
+	// turn's request only.
+	convs  []servingbench.Conversation
+	render func([]servingbench.Message) (string, error)
 }
 
 // open starts what c describes, printing what the benchmark prints before
@@ -109,7 +113,11 @@ func (o *options) open(ctx context.Context, c *checked, su setup, stdout, stderr
 	if note := tokenizerNote(tg.Tokenizer); note != "" {
 		fmt.Fprintln(stdout, note)
 	}
-	p.reqs, p.arrival, err = c.sc.Prepare(ctx, tok)
+	if c.sc.Conversations != nil {
+		err = p.prepareConversations(ctx, tok, stdout)
+	} else {
+		p.reqs, p.arrival, err = c.sc.Prepare(ctx, tok)
+	}
 	if err != nil && ctx.Err() != nil {
 		return nil, notStarted(stderr, "the preparation of the prompts")
 	}
@@ -119,7 +127,7 @@ func (o *options) open(ctx context.Context, c *checked, su setup, stdout, stderr
 	if o.ramp != nil {
 		p.arrival = *o.ramp
 	}
-	if err := o.checkFileLimit(stderr, len(p.reqs), tg.FilesPerRequest(), su.load); err != nil {
+	if err := o.checkFileLimit(stderr, p.turns(), tg.FilesPerRequest(), su.load); err != nil {
 		return nil, err
 	}
 	p.client, err = tg.NewClient(c.sc, nil, func(cc *servingbench.OpenAIConfig) {
@@ -231,11 +239,13 @@ func (p *prepared) Close() {
 // config is the run of the prepared benchmark as the flags give it.
 func (p *prepared) config() servingbench.Config {
 	o := p.o
-	return servingbench.Config{
+	cfg := servingbench.Config{
 		Client: p.client, Requests: p.reqs, Arrival: p.arrival, MaxConcurrency: o.maxConcurrency,
 		Goodput: p.c.slo, NoPrewarm: o.noPrewarm, ServerMetrics: o.serverMetrics.scraper(p.tg),
 		Backend: o.backend, Model: o.model, TokenizerID: p.tokID, Metadata: p.c.meta,
 	}
+	p.conversationConfig(&cfg) // conversation.go
+	return cfg
 }
 
 // identify gives rep the label and the server's identity, as saved.

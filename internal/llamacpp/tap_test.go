@@ -114,8 +114,9 @@ func (p *tap) relay(client *net.TCPConn) {
 
 // streams parses the recording into the server's response bodies, keyed
 // by the request's prompt (completions "prompt", or the content of chat's
-// single user message). Requests without a complete response head (never
-// answered: the server had closed the connection) are left out; a prompt
+// last message: the single user message, or a conversation turn's own).
+// Requests without a complete response head (never answered: the server
+// had closed the connection) are left out; a prompt
 // answered twice keeps its last response.
 func (p *tap) streams() (map[string][]byte, error) {
 	p.mu.Lock()
@@ -155,8 +156,8 @@ func (p *tap) streams() (map[string][]byte, error) {
 				return nil, fmt.Errorf("tap: request body %q: %w", body, err)
 			}
 			key := in.Prompt
-			if len(in.Messages) > 0 {
-				key = in.Messages[0].Content
+			if len(in.Messages) > 0 { // a conversation turn's own message is its last
+				key = in.Messages[len(in.Messages)-1].Content
 			}
 			out[key] = stream
 		}

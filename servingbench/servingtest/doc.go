@@ -153,7 +153,9 @@
 // the schedule. At the end of the step each running sequence gets one
 // token; finished and abandoned sequences leave the batch and free their
 // reservation. So a request's first token comes one step after admission
-// (its prefill included), and later tokens one step apart. The engine does
+// (its prefill included), and later tokens one step apart. With
+// Model.PrefixCacheTokens, the prompt tokens a prefix cache serves are not
+// counted in the prefill term (prefixcache.go). The engine does
 // not wait for slow clients.
 //
 // Each request's handler goroutine writes a chunk per

@@ -13,6 +13,10 @@ type seq struct {
 	promptTokens int
 	reserve      int // KV tokens reserved at admission
 	target       int // tokens to generate, >= 1
+	// tokens are the prompt's ids, kept only with a prefix cache
+	// (Model.PrefixCacheTokens); cached is how many of them it served.
+	tokens []int
+	cached atomic.Int64
 
 	produced  atomic.Int64
 	admitted  atomic.Pointer[time.Time]
@@ -49,17 +53,24 @@ type engine struct {
 	mu      sync.Mutex
 	waiting []*seq
 
-	running []*seq // scheduler goroutine only
-	kvUsed  int    // scheduler goroutine only
+	running []*seq       // scheduler goroutine only
+	kvUsed  int          // scheduler goroutine only
+	cache   *prefixCache // scheduler goroutine only; nil without Model.PrefixCacheTokens
 
 	// Read by /metrics.
 	nRunning, nWaiting, kvUsedA atomic.Int64
 	promptTotal, genTotal       atomic.Int64
 	steps                       atomic.Int64
+	// Prefix-cache lookups and hits, in prompt tokens.
+	cacheQueries, cacheHits atomic.Int64
 }
 
 func newEngine(m *Model, quit <-chan struct{}) *engine {
-	return &engine{m: m, quit: quit, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	e := &engine{m: m, quit: quit, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	if m.PrefixCacheTokens > 0 {
+		e.cache = &prefixCache{capacity: m.PrefixCacheTokens}
+	}
+	return e
 }
 
 // submit queues s for admission.
@@ -124,11 +135,12 @@ func (e *engine) run() {
 }
 
 // admit moves waiting requests into the batch and returns the number of
-// prompt tokens to prefill in this step.
+// prompt tokens to prefill in this step: those the prefix cache, when
+// there is one, did not serve.
 func (e *engine) admit(now time.Time) (prefill int) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	i := 0
+	i, prompt := 0, 0
 	for ; i < len(e.waiting); i++ {
 		s := e.waiting[i]
 		if s.cancelled.Load() {
@@ -144,7 +156,15 @@ func (e *engine) admit(now time.Time) (prefill int) {
 		s.admitted.Store(&t)
 		e.kvUsed += s.reserve
 		e.running = append(e.running, s)
+		prompt += s.promptTokens
 		prefill += s.promptTokens
+		if e.cache != nil {
+			hit := e.cache.admit(s.tokens)
+			s.cached.Store(int64(hit))
+			prefill -= hit
+			e.cacheQueries.Add(int64(s.promptTokens))
+			e.cacheHits.Add(int64(hit))
+		}
 	}
 	// Keep the rest in order, without cancelled requests.
 	rest := e.waiting[:0]
@@ -155,7 +175,7 @@ func (e *engine) admit(now time.Time) (prefill int) {
 	}
 	clear(e.waiting[len(rest):])
 	e.waiting = rest
-	e.promptTotal.Add(int64(prefill))
+	e.promptTotal.Add(int64(prompt))
 	e.nWaiting.Store(int64(len(e.waiting)))
 	e.nRunning.Store(int64(len(e.running)))
 	e.kvUsedA.Store(int64(e.kvUsed))

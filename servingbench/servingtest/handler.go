@@ -95,7 +95,7 @@ func (s *Server) accept(r *http.Request, a api, ent *entry) (*job, *apiError) {
 	target, finish := s.model.outputLength(c.prompt, c.maxTokens, c.ignoreEOS)
 	j.finish = finish
 	ent.update(func(rec *Record) {
-		rec.Prompt, rec.Stream, rec.IgnoreEOS = c.prompt, c.stream, c.ignoreEOS
+		rec.Prompt, rec.Messages, rec.Stream, rec.IgnoreEOS = c.prompt, c.messages, c.stream, c.ignoreEOS
 		rec.PromptTokens, rec.MaxTokens = j.promptTokens, c.maxTokens
 	})
 	if kv := s.model.KVCacheTokens; kv > 0 && j.promptTokens+c.maxTokens > kv {
@@ -105,6 +105,9 @@ func (s *Server) accept(r *http.Request, a api, ent *entry) (*job, *apiError) {
 		j.fault, j.kind = f, f.Kind
 	}
 	j.seq = newSeq(j.promptTokens, c.maxTokens, target)
+	if s.model.PrefixCacheTokens > 0 {
+		j.seq.tokens = s.model.Tokenizer.Encode(c.prompt)
+	}
 	ent.update(func(rec *Record) {
 		rec.Fault, rec.OutputTokens, rec.ReasoningTokens = j.kind, target, s.model.Reasoning.tokens(a, target)
 	})
@@ -155,10 +158,12 @@ func (j *job) wait(r *http.Request, have int) (int, string) {
 	}
 }
 
-// recordAdmitted copies the engine's admission time into the record.
+// recordAdmitted copies the engine's admission time and prefix-cache hit
+// into the record.
 func (j *job) recordAdmitted() {
 	if t := j.seq.admitted.Load(); t != nil {
-		j.ent.update(func(rec *Record) { rec.Admitted = *t })
+		cached := int(j.seq.cached.Load())
+		j.ent.update(func(rec *Record) { rec.Admitted, rec.CachedTokens = *t, cached })
 	}
 }
 

@@ -16,6 +16,9 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 	label := fmt.Sprintf("{model_name=%q}", s.model.Name)
 	var b bytes.Buffer
+	write := func(name, typ, help string, v float64) {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n%s%s %v\n", name, help, name, typ, name, label, v)
+	}
 	for _, m := range []struct {
 		name, typ, help string
 		v               float64
@@ -28,7 +31,12 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 		{"vllm:generation_tokens_total", "counter", "Number of generation tokens processed.", float64(e.genTotal.Load())},
 		{"vllm:engine_steps_total", "counter", "Number of engine steps (servingtest only).", float64(e.steps.Load())},
 	} {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n%s%s %v\n", m.name, m.help, m.name, m.typ, m.name, label, m.v)
+		write(m.name, m.typ, m.help, m.v)
+	}
+	if s.model.PrefixCacheTokens > 0 {
+		// vLLM V1's names (PrometheusStatLogger, vllm/v1/metrics/loggers.py).
+		write("vllm:prefix_cache_queries_total", "counter", "Prefix cache queries, in terms of number of queried tokens.", float64(e.cacheQueries.Load()))
+		write("vllm:prefix_cache_hits_total", "counter", "Prefix cache hits, in terms of number of cached tokens.", float64(e.cacheHits.Load()))
 	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	w.Write(b.Bytes())

@@ -42,6 +42,16 @@ type Model struct {
 	// A request that could never fit gets HTTP 400.
 	KVCacheTokens int
 
+	// PrefixCacheTokens, when positive, turns on a prefix cache of that
+	// many prompt tokens (prefixcache.go: whole prompts, least recently
+	// used evicted; a lookup hits at most all but the last prompt token):
+	// the cached leading tokens of an admitted prompt skip
+	// PrefillPerToken, and /metrics exposes vLLM's
+	// vllm:prefix_cache_queries_total and vllm:prefix_cache_hits_total
+	// (prompt tokens looked up and served; Record.CachedTokens per
+	// request). 0, the default, has no cache and no such counters.
+	PrefixCacheTokens int
+
 	// TokensPerChunk is the number of tokens a streamed chunk carries; 0
 	// means 1. The last chunk may carry fewer.
 	TokensPerChunk int
@@ -186,6 +196,8 @@ func (m Model) Validate() error {
 		return fmt.Errorf("servingtest: Model.MaxRunning must be >= 0, got %d", m.MaxRunning)
 	case m.KVCacheTokens < 0:
 		return fmt.Errorf("servingtest: Model.KVCacheTokens must be >= 0, got %d", m.KVCacheTokens)
+	case m.PrefixCacheTokens < 0:
+		return fmt.Errorf("servingtest: Model.PrefixCacheTokens must be >= 0, got %d", m.PrefixCacheTokens)
 	case m.TokensPerChunk < 0:
 		return fmt.Errorf("servingtest: Model.TokensPerChunk must be >= 0, got %d", m.TokensPerChunk)
 	case m.Usage > UsageNone:

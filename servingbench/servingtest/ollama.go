@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/servingbench/servingbench/servingbench"
 )
 
 // ollama is Ollama's native API, POST /api/generate (chat false) and POST
@@ -46,12 +48,13 @@ func (a ollama) parse(body []byte, _ string) (*call, *apiError) {
 		return nil, invalidRequest("%v", err)
 	}
 	var prompt string
+	var msgs []servingbench.Message
 	if a.chat {
-		p, apiErr := chatPrompt(req.Messages)
+		p, m, apiErr := chatPrompt(req.Messages)
 		if apiErr != nil {
 			return nil, invalidRequest("%s", apiErr.message)
 		}
-		prompt = p
+		prompt, msgs = p, m
 	} else if req.Prompt != nil {
 		prompt = *req.Prompt
 	}
@@ -63,7 +66,7 @@ func (a ollama) parse(body []byte, _ string) (*call, *apiError) {
 		return nil, invalidRequest("options.num_predict must be at least 1 in the simulated server, got %d", *n)
 	}
 	stream := req.Stream == nil || *req.Stream
-	return &call{chat: a.chat, prompt: prompt, maxTokens: *n, stream: stream, includeUsage: true}, nil
+	return &call{chat: a.chat, prompt: prompt, messages: msgs, maxTokens: *n, stream: stream, includeUsage: true}, nil
 }
 
 func (ollama) tooLong(kv, prompt, maxTokens int) *apiError {

@@ -2,6 +2,8 @@ package servingtest
 
 import (
 	"slices"
+
+	"github.com/servingbench/servingbench/servingbench"
 	"sync"
 	"time"
 )
@@ -32,6 +34,14 @@ type Record struct {
 	// details.generated_tokens, llama.cpp's tokens_predicted, SGLang's
 	// meta_info.completion_tokens and Ollama's eval_count say).
 	PromptTokens, MaxTokens, OutputTokens int
+	// CachedTokens is how many of the PromptTokens the prefix cache
+	// (Model.PrefixCacheTokens) served at admission, so that only
+	// PromptTokens-CachedTokens were prefilled; 0 without the cache.
+	CachedTokens int
+	// Messages are the chat messages of a chat request (OpenAI chat,
+	// Ollama's /api/chat) as received, roles and text contents; nil for
+	// the other routes.
+	Messages []servingbench.Message
 	// ReasoningTokens is how many of the first OutputTokens were streamed
 	// as reasoning (Model.Reasoning; 0 but on the chat route).
 	ReasoningTokens int

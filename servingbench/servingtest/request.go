@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/servingbench/servingbench/servingbench"
 )
 
 // apiRequest is the subset of an OpenAI completions or chat request the
@@ -30,8 +32,10 @@ type chatMessage struct {
 
 // call is a validated request, whatever its protocol.
 type call struct {
-	chat      bool
-	prompt    string
+	chat   bool
+	prompt string
+	// messages are a chat request's messages (Record.Messages).
+	messages  []servingbench.Message
 	maxTokens int
 	stream    bool
 	// includeUsage: the counts are asked for (OpenAI's
@@ -91,7 +95,7 @@ func parseCall(body []byte, chat bool, modelName string) (*call, *apiError) {
 	}
 	var apiErr *apiError
 	if chat {
-		c.prompt, apiErr = chatPrompt(req.Messages)
+		c.prompt, c.messages, apiErr = chatPrompt(req.Messages)
 	} else {
 		c.prompt, apiErr = completionPrompt(req.Prompt)
 	}
@@ -128,24 +132,27 @@ func completionPrompt(raw json.RawMessage) (string, *apiError) {
 	return "", badRequest("prompt", "prompt must be a string or an array of one string")
 }
 
-// chatPrompt joins the messages' text contents with "\n".
-func chatPrompt(msgs []chatMessage) (string, *apiError) {
+// chatPrompt joins the messages' text contents with "\n" and returns
+// them with their roles.
+func chatPrompt(msgs []chatMessage) (string, []servingbench.Message, *apiError) {
 	if len(msgs) == 0 {
-		return "", badRequest("messages", "messages is required and must not be empty")
+		return "", nil, badRequest("messages", "messages is required and must not be empty")
 	}
 	parts := make([]string, 0, len(msgs))
+	out := make([]servingbench.Message, 0, len(msgs))
 	for i, m := range msgs {
 		if m.Role == "" {
-			return "", badRequest(fmt.Sprintf("messages[%d].role", i), "messages[%d].role is required", i)
+			return "", nil, badRequest(fmt.Sprintf("messages[%d].role", i), "messages[%d].role is required", i)
 		}
 		text, ok := messageText(m.Content)
 		if !ok {
-			return "", badRequest(fmt.Sprintf("messages[%d].content", i),
+			return "", nil, badRequest(fmt.Sprintf("messages[%d].content", i),
 				"messages[%d].content must be a string or an array of text parts", i)
 		}
 		parts = append(parts, text)
+		out = append(out, servingbench.Message{Role: m.Role, Content: text})
 	}
-	return strings.Join(parts, "\n"), nil
+	return strings.Join(parts, "\n"), out, nil
 }
 
 func messageText(raw json.RawMessage) (string, bool) {

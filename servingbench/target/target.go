@@ -78,6 +78,10 @@ type Spec struct {
 	// SimSpeed divides the simulated server's step times; 0 means
 	// DefaultSimSpeed.
 	SimSpeed float64
+	// SimPrefixCache, when positive, gives the simulated server a prefix
+	// cache of that many tokens (servingtest.Model.PrefixCacheTokens);
+	// 0 means none.
+	SimPrefixCache int
 	// HTTPClient, when set, sends every request of the target: the
 	// benchmark's (servingbench.OpenAIConfig.HTTPClient), the identity's
 	// and the metrics'. Its transport has its own TLS configuration, so
@@ -98,7 +102,7 @@ func (s Spec) WithDefaults() Spec {
 		s.Backend = DefaultBackend
 	}
 	if !s.Simulated() {
-		s.Sim, s.SimSpeed = "", 0
+		s.Sim, s.SimSpeed, s.SimPrefixCache = "", 0, 0
 		return s
 	}
 	if s.Sim == "" {
@@ -112,6 +116,9 @@ func (s Spec) WithDefaults() Spec {
 
 // Field names a Spec field in a *FieldError.
 type Field string
+
+// FieldSimPrefixCache is Spec.SimPrefixCache, which Validate checks.
+const FieldSimPrefixCache Field = "SimPrefixCache"
 
 // The fields Validate and Open check.
 const (
@@ -197,6 +204,9 @@ func validateSpec(s Spec) error {
 		}
 		if _, err := servingtest.Profile(s.Sim); err != nil {
 			return &FieldError{FieldSim, s.Sim, err}
+		}
+		if s.SimPrefixCache < 0 {
+			return &FieldError{FieldSimPrefixCache, fmt.Sprint(s.SimPrefixCache), errors.New("must be >= 0")}
 		}
 		if !(s.SimSpeed > 0) || s.SimSpeed > MaxSimSpeed {
 			return &FieldError{FieldSimSpeed, fmt.Sprint(s.SimSpeed), errors.New("must be a number in (0, 1e6]")}
@@ -300,6 +310,7 @@ func Open(s Spec) (*Target, error) {
 	}
 	m, _ := servingtest.Profile(s.Sim)
 	m.Speed = s.SimSpeed
+	m.PrefixCacheTokens = s.SimPrefixCache
 	m.Tokenizer = res.Tokenizer
 	if s.Model != "" {
 		m.Name = s.Model
