@@ -81,10 +81,12 @@ func runConversations(ctx context.Context, cfg Config) (*Report, error) {
 	var wg sync.WaitGroup
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	watch := cfg.ServerMetrics.Before(ctx) // nil without a Scraper
 	start := time.Now()
 	if cfg.OnStart != nil {
 		cfg.OnStart(start)
 	}
+	watch.Begin(ctx, start)
 	started := 0
 dispatch:
 	for i := range convs {
@@ -111,6 +113,7 @@ dispatch:
 	}
 	wg.Wait()
 	end := time.Now()
+	serverMetrics := watch.End(ctx, end)
 	for i := started; i < len(convs); i++ {
 		r.skip(i, 0, notSentCancelled, "")
 	}
@@ -145,6 +148,7 @@ dispatch:
 		rep.Warnings = append(rep.Warnings, fmt.Errorf("servingbench: %d turns were not sent: %s", n, notSentNoText))
 	}
 	rep.Warnings = append(warnings, rep.Warnings...)
+	rep.addServerMetrics(serverMetrics)
 	return rep, nil
 }
 

@@ -3,16 +3,19 @@ package servingbench_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
-	"github.com/servingbench/servingbench/servingbench"
-	"github.com/servingbench/servingbench/servingbench/servingtest"
-	"github.com/servingbench/servingbench/servingbench/target"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/servingbench/servingbench/servingbench"
+	"github.com/servingbench/servingbench/servingbench/servermetrics"
+	"github.com/servingbench/servingbench/servingbench/servingtest"
+	"github.com/servingbench/servingbench/servingbench/target"
 )
 
 // Conversations in the runner, against the simulated server in synctest
@@ -336,4 +339,35 @@ func TestConversationValidate(t *testing.T) {
 		_, err := servingbench.Run(context.Background(), cfg)
 		assert.EqualError(t, err, tc.want)
 	}
+}
+
+// A conversation run scrapes the server's /metrics as a request run does
+// (Config.ServerMetrics): before the first turn, after the last, and its
+// counter deltas are the run's own token totals (the simulated server
+// counts every turn's whole history as prompt tokens, as usage does).
+func TestConversationServerMetrics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := newBubbleServer(t, servingtest.Model{DecodeBase: time.Millisecond})
+		scraper := &servermetrics.Scraper{
+			URL: srv.URL + "/metrics",
+			Get: func(ctx context.Context) (*http.Response, error) {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/metrics", nil)
+				if err != nil {
+					return nil, err
+				}
+				return srv.Client().Do(req)
+			},
+		}
+		rep := runConv(t, t.Context(), srv, testConversations(3, 3, 4, 100*time.Millisecond), false,
+			func(c *servingbench.Config) { c.ServerMetrics = scraper })
+		require.Equal(t, 9, rep.Completed)
+		sm := rep.ServerMetrics
+		require.True(t, sm.Scraped(), "scraped: %v", sm.Err)
+		prompt, _, ok := sm.PromptTokens()
+		require.True(t, ok)
+		assert.Equal(t, float64(rep.TotalInputTokens), prompt, "the server's prompt tokens: every turn's history")
+		gen, _, _ := sm.GenerationTokens()
+		assert.Equal(t, float64(rep.TotalOutputTokens), gen)
+		assert.Empty(t, sm.Warnings)
+	})
 }
