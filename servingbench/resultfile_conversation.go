@@ -157,8 +157,8 @@ func (d *fileDecoder) conversations(r *Report, results []*Result) {
 		t.TPOT = td.summaryMS("tpot", t.Completed)
 		t.ITL = td.summaryMS("itl", t.Completed)
 		t.E2EL = td.summaryMS("e2el", t.Completed)
-		if td.err != nil {
-			d.fail("per_turn", fmt.Errorf("entry %d: %w", i, td.err))
+		if fe, ok := td.err.(*ResultFileError); ok {
+			d.fail("per_turn", fmt.Errorf("entry %d: %s: %w", i, fe.Field, fe.Err))
 			return
 		}
 		c.PerTurn = append(c.PerTurn, t)
@@ -208,9 +208,12 @@ func (d *fileDecoder) conversationDetail(results []*Result) []string {
 		d.fail("turns", errors.New("conversation_ids and turns come together"))
 		return nil
 	}
-	for key, n := range map[string]int{"conversation_ids": len(ids), "turns": len(turns)} {
-		if n != len(results) {
-			d.fail(key, fmt.Errorf("has %d entries, the per-request arrays have %d", n, len(results)))
+	for _, a := range []struct {
+		key string
+		n   int
+	}{{"conversation_ids", len(ids)}, {"turns", len(turns)}} {
+		if a.n != len(results) {
+			d.fail(a.key, fmt.Errorf("has %d entries, the per-request arrays have %d", a.n, len(results)))
 			return nil
 		}
 	}
