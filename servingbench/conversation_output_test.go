@@ -105,3 +105,38 @@ func TestConversationJSON(t *testing.T) {
 		assert.Equal(t, 6.0, f["num_prompts"])
 	})
 }
+
+// The exact schedule run's detailed file read back: the same text block,
+// the conversation section included, each request's conversation and
+// turn, and per_turn recomputed from the arrays equal to the saved one.
+func TestConversationJSONReadBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rep := scheduleReport(t)
+		var b bytes.Buffer
+		require.NoError(t, servingbench.WriteJSON(&b, rep, servingbench.JSONOptions{Detailed: true}))
+		back, err := servingbench.ReadJSON(bytes.NewReader(b.Bytes()))
+		require.NoError(t, err)
+		var first, again bytes.Buffer
+		require.NoError(t, servingbench.WriteText(&first, rep, servingbench.TextOptions{}))
+		require.NoError(t, servingbench.WriteText(&again, back, servingbench.TextOptions{}))
+		assert.Equal(t, first.String(), again.String())
+		require.NotNil(t, back.Conversations)
+		assert.Equal(t, rep.Conversations.IDs, back.Conversations.IDs, "every conversation sent a turn")
+		require.Len(t, back.Results, len(rep.Results))
+		for i, res := range back.Results {
+			assert.Equal(t, [2]int{rep.Results[i].Conversation, rep.Results[i].Turn}, [2]int{res.Conversation, res.Turn}, "request %d", i)
+		}
+		recomputed := servingbench.PerTurn(back.Results)
+		require.Len(t, recomputed, len(back.Conversations.PerTurn))
+		for i, saved := range back.Conversations.PerTurn {
+			got := recomputed[i]
+			assert.Equal(t, saved.TotalInputTokens, got.TotalInputTokens, "turn %d", saved.Turn)
+			for _, pair := range [][2]servingbench.Summary{{saved.TTFT, got.TTFT}, {saved.TPOT, got.TPOT}, {saved.ITL, got.ITL}, {saved.E2EL, got.E2EL}} {
+				sp, _ := pair[0].Percentile(99)
+				gp, _ := pair[1].Percentile(99)
+				assert.Equal(t, []time.Duration{pair[0].Mean, pair[0].Median, sp}, []time.Duration{pair[1].Mean, pair[1].Median, gp}, "turn %d", saved.Turn)
+				assert.Equal(t, pair[0].Count, pair[1].Count, "turn %d", saved.Turn)
+			}
+		}
+	})
+}

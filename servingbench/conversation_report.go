@@ -10,6 +10,11 @@ type ConversationReport struct {
 	// Conversations is the number in the run, Started how many sent their
 	// first turn, Completed how many had every turn succeed.
 	Conversations, Started, Completed int
+	// IDs holds each conversation's Conversation.ID, by its index in
+	// Config.Conversations (Result.Conversation). Read back from a file,
+	// it holds the IDs of the conversations with a request in the
+	// file's per-request arrays, in their order, and nil without them.
+	IDs []string
 	// Turns is the number of turns of all conversations (Report.NumPrompts);
 	// the turns sent are Report.Completed + Report.Failed.
 	Turns int
@@ -80,17 +85,19 @@ func (p PrefixCacheUse) HitRate() float64 {
 // sent their first turn.
 func (r *convRun) summarize(started int) *ConversationReport {
 	cr := &ConversationReport{Conversations: len(r.cfg.Conversations), Started: started,
-		MaxActive: r.cfg.MaxActiveConversations, ReplayReplies: r.cfg.ReplayReplies}
-	byTurn := map[int][]*Result{}
+		MaxActive: r.cfg.MaxActiveConversations, ReplayReplies: r.cfg.ReplayReplies,
+		IDs: make([]string, len(r.cfg.Conversations))}
 	var durations []time.Duration
+	var sent []*Result
 	for i, rs := range r.results {
+		cr.IDs[i] = r.cfg.Conversations[i].ID
 		n := len(r.cfg.Conversations[i].Turns)
 		cr.Turns += n
 		ok := len(rs) == n
 		for _, res := range rs {
-			byTurn[res.Turn] = append(byTurn[res.Turn], res)
 			ok = ok && res.OK()
 		}
+		sent = append(sent, rs...)
 		if ok {
 			cr.Completed++
 			durations = append(durations, rs[n-1].Done.Sub(rs[0].Sent))
@@ -100,12 +107,32 @@ func (r *convRun) summarize(started int) *ConversationReport {
 		cr.Turns += len(r.cfg.Conversations[i].Turns)
 	}
 	cr.Duration = summarize(durations)
+	cr.PerTurn = PerTurn(sent)
+	cr.NotSent = groupErrors(r.notSent, r.example)
+	return cr
+}
+
+// PerTurn summarises results by their Turn, with Summarize's definitions:
+// one TurnSummary for turn 1, 2, ... up to the last turn number any
+// result has, in turn order. A conversation's turns are sent in order
+// and a failed turn ends it, so every number up to the last has results;
+// should one have none, it stops there. Results of no conversation (Turn
+// 0) are left out. It is how a run's ConversationReport.PerTurn is made,
+// and what a file read back (ReadJSON, whose Results have their Turn)
+// recomputes it with.
+func PerTurn(results []*Result) []TurnSummary {
+	byTurn := map[int][]*Result{}
+	for _, res := range results {
+		if res != nil && res.Turn > 0 {
+			byTurn[res.Turn] = append(byTurn[res.Turn], res)
+		}
+	}
+	var out []TurnSummary
 	for k := 1; len(byTurn[k]) > 0; k++ {
 		s := Summarize(time.Time{}, time.Time{}, byTurn[k], SLO{})
-		cr.PerTurn = append(cr.PerTurn, TurnSummary{Turn: k, Completed: s.Completed, Failed: s.Failed,
+		out = append(out, TurnSummary{Turn: k, Completed: s.Completed, Failed: s.Failed,
 			TotalInputTokens: s.TotalInputTokens, TotalOutputTokens: s.TotalOutputTokens,
 			TTFT: s.TTFT, TPOT: s.TPOT, ITL: s.ITL, E2EL: s.E2EL})
 	}
-	cr.NotSent = groupErrors(r.notSent, r.example)
-	return cr
+	return out
 }

@@ -150,6 +150,9 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 		if r.ReasoningRequests > 0 {
 			writeReasoningDetail(o, r.Results)
 		}
+		if r.Conversations != nil {
+			writeConversationDetail(o, r.Results, r.Conversations.IDs)
+		}
 	}
 	o.float("max_output_tokens_per_s", r.PeakOutputThroughput)
 	o.int("max_concurrent_requests", r.PeakConcurrency)

@@ -49,7 +49,9 @@ func (e *ResultFileError) Unwrap() error { return e.Err }
 // ramp_up_end_rps) give a Ramp without a Seed, and its rps_change_events
 // the RPSChanges. A reasoning run's keys (resultfile_reasoning.go) give
 // the reasoning counts, TTFO's summary and, from the arrays, each
-// Result's FirstAnswer and split.
+// Result's FirstAnswer and split. A run of conversations' keys
+// (resultfile_conversation.go) give Conversations, and its arrays each
+// Result's Turn and Conversation.
 func ReadJSON(rd io.Reader) (*Report, error) {
 	data, err := io.ReadAll(rd)
 	if err != nil {
@@ -198,6 +200,7 @@ func (d *fileDecoder) report() *Report {
 		r.Errors = groupErrors(reasons, nil)
 	}
 	d.summaries(r)
+	d.conversations(r, r.Results) // resultfile_conversation.go
 	r.ServerMetrics = d.readServerMetrics()
 	if raw, ok := d.fields["time_series"]; ok && string(raw) != "null" {
 		r.timeSeries = slices.Clone([]byte(raw))

@@ -89,6 +89,7 @@ type pageData struct {
 	Headers  []runHeader
 	Columns  []string
 	Rows     []summaryRow
+	PerTurn  []perTurnRow
 	Server   []serverTable
 	Sections []section
 	Notes    []string
@@ -166,6 +167,7 @@ func build(runs []*Run) (*pageData, error) {
 		pd.Columns = append(pd.Columns, r.Label)
 	}
 	pd.Rows = summaryRows(runs)
+	pd.PerTurn = perTurnRows(runs) // perturn.go
 
 	// CDFs, all runs on each.
 	cdfs := section{Title: "Latency distributions (CDF)"}

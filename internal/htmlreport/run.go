@@ -18,7 +18,8 @@
 // url, scrapes, failed_scrapes, counters {series: delta} and gauges
 // {series: {mean, max}}) and time_series (t, and every other array of
 // numbers as long as t, at the top level or one object down, that is not
-// one of the client series: a server gauge on the run's clock).
+// one of the client series: a server gauge on the run's clock). A run of
+// conversations' per_turn (through ReadJSON) gives the per-turn table.
 //
 // Functions are safe for concurrent use.
 package htmlreport
