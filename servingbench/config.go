@@ -91,6 +91,24 @@ type Config struct {
 	// servermetrics.Summary). Scrapes that fail never fail the run.
 	ServerMetrics *servermetrics.Scraper
 
+	// Shard, when its Count is more than 1, dispatches only this shard's
+	// part of the schedule: request (or conversation) i when i mod Count
+	// == Index (see Shard). Every shard is given the same Requests and
+	// Arrival. Its report counts its own requests only, and records the
+	// shard (Report.Shard) for Merge.
+	Shard Shard
+	// StartAt, when set, is the wall-clock time the run's schedule counts
+	// from: after the warm-ups and the prewarm, Run waits until then to
+	// dispatch (so that shards on several machines start together), and
+	// the report's Date and Duration count from it. A run ready only after
+	// StartAt still counts its offsets from StartAt and warns by how much
+	// it was late.
+	StartAt time.Time
+	// Seed is the seed the caller generated Requests and Arrival with;
+	// Run does not use it, it records it (ShardInfo.Seed) so that Merge
+	// refuses shards of different seeds.
+	Seed int64
+
 	// Identity, copied into the Report.
 	Backend     string
 	Model       string

@@ -42,6 +42,9 @@ func runConversations(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.validateConversations(); err != nil {
 		return nil, err
 	}
+	if cfg.Shard.Count > 1 || !cfg.StartAt.IsZero() {
+		return nil, errors.New("servingbench: Config.Shard and Config.StartAt are for runs of Requests: a run of Conversations cannot be sharded yet")
+	}
 	convs := cfg.Conversations
 	offsets := cfg.offsets(len(convs))
 	if len(offsets) != len(convs) {
@@ -148,7 +151,7 @@ dispatch:
 		rep.Warnings = append(rep.Warnings, fmt.Errorf("servingbench: %d turns were not sent: %s", n, notSentNoText))
 	}
 	rep.Warnings = append(warnings, rep.Warnings...)
-	rep.addServerMetrics(serverMetrics)
+	rep.addServerMetrics(serverMetrics, true)
 	return rep, nil
 }
 

@@ -46,6 +46,9 @@ type Report struct {
 	// when the server did not say.
 	Server   string
 	ServerID string
+	// Shard is the shard of a run given a Config.Shard or Config.StartAt,
+	// nil otherwise (and for a Merge's result, which is the whole run).
+	Shard *ShardInfo
 	// Partial is set when the run was cancelled before every request ended.
 	Partial bool
 

@@ -84,8 +84,8 @@ var resultFileKeys = map[string]bool{
 // output (Report.ReasoningRequests > 0) reasoning_requests,
 // reasoning_only_requests, total_reasoning_tokens, total_answer_tokens,
 // mean_reasoning_tokens, mean_answer_tokens and reasoning_token_sources,
-// then server and server_id when Server and ServerID are set, then the
-// server's metrics and the time series (writeServerJSON). The
+// then server and server_id when Server and ServerID are set, then a
+// shard's keys (writeShard), then the server's metrics and the time series (writeServerJSON). The
 // detailed arrays of a reasoning run add ttfos (seconds, null for a
 // request without an answer token or a failure), reasoning_lens and
 // answer_lens (0 for a failure), after errors.
@@ -205,6 +205,7 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 	if r.ServerID != "" {
 		o.str("server_id", r.ServerID)
 	}
+	writeShard(o, r, opt.Detailed) // resultfile_shard.go
 	writeServerJSON(o, r, opt.Detailed)
 	_, err = w.Write(o.bytes())
 	return err

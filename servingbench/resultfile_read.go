@@ -189,7 +189,9 @@ func (d *fileDecoder) report() *Report {
 		r.Errors = groupErrors(counts, nil)
 	}
 	d.reasoning(r)
-	r.Results = d.results(r.Date, r.ReasoningSources)
+	origin := d.shard(r) // resultfile_shard.go
+	r.Results = d.results(origin, r.ReasoningSources)
+	d.shardIndices(r.Results)
 	if r.Errors == nil && r.Results != nil {
 		reasons := map[string]int{}
 		for _, res := range r.Results {

@@ -83,14 +83,20 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	var wg sync.WaitGroup
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	start, late, err := cfg.waitStartAt(ctx)
+	if err != nil {
+		return nil, err
+	}
 	watch := cfg.ServerMetrics.Before(ctx) // nil without a Scraper
-	start := time.Now()
 	if cfg.OnStart != nil {
 		cfg.OnStart(start)
 	}
 	watch.Begin(ctx, start)
 dispatch:
 	for i := range reqs {
+		if !cfg.Shard.owns(i) {
+			continue
+		}
 		scheduled := start.Add(offsets[i])
 		if d := time.Until(scheduled); d > 0 {
 			timer.Reset(d)
@@ -135,15 +141,20 @@ dispatch:
 	if len(sent) == 0 && ctx.Err() != nil {
 		return nil, notStarted(ctx, "wait for the first request")
 	}
+	own := cfg.Shard.part(len(reqs))
 	rep := Summarize(start, end, sent, cfg.Goodput)
-	cfg.identify(rep, start, len(reqs))
+	cfg.identify(rep, start, own)
+	rep.Shard = cfg.shardInfo(start, late, len(reqs), ScheduleID(reqs, offsets))
+	if late > 0 {
+		warnings = append(warnings, lateWarning(rep.Shard))
+	}
 	rep.Partial = ctx.Err() != nil
 	if rep.Partial {
 		rep.Warnings = append(rep.Warnings, fmt.Errorf("servingbench: run cancelled after %d of %d requests were sent: %w",
-			len(sent), len(reqs), context.Cause(ctx)))
+			len(sent), own, context.Cause(ctx)))
 	}
 	rep.Warnings = append(warnings, rep.Warnings...)
-	rep.addServerMetrics(serverMetrics)
+	rep.addServerMetrics(serverMetrics, cfg.Shard.Count <= 1)
 	return rep, nil
 }
 
@@ -204,6 +215,9 @@ func (cfg *Config) validate() error {
 		return fmt.Errorf("servingbench: Config.MaxConcurrency must be >= 0, got %d", cfg.MaxConcurrency)
 	case cfg.Warmups < 0:
 		return fmt.Errorf("servingbench: Config.Warmups must be >= 0, got %d", cfg.Warmups)
+	}
+	if err := cfg.Shard.validate(); err != nil {
+		return fmt.Errorf("servingbench: Config.Shard: %w", err)
 	}
 	if err := cfg.ReadyCheck.validate(); err != nil {
 		return fmt.Errorf("servingbench: Config.%s", strings.TrimPrefix(err.Error(), "servingbench: "))

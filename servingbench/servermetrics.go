@@ -15,13 +15,16 @@ import (
 // addServerMetrics puts the run's server metrics into r: the summary,
 // the warnings of its scrapes and, when the server's token counters and
 // r's totals disagree (servermetrics.Summary.CheckTokens), a warning of
-// that. The scrape before the run is taken after the warm-ups, so the
+// that (not for one shard of several, Config.Shard: the server counts
+// every shard's tokens; Merge checks the whole's). The scrape before the run is taken after the warm-ups, so the
 // server's counters count the run's requests only.
-func (r *Report) addServerMetrics(s *servermetrics.Summary) {
+func (r *Report) addServerMetrics(s *servermetrics.Summary, checkTokens bool) {
 	if s == nil {
 		return
 	}
-	s.Warnings = append(s.Warnings, s.CheckTokens(r.TotalInputTokens, r.TotalOutputTokens, r.Failed)...)
+	if checkTokens {
+		s.Warnings = append(s.Warnings, s.CheckTokens(r.TotalInputTokens, r.TotalOutputTokens, r.Failed)...)
+	}
 	r.ServerMetrics = s
 	r.Warnings = append(r.Warnings, s.Warnings...)
 }
