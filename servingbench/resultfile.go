@@ -316,7 +316,9 @@ func cmpOr(v, def float64) float64 {
 // r.Model after its last "/". A ramp-up run (r.Ramp) is named
 // {label}-ramp-up-{strategy}-{start}qps-{end}qps[-concurrency{N}]-{model}-{YYYYMMDD-HHMMSS}.json,
 // with its start and end rates as vllm bench serve prints its integer
-// flags ("1", "8").
+// flags ("1", "8"). One shard of several (r.Shard) ends in
+// -shard{K}of{N} before .json, so that the shards of a run saved to one
+// directory keep apart.
 func ResultFilename(r *Report) string {
 	rate := "inf"
 	if !rateIsInf(r.RequestRate) {
@@ -334,7 +336,11 @@ func ResultFilename(r *Report) string {
 	if prefix == "" {
 		prefix = r.Backend
 	}
-	return fmt.Sprintf("%s-%sqps%s-%s-%s.json", prefix, rate, conc, model, r.Date.Format(resultDateLayout))
+	shard := ""
+	if r.Shard != nil && r.Shard.Count > 1 {
+		shard = fmt.Sprintf("-shard%dof%d", r.Shard.Index, r.Shard.Count)
+	}
+	return fmt.Sprintf("%s-%sqps%s-%s-%s%s.json", prefix, rate, conc, model, r.Date.Format(resultDateLayout), shard)
 }
 
 // rpsNumber is a ramp's rate as vLLM writes its integer --ramp-up-*-rps

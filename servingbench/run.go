@@ -141,7 +141,7 @@ dispatch:
 	if len(sent) == 0 && ctx.Err() != nil {
 		return nil, notStarted(ctx, "wait for the first request")
 	}
-	own := cfg.Shard.part(len(reqs))
+	own := cfg.Shard.Size(len(reqs))
 	rep := Summarize(start, end, sent, cfg.Goodput)
 	cfg.identify(rep, start, own)
 	rep.Shard = cfg.shardInfo(start, late, len(reqs), ScheduleID(reqs, offsets))

@@ -152,8 +152,9 @@ func lateWarning(info *ShardInfo) error {
 		info.Shard, info.Late.Round(time.Microsecond), info.StartAt.Format(time.RFC3339Nano))
 }
 
-// part is the number of requests of a schedule of n that are this shard's.
-func (s Shard) part(n int) int {
+// Size is the number of requests (or conversations) of a schedule of n
+// that are this shard's.
+func (s Shard) Size(n int) int {
 	if s.Count <= 1 {
 		return n
 	}

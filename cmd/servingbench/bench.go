@@ -25,7 +25,8 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if o.help {
 		fmt.Fprintf(stdout, "usage: servingbench [flags]\n       servingbench sweep [flags]\n       servingbench capacity --sla SLA [flags]\n"+
 			"       servingbench tokenize --tokenizer PATH [--decode]\n       servingbench compare [flags] OLD NEW\n"+
-			"       servingbench report [-o FILE] [--format html|png] RESULT.json...\n\n"+
+			"       servingbench report [-o FILE] [--format html|png] RESULT.json...\n"+
+			"       servingbench merge [-o FILE] SHARD.json...\n\n"+
 			"flags (spelled as vLLM's benchmark_serving.py):\n%s", o.args.usage())
 		return nil
 	}
@@ -41,7 +42,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	cfg := p.config()
 	printLoad(stdout, o)
-	bar := newProgress(stderr, p.turns(), !o.disableTqdm)
+	bar := newProgress(stderr, o.shard.Size(p.turns()), !o.disableTqdm)
 	cfg.OnResult, cfg.OnStart = bar.add, bar.started
 	bar.start()
 	rep, err := servingbench.Run(ctx, cfg)

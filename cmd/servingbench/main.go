@@ -22,6 +22,7 @@
 //	servingbench tokenize --tokenizer PATH [--decode]   ids for JSON strings on stdin
 //	servingbench compare [flags] OLD.txt NEW.txt        regression gate over benchfmt files
 //	servingbench report [-o FILE] RESULT.json...        HTML (or --format png) report of result files
+//	servingbench merge [-o FILE] SHARD.json...          one result of the shards of a run (--shard K/N)
 //
 // The flags of every subcommand are parsed here: bench's in options.go and
 // args.go (argparse-style), sweep's and capacity's in sweep.go and
@@ -97,6 +98,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return runCapacity(ctx, args[1:], stdout, stderr)
 		case "report":
 			return runReport(args[1:], stdout, stderr)
+		case "merge":
+			return runMerge(args[1:], stdout, stderr)
 		}
 	}
 	return runBench(ctx, args, stdout, stderr)

@@ -22,6 +22,7 @@ type options struct {
 	apiKeyEnv                        string
 	label                            string // trimmed; "" when not given
 	convFlags                               // conversation.go
+	shardOptions                            // shard.go
 
 	datasetName, datasetPath                         string
 	randomInputLen, randomOutputLen, randomPrefixLen int
@@ -172,6 +173,7 @@ func parseCommand(cmd string, args []string) (*options, error) {
 	o.addConnFlags(a)
 	o.serverMetrics.add(a)
 	o.addConversationFlags(a)
+	o.addShardFlags(a)
 	a.boolean(&o.help, "help", "show this help (also -h)")
 	switch cmd {
 	case "":
@@ -248,6 +250,9 @@ func (o *options) validate() error {
 		return err
 	}
 	if err := o.serverMetrics.check(o.args); err != nil {
+		return err
+	}
+	if err := o.validateShard(); err != nil {
 		return err
 	}
 	if err := o.validateConversations(); err != nil {

@@ -245,6 +245,7 @@ func (p *prepared) config() servingbench.Config {
 		Backend: o.backend, Model: o.model, TokenizerID: p.tokID, Metadata: p.c.meta,
 	}
 	p.conversationConfig(&cfg) // conversation.go
+	o.shardConfig(&cfg)        // shard.go
 	return cfg
 }
 
