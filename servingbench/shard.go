@@ -39,7 +39,10 @@ func ParseShard(s string) (Shard, error) {
 		return Shard{}, fmt.Errorf("want K/N with integers K and N, got %q", s)
 	}
 	sh := Shard{Index: ki, Count: ni}
-	if err := sh.validate(); err != nil {
+	if err := sh.validate(); err != nil || ni < 1 {
+		if err == nil {
+			err = fmt.Errorf("shard count must be >= 1, got index %d of count %d", ki, ni)
+		}
 		return Shard{}, err
 	}
 	return sh, nil
