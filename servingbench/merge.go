@@ -33,7 +33,8 @@ import (
 // reports): a report without Shard or without Results, a run of
 // conversations, shards of different shard counts, schedules
 // (ScheduleID), seeds, schedule sizes or goodput SLOs, a shard given
-// twice, a request in two shards, and a set of shards with one missing.
+// twice, a request not the shard's (i mod N != K), beyond the schedule
+// or in it twice, and a set of shards with one missing.
 // The result's Shard is nil: it is the whole run.
 func Merge(reports ...*Report) (*Report, error) {
 	if len(reports) == 0 {
@@ -94,11 +95,14 @@ func Merge(reports ...*Report) (*Report, error) {
 	for _, r := range byIndex {
 		s := r.Shard
 		for _, res := range r.Results {
-			if o, dup := owner[res.Index]; dup {
-				return nil, fmt.Errorf("servingbench: merge: request %d is in shard %v and shard %v", res.Index, o.Shard, s.Shard)
+			if res.Index >= s.Requests {
+				return nil, fmt.Errorf("servingbench: merge: shard %v has request %d, beyond its schedule of %d requests", s.Shard, res.Index, s.Requests)
 			}
 			if res.Index%s.Count != s.Index {
 				return nil, fmt.Errorf("servingbench: merge: shard %v has request %d, which is shard %d/%d's", s.Shard, res.Index, res.Index%s.Count, s.Count)
+			}
+			if o, dup := owner[res.Index]; dup {
+				return nil, fmt.Errorf("servingbench: merge: request %d is in shard %v twice", res.Index, o.Shard)
 			}
 			owner[res.Index] = *s
 			results = append(results, res)
