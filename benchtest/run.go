@@ -217,6 +217,9 @@ func (bn *bench) exec(b *testing.B, cfg servingbench.Config, sc scenarios.Scenar
 	cfg.Metadata = maps.Clone(bn.meta)
 	cfg.Metadata["scenario"] = sc.String()
 	cfg.Metadata["seed"] = strconv.FormatUint(seed, 10)
+	if err := shardConfig(&cfg, seed); err != nil { // shard.go
+		return nil, err
+	}
 	if bn.e.sim != nil && bn.e.ownsSim {
 		bn.e.sim.Reset() // nobody reads the simulated server's records
 	}
