@@ -102,7 +102,8 @@ type Config struct {
 	// dispatch (so that shards on several machines start together), and
 	// the report's Date and Duration count from it. A run ready only after
 	// StartAt still counts its offsets from StartAt and warns by how much
-	// it was late.
+	// it was late. The server's metrics (ServerMetrics) are scraped
+	// right after the wait, so their window opens just after StartAt.
 	StartAt time.Time
 	// Seed is the seed the caller generated Requests and Arrival with;
 	// Run does not use it, it records it (ShardInfo.Seed) so that Merge

@@ -83,11 +83,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	var wg sync.WaitGroup
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	start, late, err := cfg.waitStartAt(ctx)
+	late, err := cfg.waitStartAt(ctx)
 	if err != nil {
 		return nil, err
 	}
 	watch := cfg.ServerMetrics.Before(ctx) // nil without a Scraper
+	start := cfg.runStart()
 	if cfg.OnStart != nil {
 		cfg.OnStart(start)
 	}

@@ -115,24 +115,33 @@ func ScheduleID(reqs []Request, offsets []time.Duration) string {
 }
 
 // waitStartAt waits until cfg.StartAt, when it is set and ahead, and
-// returns the run's start (cfg.StartAt when set, else now) and how late
-// the shard was for it. A ctx that ends first returns an error wrapping
-// ErrNotStarted.
-func (cfg *Config) waitStartAt(ctx context.Context) (start time.Time, late time.Duration, err error) {
+// returns how late the run was for it (0 when on time or without one). A
+// ctx that ends first returns an error wrapping ErrNotStarted.
+func (cfg *Config) waitStartAt(ctx context.Context) (late time.Duration, err error) {
 	if cfg.StartAt.IsZero() {
-		return time.Now(), 0, nil
+		return 0, nil
 	}
-	if d := time.Until(cfg.StartAt); d > 0 {
-		t := time.NewTimer(d)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return time.Time{}, 0, notStarted(ctx, "wait for Config.StartAt")
-		}
-		return cfg.StartAt, 0, nil
+	d := time.Until(cfg.StartAt)
+	if d <= 0 {
+		return -d, nil
 	}
-	return cfg.StartAt, time.Since(cfg.StartAt), nil
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return 0, nil
+	case <-ctx.Done():
+		return 0, notStarted(ctx, "wait for Config.StartAt")
+	}
+}
+
+// runStart is the start of a run that begins dispatching now: StartAt
+// when set (the schedule counts from it), else now.
+func (cfg *Config) runStart() time.Time {
+	if cfg.StartAt.IsZero() {
+		return time.Now()
+	}
+	return cfg.StartAt
 }
 
 // shardInfo is the ShardInfo of a run of cfg started at start, nil for a
