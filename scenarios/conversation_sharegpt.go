@@ -3,7 +3,6 @@ package scenarios
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -270,16 +269,9 @@ func partID(id string) string {
 // readShareGPTConversations decodes the array one record at a time and
 // joins the parts of each conversation (vLLM's converter).
 func readShareGPTConversations(r io.Reader, path string) ([]shareGPTConv, error) {
-	dec := json.NewDecoder(r)
-	t, err := dec.Token()
-	if err == io.EOF {
-		return nil, &FileError{Path: path, Err: fmt.Errorf("%w: file is empty", ErrEmpty)}
-	}
+	dec, err := openJSONArray(r, path)
 	if err != nil {
-		return nil, &FileError{Path: path, Err: fmt.Errorf("byte %d: %w", dec.InputOffset(), err)}
-	}
-	if d, ok := t.(json.Delim); !ok || d != '[' {
-		return nil, &FileError{Path: path, Err: fmt.Errorf("want a JSON array of records, found %v", t)}
+		return nil, err
 	}
 	var convs []shareGPTConv
 	index := map[string]int{}

@@ -146,16 +146,9 @@ type shareGPTRecord struct {
 // readShareGPT decodes the array one record at a time and returns the
 // first two turns of each record that has at least two.
 func readShareGPT(r io.Reader, path string) ([]exchange, error) {
-	dec := json.NewDecoder(r)
-	t, err := dec.Token()
-	if err == io.EOF {
-		return nil, &FileError{Path: path, Err: fmt.Errorf("%w: file is empty", ErrEmpty)}
-	}
+	dec, err := openJSONArray(r, path)
 	if err != nil {
-		return nil, &FileError{Path: path, Err: fmt.Errorf("byte %d: %w", dec.InputOffset(), err)}
-	}
-	if d, ok := t.(json.Delim); !ok || d != '[' {
-		return nil, &FileError{Path: path, Err: fmt.Errorf("want a JSON array of records, found %v", t)}
+		return nil, err
 	}
 	var exs []exchange
 	rec := 0
@@ -176,4 +169,22 @@ func readShareGPT(r io.Reader, path string) ([]exchange, error) {
 		return nil, &FileError{Path: path, Err: fmt.Errorf("%w: none of %d records has two turns", ErrEmpty, rec)}
 	}
 	return exs, nil
+}
+
+// openJSONArray returns a decoder of r positioned after the '[' that opens
+// the JSON array of records a ShareGPT file is; an empty file, a syntax
+// error or another value is a *FileError.
+func openJSONArray(r io.Reader, path string) (*json.Decoder, error) {
+	dec := json.NewDecoder(r)
+	t, err := dec.Token()
+	if err == io.EOF {
+		return nil, &FileError{Path: path, Err: fmt.Errorf("%w: file is empty", ErrEmpty)}
+	}
+	if err != nil {
+		return nil, &FileError{Path: path, Err: fmt.Errorf("byte %d: %w", dec.InputOffset(), err)}
+	}
+	if d, ok := t.(json.Delim); !ok || d != '[' {
+		return nil, &FileError{Path: path, Err: fmt.Errorf("want a JSON array of records, found %v", t)}
+	}
+	return dec, nil
 }

@@ -6,7 +6,8 @@
 //
 // A Client sends one request and measures it. StreamClient is the one
 // streaming HTTP client: an engine (client.go, stream.go, prewarm.go,
-// transport.go: transport, timing, resends, timeouts, SSE framing, limits,
+// transport.go: transport, timing, resends, timeouts, SSE and NDJSON
+// framing, limits,
 // API-key masking, typed errors; count.go: token counts) and a protocol
 // adapter per API (protocol.go says what an adapter is and how the native
 // protocols of TGI, TensorRT-LLM, SGLang, llama.cpp and Ollama fit).
@@ -14,10 +15,14 @@
 // OpenAI-compatible /v1/completions and /v1/chat/completions APIs, as
 // vLLM, SGLang, llama.cpp, TGI's and TensorRT-LLM's OpenAI front-ends,
 // MindIE and others serve them; NewTGI (tgi.go) speaks TGI's native
-// /generate_stream and NewLlamaCppNative (llamacpp.go) llama.cpp's native
-// /completion. Run drives a Client over
-// a list of Requests on an Arrival schedule (Gamma/Poisson, or a replayed
-// Trace) with an optional bound on concurrency and returns a Report.
+// /generate_stream, NewLlamaCppNative (llamacpp.go) llama.cpp's native
+// /completion, NewTensorRTLLM (tensorrtllm.go) Triton's generate_stream,
+// NewSGLangNative (sglang.go) SGLang's /generate, and NewOllama and
+// NewOllamaChat (ollama.go) Ollama's /api/generate and /api/chat; Backends
+// lists them by --backend name. Run drives a Client over a list of
+// Requests on an Arrival schedule (Gamma/Poisson, or a replayed Trace), or
+// over Conversations (turns chained with the whole history), with an
+// optional bound on concurrency and returns a Report.
 // WriteText prints vLLM's result block; WriteJSON and ReadJSON write and
 // read vLLM's --save-result file. SLA checks a Report against limits.
 // Package servingtest is an in-process simulated server for tests.

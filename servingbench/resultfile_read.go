@@ -1,7 +1,6 @@
 package servingbench
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/servingbench/servingbench/internal/pyjson"
 )
 
 // ResultFileError reports a result file ReadJSON cannot use.
@@ -58,7 +59,7 @@ func ReadJSON(rd io.Reader) (*Report, error) {
 		return nil, fmt.Errorf("servingbench: reading result file: %w", err)
 	}
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(pyJSONConstants(data), &fields); err != nil {
+	if err := json.Unmarshal(pyjson.Nulls(data), &fields); err != nil {
 		return nil, &ResultFileError{Err: err}
 	}
 	if fields == nil {
@@ -456,45 +457,4 @@ func (d *fileDecoder) results(base time.Time, reasoningSources map[CountSource]i
 		results[i] = res
 	}
 	return results
-}
-
-// pyJSONConstants replaces the NaN, Infinity and -Infinity Python's
-// json.dump writes outside strings with null.
-func pyJSONConstants(data []byte) []byte {
-	if !bytes.Contains(data, []byte("NaN")) && !bytes.Contains(data, []byte("Infinity")) {
-		return data
-	}
-	out := make([]byte, 0, len(data))
-	inString, escaped := false, false
-	for i := 0; i < len(data); i++ {
-		c := data[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			out = append(out, c)
-			continue
-		}
-		if c == '"' {
-			inString = true
-		}
-		matched := false
-		for _, tok := range []string{"-Infinity", "Infinity", "NaN"} {
-			if bytes.HasPrefix(data[i:], []byte(tok)) {
-				out = append(out, "null"...)
-				i += len(tok) - 1
-				matched = true
-				break
-			}
-		}
-		if !matched {
-			out = append(out, c)
-		}
-	}
-	return out
 }

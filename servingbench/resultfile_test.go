@@ -442,12 +442,6 @@ func TestReadJSONMalformed(t *testing.T) {
 	}
 }
 
-func TestPyJSONConstants(t *testing.T) {
-	in := `{"a": NaN, "b": [Infinity, -Infinity, 1], "s": "NaN and Infinity \" NaN"}`
-	want := `{"a": null, "b": [null, null, 1], "s": "NaN and Infinity \" NaN"}`
-	assert.Equal(t, want, string(pyJSONConstants([]byte(in))))
-}
-
 func FuzzReadJSON(f *testing.F) {
 	f.Add([]byte(vllmV091File))
 	f.Add([]byte(`{"duration": 1.0, "completed": 1}`))

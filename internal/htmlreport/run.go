@@ -5,7 +5,7 @@
 // The page holds the seed-style summary table (one column a file), CDFs of
 // TTFT, TPOT, ITL and E2EL overlaid per file, a request timeline (each
 // request's queue, prefill and decode spans, vLLM's --plot-timeline
-// analogue), output tokens per second and requests in flight over time,
+// analogue), output tokens per second and requests active in each second,
 // failures over time by reason, and the server's gauges and counters when
 // the file has them. It fetches nothing: Chart.js (the chartjs directory,
 // with its license) and the data, as JSON, are inside the page.
@@ -35,6 +35,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/servingbench/servingbench/internal/pyjson"
 	"github.com/servingbench/servingbench/servingbench"
 )
 
@@ -105,7 +106,7 @@ func Load(name string, data []byte) (*Run, error) {
 		return nil, fmt.Errorf("htmlreport: %s: %w", name, err)
 	}
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(pyConstants(data), &fields); err != nil {
+	if err := json.Unmarshal(pyjson.Nulls(data), &fields); err != nil {
 		return nil, fmt.Errorf("htmlreport: %s: %w", name, err) // ReadJSON took it: cannot happen
 	}
 	r := &Run{Name: name, Report: rep, has: map[string]bool{}}
@@ -135,52 +136,6 @@ func Load(name string, data []byte) (*Run, error) {
 	}
 	r.loadNotes = slices.Clone(r.Notes)
 	return r, nil
-}
-
-// pyConstants replaces the NaN, Infinity and -Infinity Python's json.dump
-// writes outside strings with null, as servingbench.ReadJSON reads them.
-func pyConstants(data []byte) []byte {
-	if !bytes.Contains(data, []byte("NaN")) && !bytes.Contains(data, []byte("Infinity")) {
-		return data
-	}
-	out := make([]byte, 0, len(data))
-	inString, escaped := false, false
-	for i := 0; i < len(data); i++ {
-		c := data[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			out = append(out, c)
-			continue
-		}
-		if c == '"' {
-			inString = true
-			out = append(out, c)
-			continue
-		}
-		if tok := pyConstantAt(data[i:]); tok != "" {
-			out = append(out, "null"...)
-			i += len(tok) - 1
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
-func pyConstantAt(b []byte) string {
-	for _, tok := range []string{"-Infinity", "Infinity", "NaN"} {
-		if bytes.HasPrefix(b, []byte(tok)) {
-			return tok
-		}
-	}
-	return ""
 }
 
 // missing returns the keys of keys the file lacks (absent or null).
