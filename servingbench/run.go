@@ -144,8 +144,9 @@ dispatch:
 	}
 	own := cfg.Shard.Size(len(reqs))
 	rep := Summarize(start, end, sent, cfg.Goodput)
-	cfg.identify(rep, start, own)
-	rep.Shard = cfg.shardInfo(start, late, len(reqs), ScheduleID(reqs, offsets))
+	cfg.identify(rep, start, len(reqs)) // the schedule's n: a ramp's events are the whole schedule's
+	rep.NumPrompts = own
+	rep.Shard = cfg.shardInfo(start, late, reqs, offsets)
 	if late > 0 {
 		warnings = append(warnings, lateWarning(rep.Shard))
 	}
@@ -250,12 +251,12 @@ func (cfg *Config) offsets(n int) []time.Duration {
 }
 
 // prewarmConns is the number of connections to open before a run with
-// these arrival offsets: the requests scheduled in its first prewarmWindow,
-// bounded as the prewarm constants say.
+// these arrival offsets: the requests scheduled in its first prewarmWindow
+// (the shard's own, Config.Shard), bounded as the prewarm constants say.
 func (cfg *Config) prewarmConns(offsets []time.Duration) int {
 	n := 0
-	for _, off := range offsets {
-		if off < prewarmWindow {
+	for i, off := range offsets {
+		if off < prewarmWindow && cfg.Shard.owns(i) {
 			n++
 		}
 	}

@@ -144,15 +144,17 @@ func (cfg *Config) runStart() time.Time {
 	return cfg.StartAt
 }
 
-// shardInfo is the ShardInfo of a run of cfg started at start, nil for a
-// run with neither a Shard nor a StartAt.
-func (cfg *Config) shardInfo(start time.Time, late time.Duration, n int, scenario string) *ShardInfo {
+// shardInfo is the ShardInfo of a run of cfg started at start, of the
+// schedule reqs at offsets; nil for a run with neither a Shard nor a
+// StartAt.
+func (cfg *Config) shardInfo(start time.Time, late time.Duration, reqs []Request, offsets []time.Duration) *ShardInfo {
 	if cfg.Shard.Count == 0 && cfg.StartAt.IsZero() {
 		return nil
 	}
 	sh := cfg.Shard
 	sh.Count = max(sh.Count, 1)
-	return &ShardInfo{Shard: sh, Requests: n, Seed: cfg.Seed, Scenario: scenario, Start: start, StartAt: cfg.StartAt, Late: late}
+	return &ShardInfo{Shard: sh, Requests: len(reqs), Seed: cfg.Seed, Scenario: ScheduleID(reqs, offsets),
+		Start: start, StartAt: cfg.StartAt, Late: late}
 }
 
 // lateWarning is the warning of a shard that was ready to dispatch late

@@ -148,3 +148,17 @@ func TestParseShard(t *testing.T) {
 		}
 	}
 }
+
+// TestShardPrewarm: a shard prewarms connections for its own requests of
+// the first second only (1, 5 and 9 of shard 1/4), not the schedule's.
+func TestShardPrewarm(t *testing.T) {
+	cfg := Config{Shard: Shard{Index: 1, Count: 4}}
+	offsets := make([]time.Duration, 12)
+	offsets[9] = 2 * time.Second
+	if n := cfg.prewarmConns(offsets); n != 2 {
+		t.Fatalf("shard 1/4 prewarms %d connections, want 2 (requests 1 and 5; 9 is after the first second)", n)
+	}
+	if n := (&Config{}).prewarmConns(offsets); n != 11 {
+		t.Fatalf("the whole run prewarms %d, want 11", n)
+	}
+}
