@@ -24,7 +24,8 @@ import (
 //   - ServerMetrics, which every shard scraped from the same server, is the
 //     one of the shard whose scrapes span the widest window, with the
 //     server's token counters checked against the whole's totals; the
-//     others are dropped, never added up.
+//     others are dropped, never added up. The time series of the result
+//     file is computed from the pooled Results, not taken from a shard's.
 //   - Partial is set when any shard's was; Warnings are Summarize's and a
 //     late shard's (ShardInfo.Late). Identity (backend, model, label,
 //     server, metadata, rate, ramp) is shard 0's.
@@ -141,7 +142,6 @@ func Merge(reports ...*Report) (*Report, error) {
 		sm := *widest.ServerMetrics
 		sm.Warnings = slices.Clone(sm.Warnings)
 		rep.addServerMetrics(&sm, true)
-		rep.timeSeries = widest.timeSeries
 	}
 	return rep, nil
 }

@@ -154,3 +154,35 @@ func readResult(t *testing.T, path string) *servingbench.Report {
 	require.NoError(t, err, path)
 	return r
 }
+
+// TestShardFlagErrors: --shard and --start-at name themselves in their
+// errors, and are refused in sweep and with conversations; merge names a
+// file without the per-request arrays and a missing shard.
+func TestShardFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--shard", "2/2"}, "flag --shard: shard index must be in [0, count) and count >= 1, got index 2 of count 2"},
+		{[]string{"--shard", "1"}, `flag --shard: want K/N (shard K of N, K from 0 to N-1), got "1"`},
+		{[]string{"--start-at", "07:00"}, `flag --start-at must be an RFC 3339 time such as 2026-12-02T07:00:00Z, got "07:00"`},
+		{[]string{"sweep", "--workload-points", "3", "--shard", "0/2"}, "flag --shard is for the benchmark command, not servingbench sweep"},
+		{[]string{"--dataset-name", "conversation", "--dataset-path", "x.json", "--start-at", "2026-12-02T07:00:00Z"}, "flag --start-at applies to runs of requests; conversations cannot be sharded yet"},
+		{[]string{"merge"}, "merge: want the shards' result files"},
+		{[]string{"merge", "-o", filepath.Join(t.TempDir(), "m.json"), "../../servingbench/testdata/shards/shard0.json"}, "shard 1/2 of 2 missing"},
+	} {
+		_, _, err := runCLI(t, tc.args...)
+		if assert.Error(t, err, "%v", tc.args) {
+			assert.Contains(t, err.Error(), tc.want, "%v", tc.args)
+		}
+	}
+	summary := filepath.Join(t.TempDir(), "summary.json")
+	data, err := os.ReadFile("../../servingbench/testdata/shards/shard0.json")
+	require.NoError(t, err)
+	r, err := servingbench.ReadJSON(bytes.NewReader(data))
+	require.NoError(t, err)
+	require.NoError(t, servingbench.WriteJSONFile(summary, r, servingbench.JSONOptions{}))
+	_, _, err = runCLI(t, "merge", summary)
+	require.Error(t, err)
+	assert.Equal(t, "merge: "+summary+" has no per-request arrays: it was not saved with --save-detailed", err.Error())
+}
