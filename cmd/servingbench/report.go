@@ -27,30 +27,13 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(io.Discard)
 	out := fs.String("o", "", "write the report to `file` (default report.html, or report.png with --format png)")
 	format := fs.String("format", "html", "html (one self-contained page) or png (the main charts)")
-	usage := func() {
-		fmt.Fprintf(stderr, "usage: servingbench report [-o FILE] [--format html|png] RESULT.json [MORE.json...]\n\n"+
-			"Writes one report of result files side by side: the summary table, CDFs of\n"+
-			"TTFT, TPOT, ITL and E2EL, the request timeline, output tok/s and requests in\n"+
-			"flight over time, failures over time and the server's metrics when the files\n"+
-			"have them. The charts need the per-request keys of --save-detailed.\n\n")
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	var files []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				usage()
-				return nil
-			}
-			return flagParseError("report", err, args)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		rest = fs.Args()[1:]
+	files, help, err := parseFileArgs(fs, "usage: servingbench report [-o FILE] [--format html|png] RESULT.json [MORE.json...]\n\n"+
+		"Writes one report of result files side by side: the summary table, CDFs of\n"+
+		"TTFT, TPOT, ITL and E2EL, the request timeline, output tok/s and requests\n"+
+		"active each second, failures over time and the server's metrics when the files\n"+
+		"have them. The charts need the per-request keys of --save-detailed.\n\n", args, stderr)
+	if help || err != nil {
+		return err
 	}
 	if len(files) == 0 {
 		return usageError{errors.New("report: want at least one result file (see servingbench report -h)")}
@@ -133,4 +116,28 @@ func (o *options) plotReport(rep *servingbench.Report) (string, error) {
 		return "", fmt.Errorf("--plot: %w", err)
 	}
 	return path, nil
+}
+
+// parseFileArgs parses the flags of a subcommand that takes files (report,
+// merge) from args, the flags before or after the files, and returns the
+// files. -h prints usage and fs's flags to stderr and returns help; a bad
+// flag is flagParseError's usage error, named after fs.
+func parseFileArgs(fs *flag.FlagSet, usage string, args []string, stderr io.Writer) (files []string, help bool, err error) {
+	for rest := args; ; {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(stderr, usage)
+				fs.SetOutput(stderr)
+				fs.PrintDefaults()
+				fs.SetOutput(io.Discard)
+				return nil, true, nil
+			}
+			return nil, false, flagParseError(fs.Name(), err, args)
+		}
+		if fs.NArg() == 0 {
+			return files, false, nil
+		}
+		files = append(files, fs.Arg(0))
+		rest = fs.Args()[1:]
+	}
 }

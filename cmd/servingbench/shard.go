@@ -72,30 +72,13 @@ func runMerge(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	out := fs.String("o", "merged.json", "write the merged result file to `file`")
-	usage := func() {
-		fmt.Fprintf(stderr, "usage: servingbench merge [-o merged.json] SHARD.json...\n\n"+
-			"Merges the --save-detailed result files of the shards of one run (--shard K/N)\n"+
-			"into the result one client would have had: percentiles over the pooled requests,\n"+
-			"duration from the earliest start to the latest end, the server's metrics of one\n"+
-			"shard (the widest window), never added up.\n\n")
-		fs.SetOutput(stderr)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
-	}
-	var files []string
-	for rest := args; ; {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				usage()
-				return nil
-			}
-			return flagParseError("merge", err, args)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		files = append(files, fs.Arg(0))
-		rest = fs.Args()[1:]
+	files, help, err := parseFileArgs(fs, "usage: servingbench merge [-o merged.json] SHARD.json...\n\n"+
+		"Merges the --save-detailed result files of the shards of one run (--shard K/N)\n"+
+		"into the result one client would have had: percentiles over the pooled requests,\n"+
+		"duration from the earliest start to the latest end, the server's metrics of one\n"+
+		"shard (the widest window), never added up.\n\n", args, stderr)
+	if help || err != nil {
+		return err
 	}
 	if len(files) == 0 {
 		return usageError{errors.New("merge: want the shards' result files (see servingbench merge -h)")}
