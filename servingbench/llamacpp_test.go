@@ -21,21 +21,11 @@ import (
 // /completion":
 // https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md
 
-func sendLlamaCpp(t testing.TB, cfg OpenAIConfig, req Request) *Result {
-	t.Helper()
-	c, err := NewLlamaCppNative(cfg)
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	res := &Result{}
-	c.Send(t.Context(), &req, res)
-	return res
-}
-
 func TestLlamaCppNativeCannedStream(t *testing.T) {
 	srv := newStreamServer(t, serveEvents(cannedStream(t, "llamacpp-native.sse")))
 	cfg := testConfig(srv.URL)
 	cfg.KeepText, cfg.IgnoreEOS = true, true
-	res := sendLlamaCpp(t, cfg, Request{Prompt: "hi", MaxTokens: 8})
+	res := sendWith(t, NewLlamaCppNative, cfg, Request{Prompt: "hi", MaxTokens: 8})
 	require.NoError(t, res.Err)
 	assert.Len(t, res.Events, 8)
 	assert.Equal(t, " loi wandered sapi pregnancies pracy meinen enlightened originate", res.Text)
@@ -82,7 +72,7 @@ func TestLlamaCppNativeStreamVariants(t *testing.T) {
 			if tt.cfg != nil {
 				tt.cfg(&cfg)
 			}
-			res := sendLlamaCpp(t, cfg, Request{Prompt: "hi", MaxTokens: 8})
+			res := sendWith(t, NewLlamaCppNative, cfg, Request{Prompt: "hi", MaxTokens: 8})
 			assert.Len(t, res.Events, tt.events)
 			if tt.err != "" {
 				require.EqualError(t, res.Err, tt.err)

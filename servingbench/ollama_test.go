@@ -33,20 +33,6 @@ func serveNDJSON(all []byte, contentType string) func(w http.ResponseWriter, r *
 	}
 }
 
-func sendOllama(t testing.TB, chat bool, cfg OpenAIConfig, req Request) *Result {
-	t.Helper()
-	newClient := NewOllama
-	if chat {
-		newClient = NewOllamaChat
-	}
-	c, err := newClient(cfg)
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	res := &Result{}
-	c.Send(t.Context(), &req, res)
-	return res
-}
-
 func TestOllamaCannedStreams(t *testing.T) {
 	tests := []struct {
 		file, path, text string
@@ -64,7 +50,7 @@ func TestOllamaCannedStreams(t *testing.T) {
 			srv := newStreamServer(t, serveNDJSON(cannedStream(t, tt.file), "application/x-ndjson"))
 			cfg := testConfig(srv.URL)
 			cfg.KeepText = true
-			res := sendOllama(t, tt.chat, cfg, Request{Prompt: "Why is the sky blue?", MaxTokens: 4})
+			res := sendWith(t, ollamaClient(tt.chat), cfg, Request{Prompt: "Why is the sky blue?", MaxTokens: 4})
 			require.NoError(t, res.Err)
 			assert.Len(t, res.Events, tt.events)
 			assert.Equal(t, tt.text, res.Text)
@@ -104,7 +90,7 @@ func TestOllamaInputCount(t *testing.T) {
 			cfg := testConfig(srv.URL)
 			cfg.Tokenizer = tt.tok
 			tt.req.MaxTokens = 4
-			res := sendOllama(t, false, cfg, tt.req)
+			res := sendWith(t, NewOllama, cfg, tt.req)
 			require.NoError(t, res.Err)
 			assert.Equal(t, tt.want, res.InputTokens)
 			assert.Equal(t, tt.source, res.InputSource)
@@ -148,7 +134,7 @@ func TestOllamaStreamVariants(t *testing.T) {
 			if tt.cfg != nil {
 				tt.cfg(&cfg)
 			}
-			res := sendOllama(t, true, cfg, Request{Prompt: "hi", MaxTokens: 5})
+			res := sendWith(t, NewOllamaChat, cfg, Request{Prompt: "hi", MaxTokens: 5})
 			assert.Len(t, res.Events, tt.events)
 			var pe *ParseError
 			var cte *ContentTypeError
@@ -185,7 +171,7 @@ func TestOllamaHTTPError(t *testing.T) {
 		w.WriteHeader(http.StatusNotFound)
 		w.Write([]byte(`{"error":"model 'llama3.2' not found"}`))
 	})
-	res := sendOllama(t, false, testConfig(srv.URL), Request{Prompt: "hi", MaxTokens: 5})
+	res := sendWith(t, NewOllama, testConfig(srv.URL), Request{Prompt: "hi", MaxTokens: 5})
 	var he *HTTPError
 	require.ErrorAs(t, res.Err, &he)
 	assert.Equal(t, http.StatusNotFound, he.StatusCode)
@@ -244,7 +230,7 @@ func ollamaStream(n int) []byte {
 // counts from the tokenizer over each part, else the events.
 func TestOllamaThinking(t *testing.T) {
 	srv := newStreamServer(t, serveNDJSON(cannedStream(t, "ollama-chat-thinking.ndjson"), "application/x-ndjson"))
-	res := sendOllama(t, true, testConfig(srv.URL), Request{Prompt: "Why is the sky blue?", MaxTokens: 4})
+	res := sendWith(t, NewOllamaChat, testConfig(srv.URL), Request{Prompt: "Why is the sky blue?", MaxTokens: 4})
 	require.NoError(t, res.Err)
 	require.Len(t, res.Events, 4)
 	assert.Equal(t, 2, res.FirstAnswer, "the first content line")
@@ -255,8 +241,16 @@ func TestOllamaThinking(t *testing.T) {
 
 	cfg := testConfig(srv.URL)
 	cfg.Tokenizer = spaceTokenizer{}
-	res = sendOllama(t, true, cfg, Request{Prompt: "Why is the sky blue?", MaxTokens: 4})
+	res = sendWith(t, NewOllamaChat, cfg, Request{Prompt: "Why is the sky blue?", MaxTokens: 4})
 	require.NoError(t, res.Err)
 	assert.Equal(t, SourceTokenizer, res.ReasoningSource)
 	assert.Equal(t, []int{3, 1}, []int{res.ReasoningTokens, res.AnswerTokens}, `the tokenizer over each part: "The user asks." and "Blue."`)
+}
+
+// ollamaClient is NewOllamaChat for chat, else NewOllama.
+func ollamaClient(chat bool) func(OpenAIConfig) (*StreamClient, error) {
+	if chat {
+		return NewOllamaChat
+	}
+	return NewOllama
 }

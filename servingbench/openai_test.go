@@ -107,6 +107,18 @@ func sendOne(t testing.TB, kind payloadKind, cfg OpenAIConfig, req Request) *Res
 	return res
 }
 
+// sendWith sends one request with a fresh client that newc builds from
+// cfg (NewTGI, NewLlamaCppNative, NewOllama, ...).
+func sendWith(t testing.TB, newc func(OpenAIConfig) (*StreamClient, error), cfg OpenAIConfig, req Request) *Result {
+	t.Helper()
+	c, err := newc(cfg)
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	res := &Result{}
+	c.Send(t.Context(), &req, res)
+	return res
+}
+
 func newClient(t testing.TB, kind payloadKind, cfg OpenAIConfig) *StreamClient {
 	t.Helper()
 	newc := NewCompletions

@@ -24,16 +24,6 @@ import (
 // decode_token keeps (skip_special_tokens=False) and generated_text drops
 // (server/text_generation_server/models/flash_causal_lm.py).
 
-func sendTGI(t testing.TB, cfg OpenAIConfig, req Request) *Result {
-	t.Helper()
-	c, err := NewTGI(cfg)
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	res := &Result{}
-	c.Send(t.Context(), &req, res)
-	return res
-}
-
 func TestTGICannedStreams(t *testing.T) {
 	tests := []struct {
 		stream        string
@@ -50,7 +40,7 @@ func TestTGICannedStreams(t *testing.T) {
 			srv := newStreamServer(t, serveEvents(cannedStream(t, tt.stream)))
 			cfg := testConfig(srv.URL)
 			cfg.KeepText = true
-			res := sendTGI(t, cfg, Request{Prompt: "hi", MaxTokens: 8})
+			res := sendWith(t, NewTGI, cfg, Request{Prompt: "hi", MaxTokens: 8})
 			require.NoError(t, res.Err)
 			assert.Len(t, res.Events, tt.events)
 			assert.Equal(t, tt.text, res.Text)
@@ -67,7 +57,7 @@ func TestTGICannedStreams(t *testing.T) {
 
 func TestTGIErrorEvent(t *testing.T) {
 	srv := newStreamServer(t, serveEvents(cannedStream(t, "tgi-error.sse")))
-	res := sendTGI(t, testConfig(srv.URL), Request{Prompt: "hi", MaxTokens: 8})
+	res := sendWith(t, NewTGI, testConfig(srv.URL), Request{Prompt: "hi", MaxTokens: 8})
 	var se *ServerError
 	require.True(t, errors.As(res.Err, &se), "Err = %v, want a *ServerError", res.Err)
 	assert.Equal(t, 1, se.Tokens)
@@ -107,7 +97,7 @@ func TestTGIStreamVariants(t *testing.T) {
 			if tt.cfg != nil {
 				tt.cfg(&cfg)
 			}
-			res := sendTGI(t, cfg, Request{Prompt: "p", MaxTokens: 3})
+			res := sendWith(t, NewTGI, cfg, Request{Prompt: "p", MaxTokens: 3})
 			if tt.err != "" {
 				require.EqualError(t, res.Err, tt.err)
 				assert.Len(t, res.Events, tt.events)
@@ -172,7 +162,7 @@ func TestTGIPayload(t *testing.T) {
 	srv := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
 		serveEvents(cannedStream(t, "tgi-generate-stream.sse"))(w, r)
 	})
-	res := sendTGI(t, testConfig(srv.URL), Request{Prompt: prompt, MaxTokens: 5})
+	res := sendWith(t, NewTGI, testConfig(srv.URL), Request{Prompt: prompt, MaxTokens: 5})
 	require.NoError(t, res.Err)
 	got := srv.last(t)
 	assert.Equal(t, http.MethodPost, got.Method)
