@@ -72,6 +72,26 @@ func (s CountSource) String() string {
 	return "none"
 }
 
+// ArrivalSource says where a Result's event times come from.
+type ArrivalSource uint8
+
+const (
+	// ArrivalRead: the time the client's read of the event's bytes
+	// returned, later than their arrival by however long the client took
+	// to get round to reading them.
+	ArrivalRead ArrivalSource = iota
+	// ArrivalKernel: the kernel's software receive timestamp
+	// (SO_TIMESTAMPNS) of the last segment the read returned.
+	ArrivalKernel
+)
+
+func (s ArrivalSource) String() string {
+	if s == ArrivalKernel {
+		return "kernel"
+	}
+	return "read"
+}
+
 // Result is the measurement of one request. All times come from one
 // monotonic clock (time.Now).
 type Result struct {
@@ -96,6 +116,16 @@ type Result struct {
 	Events []time.Time
 	// Done is when the response ended (after [DONE], an error or a timeout).
 	Done time.Time
+	// Arrival says where the times in Events come from: the kernel's
+	// receive timestamps of the bytes that carried each event
+	// (ArrivalKernel), or the times the client's reads of them returned
+	// (ArrivalRead: no kernel timestamps on this connection).
+	Arrival ArrivalSource
+	// Lags holds, with ArrivalKernel, how late the client read every token
+	// event: the time the read that returned its bytes came back minus
+	// their arrival time, in nanoseconds, saturated at math.MaxUint32
+	// (4.29 s). It is nil with ArrivalRead, where the lag is not known.
+	Lags []uint32
 
 	// InputTokens and OutputTokens are the request's token counts, with the
 	// source of each.
