@@ -18,10 +18,10 @@ import (
 // (TestRunReportsLastRun's units).
 func TestReportMetricsReasoning(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	at := func(ms ...int) []time.Time {
-		out := make([]time.Time, len(ms))
+	at := func(ms ...int) []time.Duration {
+		out := make([]time.Duration, len(ms))
 		for i, m := range ms {
-			out[i] = t0.Add(time.Duration(m) * time.Millisecond)
+			out[i] = time.Duration(m) * time.Millisecond
 		}
 		return out
 	}

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/servingbench/servingbench/servingbench"
 	"github.com/servingbench/servingbench/servingbench/servingtest"
@@ -23,6 +24,17 @@ func newBubbleServer(t *testing.T, m servingtest.Model) *servingtest.Server {
 	srv.Start()
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// eventTimes is the time of every token event of res (Result.EventTime),
+// to compare with the server's flush times (Record.Chunks); nil without
+// events, as Record.Chunks is.
+func eventTimes(res *servingbench.Result) []time.Time {
+	var out []time.Time
+	for i := range res.Events {
+		out = append(out, res.EventTime(i))
+	}
+	return out
 }
 
 // bubbleConfig is a client configuration for srv that reaches it through

@@ -51,6 +51,7 @@ type StreamClient struct {
 	noReuse atomic.Bool
 	maxLine int
 	pool    sync.Pool // *stream
+	events  sync.Pool // *eventBuf
 }
 
 var (
@@ -153,10 +154,9 @@ func (c *StreamClient) Send(parent context.Context, req *Request, res *Result) {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	st.body = c.body.append(st.body[:0], req)
-	if n := min(req.MaxTokens+1, maxPresizedEvents); cap(res.Events) < n {
-		res.Events = make([]time.Time, 0, n)
-	}
-	res.Events = res.Events[:0]
+	buf := c.eventBuf(req.MaxTokens)
+	defer c.keepEvents(res, res.Events[:0], buf)
+	res.Events = buf.events[:0]
 	res.Text = ""
 	res.InputTokens, res.InputSource = 0, SourceNone
 	res.OutputTokens, res.OutputSource = 0, SourceNone

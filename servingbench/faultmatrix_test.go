@@ -392,9 +392,9 @@ func checkExact(t *testing.T, r *servingbench.Result, rec servingtest.Record) ti
 	assert.Equal(t, rec.PromptTokens, r.InputTokens, "request %d: InputTokens", r.Index)
 	assert.Equal(t, wantOutputSource(rec.Protocol), r.OutputSource, "request %d: OutputSource", r.Index)
 	if rec.Fault != servingtest.FaultTrickle {
-		assert.Equal(t, rec.Chunks, r.Events, "request %d: token events, want the server's flush times", r.Index)
+		assert.Equal(t, rec.Chunks, eventTimes(r), "request %d: token events, want the server's flush times", r.Index)
 	} else if assert.Len(t, r.Events, len(rec.Chunks), "request %d: token events vs chunks the server sent", r.Index) {
-		for i, ev := range r.Events {
+		for i, ev := range eventTimes(r) {
 			assert.False(t, ev.After(rec.Chunks[i]), "request %d: event %d at %v, after the server's flush at %v", r.Index, i, ev, rec.Chunks[i])
 		}
 	}

@@ -83,7 +83,7 @@ func TestSLOGood(t *testing.T) {
 	four := okResult(0, 1, 4, 100, 200, 300, 400)
 	// One token: TPOT counts as 0.
 	one := okResult(0, 1, 1, 300)
-	failed := &Result{Sent: runAt(0), Events: []time.Time{runAt(10)}, Err: errors.New("x")}
+	failed := &Result{Sent: runAt(0), Events: []time.Duration{runAt(10).Sub(runAt(0))}, Err: errors.New("x")}
 	tests := []struct {
 		name string
 		slo  SLO

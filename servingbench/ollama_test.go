@@ -234,8 +234,8 @@ func TestOllamaThinking(t *testing.T) {
 	require.NoError(t, res.Err)
 	require.Len(t, res.Events, 4)
 	assert.Equal(t, 2, res.FirstAnswer, "the first content line")
-	assert.Equal(t, res.Events[2].Sub(res.Sent), res.TTFO())
-	assert.Equal(t, res.Events[0].Sub(res.Sent), res.TTFT(), "TTFT: the first output of either kind")
+	assert.Equal(t, res.Events[2], res.TTFO())
+	assert.Equal(t, res.Events[0], res.TTFT(), "TTFT: the first output of either kind")
 	assert.Equal(t, []int{2, 2}, []int{res.ReasoningTokens, res.AnswerTokens}, "two lines of each")
 	assert.Equal(t, SourceEvents, res.ReasoningSource)
 

@@ -135,7 +135,8 @@ func newClient(t testing.TB, kind payloadKind, cfg OpenAIConfig) *StreamClient {
 func checkTimes(t testing.TB, res *Result) {
 	t.Helper()
 	prev := res.Sent
-	for i, ev := range res.Events {
+	for i := range res.Events {
+		ev := res.EventTime(i)
 		assert.False(t, ev.Before(prev), "Events[%d] = %v before %v", i, ev, prev)
 		prev = ev
 	}

@@ -57,7 +57,7 @@ func (c *scriptClient) Send(ctx context.Context, req *servingbench.Request, res 
 			return
 		}
 	}
-	res.Events = []time.Time{time.Now()}
+	res.Events = []time.Duration{time.Since(res.Sent)}
 }
 
 var (

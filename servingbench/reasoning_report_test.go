@@ -16,10 +16,10 @@ import (
 // and one whose output was all answer.
 func reasoningResults() []*Result {
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.Local)
-	events := func(ms ...int) []time.Time {
-		out := make([]time.Time, len(ms))
+	events := func(ms ...int) []time.Duration {
+		out := make([]time.Duration, len(ms))
 		for i, m := range ms {
-			out[i] = t0.Add(time.Duration(m) * time.Millisecond)
+			out[i] = time.Duration(m) * time.Millisecond
 		}
 		return out
 	}

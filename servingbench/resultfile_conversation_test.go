@@ -18,17 +18,17 @@ import (
 func conversationReport() *Report {
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.Local)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	events := func(ms ...int) []time.Time {
-		out := make([]time.Time, len(ms))
+	events := func(sent int, ms ...int) []time.Duration {
+		out := make([]time.Duration, len(ms))
 		for i, m := range ms {
-			out[i] = at(m)
+			out[i] = at(m).Sub(at(sent))
 		}
 		return out
 	}
 	turn := func(index, conv, k, sent, in int, ev ...int) *Result {
 		res := &Result{Index: index, Conversation: conv, Turn: k, Scheduled: at(sent), SlotAcquired: at(sent), Sent: at(sent),
-			Events: events(ev...), InputTokens: in, InputSource: SourceUsage, OutputTokens: len(ev), OutputSource: SourceUsage}
-		res.Done = res.Events[len(res.Events)-1].Add(time.Millisecond)
+			Events: events(sent, ev...), InputTokens: in, InputSource: SourceUsage, OutputTokens: len(ev), OutputSource: SourceUsage}
+		res.Done = res.LastEvent().Add(time.Millisecond)
 		return res
 	}
 	failed := &Result{Index: 4, Conversation: 1, Turn: 2, Scheduled: at(400), SlotAcquired: at(400), Sent: at(400),

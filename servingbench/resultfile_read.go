@@ -438,18 +438,23 @@ func (d *fileDecoder) results(base time.Time, reasoningSources map[CountSource]i
 		if outLens != nil {
 			res.OutputTokens = outLens[i]
 		}
-		t := sent
+		var at time.Duration // offset from sent
 		if ttfts != nil {
-			t = t.Add(seconds(ttfts[i]))
+			at = seconds(ttfts[i])
 		}
-		res.Events = append(res.Events, t)
+		nev := 1
+		if itls != nil {
+			nev += len(itls[i])
+		}
+		res.Events = make([]time.Duration, 1, nev)
+		res.Events[0] = at
 		if itls != nil {
 			for _, g := range itls[i] {
-				t = t.Add(seconds(g))
-				res.Events = append(res.Events, t)
+				at += seconds(g)
+				res.Events = append(res.Events, at)
 			}
 		}
-		res.Done = t
+		res.Done = sent.Add(at)
 		if latencies != nil {
 			res.Done = sent.Add(seconds(latencies[i]))
 		}

@@ -85,9 +85,9 @@ func (a *reasoningArrays) apply(res *Result, i int, sources map[CountSource]int)
 	if a.ttfos != nil {
 		res.FirstAnswer = len(res.Events)
 		if t := a.ttfos[i]; t != nil {
-			at := res.Sent.Add(seconds(*t) - time.Microsecond)
+			at := seconds(*t) - time.Microsecond
 			for j, ev := range res.Events {
-				if !ev.Before(at) {
+				if ev >= at {
 					res.FirstAnswer = j
 					break
 				}

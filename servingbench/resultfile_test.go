@@ -487,7 +487,7 @@ func TestJSONStartTimes(t *testing.T) {
 		g := got.Results[i]
 		assert.Equal(t, r.Sent.Sub(summarizeT0), g.Sent.Sub(got.Date), "request %d: Sent - Date", i)
 		if r.OK() {
-			assert.Equal(t, r.Events[len(r.Events)-1].Sub(summarizeT0), g.Events[len(g.Events)-1].Sub(got.Date), "request %d: last event - Date", i)
+			assert.Equal(t, r.LastEvent().Sub(summarizeT0), g.LastEvent().Sub(got.Date), "request %d: last event - Date", i)
 		}
 	}
 	// A request never sent has a null start time.

@@ -64,7 +64,7 @@ func (c *fakeClient) Send(ctx context.Context, req *Request, res *Result) {
 		if i > 0 && !wait(c.Gap) {
 			return
 		}
-		res.Events = append(res.Events, time.Now())
+		res.Events = append(res.Events, time.Since(res.Sent))
 	}
 	res.OutputTokens, res.OutputSource = c.Tokens, SourceUsage
 }

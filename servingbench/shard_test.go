@@ -21,7 +21,7 @@ func (sizedClient) Send(ctx context.Context, req *Request, res *Result) {
 		if i > 0 {
 			time.Sleep(time.Millisecond)
 		}
-		res.Events = append(res.Events, time.Now())
+		res.Events = append(res.Events, time.Since(res.Sent))
 	}
 	res.InputTokens, res.OutputTokens = req.PromptTokens, req.MaxTokens
 	res.InputSource, res.OutputSource = SourceUsage, SourceUsage

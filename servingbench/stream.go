@@ -156,7 +156,7 @@ func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Res
 			return usage, &ServerError{Message: string(c.maskKey(ev.errorMessage)), Tokens: len(res.Events)}
 		}
 		if ev.token {
-			res.Events = append(res.Events, st.tr.now)
+			res.Events = append(res.Events, st.tr.now.Sub(res.Sent))
 			st.split.event(ev, len(res.Events)-1)
 			if needText {
 				st.text = st.split.appendText(st.text, st.dec, ev, c.cfg.Tokenizer != nil)

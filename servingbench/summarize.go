@@ -256,14 +256,14 @@ func peaks(start, end time.Time, results []*Result) (tokensPerSecond float64, co
 			w = float64(r.OutputTokens) / float64(len(r.Events))
 		}
 		for _, ev := range r.Events {
-			if b := bucket(ev); b >= 0 && int(b) < n {
+			if b := bucket(r.Sent.Add(ev)); b >= 0 && int(b) < n {
 				tokens[int(b)] += w
 			}
 		}
 		// Like vLLM: seconds int(sent) up to ceil(last event), exclusive,
 		// and at least the bucket the request started in.
 		first := max(int(math.Floor(bucket(r.Sent))), 0)
-		last := max(int(math.Ceil(bucket(r.Events[len(r.Events)-1]))), first+1)
+		last := max(int(math.Ceil(bucket(r.LastEvent()))), first+1)
 		for s := first; s < min(last, n); s++ {
 			inFlight[s]++
 		}

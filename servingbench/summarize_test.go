@@ -25,9 +25,9 @@ func msDur(ms float64) time.Duration { return time.Duration(ms * float64(time.Mi
 func okResult(sent float64, in, out int, events ...float64) *Result {
 	r := &Result{Sent: runAt(sent), InputTokens: in, InputSource: SourceUsage, OutputTokens: out, OutputSource: SourceUsage}
 	for _, e := range events {
-		r.Events = append(r.Events, runAt(e))
+		r.Events = append(r.Events, runAt(e).Sub(r.Sent))
 	}
-	r.Done = r.Events[len(r.Events)-1]
+	r.Done = r.LastEvent()
 	return r
 }
 
@@ -214,7 +214,7 @@ func TestPeaks(t *testing.T) {
 			name: "failed requests do not count",
 			results: []*Result{
 				okResult(0, 0, 1, 100),
-				{Sent: runAt(0), Events: []time.Time{runAt(100), runAt(200)}, OutputTokens: 2, Err: errors.New("cut")},
+				{Sent: runAt(0), Events: []time.Duration{msDur(100), msDur(200)}, OutputTokens: 2, Err: errors.New("cut")},
 			},
 			tokens: 1, concurrency: 1,
 		},

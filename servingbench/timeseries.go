@@ -110,11 +110,11 @@ func (r *Report) TimeSeries() TimeSeries {
 			w = float64(res.OutputTokens) / float64(len(res.Events))
 		}
 		for _, ev := range res.Events {
-			if i, in := bucket(ev); in {
+			if i, in := bucket(res.Sent.Add(ev)); in {
 				ts.OutputTokens[i] += w
 			}
 		}
-		if i, in := bucket(res.Events[0]); in {
+		if i, in := bucket(res.EventTime(0)); in {
 			ttft := res.TTFT()
 			ts.TTFTCount[i]++
 			ttftSum[i] += ttft
@@ -137,7 +137,7 @@ func ended(res *Result) time.Time {
 	case !res.Done.IsZero():
 		return res.Done
 	case len(res.Events) > 0:
-		return res.Events[len(res.Events)-1]
+		return res.LastEvent()
 	}
 	return res.Sent
 }

@@ -38,9 +38,9 @@ func fixtureRun(n int, label, model string) *servingbench.Report {
 			r.Err = &servingbench.HTTPError{StatusCode: 503, Body: "overloaded"}
 		default:
 			for k := range 5 {
-				r.Events = append(r.Events, r.Sent.Add(time.Duration(50+20*k)*time.Millisecond))
+				r.Events = append(r.Events, time.Duration(50+20*k)*time.Millisecond)
 			}
-			r.Done = r.Events[4]
+			r.Done = r.EventTime(4)
 			r.OutputTokens, r.OutputSource, r.InputSource = 10, servingbench.SourceUsage, servingbench.SourceUsage
 		}
 		results = append(results, r)

@@ -131,7 +131,7 @@ func (r *Run) Timeline() (spans []Span, total int, ok bool) {
 		}
 		spans = append(spans, Span{
 			Index: res.Index, Queue: q, Start: start,
-			First: res.Events[0].Sub(r.t0).Seconds(), End: res.Done.Sub(r.t0).Seconds(),
+			First: res.EventTime(0).Sub(r.t0).Seconds(), End: res.Done.Sub(r.t0).Seconds(),
 			InputTokens: res.InputTokens, Output: res.OutputTokens,
 		})
 	}
@@ -175,12 +175,12 @@ func (r *Run) Throughput() (tokens, inFlight []float64, ok bool) {
 			w = float64(res.OutputTokens) / float64(len(res.Events))
 		}
 		for _, ev := range res.Events {
-			if b := sec(ev); b >= 0 && int(b) < n {
+			if b := sec(res.Sent.Add(ev)); b >= 0 && int(b) < n {
 				tokens[int(b)] += w
 			}
 		}
 		first := max(int(math.Floor(sec(res.Sent))), 0)
-		last := max(int(math.Ceil(sec(res.Events[len(res.Events)-1]))), first+1)
+		last := max(int(math.Ceil(sec(res.LastEvent()))), first+1)
 		for s := first; s < min(last, n); s++ {
 			inFlight[s]++
 		}
