@@ -69,8 +69,8 @@ func TestMergeFiles(t *testing.T) {
 	}
 	check := func(name string, s Summary, samples []time.Duration, mean, median time.Duration, pct map[float64]time.Duration) {
 		t.Helper()
-		if !slices.Equal(s.Samples, samples) || s.Mean != mean || s.Median != median {
-			t.Errorf("%s: samples %v mean %v median %v; want %v, %v, %v", name, s.Samples, s.Mean, s.Median, samples, mean, median)
+		if !slices.Equal(s.SortedSamples(), samples) || s.Mean != mean || s.Median != median {
+			t.Errorf("%s: samples %v mean %v median %v; want %v, %v, %v", name, s.SortedSamples(), s.Mean, s.Median, samples, mean, median)
 		}
 		for p, want := range pct {
 			if got, _ := s.Percentile(p); got != want {

@@ -176,16 +176,38 @@ type Summary struct {
 	Mean   time.Duration
 	Median time.Duration
 	Std    time.Duration
-	// Samples, sorted ascending; nil when read from a summary-only file.
+	// Samples, sorted ascending; nil when read from a summary-only file,
+	// and for a Report's ITL made by Summarize, whose samples (the gaps
+	// between the token events of its successful Results, one a token)
+	// are left in the Results' Events rather than copied: SortedSamples
+	// returns them, Percentile selects from them.
 	Samples []time.Duration
 	// Percentiles known without samples (read back from a result file),
 	// keyed by percentile in [0,100].
 	Percentiles map[float64]time.Duration
+
+	gaps *gapSamples // the samples of Summarize's ITL; nil for any other Summary
+}
+
+// SortedSamples returns the samples sorted ascending: Samples, or for a
+// Report's ITL made by Summarize a new slice of the gaps between the token
+// events of its successful Results. It is nil when the samples are not
+// known (a summary read from a file).
+func (s Summary) SortedSamples() []time.Duration {
+	if s.gaps != nil {
+		return s.gaps.sorted()
+	}
+	return s.Samples
 }
 
 // Percentile returns the p-th percentile (p in [0,100]) and whether it is
 // known: always with samples, otherwise only for percentiles read back.
+// For a Report's ITL made by Summarize it is selected from the Results'
+// events, exactly, in a few passes over them, and remembered.
 func (s Summary) Percentile(p float64) (time.Duration, bool) {
+	if s.gaps != nil {
+		return s.gaps.percentile(p), true
+	}
 	if s.Samples != nil || s.Count == 0 {
 		return durationPercentile(s.Samples, p), true
 	}

@@ -40,7 +40,9 @@ import (
 //     first, ties by reason.
 //
 // Identity fields (Date, Backend, Model, ...) are left for the caller. Nil
-// entries of results are skipped; results is kept as Report.Results.
+// entries of results are skipped; results is kept as Report.Results, and
+// the ITL's samples are read from its Events when a percentile is asked
+// for (Summary.Percentile), not copied.
 func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
 	rep := &Report{
 		Duration:      end.Sub(start),
@@ -49,7 +51,12 @@ func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
 		GoodputSLO:    slo,
 		Results:       results,
 	}
-	var ttft, tpot, itl, e2el, queue, ttfo []time.Duration
+	// Presized: slack beyond the samples would stay with the Report.
+	ttft := make([]time.Duration, 0, len(results))
+	tpot := make([]time.Duration, 0, len(results))
+	e2el := make([]time.Duration, 0, len(results))
+	queue := make([]time.Duration, 0, len(results))
+	var ttfo []time.Duration
 	good := 0
 	reasons := map[string]int{}
 	examples := map[string]string{}
@@ -82,7 +89,6 @@ func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
 		if r.OutputTokens > 1 {
 			tpot = append(tpot, r.TPOT())
 		}
-		itl = r.AppendITL(itl)
 		if !r.Scheduled.IsZero() {
 			queue = append(queue, r.QueueDelay())
 		}
@@ -93,7 +99,7 @@ func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
 	}
 	rep.TTFT = summarize(ttft)
 	rep.TPOT = summarize(tpot)
-	rep.ITL = summarize(itl)
+	rep.ITL = summarizeGaps(results)
 	rep.E2EL = summarize(e2el)
 	rep.Queue = summarize(queue)
 	if rep.ReasoningRequests > 0 {

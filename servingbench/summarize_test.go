@@ -125,8 +125,8 @@ func assertSummary(t *testing.T, name string, s Summary, count int, mean, median
 	assert.InDelta(t, mean, toMS(s.Mean), 1e-6, "%s.Mean = %v, want %vms", name, s.Mean, mean)
 	assert.InDelta(t, median, toMS(s.Median), 1e-6, "%s.Median = %v, want %vms", name, s.Median, median)
 	assert.InDelta(t, std, toMS(s.Std), 1e-6, "%s.Std = %v, want %vms", name, s.Std, std)
-	got := make([]float64, len(s.Samples))
-	for i, d := range s.Samples {
+	got := make([]float64, len(s.SortedSamples()))
+	for i, d := range s.SortedSamples() {
 		got[i] = toMS(d)
 	}
 	assert.InDeltaSlice(t, samples, got, 1e-6, "%s.Samples", name)

@@ -46,23 +46,29 @@ func Std[E Number](x []E) float64 {
 // (ascending) with numpy's default linear method, or 0 when sorted is
 // empty. p below 0 or above 100 is clamped.
 func Percentile[E Number](sorted []E, p float64) float64 {
-	n := len(sorted)
+	return PercentileAt(len(sorted), p, func(i int) float64 { return float64(sorted[i]) })
+}
+
+// PercentileAt is Percentile over n values that are not held in a sorted
+// slice: at(i) returns the i-th smallest (0-based). It calls at at most
+// twice, for two neighbouring ranks.
+func PercentileAt(n int, p float64, at func(i int) float64) float64 {
 	if n == 0 {
 		return 0
 	}
 	if n == 1 || p <= 0 || math.IsNaN(p) {
-		return float64(sorted[0])
+		return at(0)
 	}
 	if p >= 100 {
-		return float64(sorted[n-1])
+		return at(n - 1)
 	}
 	rank := float64(n-1) * (p / 100)
 	lo := math.Floor(rank)
 	i := int(lo)
 	if i >= n-1 {
-		return float64(sorted[n-1])
+		return at(n - 1)
 	}
-	return lerp(float64(sorted[i]), float64(sorted[i+1]), rank-lo)
+	return lerp(at(i), at(i+1), rank-lo)
 }
 
 // lerp interpolates like numpy's _lerp: from a below t = 0.5 and from b at
