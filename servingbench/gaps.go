@@ -52,16 +52,14 @@ func summarizeGaps(results []*Result) Summary {
 	return s
 }
 
-// each calls f with every gap.
-func (g *gapSamples) each(f func(time.Duration)) {
-	for _, r := range g.results {
-		if r == nil || !r.OK() {
-			continue
-		}
-		for i := 1; i < len(r.Events); i++ {
-			f(r.Events[i] - r.Events[i-1])
-		}
+// events returns the Events of the i-th result when it is successful, nil
+// otherwise: the gaps are between consecutive events of the successful
+// results.
+func (g *gapSamples) events(i int) []time.Duration {
+	if r := g.results[i]; r != nil && r.OK() {
+		return r.Events
 	}
+	return nil
 }
 
 // sorted returns the gaps sorted ascending, in a new slice.
@@ -107,7 +105,7 @@ func (g *gapSamples) percentile(p float64) time.Duration {
 }
 
 // selectBits is the width of the digit each pass of kth selects.
-const selectBits = 12
+const selectBits = 16
 
 // gapKey maps a gap to a uint64 in the same order (the sign bit flipped:
 // a gap of a Result made by hand may be negative).
@@ -122,16 +120,20 @@ func (g *gapSamples) kth(k int) time.Duration {
 	lo, hi := gapKey(g.min), gapKey(g.max)
 	pos := 64 - bits.LeadingZeros64(lo^hi) // the bits from pos up are lo's
 	prefix := lo >> pos                    // 0 when pos is 64
-	var counts [1 << selectBits]int
+	counts := make([]int, 1<<selectBits)
 	for pos > 0 {
 		w := min(selectBits, pos)
 		shift := pos - w
-		clear(counts[:])
-		g.each(func(d time.Duration) {
-			if u := gapKey(d); u>>pos == prefix {
-				counts[(u>>shift)&(1<<w-1)]++
+		mask := uint64(1)<<w - 1
+		clear(counts)
+		for i := range g.results {
+			ev := g.events(i)
+			for j := 1; j < len(ev); j++ {
+				if u := gapKey(ev[j] - ev[j-1]); u>>pos == prefix {
+					counts[(u>>shift)&mask]++
+				}
 			}
-		})
+		}
 		digit := 0
 		for ; digit < 1<<w-1 && k >= counts[digit]; digit++ {
 			k -= counts[digit]
@@ -146,13 +148,16 @@ func (g *gapSamples) kth(k int) time.Duration {
 // more than k+1 gaps are at most v, else the smallest gap above v.
 func (g *gapSamples) after(k int, v time.Duration) time.Duration {
 	atMost, next := 0, g.max
-	g.each(func(d time.Duration) {
-		if d <= v {
-			atMost++
-		} else if d < next {
-			next = d
+	for i := range g.results {
+		ev := g.events(i)
+		for j := 1; j < len(ev); j++ {
+			if d := ev[j] - ev[j-1]; d <= v {
+				atMost++
+			} else if d < next {
+				next = d
+			}
 		}
-	})
+	}
 	if atMost > k+1 {
 		return v
 	}

@@ -90,3 +90,24 @@ func TestGapPercentiles(t *testing.T) {
 		assert.Zero(t, got)
 	})
 }
+
+// BenchmarkGapPercentile: one ITL P99, selected from 10,000 Results of 128
+// token events with gaps of up to 20 ms, asked for the first time.
+func BenchmarkGapPercentile(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	results := make([]*Result, 10_000)
+	for i := range results {
+		ev := make([]time.Duration, 128)
+		for j := 1; j < len(ev); j++ {
+			ev[j] = ev[j-1] + time.Duration(rng.Int64N(int64(20*time.Millisecond)))
+		}
+		results[i] = &Result{Events: ev}
+	}
+	s := summarizeGaps(results)
+	b.ResetTimer()
+	for b.Loop() {
+		clear(s.gaps.cache)
+		s.Percentile(99)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(s.Count), "ns/gap")
+}
