@@ -121,6 +121,15 @@ type Result struct {
 	Events []time.Duration
 	// Done is when the response ended (after [DONE], an error or a timeout).
 	Done time.Time
+
+	// InputTokens and OutputTokens are the request's token counts, with the
+	// source of each. (The sources are beside Arrival so that the three
+	// bytes share one word: Result is 256 bytes, a size class of Go's
+	// allocator; 8 more would make it take 288.)
+	InputTokens  int
+	OutputTokens int
+	InputSource  CountSource
+	OutputSource CountSource
 	// Arrival says where the times in Events come from: the kernel's
 	// receive timestamps of the bytes that carried each event
 	// (ArrivalKernel), or the times the client's reads of them returned
@@ -131,13 +140,6 @@ type Result struct {
 	// their arrival time, in nanoseconds, saturated at math.MaxUint32
 	// (4.29 s). It is nil with ArrivalRead, where the lag is not known.
 	Lags []uint32
-
-	// InputTokens and OutputTokens are the request's token counts, with the
-	// source of each.
-	InputTokens  int
-	InputSource  CountSource
-	OutputTokens int
-	OutputSource CountSource
 
 	// FirstAnswer is the index in Events of the first token event that
 	// carried answer output (OpenAI chat's delta.content; any token event

@@ -133,12 +133,13 @@ dispatch:
 	end := time.Now()
 	serverMetrics := watch.End(ctx, end)
 
-	sent := results[:0:0]
+	sent := results[:0] // in place: the Report keeps one slice of the run's size
 	for _, r := range results {
 		if r != nil {
 			sent = append(sent, r)
 		}
 	}
+	clear(results[len(sent):])
 	if len(sent) == 0 && ctx.Err() != nil {
 		return nil, notStarted(ctx, "wait for the first request")
 	}
