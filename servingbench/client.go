@@ -155,13 +155,13 @@ func (c *StreamClient) Send(parent context.Context, req *Request, res *Result) {
 	defer cancel(nil)
 	st.body = c.body.append(st.body[:0], req)
 	buf := c.eventBuf(req.MaxTokens)
-	defer c.keepEvents(res, res.Events[:0], buf)
+	defer c.keepEvents(res, res.Events[:0], res.Lags[:0], buf)
 	res.Events = buf.events[:0]
 	res.Text = ""
 	res.InputTokens, res.InputSource = 0, SourceNone
 	res.OutputTokens, res.OutputSource = 0, SourceNone
 	res.Resent, res.NoDone = false, false
-	res.Arrival, res.Lags = ArrivalRead, nil
+	res.Arrival, res.Lags = ArrivalRead, buf.lags[:0] // appended to only with kernel timestamps
 
 	// Both timeouts are armed after Sent is taken, so neither fires before
 	// its duration has passed since Sent.

@@ -65,7 +65,8 @@ func TestReadJSONEventOffsets(t *testing.T) {
 // length (the buffer they were appended to, presized for MaxTokens+1,
 // goes back to the client's pool), reuses the Result's own slice when it
 // has room, as for a caller sending many requests into one Result, and
-// leaves no events after a request that failed before any.
+// leaves no events after a request that failed before any; Lags alike
+// (nil when the times are read times).
 func TestSendEventsExact(t *testing.T) {
 	var fail atomic.Bool
 	srv := newStreamServer(t, func(w http.ResponseWriter, r *http.Request) {
@@ -82,17 +83,29 @@ func TestSendEventsExact(t *testing.T) {
 	require.NoError(t, res.Err)
 	require.Len(t, res.Events, 8)
 	assert.Equal(t, 8, cap(res.Events), "cap(Events) after a request of 100 tokens that got 8")
+	checkLags := func() {
+		t.Helper()
+		if res.Arrival != ArrivalKernel {
+			assert.Nil(t, res.Lags, "Lags with read times")
+			return
+		}
+		assert.Len(t, res.Lags, 8)
+		assert.Equal(t, 8, cap(res.Lags), "cap(Lags)")
+	}
+	checkLags()
 	first := &res.Events[0]
 
 	c.Send(t.Context(), &Request{Prompt: "p", MaxTokens: 100}, res)
 	require.NoError(t, res.Err)
 	require.Len(t, res.Events, 8)
 	assert.Same(t, first, &res.Events[0], "the Result's own slice, reused")
+	checkLags()
 
 	fail.Store(true)
 	c.Send(t.Context(), &Request{Prompt: "p", MaxTokens: 100}, res)
 	require.Error(t, res.Err)
 	assert.Empty(t, res.Events, "no events after HTTP 503")
+	assert.Nil(t, res.Lags, "no lags after HTTP 503")
 	fresh := &Result{}
 	c.Send(t.Context(), &Request{Prompt: "p", MaxTokens: 100}, fresh)
 	require.Error(t, fresh.Err)

@@ -27,9 +27,10 @@ type Request struct {
 }
 
 // Client sends one request and measures it. Implementations fill in
-// Result.Sent, Result.Events, Result.Done, the token counts they learn from
-// the server and Result.Err; the runner fills in the rest. A failed request
-// is data: Send never panics and reports every failure through Result.Err.
+// Result.Sent, Result.Events (offsets from Sent), Result.Done, the token
+// counts they learn from the server and Result.Err; the runner fills in the
+// rest. A failed request is data: Send never panics and reports every
+// failure through Result.Err.
 // Implementations must be safe for concurrent use.
 type Client interface {
 	Send(ctx context.Context, req *Request, res *Result)
