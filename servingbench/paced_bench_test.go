@@ -126,16 +126,25 @@ func benchPaced(b *testing.B, url string, srv *helperProcess, streams int, busy 
 			b.Fatal(err)
 		}
 	}
-	var m pacedMetrics
+	m := pacedMetrics{tokens: PacedTokens}
 	b.ResetTimer()
 	for range b.N {
 		rep, cpu := runPinned(b, Config{Client: c, Requests: reqs, MaxConcurrency: streams})
 		b.StopTimer()
-		m.add(b, reqs, rep, cpu, fetchTruth(b, srv))
+		if err := m.add(reqs, rep.Results, cpu, fetchTruth(b, srv)); err != nil {
+			b.Fatal(err)
+		}
 		b.StartTimer()
 	}
 	b.StopTimer()
-	m.report(b)
+	ms, err := m.metrics()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(0, "ns/op")
+	for _, x := range ms {
+		b.ReportMetric(x.value, x.unit)
+	}
 }
 
 // runPinned runs cfg with every thread of this process pinned to the
@@ -192,6 +201,7 @@ func fetchTruth(b *testing.B, srv *helperProcess) map[string]*PacedRecord {
 
 // pacedMetrics accumulates the errors of a sub-benchmark's runs.
 type pacedMetrics struct {
+	tokens               int // token events every request must have
 	cpu                  time.Duration
 	events               int
 	ttftErr, itlErr, lag []int64
@@ -199,23 +209,26 @@ type pacedMetrics struct {
 	requests, kernel     int
 }
 
-// add matches the results of rep to the server's records by prompt and
-// pools their errors.
-func (m *pacedMetrics) add(b *testing.B, reqs []Request, rep *Report, cpu time.Duration, recs map[string]*PacedRecord) {
+// add matches the results of a run of reqs to the server's records by
+// prompt and pools their errors and the run's CPU time. A result without
+// its record, a record of a failed or cut response and a result or record
+// without m.tokens events are errors.
+func (m *pacedMetrics) add(reqs []Request, results []*Result, cpu time.Duration, recs map[string]*PacedRecord) error {
 	m.cpu += cpu
-	if len(recs) != len(rep.Results) {
-		b.Fatalf("the server recorded %d requests, the client sent %d", len(recs), len(rep.Results))
+	if len(recs) != len(results) {
+		return fmt.Errorf("the server recorded %d requests, the client sent %d", len(recs), len(results))
 	}
-	for _, res := range rep.Results {
+	for _, res := range results {
 		rec := recs[reqs[res.Index].Prompt]
+		if rec == nil {
+			return fmt.Errorf("request %d: no server record of its prompt", res.Index)
+		}
 		ev := eventTimes(res)
 		switch {
-		case rec == nil:
-			b.Fatalf("request %d: no server record of its prompt", res.Index)
 		case rec.Status != 200 || rec.Aborted != "":
-			b.Fatalf("request %d: the server recorded status %d, aborted %q", res.Index, rec.Status, rec.Aborted)
-		case len(ev) != PacedTokens || len(rec.Chunks) != PacedTokens:
-			b.Fatalf("request %d: %d client events, %d server chunks, want %d", res.Index, len(ev), len(rec.Chunks), PacedTokens)
+			return fmt.Errorf("request %d: the server recorded status %d, aborted %q", res.Index, rec.Status, rec.Aborted)
+		case len(ev) != m.tokens || len(rec.Chunks) != m.tokens:
+			return fmt.Errorf("request %d: %d client events, %d server chunks, want %d", res.Index, len(ev), len(rec.Chunks), m.tokens)
 		}
 		m.requests++
 		m.events += len(ev)
@@ -233,29 +246,41 @@ func (m *pacedMetrics) add(b *testing.B, reqs []Request, rep *Report, cpu time.D
 			}
 		}
 	}
+	return nil
 }
 
-// report checks the server kept its pace and reports the metrics.
-func (m *pacedMetrics) report(b *testing.B) {
+// pacedMetric is one metric of BenchmarkPacedStreams.
+type pacedMetric struct {
+	unit  string
+	value float64
+}
+
+// metrics returns the sub-benchmark's metrics, in the order documented at
+// BenchmarkPacedStreams, or an error when the server's median ITL was more
+// than 10% off PacedITL (its ground truth was then not paced).
+func (m *pacedMetrics) metrics() ([]pacedMetric, error) {
 	for _, s := range [][]int64{m.ttftErr, m.itlErr, m.lag, m.srvITL, m.srvTTFT} {
 		slices.Sort(s)
 	}
 	if med := time.Duration(stats.Median(m.srvITL)); med < PacedITL*9/10 || med > PacedITL*11/10 {
-		b.Fatalf("the ground-truth server did not keep its pace: median ITL %v, want %v (p99 %v)", med, PacedITL, time.Duration(stats.Percentile(m.srvITL, 99)))
+		return nil, fmt.Errorf("the ground-truth server did not keep its pace: median ITL %v, want %v (p99 %v)", med, PacedITL, time.Duration(stats.Percentile(m.srvITL, 99)))
 	}
-	b.ReportMetric(0, "ns/op")
-	b.ReportMetric(float64(m.cpu.Nanoseconds())/float64(m.events), "cpu-ns/chunk")
-	b.ReportMetric(stats.Median(m.ttftErr), "ttft-err-p50-ns")
-	b.ReportMetric(stats.Percentile(m.ttftErr, 99), "ttft-err-p99-ns")
-	b.ReportMetric(stats.Median(m.itlErr), "itl-err-p50-ns")
-	b.ReportMetric(stats.Percentile(m.itlErr, 99), "itl-err-p99-ns")
-	b.ReportMetric(100*float64(m.kernel)/float64(m.requests), "kernel-%")
+	out := []pacedMetric{
+		{"cpu-ns/chunk", float64(m.cpu.Nanoseconds()) / float64(m.events)},
+		{"ttft-err-p50-ns", stats.Median(m.ttftErr)},
+		{"ttft-err-p99-ns", stats.Percentile(m.ttftErr, 99)},
+		{"itl-err-p50-ns", stats.Median(m.itlErr)},
+		{"itl-err-p99-ns", stats.Percentile(m.itlErr, 99)},
+		{"kernel-%", 100 * float64(m.kernel) / float64(m.requests)},
+	}
 	if len(m.lag) > 0 {
-		b.ReportMetric(stats.Percentile(m.lag, 99), "lag-p99-ns")
+		out = append(out, pacedMetric{"lag-p99-ns", stats.Percentile(m.lag, 99)})
 	}
-	b.ReportMetric(stats.Median(m.srvITL), "srv-itl-p50-ns")
-	b.ReportMetric(stats.Percentile(m.srvITL, 99), "srv-itl-p99-ns")
-	b.ReportMetric(stats.Median(m.srvTTFT), "srv-ttft-p50-ns")
+	return append(out,
+		pacedMetric{"srv-itl-p50-ns", stats.Median(m.srvITL)},
+		pacedMetric{"srv-itl-p99-ns", stats.Percentile(m.srvITL, 99)},
+		pacedMetric{"srv-ttft-p50-ns", stats.Median(m.srvTTFT)},
+	), nil
 }
 
 // eventTimes returns the wall-clock time (UnixNano) of each of res's token
