@@ -68,15 +68,19 @@ type PacedRecord struct {
 //
 // After each run the server sends its records (PacedRecord), matched to
 // the Results by prompt. Both processes stamp times with time.Now, whose
-// wall reading is CLOCK_REALTIME, so the client's event times and the
-// server's write times compare as UnixNano on one clock (a wall-clock step
-// during a run would corrupt the errors; none is expected in 3 s). The
+// wall reading is CLOCK_REALTIME, as the kernel's receive timestamps
+// (SO_TIMESTAMPNS) are, so the client's event times and the server's write
+// times compare as UnixNano on one clock (a wall-clock step during a run
+// would corrupt the errors; none is expected in 3 s). The
 // metrics of each sub-benchmark:
 //
 //   - cpu-ns/chunk: the client's CPU (getrusage user+sys of this process,
 //     over Run alone) per token event;
 //   - ttft-err-p50-ns, ttft-err-p99-ns: the client's first event time
-//     minus the server's first write time, over the requests;
+//     minus the server's first write time, over the requests. The server
+//     stamps a chunk when its flush has returned, and loopback delivers
+//     the bytes inside that write, so with kernel receive times the error
+//     can be a few microseconds below zero;
 //   - itl-err-p50-ns, itl-err-p99-ns: |client ITL - server ITL| over every
 //     pair of consecutive chunks;
 //   - kernel-%: the share of requests whose event times are kernel
