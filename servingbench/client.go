@@ -161,6 +161,7 @@ func (c *StreamClient) Send(parent context.Context, req *Request, res *Result) {
 	res.InputTokens, res.InputSource = 0, SourceNone
 	res.OutputTokens, res.OutputSource = 0, SourceNone
 	res.Resent, res.NoDone = false, false
+	res.Arrival, res.Lags = ArrivalRead, nil
 
 	// Both timeouts are armed after Sent is taken, so neither fires before
 	// its duration has passed since Sent.
@@ -247,7 +248,7 @@ func (c *StreamClient) post(ctx context.Context, client *http.Client, st *stream
 
 // put returns st to the pool unless its buffers grew large.
 func (c *StreamClient) put(st *stream) {
-	st.tr = timedBody{}
+	st.tr, st.rx = timedBody{}, nil
 	if cap(st.body)+cap(st.text)+st.split.bytes()+st.bufferSize() > maxPooledBytes {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptrace"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/servingbench/servingbench/internal/ndjson"
+	"github.com/servingbench/servingbench/internal/rxtime"
 	"github.com/servingbench/servingbench/internal/sse"
 )
 
@@ -37,12 +39,21 @@ type stream struct {
 	trace     *httptrace.ClientTrace
 	reused    atomic.Bool
 	responded atomic.Bool
+	// rx is the current attempt's connection when it reads with kernel
+	// receive timestamps (see timedBody), nil when not.
+	rx *rxtime.Conn
 }
 
 func newStream(dec decoder, f framing) *stream {
 	st := &stream{dec: dec, frame: f}
 	st.trace = &httptrace.ClientTrace{
-		GotConn:              func(info httptrace.GotConnInfo) { st.reused.Store(info.Reused) },
+		GotConn: func(info httptrace.GotConnInfo) {
+			st.reused.Store(info.Reused)
+			st.rx = nil
+			if rc := rxtime.Of(info.Conn); rc != nil && rc.Kernel() {
+				st.rx = rc
+			}
+		},
 		GotFirstResponseByte: func() { st.responded.Store(true) },
 	}
 	return st
@@ -54,23 +65,74 @@ const maxPresizedEvents = 1 << 16
 // maxPooledBytes drops streams whose buffers grew beyond it.
 const maxPooledBytes = 1 << 20
 
-// timedBody stamps every Read of the response body with time.Now: all the
-// events decoded from one read share its time.
+// timedBody stamps every Read of the response body: at with the arrival
+// time of the bytes it returned, lag with how late the read came back.
+// All the events decoded from one read share its time.
+//
+// With kernel receive timestamps (rx, see rxtime), the arrival is the
+// kernel's CLOCK_REALTIME stamp of the last segment read, carried over to
+// the monotonic clock of Sent: read is time.Now right after the Read, lag
+// is read's wall clock minus the stamp, and at is read minus lag. Two wall
+// clock readings microseconds to milliseconds apart are subtracted, so
+// only a step of the wall clock between a segment's arrival and its read
+// distorts that read's time; the damage is bounded: a lag below zero (the
+// clock stepped back) is taken as zero, and an arrival before the last
+// read's, or before Sent, is taken as that time (the clock stepped
+// forward), so event times never run backwards. A read whose bytes carry
+// no stamp (the kernel stamps only while some socket asks for it; see
+// rxtime.Hold) falls back to its read time, and the request's times are
+// then read times (unstamped).
 type timedBody struct {
 	r     io.Reader
-	now   time.Time
-	watch *idleWatch
+	rx    *rxtime.Conn // nil: read times only
+	read  time.Time    // when the last Read returned
+	at    time.Time    // arrival of the bytes of the last Read
+	lag   time.Duration
+	floor time.Time // no arrival is earlier: Sent, then the last arrival
+	// unstamped is set once a read of the response had no kernel time.
+	unstamped bool
+	watch     *idleWatch
 }
 
 func (t *timedBody) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
 	if n > 0 {
-		t.now = time.Now()
+		t.read = time.Now()
+		t.at, t.lag = t.read, 0
+		if t.rx != nil {
+			t.stamp()
+		}
+		t.floor = t.at
 		if t.watch != nil {
-			t.watch.last.Store(int64(t.now.Sub(t.watch.sent)))
+			t.watch.last.Store(int64(t.read.Sub(t.watch.sent)))
 		}
 	}
 	return n, err
+}
+
+// stamp sets at and lag from the kernel's time of the last read.
+func (t *timedBody) stamp() {
+	arrival := t.rx.Arrival()
+	if arrival == 0 {
+		t.unstamped = true
+		return
+	}
+	lag := max(0, time.Duration(t.read.UnixNano()-arrival))
+	at := t.read.Add(-lag)
+	if at.Before(t.floor) {
+		at, lag = t.floor, t.read.Sub(t.floor)
+	}
+	t.at, t.lag = at, lag
+}
+
+// kernel reports whether every read of the response so far had its
+// kernel receive time.
+func (t *timedBody) kernel() bool { return t.rx != nil && !t.unstamped }
+
+// saturate converts a lag to Result.Lags' unit, nanoseconds saturated at
+// math.MaxUint32.
+func saturate(lag time.Duration) uint32 {
+	return uint32(min(lag, math.MaxUint32))
 }
 
 // read consumes the response and fills res; it returns the request's error.
@@ -88,7 +150,7 @@ func (c *StreamClient) read(parent, ctx context.Context, cancel context.CancelCa
 		res.Done = time.Now()
 		return &ContentTypeError{ContentType: ct, Body: body}
 	}
-	st.tr = timedBody{r: resp.Body, watch: watch}
+	st.tr = timedBody{r: resp.Body, rx: st.rx, floor: res.Sent, watch: watch}
 	st.reset(c.maxLine)
 	st.dec.reset()
 	st.text = st.text[:0]
@@ -96,6 +158,11 @@ func (c *StreamClient) read(parent, ctx context.Context, cancel context.CancelCa
 	st.split.reset()
 	usage, failure := c.consume(parent, ctx, st, res)
 	res.Done = time.Now()
+	if st.tr.kernel() {
+		res.Arrival = ArrivalKernel
+	} else {
+		res.Lags = nil
+	}
 	if failure != nil {
 		c.countFailed(req, res, usage)
 		cancel(failure) // abort the connection rather than drain a broken stream
@@ -156,7 +223,13 @@ func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Res
 			return usage, &ServerError{Message: string(c.maskKey(ev.errorMessage)), Tokens: len(res.Events)}
 		}
 		if ev.token {
-			res.Events = append(res.Events, st.tr.now)
+			res.Events = append(res.Events, st.tr.at)
+			if st.tr.rx != nil {
+				if res.Lags == nil {
+					res.Lags = make([]uint32, 0, cap(res.Events))
+				}
+				res.Lags = append(res.Lags, saturate(st.tr.lag))
+			}
 			st.split.event(ev, len(res.Events)-1)
 			if needText {
 				st.text = st.split.appendText(st.text, st.dec, ev, c.cfg.Tokenizer != nil)

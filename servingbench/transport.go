@@ -1,10 +1,14 @@
 package servingbench
 
 import (
+	"context"
 	"crypto/tls"
 	"net"
 	"net/http"
+	"sync"
 	"time"
+
+	"github.com/servingbench/servingbench/internal/rxtime"
 )
 
 // Transport sizing for the streaming clients.
@@ -24,11 +28,20 @@ const (
 	idleConnTimeout = 4 * time.Second
 )
 
+// holdStamping keeps the kernel's receive timestamping on for the life of
+// the process from the first transport on (rxtime.Hold), so that the first
+// segments of the first connection, and those of a connection opened after
+// all others closed (llama.cpp closes every one), are stamped too. A
+// failure leaves the connections to report their own reason.
+var holdStamping = sync.OnceFunc(func() { rxtime.Hold() })
+
 // newTransport returns the one HTTP/1.1 transport a client shares between
 // all its requests, with an idle pool of at least maxConcurrency
 // connections to the server so that no request waits for a dial once the
 // pool is warm (see Prewarm). Compression is off: SSE bodies are consumed as
-// they arrive. Proxies come from the environment (HTTP_PROXY, HTTPS_PROXY
+// they arrive. Every connection it dials reads with the kernel's receive
+// timestamps where it can (rxtime.Wrap: TCP on Linux, under TLS too).
+// Proxies come from the environment (HTTP_PROXY, HTTPS_PROXY
 // and NO_PROXY, as http.ProxyFromEnvironment reads them), and tlsConfig,
 // when not nil, is cloned as the TLS configuration of every connection.
 func newTransport(maxConcurrency int, tlsConfig *tls.Config) *http.Transport {
@@ -36,12 +49,17 @@ func newTransport(maxConcurrency int, tlsConfig *tls.Config) *http.Transport {
 	if idle <= 0 {
 		idle = defaultIdleConns
 	}
+	holdStamping()
+	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	t := &http.Transport{
 		Proxy: http.ProxyFromEnvironment,
-		DialContext: (&net.Dialer{
-			Timeout:   30 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return rxtime.Wrap(c), nil
+		},
 		MaxIdleConns:          idle,
 		MaxIdleConnsPerHost:   idle,
 		IdleConnTimeout:       idleConnTimeout,
