@@ -89,27 +89,42 @@ func summarizeClientLag(results []*Result) ClientLag {
 }
 
 // Warning is the warning of a run whose client lag P99 exceeded
-// ClientLagThreshold, nil otherwise: the client machine was the
-// bottleneck. The event times of the kernel-timed requests are still the
-// kernel's, but the requests the client sent and the streams it read may
-// have been late, so the load the server saw was not the one asked for;
-// a mixed run's read-timed requests also carry the lag in their times.
+// ClientLagThreshold, a *ClientLagWarning; nil otherwise.
 func (c ClientLag) Warning() error {
 	if c.KernelRequests == 0 || c.P99 <= ClientLagThreshold {
 		return nil
 	}
-	most := "max " + msText(c.Max)
-	if c.Max >= maxLag {
-		most = "max at least " + msText(c.Max) + ", the most a lag holds"
+	return &ClientLagWarning{P99: c.P99, Max: c.Max, ReadRequests: c.ReadRequests}
+}
+
+// ClientLagWarning is the warning (in Report.Warnings and the text block)
+// of a run whose client lag P99 exceeded ClientLagThreshold: the client
+// machine was the bottleneck. The event times of the kernel-timed
+// requests are still the kernel's, but the requests the client sent and
+// the streams it read may have been late, so the load the server saw was
+// not the one asked for; a mixed run's read-timed requests also carry the
+// lag in their times. Callers that judge a run by its other warnings can
+// tell it apart with errors.As.
+type ClientLagWarning struct {
+	// P99 and Max are the run's client lag (ClientLag.P99, ClientLag.Max).
+	P99, Max time.Duration
+	// ReadRequests counts the run's successful requests with read times.
+	ReadRequests int
+}
+
+func (w *ClientLagWarning) Error() string {
+	most := "max " + msText(w.Max)
+	if w.Max >= maxLag {
+		most = "max at least " + msText(w.Max) + ", the most a lag holds"
 	}
 	read := ""
-	if c.ReadRequests > 0 {
+	if w.ReadRequests > 0 {
 		read = fmt.Sprintf(", and the event times of the %s without kernel timestamps (read times) include the lag",
-			countText(c.ReadRequests))
+			countText(w.ReadRequests))
 	}
-	return fmt.Errorf("servingbench: client lag P99 %s (%s) is above %s, longer than a typical server's step: "+
+	return fmt.Sprintf("servingbench: client lag P99 %s (%s) is above %s, longer than a typical server's step: "+
 		"the client machine was the bottleneck. Event times are still the kernel's arrival times, but the requests "+
-		"it sent and the streams it read may have been late%s", msText(c.P99), most, msText(ClientLagThreshold), read)
+		"it sent and the streams it read may have been late%s", msText(w.P99), most, msText(ClientLagThreshold), read)
 }
 
 // msText is d in milliseconds with two decimals, "12.50 ms".

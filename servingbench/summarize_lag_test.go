@@ -121,7 +121,9 @@ func TestSummarizeClientLag(t *testing.T) {
 				assert.Empty(t, lagWarnings, "Report.Warnings holds no client lag warning")
 				return
 			}
-			require.Error(t, rep.ClientLag.Warning(), "ClientLag.Warning()")
+			var w *ClientLagWarning
+			require.ErrorAs(t, rep.ClientLag.Warning(), &w, "ClientLag.Warning()")
+			assert.Equal(t, ClientLagWarning{P99: tt.want.P99, Max: tt.want.Max, ReadRequests: tt.want.ReadRequests}, *w)
 			assert.Equal(t, tt.warning, rep.ClientLag.Warning().Error(), "ClientLag.Warning()")
 			assert.Equal(t, []string{tt.warning}, lagWarnings, "the warning once in Report.Warnings")
 		})
