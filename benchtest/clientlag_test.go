@@ -1,6 +1,9 @@
 package benchtest_test
 
 import (
+	"net"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -8,6 +11,7 @@ import (
 
 	"github.com/servingbench/servingbench/benchtest"
 	"github.com/servingbench/servingbench/benchtest/gate"
+	"github.com/servingbench/servingbench/internal/rxtime"
 	"github.com/servingbench/servingbench/servingbench"
 )
 
@@ -46,4 +50,42 @@ func TestReportMetricsClientLag(t *testing.T) {
 	assert.Equal(t, gate.LatencyUnit("client-lag", "max"), benchtest.UnitClientLagMax)
 	assert.Equal(t, gate.LowerIsBetter, gate.UnitBetter(benchtest.UnitClientLagP99), "a latency")
 	assert.Equal(t, gate.LowerIsBetter, gate.UnitBetter(benchtest.UnitClientLagMax), "a latency")
+}
+
+// kernelTimes reports whether this machine's loopback TCP connections
+// carry kernel receive timestamps (rxtime.Wrap, as the engine's
+// transport dials them): the runs of the simulated server over 127.0.0.1
+// then report the client lag's units.
+var kernelTimes = sync.OnceValue(func() bool {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return false
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			c.Write([]byte("x"))
+			c.Close()
+		}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		return false
+	}
+	rc := rxtime.Wrap(c)
+	defer rc.Close()
+	if _, err := rc.Read(make([]byte, 1)); err != nil {
+		return false
+	}
+	return rc.Kernel() && rc.Arrival() != 0
+})
+
+// withClientLag returns units with the client lag's when the runs over
+// loopback have kernel times (kernelTimes), sorted.
+func withClientLag(units []string) []string {
+	if kernelTimes() {
+		units = append(slices.Clone(units), benchtest.UnitClientLagMax, benchtest.UnitClientLagP99)
+	}
+	slices.Sort(units)
+	return units
 }
