@@ -55,11 +55,32 @@ func TestReportMetricsClientLag(t *testing.T) {
 // kernelTimes reports whether this machine's loopback TCP connections
 // carry kernel receive timestamps (rxtime.Wrap, as the engine's
 // transport dials them): the runs of the simulated server over 127.0.0.1
-// then report the client lag's units.
+// then report the client lag's units. Like the engine's transport it
+// holds the kernel's stamping on first (rxtime.Hold), which Linux turns
+// on from deferred work, so it tries a few connections before saying no.
 var kernelTimes = sync.OnceValue(func() bool {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	release, err := rxtime.Hold()
 	if err != nil {
 		return false
+	}
+	defer release()
+	for range 20 {
+		if stamped, ok := loopbackStamped(); !ok {
+			return false
+		} else if stamped {
+			return true
+		}
+	}
+	return false
+})
+
+// loopbackStamped reads one byte over a new loopback connection through
+// rxtime.Wrap and reports whether the read carried a kernel timestamp;
+// ok is false when the connection or its timestamps cannot be had at all.
+func loopbackStamped() (stamped, ok bool) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return false, false
 	}
 	defer ln.Close()
 	go func() {
@@ -70,15 +91,18 @@ var kernelTimes = sync.OnceValue(func() bool {
 	}()
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
-		return false
+		return false, false
 	}
 	rc := rxtime.Wrap(c)
 	defer rc.Close()
-	if _, err := rc.Read(make([]byte, 1)); err != nil {
-		return false
+	if !rc.Kernel() {
+		return false, false
 	}
-	return rc.Kernel() && rc.Arrival() != 0
-})
+	if _, err := rc.Read(make([]byte, 1)); err != nil {
+		return false, false
+	}
+	return rc.Arrival() != 0, true
+}
 
 // withClientLag returns units with the client lag's when the runs over
 // loopback have kernel times (kernelTimes), sorted.
