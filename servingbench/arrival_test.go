@@ -67,8 +67,17 @@ func TestKernelArrivalLoopback(t *testing.T) {
 		require.Len(t, res.Lags, len(res.Events))
 		assert.False(t, res.Events[0].Before(rec.Received), "the first token arrived after the request did")
 		for i := 1; i < len(res.Events); i++ {
-			assert.False(t, res.Events[i].Before(rec.Chunks[i-1]), "request %d event %d arrived at %v, before chunk %d was flushed at %v",
-				res.Index, i, res.Events[i], i-1, rec.Chunks[i-1])
+			// The last chunk flushed before chunk i was: a server behind by a
+			// step flushes two chunks at once, and stamps both after the
+			// flush, while loopback delivers the bytes during the write.
+			j := i - 1
+			for j >= 0 && rec.Chunks[j].Equal(rec.Chunks[i]) {
+				j--
+			}
+			if j >= 0 {
+				assert.False(t, res.Events[i].Before(rec.Chunks[j]), "request %d event %d arrived at %v, before chunk %d was flushed at %v",
+					res.Index, i, res.Events[i], j, rec.Chunks[j])
+			}
 			assert.False(t, res.Events[i].Before(res.Events[i-1]), "event times never run backwards")
 		}
 		assert.False(t, res.Done.Before(res.Events[len(res.Events)-1]))

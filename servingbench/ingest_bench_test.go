@@ -47,8 +47,29 @@ func startIngestServer(b *testing.B) string {
 	if u := os.Getenv("SERVINGBENCH_INGEST_URL"); u != "" {
 		return u
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestIngestHelperServer$", "-test.v=false")
-	cmd.Env = append(os.Environ(), ingestHelperEnv+"=1")
+	h := startHelper(b, "TestIngestHelperServer", ingestHelperEnv+"=1")
+	addr := h.expect(b, "ADDR ")
+	go io.Copy(io.Discard, h.out)
+	return "http://" + addr
+}
+
+// helperProcess is the test binary re-executed to run one helper test
+// (a server or a CPU burner) in a process of its own, so that the
+// benchmark's getrusage counts the client only. The helper runs until its
+// standard input closes, which the benchmark's cleanup does (and the
+// kernel does if the benchmark dies), so no helper outlives it.
+type helperProcess struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Reader
+}
+
+// startHelper starts the test binary running only the test named run,
+// with env added to its environment, and registers its end (stdin closed,
+// then waited for) with b.Cleanup. Its standard error is the benchmark's.
+func startHelper(b *testing.B, run string, env ...string) *helperProcess {
+	cmd := exec.Command(os.Args[0], "-test.run=^"+run+"$", "-test.v=false")
+	cmd.Env = append(os.Environ(), env...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -59,21 +80,27 @@ func startIngestServer(b *testing.B) string {
 	}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
+		b.Fatalf("starting helper %s: %v", run, err)
 	}
 	b.Cleanup(func() {
 		stdin.Close()
 		cmd.Wait()
 	})
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if addr, ok := strings.CutPrefix(sc.Text(), "ADDR "); ok {
-			go io.Copy(io.Discard, stdout)
-			return "http://" + addr
+	return &helperProcess{cmd: cmd, in: stdin, out: bufio.NewReaderSize(stdout, 1<<16)}
+}
+
+// expect reads the helper's output up to a line starting with prefix and
+// returns the rest of that line; other lines are skipped.
+func (h *helperProcess) expect(b *testing.B, prefix string) string {
+	for {
+		line, err := h.out.ReadString('\n')
+		if rest, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), prefix); ok {
+			return rest
+		}
+		if err != nil {
+			b.Fatalf("helper %s ended before a %q line: %v", h.cmd.Args[1], prefix, err)
 		}
 	}
-	b.Fatalf("ingest helper server did not start: %v", sc.Err())
-	return ""
 }
 
 func cpuTime() time.Duration {

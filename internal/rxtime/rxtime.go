@@ -11,6 +11,17 @@
 // operating systems, a socket option refused), Conn reads as the
 // connection it wraps and Arrival is always 0; Reason says why.
 //
+// One time covers the bytes queued together. A read that takes several
+// segments gets the last one's time, and Linux merges a segment into the
+// one queued before it when the reader has not taken that yet
+// (tcp_try_coalesce, net/ipv4/tcp_input.c), keeping the newer time: seen
+// here on 6.18, even a read of exactly the first segment's bytes then
+// returns the second's time. So a time is exact for bytes read before
+// more came in behind them, and otherwise an upper bound, between their
+// arrival and the arrival of the last bytes queued with them; never later
+// than the read. A client keeps its lag (read time minus arrival) below
+// the gap between a stream's chunks to keep every chunk's time exact.
+//
 // The timestamp is CLOCK_REALTIME, the wall clock, while a client measures
 // with Go's monotonic clock. A client relates the two at each read: taken
 // right after the read returns, time.Now carries both clocks, and the lag

@@ -155,8 +155,10 @@
 // reservation. So a request's first token comes one step after admission
 // (its prefill included), and later tokens one step apart. With
 // Model.PrefixCacheTokens, the prompt tokens a prefix cache serves are not
-// counted in the prefill term (prefixcache.go). The engine does
-// not wait for slow clients.
+// counted in the prefill term (prefixcache.go). With
+// Model.FirstTokenDelay, a request's first token waits for the first step
+// boundary at or after its admission plus that delay, and no step is
+// longer for it. The engine does not wait for slow clients.
 //
 // Each request's handler goroutine writes a chunk per
 // Model.TokensPerChunk tokens, from pre-rendered bytes through a

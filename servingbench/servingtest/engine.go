@@ -17,6 +17,9 @@ type seq struct {
 	// (Model.PrefixCacheTokens); cached is how many of them it served.
 	tokens []int
 	cached atomic.Int64
+	// firstAt is the earliest time of the first token with
+	// Model.FirstTokenDelay (scheduler goroutine only; zero without).
+	firstAt time.Time
 
 	produced  atomic.Int64
 	admitted  atomic.Pointer[time.Time]
@@ -130,7 +133,7 @@ func (e *engine) run() {
 			default:
 			}
 		}
-		e.decode()
+		e.decode(next)
 	}
 }
 
@@ -154,6 +157,9 @@ func (e *engine) admit(now time.Time) (prefill int) {
 		}
 		t := now
 		s.admitted.Store(&t)
+		if e.m.FirstTokenDelay > 0 {
+			s.firstAt = now.Add(e.m.scale(e.m.FirstTokenDelay))
+		}
 		e.kvUsed += s.reserve
 		e.running = append(e.running, s)
 		prompt += s.promptTokens
@@ -182,14 +188,19 @@ func (e *engine) admit(now time.Time) (prefill int) {
 	return prefill
 }
 
-// decode gives every running sequence one token and retires the finished
-// and the cancelled.
-func (e *engine) decode() {
+// decode ends the step due at end: it gives every running sequence one
+// token, but those whose first token is not due yet (Model.FirstTokenDelay),
+// and retires the finished and the cancelled.
+func (e *engine) decode(end time.Time) {
 	kept := e.running[:0]
 	var gen int64
 	for _, s := range e.running {
 		if s.cancelled.Load() {
 			e.kvUsed -= s.reserve
+			continue
+		}
+		if end.Before(s.firstAt) {
+			kept = append(kept, s)
 			continue
 		}
 		p := s.produced.Add(1)

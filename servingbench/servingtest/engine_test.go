@@ -152,6 +152,24 @@ func TestEngineStepTime(t *testing.T) {
 			wantTokens: [][]time.Duration{{ms(12), ms(24), ms(35), ms(46)}, {ms(12)}},
 		},
 		{
+			name: "FirstTokenDelay: own prefill, the batch keeps its pace",
+			m:    Model{DecodeBase: ms(10), FirstTokenDelay: ms(25)},
+			// The first two are due at 25: the step ending at 30 gives
+			// their first token. The third, admitted at 30, is due at 55:
+			// its first token ends the step at 60, and the others'
+			// tokens stay 10 ms apart meanwhile.
+			seqs:         []*simSeq{{max: 4}, {max: 2}, {at: ms(22), max: 2}},
+			wantAdmitted: []time.Duration{0, 0, ms(30)},
+			wantTokens:   [][]time.Duration{steps(ms(30), ms(10), 4), steps(ms(30), ms(10), 2), steps(ms(60), ms(10), 2)},
+		},
+		{
+			name:         "FirstTokenDelay on a step boundary is due at that boundary",
+			m:            Model{DecodeBase: ms(10), FirstTokenDelay: ms(20), Speed: 2},
+			seqs:         []*simSeq{{max: 3}},
+			wantAdmitted: []time.Duration{0},
+			wantTokens:   [][]time.Duration{steps(ms(10), ms(5), 3)},
+		},
+		{
 			name:         "zero cost is instant",
 			m:            Model{},
 			seqs:         []*simSeq{{max: 5}, {max: 5}},

@@ -32,6 +32,15 @@ type Model struct {
 	DecodeBase time.Duration
 	// DecodePerSeq is the step time added per running sequence.
 	DecodePerSeq time.Duration
+	// FirstTokenDelay is a prefill time of each request's own, which does
+	// not lengthen the batch's steps: a request admitted at A gets its
+	// first token at the end of the first step that ends at or after
+	// A + FirstTokenDelay, and the later ones a step apart, while the
+	// other running sequences keep their pace. With FixedService it makes
+	// a server of fixed TTFT and ITL whatever the batch. 0, the default,
+	// adds nothing; a positive value needs a positive DecodeBase, whose
+	// steps count it out.
+	FirstTokenDelay time.Duration
 
 	// MaxRunning bounds the running sequences (vLLM's max_num_seqs); further
 	// requests wait, first come first served. 0 means no bound.
@@ -186,12 +195,14 @@ func (m Model) Validate() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"PrefillPerToken", m.PrefillPerToken}, {"DecodeBase", m.DecodeBase}, {"DecodePerSeq", m.DecodePerSeq}} {
+	}{{"PrefillPerToken", m.PrefillPerToken}, {"DecodeBase", m.DecodeBase}, {"DecodePerSeq", m.DecodePerSeq}, {"FirstTokenDelay", m.FirstTokenDelay}} {
 		if d.v < 0 {
 			return fmt.Errorf("servingtest: Model.%s must be >= 0, got %v", d.name, d.v)
 		}
 	}
 	switch {
+	case m.FirstTokenDelay > 0 && m.DecodeBase == 0:
+		return fmt.Errorf("servingtest: Model.FirstTokenDelay (%v) needs a DecodeBase > 0, whose steps count it out", m.FirstTokenDelay)
 	case m.MaxRunning < 0:
 		return fmt.Errorf("servingtest: Model.MaxRunning must be >= 0, got %d", m.MaxRunning)
 	case m.KVCacheTokens < 0:

@@ -263,6 +263,8 @@ func TestNewServerInvalidModel(t *testing.T) {
 		field string
 	}{
 		{Model{DecodeBase: -1}, "DecodeBase"},
+		{Model{FirstTokenDelay: -1}, "FirstTokenDelay must be >= 0"},
+		{Model{FirstTokenDelay: 1e9}, "FirstTokenDelay (1s) needs a DecodeBase > 0"},
 		{Model{MaxRunning: -1}, "MaxRunning"},
 		{Model{KVCacheTokens: -1}, "KVCacheTokens"},
 		{Model{TokensPerChunk: -1}, "TokensPerChunk"},
