@@ -53,7 +53,7 @@ func TestCapacityConcurrencyKnownAnswer(t *testing.T) {
 
 		// The simulated server's /metrics over the best point's run, of
 		// more than a second: its gauges were scraped (vLLM's names).
-		want := append([]string{"capacity-concurrency", benchtest.UnitServerKVCachePeak, benchtest.UnitServerRunningPeak, benchtest.UnitServerWaitingPeak}, units...)
+		want := append([]string{"capacity-concurrency", benchtest.UnitServerKVCachePeak, benchtest.UnitServerRunningPeak, benchtest.UnitServerWaitingPeak}, memUnits...)
 		assert.ElementsMatch(t, want, sortedKeys(r.Extra), "units reported")
 		assert.Equal(t, 0.0, r.Extra["ns/op"], "ns/op is hidden with 0")
 		best := res.Best().Report()

@@ -313,6 +313,9 @@ func prepareRun(ctx context.Context, sc scenarios.Scenario, seed uint64, tok ser
 //     answer-tok/req, the reasoning and answer tokens a request;
 //   - the server's own figures when its /metrics was scraped (see
 //     reportServerMetrics);
+//   - for a run with kernel receive timestamps (Report.ClientLag), the
+//     client lag's p99 and max in nanoseconds, client-lag-p99-ns and
+//     client-lag-max-ns;
 //
 // and hides the built-in ns/op, meaningless when an iteration is a whole
 // run. Call it after the b.Loop loop: the first b.Loop call deletes
@@ -343,6 +346,7 @@ func ReportMetrics(b *testing.B, r *servingbench.Report) {
 		b.ReportMetric(r.MeanAnswerTokens(), gate.UnitAnswerTokens)
 	}
 	reportServerMetrics(b, r)
+	reportClientLag(b, r) // clientlag.go
 	b.ReportMetric(0, "ns/op")
 }
 

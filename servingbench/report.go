@@ -107,6 +107,11 @@ type Report struct {
 	TotalAnswerTokens    int
 	ReasoningSources     map[CountSource]int
 
+	// ClientLag says where the event times came from (the kernel's
+	// receive timestamps, the client's read times, or both) and how late
+	// the client read the kernel-timed events (summarize_lag.go).
+	ClientLag ClientLag
+
 	// Conversations is what a run of conversations (Config.Conversations)
 	// adds: per-turn metrics, conversation durations, the turns not sent
 	// and the server's prefix-cache use; nil for a run of requests.

@@ -80,7 +80,8 @@ var resultFileKeys = map[string]bool{
 // they have samples, ttfo (a run that saw reasoning output) and
 // client_queue_time. Our own keys follow: goodput_slo (when set),
 // error_counts, partial, resent_requests, streams_without_done,
-// input_token_sources, output_token_sources, for a run that saw reasoning
+// input_token_sources, output_token_sources, the source of the event
+// times and the client lag (writeClientLag), for a run that saw reasoning
 // output (Report.ReasoningRequests > 0) reasoning_requests,
 // reasoning_only_requests, total_reasoning_tokens, total_answer_tokens,
 // mean_reasoning_tokens, mean_answer_tokens and reasoning_token_sources,
@@ -88,7 +89,8 @@ var resultFileKeys = map[string]bool{
 // shard's keys (writeShard), then the server's metrics and the time series (writeServerJSON). The
 // detailed arrays of a reasoning run add ttfos (seconds, null for a
 // request without an answer token or a failure), reasoning_lens and
-// answer_lens (0 for a failure), after errors.
+// answer_lens (0 for a failure), after errors; those of a run with
+// kernel times client_lags (writeClientLagDetail).
 //
 // Where Python would write NaN or Infinity (not JSON), WriteJSON writes
 // null. A percentile a summary-only Report does not know is left out.
@@ -150,6 +152,7 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 		if r.ReasoningRequests > 0 {
 			writeReasoningDetail(o, r.Results)
 		}
+		writeClientLagDetail(o, r.Results) // resultfile_lag.go
 		if r.Conversations != nil {
 			writeConversationDetail(o, r.Results, r.Conversations.IDs)
 		}
@@ -193,6 +196,7 @@ func WriteJSON(w io.Writer, r *Report, opt JSONOptions) error {
 	o.int("streams_without_done", r.NoDone)
 	o.raw("input_token_sources", sourcesObject(r.InputSources))
 	o.raw("output_token_sources", sourcesObject(r.OutputSources))
+	writeClientLag(o, r) // resultfile_lag.go
 	if r.ReasoningRequests > 0 {
 		writeReasoning(o, r)
 	}

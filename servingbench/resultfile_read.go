@@ -52,7 +52,9 @@ func (e *ResultFileError) Unwrap() error { return e.Err }
 // the reasoning counts, TTFO's summary and, from the arrays, each
 // Result's FirstAnswer and split. A run of conversations' keys
 // (resultfile_conversation.go) give Conversations, and its arrays each
-// Result's Turn and Conversation.
+// Result's Turn and Conversation. The client lag's keys
+// (resultfile_lag.go) give ClientLag, and client_lags each Result's
+// Arrival and Lags.
 func ReadJSON(rd io.Reader) (*Report, error) {
 	data, err := io.ReadAll(rd)
 	if err != nil {
@@ -193,6 +195,7 @@ func (d *fileDecoder) report() *Report {
 	origin := d.shard(r) // resultfile_shard.go
 	r.Results = d.results(origin, r.ReasoningSources)
 	d.shardIndices(r.Results)
+	d.clientLag(r) // resultfile_lag.go
 	if r.Errors == nil && r.Results != nil {
 		reasons := map[string]int{}
 		for _, res := range r.Results {

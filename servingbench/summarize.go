@@ -35,6 +35,10 @@ import (
 //     the buckets add up to TotalOutputTokens when chunks carry several
 //     tokens. PeakConcurrency is the largest number of successful requests
 //     in flight (Sent to last token event) during any 1-second bucket.
+//   - ClientLag counts the successful requests by the source of their
+//     event times (Result.Arrival) and summarises the Lags of those with
+//     kernel times: P50, P99 and Max over every token event, exactly;
+//     a P99 above ClientLagThreshold adds its warning.
 //   - Errors groups failures by reason: the Reason() of the first error in
 //     Err's chain that has such a method, else Err.Error(); most frequent
 //     first, ties by reason.
@@ -116,7 +120,11 @@ func Summarize(start, end time.Time, results []*Result, slo SLO) *Report {
 		}
 	}
 	rep.PeakOutputThroughput, rep.PeakConcurrency = peaks(start, end, results)
+	rep.ClientLag = summarizeClientLag(results) // summarize_lag.go
 	rep.Warnings = append(rep.failureWarnings(), rep.connectionWarnings()...)
+	if w := rep.ClientLag.Warning(); w != nil {
+		rep.Warnings = append(rep.Warnings, w)
+	}
 	return rep
 }
 

@@ -52,7 +52,10 @@ const maxReasonLines = 10
 // a ramp-up's strategy and rates (Report.Ramp; "Ramp-up RPS reached:"
 // too when the run was cut short), the peak output token throughput and
 // concurrent requests (formatted as vLLM bench serve does), the sources of
-// the token counts and "Partial: yes (cancelled)", then the server's own
+// the token counts and "Partial: yes (cancelled)", then for a run with
+// kernel receive timestamps a "Client Lag" section (Report.ClientLag: the
+// source of the event times, the lag's P50, P99 and Max, and the warning
+// of a lag P99 above ClientLagThreshold), then the server's own
 // metrics when they were scraped (Report.ServerMetrics: a "Server
 // Metrics" section, see serverMetricsText). A percentile a
 // summary-only Report does not know prints as "n/a".
@@ -81,6 +84,7 @@ func WriteText(w io.Writer, r *Report, opt TextOptions) error {
 	reasoning(&b, r)
 	conversations(&b, r) // conversation_text.go
 	details(&b, r)
+	clientLagText(&b, r) // textreport_lag.go
 	serverMetricsText(&b, r)
 	b.WriteString(strings.Repeat("=", 50) + "\n")
 	_, err = io.WriteString(w, b.String())

@@ -128,7 +128,8 @@ var (
 
 // normalise replaces the variable parts of the CLI's output: the result
 // block (one line), the simulated server's port, the temporary directory,
-// the date in a result file's default name.
+// the date in a result file's default name, and the client lag's warning
+// (servingbench.ClientLagWarning), which a busy machine gives.
 func normalise(s, dir string) string {
 	var out []string
 	inBlock := false
@@ -143,6 +144,8 @@ func normalise(s, dir string) string {
 			continue
 		case inBlock:
 			continue
+		case strings.HasPrefix(line, "warning: servingbench: client lag P99 "):
+			continue // the machine's load, like the block's timings
 		}
 		out = append(out, line)
 	}

@@ -3,9 +3,10 @@ package stats
 import "math"
 
 // Number is an element type the statistics accept: float64 or any integer
-// type such as time.Duration.
+// type such as time.Duration (uint32 for the client lags, which are
+// nanoseconds saturated at math.MaxUint32).
 type Number interface {
-	~int | ~int32 | ~int64 | ~float64
+	~int | ~int32 | ~int64 | ~uint32 | ~float64
 }
 
 // Mean returns the arithmetic mean of x, or 0 when x is empty.

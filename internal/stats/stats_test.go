@@ -1,6 +1,7 @@
 package stats
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -132,6 +133,17 @@ func TestDurations(t *testing.T) {
 	assert.InDelta(t, 12.472191289246471e6, Std(x), 1e-3, "Std(%v)", x)
 	// P99: rank 1.98: 40 - 20*0.02 = 39.6 ms
 	assert.InDelta(t, 39.6e6, Percentile(x, 99), 1e-3, "Percentile(%v, 99)", x)
+}
+
+// TestUint32: the client lags' nanoseconds, math.MaxUint32 included,
+// convert to float64 exactly (no wrap-around past 2^31).
+func TestUint32(t *testing.T) {
+	x := []uint32{1000, 3000, math.MaxUint32}
+	// P50 is the middle value; P75: rank 1.5, halfway between 3000 and 4294967295.
+	assert.Equal(t, 3000.0, Percentile(x, 50), "Percentile(%v, 50)", x)
+	assert.Equal(t, 3000+(math.MaxUint32-3000)/2.0, Percentile(x, 75), "Percentile(%v, 75)", x)
+	assert.Equal(t, float64(math.MaxUint32), Percentile(x, 100), "Percentile(%v, 100)", x)
+	assert.Equal(t, (4000+float64(math.MaxUint32))/3, Mean(x), "Mean(%v)", x)
 }
 
 func BenchmarkPercentile(b *testing.B) {
