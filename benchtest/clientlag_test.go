@@ -23,7 +23,7 @@ func TestReportMetricsClientLag(t *testing.T) {
 	result := func(lags ...uint32) *servingbench.Result {
 		r := &servingbench.Result{Sent: t0, OutputTokens: 3, OutputSource: servingbench.SourceUsage}
 		for i := range 3 {
-			r.Events = append(r.Events, t0.Add(time.Duration(100+10*i)*time.Millisecond))
+			r.Events = append(r.Events, time.Duration(100+10*i)*time.Millisecond)
 		}
 		if lags != nil {
 			r.Arrival, r.Lags = servingbench.ArrivalKernel, lags

@@ -20,9 +20,9 @@ func lagResult(sent float64, lags ...uint32) *Result {
 	n := max(len(lags), 3)
 	r := &Result{Sent: runAt(sent), OutputTokens: n, OutputSource: SourceUsage, InputTokens: 8, InputSource: SourceUsage}
 	for i := range n {
-		r.Events = append(r.Events, runAt(sent+100+10*float64(i)))
+		r.Events = append(r.Events, runAt(sent+100+10*float64(i)).Sub(r.Sent))
 	}
-	r.Done = r.Events[n-1]
+	r.Done = r.EventTime(n - 1)
 	if lags != nil {
 		r.Arrival, r.Lags = ArrivalKernel, lags
 	}
