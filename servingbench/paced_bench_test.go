@@ -84,7 +84,7 @@ type PacedRecord struct {
 //   - itl-err-p50-ns, itl-err-p99-ns: |client ITL - server ITL| over every
 //     pair of consecutive chunks;
 //   - kernel-%: the share of requests whose event times are kernel
-//     receive times (Result.Arrival == ArrivalKernel), and lag-p99-ns, the
+//     receive times (Result.Arrival == ArrivalKernel), and client-lag-p99-ns, the
 //     99th percentile of their Result.Lags, reported only when there are
 //     some;
 //   - srv-itl-p50-ns, srv-itl-p99-ns, srv-ttft-p50-ns: the server's own
@@ -278,7 +278,7 @@ func (m *pacedMetrics) metrics() ([]pacedMetric, error) {
 		{"kernel-%", 100 * float64(m.kernel) / float64(m.requests)},
 	}
 	if len(m.lag) > 0 {
-		out = append(out, pacedMetric{"lag-p99-ns", stats.Percentile(m.lag, 99)})
+		out = append(out, pacedMetric{"client-lag-p99-ns", stats.Percentile(m.lag, 99)})
 	}
 	return append(out,
 		pacedMetric{"srv-itl-p50-ns", stats.Median(m.srvITL)},

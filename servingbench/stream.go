@@ -225,9 +225,6 @@ func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Res
 		if ev.token {
 			res.Events = append(res.Events, st.tr.at.Sub(res.Sent))
 			if st.tr.rx != nil {
-				if res.Lags == nil {
-					res.Lags = make([]uint32, 0, cap(res.Events))
-				}
 				res.Lags = append(res.Lags, saturate(st.tr.lag))
 			}
 			st.split.event(ev, len(res.Events)-1)
