@@ -59,7 +59,7 @@ func TestPacedMetrics(t *testing.T) {
 		{"itl-err-p50-ns", 50_000},     // of 0, 0, 0.1 and 0.2 ms
 		{"itl-err-p99-ns", 197_000},    // rank 2.97
 		{"kernel-%", 50},               // one of two requests
-		{"client-lag-p99-ns", 29.8},           // of the kernel request's 10, 20, 30
+		{"client-lag-p99-ns", 29.8},    // of the kernel request's 10, 20, 30
 		{"srv-itl-p50-ns", 10_000_000}, // every server gap
 		{"srv-itl-p99-ns", 10_000_000},
 		{"srv-ttft-p50-ns", 201_500_000}, // of 200 and 203 ms
