@@ -5,13 +5,28 @@
 // return nothing. The readers scan Buf[Start:End] themselves (their line
 // rules differ) and call Fill when it holds no complete line.
 //
+// A source may also be non-blocking: a Read that returns ErrPending has
+// no more bytes yet (a push-mode client hands a stream's reader the bytes
+// of a readable socket and comes back when more arrived). Fill reports
+// it, and the readers return it from Next with their state kept, so that
+// the next call, once more bytes are there, goes on as if the Read had
+// blocked.
+//
 // A Buffer is not safe for concurrent use.
 package linebuf
 
 import (
+	"errors"
 	"fmt"
 	"io"
 )
+
+// ErrPending is the error a non-blocking source's Read returns when it
+// has no more bytes yet, with the bytes it had (possibly none); it is
+// compared with ==, as io.EOF is, so it must not be wrapped. It is not
+// sticky: Fill keeps the bytes, leaves Err nil and does not count the read
+// as one that returned nothing, and the next Fill reads again.
+var ErrPending = errors.New("linebuf: no more bytes yet")
 
 // DefaultMaxLineBytes is the line cap Reset uses when given 0 or less.
 const DefaultMaxLineBytes = 16 << 20
@@ -80,7 +95,13 @@ func (b *Buffer) Moves(pinned bool) bool {
 // left to consume (a reader holds a slice of them). A read error is kept
 // in Err; so is io.ErrNoProgress after 100 reads in a row returned
 // nothing, and an error naming a count out of range.
-func (b *Buffer) Fill(pinned bool) {
+//
+// A read returning ErrPending is not an error: its bytes are kept and Err
+// stays nil. Fill returns ErrPending when such a read returned no bytes
+// (the reader has nothing new to scan and should return it); after one
+// that returned some, it returns nil like after any read of n bytes, and
+// the next Fill reads again. Otherwise Fill returns nil.
+func (b *Buffer) Fill(pinned bool) error {
 	if b.Start == b.End && !pinned {
 		b.Off += int64(b.Start)
 		b.Start, b.End = 0, 0
@@ -102,10 +123,15 @@ func (b *Buffer) Fill(pinned bool) {
 	n, err := b.r.Read(b.Buf[b.End:])
 	if n < 0 || n > len(b.Buf)-b.End {
 		b.Err = fmt.Errorf("%s: reader returned invalid count %d", b.name, n)
-		return
+		return nil
 	}
 	b.End += n
 	switch {
+	case err == ErrPending:
+		if n == 0 {
+			return ErrPending // as if the read blocked: no empty read counted
+		}
+		b.empties = 0
 	case err != nil:
 		b.Err = err
 	case n == 0:
@@ -116,4 +142,5 @@ func (b *Buffer) Fill(pinned bool) {
 	default:
 		b.empties = 0
 	}
+	return nil
 }

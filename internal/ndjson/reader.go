@@ -15,6 +15,13 @@ const DefaultMaxLineBytes = linebuf.DefaultMaxLineBytes
 // the line cap when a line does not fit.
 const initialBufferSize = linebuf.InitialSize
 
+// ErrPending is what a non-blocking source's Read returns when it has no
+// more bytes yet, and Next when it needs them (linebuf.ErrPending, the
+// same value as sse.ErrPending). It is not sticky: a partial line is
+// kept, and calling Next again once the source has more bytes goes on as
+// if the Read had blocked.
+var ErrPending = linebuf.ErrPending
+
 // LineTooLongError reports a line longer than the Reader's cap.
 type LineTooLongError struct {
 	// Limit is the cap in bytes (MaxLineBytes).
@@ -61,7 +68,9 @@ func (rd *Reader) Offset() int64 { return rd.lastOff }
 // Next returns the next non-empty line without its terminator ("\n" or
 // "\r\n"). The slice is valid until the next call to Next or Reset. At the
 // end of the stream Next returns io.EOF; a read error is returned as is,
-// after the lines completed before it.
+// after the lines completed before it. When the source's Read returns
+// ErrPending with no bytes and no complete line is buffered, Next returns
+// (nil, ErrPending) and keeps the partial line for the next call.
 func (rd *Reader) Next() ([]byte, error) {
 	bf := &rd.b
 	for {
@@ -91,7 +100,9 @@ func (rd *Reader) Next() ([]byte, error) {
 		if bf.Err != nil {
 			return rd.last()
 		}
-		bf.Fill(false)
+		if err := bf.Fill(false); err != nil {
+			return nil, err // ErrPending
+		}
 	}
 }
 

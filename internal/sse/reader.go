@@ -11,6 +11,13 @@ import (
 // DefaultMaxLineBytes is the line length cap used when NewReader is given 0.
 const DefaultMaxLineBytes = linebuf.DefaultMaxLineBytes
 
+// ErrPending is what a non-blocking source's Read returns when it has no
+// more bytes yet, and Next when it needs them (linebuf.ErrPending, the
+// same value as ndjson.ErrPending). It is not sticky: a partially read
+// event is kept, and calling Next again once the source has more bytes
+// goes on as if the Read had blocked.
+var ErrPending = linebuf.ErrPending
+
 // LineTooLongError reports a line, or the data of one event, longer than the
 // Reader's cap.
 type LineTooLongError struct {
@@ -42,6 +49,9 @@ type Reader struct {
 	eventOff   int64
 	lastEvOff  int64
 	errorEvent bool
+	// resume: the last Next returned ErrPending in the middle of an
+	// event, whose state the next call keeps.
+	resume bool
 }
 
 // NewReader returns a Reader reading from r whose lines may be at most
@@ -66,7 +76,8 @@ func (rd *Reader) BufferSize() int { return cap(rd.b.Buf) + cap(rd.joined) }
 // ErrorEvent reports whether the event last returned by Next had an
 // "error" field line: llama.cpp sends a mid-stream failure as
 // "error: {json}" instead of "data: {json}". Its value is returned as data.
-func (rd *Reader) ErrorEvent() bool { return rd.errorEvent }
+// After ErrPending it is false, as after any call that returned no event.
+func (rd *Reader) ErrorEvent() bool { return rd.errorEvent && !rd.resume }
 
 // Offset is the stream offset of the first data byte of the event last
 // returned by Next.
@@ -75,14 +86,24 @@ func (rd *Reader) Offset() int64 { return rd.lastEvOff }
 // Next returns the data of the next event, the data lines joined with "\n".
 // The slice is valid until the next call to Next or Reset. At the end of the
 // stream Next returns io.EOF; a read error is returned as is, after the
-// events completed before it.
+// events completed before it. When the source's Read returns ErrPending
+// with no bytes and no complete event is buffered, Next returns
+// (nil, ErrPending) and keeps the partial event for the next call.
 func (rd *Reader) Next() ([]byte, error) {
-	rd.nlines = 0
-	rd.errorEvent = false
-	rd.inBuf = false
-	rd.joined = rd.joined[:0]
+	if rd.resume {
+		rd.resume = false
+	} else {
+		rd.nlines = 0
+		rd.errorEvent = false
+		rd.inBuf = false
+		rd.joined = rd.joined[:0]
+	}
 	for {
 		line, lineOff, err := rd.line()
+		if err == ErrPending {
+			rd.resume = true
+			return nil, err
+		}
 		if err != nil {
 			if err == io.EOF && rd.nlines > 0 {
 				return rd.dispatch(), nil
@@ -149,7 +170,8 @@ func (rd *Reader) addData(value []byte, off int64) error {
 }
 
 // line returns the next line without its terminator and its stream offset.
-// The slice is valid until the next call to line.
+// The slice is valid until the next call to line. ErrPending is returned
+// with nothing consumed.
 func (rd *Reader) line() ([]byte, int64, error) {
 	bf := &rd.b
 	for {
@@ -205,7 +227,9 @@ func (rd *Reader) line() ([]byte, int64, error) {
 		if bf.Err != nil {
 			return nil, 0, bf.Err // an unterminated last line is discarded
 		}
-		rd.fill()
+		if err := rd.fill(); err != nil {
+			return nil, 0, err // ErrPending
+		}
 	}
 }
 
@@ -213,13 +237,14 @@ var bom = []byte("\xEF\xBB\xBF")
 
 // fill reads once more (linebuf.Buffer.Fill). The pending data line,
 // when it is still in the buffer, keeps its bytes in place; if they are
-// about to move, they are copied out to joined first.
-func (rd *Reader) fill() {
+// about to move, they are copied out to joined first. It returns what
+// Fill returns (ErrPending or nil).
+func (rd *Reader) fill() error {
 	if rd.inBuf && rd.b.Moves(true) {
 		rd.joined = append(rd.joined[:0], rd.b.Buf[rd.dataOff:rd.dataEnd]...)
 		rd.inBuf = false
 	}
-	rd.b.Fill(rd.inBuf)
+	return rd.b.Fill(rd.inBuf)
 }
 
 // IsDone reports whether data is the "[DONE]" end-of-stream marker.
