@@ -49,8 +49,8 @@ type Reader struct {
 	eventOff   int64
 	lastEvOff  int64
 	errorEvent bool
-	// resume: the last Next returned ErrPending in the middle of an
-	// event, whose state the next call keeps.
+	// resume: the last Next returned ErrPending; the event it was
+	// reading (its data lines so far, possibly none) is the next call's.
 	resume bool
 }
 
@@ -171,7 +171,8 @@ func (rd *Reader) addData(value []byte, off int64) error {
 
 // line returns the next line without its terminator and its stream offset.
 // The slice is valid until the next call to line. ErrPending is returned
-// with nothing consumed.
+// when no complete line is buffered and the source has no more bytes
+// yet; the scan state (Scanned, skipLF) lets the next call go on.
 func (rd *Reader) line() ([]byte, int64, error) {
 	bf := &rd.b
 	for {
