@@ -49,6 +49,9 @@ type StreamClient struct {
 	// noReuse is set once the server closed a pooled connection under a
 	// request: from then on every request goes through fresh.
 	noReuse atomic.Bool
+	// fast is the poller client, when it carries the requests (see
+	// fast.go); nil when net/http does.
+	fast    *fastClient
 	maxLine int
 	pool    sync.Pool // *stream
 	events  sync.Pool // *eventBuf
@@ -108,6 +111,7 @@ func newStreamClient(cfg OpenAIConfig, proto protocol) (*StreamClient, error) {
 		fresh.DisableKeepAlives = true
 		c.fresh = &http.Client{Transport: fresh}
 	}
+	c.fast = newFastClient(c)
 	c.pool.New = func() any { return newStream(proto.newDecoder(), proto.framing) }
 	return c, nil
 }
@@ -135,6 +139,9 @@ func (c *StreamClient) tlsConfig(cfg *tls.Config) *tls.Config {
 
 // Close closes the client's idle connections.
 func (c *StreamClient) Close() {
+	if c.fast != nil {
+		c.fast.t.Close()
+	}
 	c.client.CloseIdleConnections()
 	c.fresh.CloseIdleConnections()
 }
@@ -174,6 +181,10 @@ func (c *StreamClient) Send(parent context.Context, req *Request, res *Result) {
 	if c.cfg.StreamIdleTimeout > 0 {
 		watch = startIdleWatch(res.Sent, c.cfg.StreamIdleTimeout, cancel)
 		defer watch.stop()
+	}
+	if c.fast != nil {
+		res.Err = c.sendFast(parent, ctx, st, watch, req, res)
+		return
 	}
 	resp, err := c.do(ctx, st, res)
 	if err != nil {
@@ -249,6 +260,7 @@ func (c *StreamClient) post(ctx context.Context, client *http.Client, st *stream
 // put returns st to the pool unless its buffers grew large.
 func (c *StreamClient) put(st *stream) {
 	st.tr, st.rx = timedBody{}, nil
+	st.fx.clear()
 	if cap(st.body)+cap(st.text)+st.split.bytes()+st.bufferSize() > maxPooledBytes {
 		return
 	}

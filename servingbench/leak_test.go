@@ -109,7 +109,8 @@ func clientGoroutine(stack string) bool {
 	return strings.Contains(stack, "net/http.(*persistConn)") ||
 		strings.Contains(stack, "net/http.(*Transport)") ||
 		strings.Contains(stack, "/servingbench/servingbench.") ||
-		strings.Contains(stack, "/internal/sse.")
+		strings.Contains(stack, "/internal/sse.") ||
+		strings.Contains(stack, "/internal/h1.")
 }
 
 // ignoredGoroutine reports goroutines that belong to the test framework or

@@ -31,11 +31,15 @@ func (c *StreamClient) Prewarm(ctx context.Context, n int) error {
 	budget := c.prewarmTimeout()
 	ctx, cancel := context.WithTimeout(ctx, budget)
 	defer cancel()
-	target := strings.TrimRight(c.cfg.BaseURL, "/") + "/v1/models"
+	target := c.prewarmURL()
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
+			if c.fast != nil {
+				errs[i] = c.prewarmFast(ctx)
+				return
+			}
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 			if err != nil {
 				errs[i] = err
@@ -86,6 +90,11 @@ func (c *StreamClient) Prewarm(ctx context.Context, n int) error {
 			"their requests: %w", n-failed, n, budget, context.DeadlineExceeded)
 	}
 	return fmt.Errorf("prewarm: %d of %d requests failed, first: %w", failed, n, first)
+}
+
+// prewarmURL is the URL of the prewarm's GETs.
+func (c *StreamClient) prewarmURL() string {
+	return strings.TrimRight(c.cfg.BaseURL, "/") + "/v1/models"
 }
 
 func (c *StreamClient) prewarmTimeout() time.Duration {

@@ -33,6 +33,11 @@ type stream struct {
 	finish []byte
 	split  reasoningSplit
 	tr     timedBody
+	// The message state of the response being consumed (see message).
+	usage    usageCounts
+	finished bool
+	// fx is the state of a request sent through the poller client.
+	fx fastExchange
 
 	// What the transport reported about the current attempt: whether it
 	// went out on a pooled connection, and whether a response byte came.
@@ -83,10 +88,13 @@ const maxPooledBytes = 1 << 20
 // rxtime.Hold) falls back to its read time, and the request's times are
 // then read times (unstamped).
 type timedBody struct {
-	r     io.Reader
-	rx    *rxtime.Conn // nil: read times only
-	read  time.Time    // when the last Read returned
-	at    time.Time    // arrival of the bytes of the last Read
+	r  io.Reader
+	rx *rxtime.Conn // the connection Read reads, when it has kernel times
+	// timed is set when the reads carry kernel times: through rx, or
+	// handed to mark by the poller client (see fast.go).
+	timed bool
+	read  time.Time // when the last Read returned
+	at    time.Time // arrival of the bytes of the last Read
 	lag   time.Duration
 	floor time.Time // no arrival is earlier: Sent, then the last arrival
 	// unstamped is set once a read of the response had no kernel time.
@@ -97,22 +105,31 @@ type timedBody struct {
 func (t *timedBody) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
 	if n > 0 {
-		t.read = time.Now()
-		t.at, t.lag = t.read, 0
+		var arrival int64
 		if t.rx != nil {
-			t.stamp()
+			arrival = t.rx.Arrival()
 		}
-		t.floor = t.at
-		if t.watch != nil {
-			t.watch.last.Store(int64(t.read.Sub(t.watch.sent)))
-		}
+		t.mark(time.Now(), arrival)
 	}
 	return n, err
 }
 
+// mark records a read that returned at read, whose bytes the kernel
+// stamped with arrival (Unix nanoseconds, 0 for none).
+func (t *timedBody) mark(read time.Time, arrival int64) {
+	t.read = read
+	t.at, t.lag = read, 0
+	if t.timed {
+		t.stamp(arrival)
+	}
+	t.floor = t.at
+	if t.watch != nil {
+		t.watch.last.Store(int64(read.Sub(t.watch.sent)))
+	}
+}
+
 // stamp sets at and lag from the kernel's time of the last read.
-func (t *timedBody) stamp() {
-	arrival := t.rx.Arrival()
+func (t *timedBody) stamp(arrival int64) {
 	if arrival == 0 {
 		t.unstamped = true
 		return
@@ -127,7 +144,7 @@ func (t *timedBody) stamp() {
 
 // kernel reports whether every read of the response so far had its
 // kernel receive time.
-func (t *timedBody) kernel() bool { return t.rx != nil && !t.unstamped }
+func (t *timedBody) kernel() bool { return t.timed && !t.unstamped }
 
 // saturate converts a lag to Result.Lags' unit, nanoseconds saturated at
 // math.MaxUint32.
@@ -150,7 +167,7 @@ func (c *StreamClient) read(parent, ctx context.Context, cancel context.CancelCa
 		res.Done = time.Now()
 		return &ContentTypeError{ContentType: ct, Body: body}
 	}
-	st.tr = timedBody{r: resp.Body, rx: st.rx, floor: res.Sent, watch: watch}
+	st.tr = timedBody{r: resp.Body, rx: st.rx, timed: st.rx != nil, floor: res.Sent, watch: watch}
 	st.reset(c.maxLine)
 	st.dec.reset()
 	st.text = st.text[:0]
@@ -189,67 +206,86 @@ func (c *StreamClient) read(parent, ctx context.Context, cancel context.CancelCa
 // finish reason) until its end; it returns the counts the server reported
 // and the request's error.
 func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Result) (usage usageCounts, failure error) {
-	needText := c.cfg.KeepText || c.cfg.Tokenizer != nil
-	finished := false
+	st.startConsume()
 	for {
 		data, err := st.next()
-		if errors.Is(err, io.EOF) {
-			// The body ended at an event boundary without the completion
-			// marker: complete once the finish reason or the usage arrived.
-			if finished && c.proto.bodyEnds {
-				return usage, nil
+		if over, failure, rerr := c.message(st, res, data, err); over {
+			if rerr != nil {
+				failure = c.classify(parent, ctx, rerr, len(res.Events), true)
 			}
-			if finished && !c.cfg.RequireDone {
-				res.NoDone = true
-				return usage, nil
-			}
-			return usage, &EndError{Tokens: len(res.Events), Finished: finished}
-		}
-		if err != nil {
-			return usage, c.classify(parent, ctx, err, len(res.Events), true)
-		}
-		if len(data) == 0 {
-			continue
-		}
-		if st.frame == frameSSE && st.rd.ErrorEvent() { // llama.cpp: "error: {json}"
-			return usage, &ServerError{Message: excerpt(c.maskKey(data)), Tokens: len(res.Events)}
-		}
-		ev := &st.ev
-		*ev = event{}
-		if err := st.dec.decode(data, ev); err != nil {
-			return usage, newParseError(err, c.maskKey(data), st.offset())
-		}
-		if ev.serverError {
-			return usage, &ServerError{Message: string(c.maskKey(ev.errorMessage)), Tokens: len(res.Events)}
-		}
-		if ev.token {
-			res.Events = append(res.Events, st.tr.at.Sub(res.Sent))
-			if st.tr.rx != nil {
-				res.Lags = append(res.Lags, saturate(st.tr.lag))
-			}
-			st.split.event(ev, len(res.Events)-1)
-			if needText {
-				st.text = st.split.appendText(st.text, st.dec, ev, c.cfg.Tokenizer != nil)
-			}
-		}
-		usage.add(ev)
-		if ev.finish != nil {
-			st.finish = append(st.finish[:0], ev.finish...)
-		}
-		finished = finished || len(st.finish) > 0 || ev.finished || usage.any()
-		if ev.end { // after its counts: llama.cpp's stop and Ollama's done carry them
-			return usage, nil
+			return st.usage, failure
 		}
 	}
 }
 
+// startConsume readies st's message state for a new response.
+func (st *stream) startConsume() {
+	st.usage, st.finished = usageCounts{}, false
+}
+
+// message takes in one result of st.next: a message's data, or the error
+// that ended the body. It reports whether the stream is over and, if so,
+// its failure, or the read error (rerr) the caller classifies. The counts
+// the server reported and whether the stream finished accumulate in st.
+func (c *StreamClient) message(st *stream, res *Result, data []byte, err error) (over bool, failure, rerr error) {
+	if errors.Is(err, io.EOF) {
+		// The body ended at an event boundary without the completion
+		// marker: complete once the finish reason or the usage arrived.
+		if st.finished && c.proto.bodyEnds {
+			return true, nil, nil
+		}
+		if st.finished && !c.cfg.RequireDone {
+			res.NoDone = true
+			return true, nil, nil
+		}
+		return true, &EndError{Tokens: len(res.Events), Finished: st.finished}, nil
+	}
+	if err != nil {
+		return true, nil, err
+	}
+	if len(data) == 0 {
+		return false, nil, nil
+	}
+	if st.frame == frameSSE && st.rd.ErrorEvent() { // llama.cpp: "error: {json}"
+		return true, &ServerError{Message: excerpt(c.maskKey(data)), Tokens: len(res.Events)}, nil
+	}
+	ev := &st.ev
+	*ev = event{}
+	if err := st.dec.decode(data, ev); err != nil {
+		return true, newParseError(err, c.maskKey(data), st.offset()), nil
+	}
+	if ev.serverError {
+		return true, &ServerError{Message: string(c.maskKey(ev.errorMessage)), Tokens: len(res.Events)}, nil
+	}
+	if ev.token {
+		res.Events = append(res.Events, st.tr.at.Sub(res.Sent))
+		if st.tr.timed {
+			res.Lags = append(res.Lags, saturate(st.tr.lag))
+		}
+		st.split.event(ev, len(res.Events)-1)
+		if c.cfg.KeepText || c.cfg.Tokenizer != nil {
+			st.text = st.split.appendText(st.text, st.dec, ev, c.cfg.Tokenizer != nil)
+		}
+	}
+	st.usage.add(ev)
+	if ev.finish != nil {
+		st.finish = append(st.finish[:0], ev.finish...)
+	}
+	st.finished = st.finished || len(st.finish) > 0 || ev.finished || st.usage.any()
+	// After its counts: llama.cpp's stop and Ollama's done carry them.
+	return ev.end, nil, nil
+}
+
 // reset makes the reader of the stream's framing read st.tr.
-func (st *stream) reset(maxLine int) {
+func (st *stream) reset(maxLine int) { st.readFrom(&st.tr, maxLine) }
+
+// readFrom makes the reader of the stream's framing read r.
+func (st *stream) readFrom(r io.Reader, maxLine int) {
 	if st.frame == frameNDJSON {
-		st.nd.Reset(&st.tr, maxLine)
+		st.nd.Reset(r, maxLine)
 		return
 	}
-	st.rd.Reset(&st.tr, maxLine)
+	st.rd.Reset(r, maxLine)
 }
 
 // next returns the next framed message of the body: an SSE event's data

@@ -35,6 +35,22 @@ const (
 // failure leaves the connections to report their own reason.
 var holdStamping = sync.OnceFunc(func() { rxtime.Hold() })
 
+// proxyFor is the proxy lookup of both transports (a variable for tests:
+// net/http reads the environment once a process).
+var proxyFor = http.ProxyFromEnvironment
+
+// dialer dials the connections of both transports (net/http's and the
+// poller client's).
+var dialer = &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
+
+// idleConns is the idle pool for maxConcurrency (0: no limit).
+func idleConns(maxConcurrency int) int {
+	if maxConcurrency <= 0 {
+		return defaultIdleConns
+	}
+	return maxConcurrency
+}
+
 // newTransport returns the one HTTP/1.1 transport a client shares between
 // all its requests, with an idle pool of at least maxConcurrency
 // connections to the server so that no request waits for a dial once the
@@ -45,16 +61,12 @@ var holdStamping = sync.OnceFunc(func() { rxtime.Hold() })
 // and NO_PROXY, as http.ProxyFromEnvironment reads them), and tlsConfig,
 // when not nil, is cloned as the TLS configuration of every connection.
 func newTransport(maxConcurrency int, tlsConfig *tls.Config) *http.Transport {
-	idle := maxConcurrency
-	if idle <= 0 {
-		idle = defaultIdleConns
-	}
+	idle := idleConns(maxConcurrency)
 	holdStamping()
-	d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	t := &http.Transport{
-		Proxy: http.ProxyFromEnvironment,
+		Proxy: proxyFor,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := d.DialContext(ctx, network, addr)
+			c, err := dialer.DialContext(ctx, network, addr)
 			if err != nil {
 				return nil, err
 			}
