@@ -95,6 +95,9 @@ type PacedRecord struct {
 //
 //	go test -run '^$' -bench PacedStreams -benchtime 1x ./servingbench
 //
+// for all three clients (see pacedClients), or with -bench
+// 'PacedStreams/client=engine' for one
+//
 // (about 3 s a sub-benchmark; it needs CPUs 0 and 1, and is not run by the
 // test command).
 func BenchmarkPacedStreams(b *testing.B) {
@@ -104,21 +107,47 @@ func BenchmarkPacedStreams(b *testing.B) {
 	if err := pinProcess(srv.cmd.Process.Pid, pacedServerCPU); err != nil {
 		b.Fatal(err)
 	}
-	for _, streams := range []int{64, 256, 1024} {
-		for _, busy := range []bool{false, true} {
-			b.Run(fmt.Sprintf("streams=%d/busy=%v", streams, busy), func(b *testing.B) {
-				benchPaced(b, url, srv, streams, busy)
-			})
+	for _, client := range pacedClients {
+		for _, streams := range []int{64, 256, 1024} {
+			for _, busy := range []bool{false, true} {
+				b.Run(fmt.Sprintf("client=%s/streams=%d/busy=%v", client, streams, busy), func(b *testing.B) {
+					benchPaced(b, url, srv, client, streams, busy)
+				})
+			}
 		}
 	}
 }
 
-func benchPaced(b *testing.B, url string, srv *helperProcess, streams int, busy bool) {
+// The clients of BenchmarkPacedStreams: the engine (NewCompletions, on
+// the poller client), the engine through net/http (SERVINGBENCH_TRANSPORT
+// set to net/http) and the floor (floorClient).
+var pacedClients = []string{"engine", "net-http", "floor"}
+
+// newPacedClient returns the named client of pacedClients.
+func newPacedClient(b *testing.B, name, url string, streams int) (Client, func()) {
+	if name == "floor" {
+		f, err := newFloorClient(url, streams)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return f, f.Close
+	}
+	if name == "net-http" {
+		b.Setenv(transportEnv, "net/http")
+	}
 	c, err := NewCompletions(OpenAIConfig{BaseURL: url, Model: PacedModel, MaxConcurrency: streams, IgnoreEOS: true})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer c.Close()
+	if (c.fast == nil) != (name == "net-http") {
+		b.Fatalf("client %s: the poller client is in use: %v", name, c.fast != nil)
+	}
+	return c, c.Close
+}
+
+func benchPaced(b *testing.B, url string, srv *helperProcess, client string, streams int, busy bool) {
+	c, closeClient := newPacedClient(b, client, url, streams)
+	defer closeClient()
 	reqs := make([]Request, 2*streams)
 	for i := range reqs {
 		reqs[i] = Request{Prompt: fmt.Sprintf("paced request %d: %s", i, strings.Repeat("hello ", 30)), MaxTokens: PacedTokens}
