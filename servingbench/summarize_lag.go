@@ -38,9 +38,6 @@ type ClientLag struct {
 	// counts as 4.29 s (math.MaxUint32 ns), so a Max of that much means
 	// at least that.
 	P50, P99, Max time.Duration
-	// Samples holds every event's lag in nanoseconds, sorted ascending;
-	// nil when read from a result file.
-	Samples []uint32
 }
 
 // Source is the run's source of event times: "kernel" when every
@@ -75,16 +72,19 @@ func summarizeClientLag(results []*Result) ClientLag {
 	if c.Events == 0 {
 		return c
 	}
-	c.Samples = make([]uint32, 0, c.Events)
+	// The pooled lags are sorted in a copy that the Report does not keep:
+	// at 4 bytes an event it would be a quarter of a run's live heap
+	// (BenchmarkRunMemory); the Results keep the lags themselves.
+	lags := make([]uint32, 0, c.Events)
 	for _, r := range results {
 		if r != nil && r.OK() && r.Arrival == ArrivalKernel {
-			c.Samples = append(c.Samples, r.Lags...)
+			lags = append(lags, r.Lags...)
 		}
 	}
-	slices.Sort(c.Samples)
-	c.P50 = durationFromNS(stats.Percentile(c.Samples, 50))
-	c.P99 = durationFromNS(stats.Percentile(c.Samples, 99))
-	c.Max = time.Duration(c.Samples[len(c.Samples)-1])
+	slices.Sort(lags)
+	c.P50 = durationFromNS(stats.Percentile(lags, 50))
+	c.P99 = durationFromNS(stats.Percentile(lags, 99))
+	c.Max = time.Duration(lags[len(lags)-1])
 	return c
 }
 
