@@ -1,9 +1,14 @@
 package h1
 
 import (
+	"errors"
 	"net/http"
 	"time"
 )
+
+// ErrClosedBeforeResponse is the error of an exchange whose connection
+// the server closed before a byte of the response.
+var ErrClosedBeforeResponse = errors.New("h1: server closed the connection before sending a response")
 
 // Handler reads one response. Its methods are called on the poller
 // goroutine, one at a time, with the connection's lock held: they must

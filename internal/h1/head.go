@@ -48,6 +48,14 @@ func parseHead(b []byte) (*http.Response, int, error) {
 // postRequest is the request ReadResponse is told the response answers.
 var postRequest = &http.Request{Method: http.MethodPost}
 
+// Body framings.
+const (
+	framingNone    = iota // no body (204, 304, Content-Length: 0)
+	framingLength         // Content-Length
+	framingChunked        // Transfer-Encoding: chunked
+	framingClose          // until the server closes the connection
+)
+
 // framing returns how the body of resp is delimited, and its length for
 // framingLength.
 func framing(resp *http.Response) (int, int64) {

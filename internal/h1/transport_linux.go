@@ -43,10 +43,7 @@ const (
 
 // Errors of an exchange.
 var (
-	// ErrClosedBeforeResponse is the error of an exchange whose
-	// connection the server closed before a byte of the response.
-	ErrClosedBeforeResponse = errors.New("h1: server closed the connection before sending a response")
-	errClosedWhileWriting   = errors.New("h1: connection closed while the request was being written")
+	errClosedWhileWriting = errors.New("h1: connection closed while the request was being written")
 )
 
 // Transport sends requests to one address over keep-alive connections
@@ -242,14 +239,6 @@ const (
 	stateHead  = iota // reading the response head
 	stateBody         // reading the body for the handler
 	stateDrain        // reading the body the handler declined
-)
-
-// Body framings.
-const (
-	framingNone    = iota // no body (204, 304, Content-Length: 0)
-	framingLength         // Content-Length
-	framingChunked        // Transfer-Encoding: chunked
-	framingClose          // until the server closes the connection
 )
 
 // exchange is one request and its response on a connection.
