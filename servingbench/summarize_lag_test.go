@@ -96,8 +96,8 @@ func TestSummarizeClientLag(t *testing.T) {
 			// Every lag saturated at math.MaxUint32 ns: 4.29 s or more.
 			name:    "saturated mixed",
 			results: []*Result{lagResult(0, saturated...), lagResult(5)},
-			want: ClientLag{KernelRequests: 1, ReadRequests: 1, Events: 3, P50: maxLag, P99: maxLag, Max: maxLag},
-			source: "mixed",
+			want:    ClientLag{KernelRequests: 1, ReadRequests: 1, Events: 3, P50: maxLag, P99: maxLag, Max: maxLag},
+			source:  "mixed",
 			warning: "servingbench: client lag P99 4294.97 ms (max at least 4294.97 ms, the most a lag holds) is above " +
 				"10.00 ms, longer than a typical server's step: the client machine was the bottleneck. Event times are " +
 				"still the kernel's arrival times, but the requests it sent and the streams it read may have been late, " +
