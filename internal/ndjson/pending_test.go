@@ -9,42 +9,10 @@ import (
 	"testing"
 
 	"github.com/servingbench/servingbench/internal/linebuf"
+	"github.com/servingbench/servingbench/internal/linebuf/pendingtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// pendingSource is a non-blocking source fed piece by piece: Read returns
-// the bytes it holds, (0, ErrPending) when it holds none and is not
-// closed, io.EOF once closed and empty. With together, the Read that
-// empties it returns ErrPending with its last bytes.
-type pendingSource struct {
-	buf      []byte
-	closed   bool
-	together bool
-}
-
-func (s *pendingSource) Read(p []byte) (int, error) {
-	if len(s.buf) == 0 {
-		if s.closed {
-			return 0, io.EOF
-		}
-		return 0, ErrPending
-	}
-	n := copy(p, s.buf)
-	s.buf = s.buf[n:]
-	if s.together && len(s.buf) == 0 && !s.closed {
-		return n, ErrPending
-	}
-	return n, nil
-}
-
-// errString names err and its type (nil for io.EOF), to compare ends.
-func errString(err error) string {
-	if err == io.EOF {
-		return "<nil>"
-	}
-	return fmt.Sprintf("%T %v", err, err)
-}
 
 // plainLines reads stream through a blocking reader: its lines and how it
 // ended.
@@ -54,67 +22,26 @@ func plainLines(stream []byte, max int) ([]line, string) {
 	for {
 		b, err := rd.Next()
 		if err != nil {
-			return got, errString(err)
+			return got, pendingtest.ErrString(err)
 		}
 		got = append(got, line{string(b), rd.Offset()})
 	}
 }
 
-// cut splits stream into pieces whose sizes cycle through pattern (0 to
-// 255 bytes each, empty pieces included); the rest is one piece when the
-// pattern is empty or all zero.
-func cut(stream, pattern []byte) [][]byte {
-	if bytes.Count(pattern, []byte{0}) == len(pattern) {
-		return [][]byte{stream}
-	}
-	var pieces [][]byte
-	for i := 0; len(stream) > 0; i++ {
-		n := min(int(pattern[i%len(pattern)]), len(stream))
-		pieces = append(pieces, stream[:n])
-		stream = stream[n:]
-	}
-	return pieces
-}
-
-// pendingLines feeds pieces to a reader through a pendingSource, calling
+// pendingLines feeds pieces to a reader through a pendingtest.Source, calling
 // Next until ErrPending after each, then closes the source and reads to
 // the end: the lines and how it ended, as plainLines gives them.
 func pendingLines(t testing.TB, pieces [][]byte, max int, together bool) ([]line, string) {
-	src := &pendingSource{together: together}
+	src := &pendingtest.Source{Together: together}
 	rd := NewReader(src, max)
 	var got []line
-	total := 0
-	for _, p := range pieces {
-		total += len(p)
-	}
-	next := func() (stop bool, end string) {
-		for range total + 2 {
-			b, err := rd.Next()
-			if err == ErrPending {
-				return false, ""
-			}
-			if err != nil {
-				return true, errString(err)
-			}
+	end := pendingtest.Feed(t, src, pieces, func() error {
+		b, err := rd.Next()
+		if err == nil {
 			got = append(got, line{string(b), rd.Offset()})
 		}
-		t.Fatalf("Next did not stop after %d calls", total+2)
-		return true, ""
-	}
-	for _, p := range pieces {
-		src.buf = append(src.buf, p...)
-		if stop, end := next(); stop {
-			return got, end
-		}
-		if len(src.buf) > 0 {
-			t.Fatalf("ErrPending with %d bytes unread", len(src.buf))
-		}
-	}
-	src.closed = true
-	stop, end := next()
-	if !stop {
-		t.Fatal("ErrPending from a closed source")
-	}
+		return err
+	})
 	return got, end
 }
 
@@ -122,7 +49,7 @@ func pendingLines(t testing.TB, pieces [][]byte, max int, together bool) ([]line
 // bytes returned with ErrPending, with plainLines.
 func checkPending(t testing.TB, stream, pattern []byte, max int) {
 	want, wantEnd := plainLines(stream, max)
-	pieces := cut(stream, pattern)
+	pieces := pendingtest.Cut(stream, pattern)
 	for _, together := range []bool{false, true} {
 		got, end := pendingLines(t, pieces, max, together)
 		if end != wantEnd || len(got) != len(want) {
@@ -168,7 +95,7 @@ func TestReaderPendingSplits(t *testing.T) {
 // ErrPending together: the bytes are scanned before Next reports
 // ErrPending, which is not sticky.
 func TestReaderPendingTogether(t *testing.T) {
-	src := &pendingSource{buf: []byte("{}\r\n{\"a\""), together: true}
+	src := &pendingtest.Source{Buf: []byte("{}\r\n{\"a\""), Together: true}
 	rd := NewReader(src, 0)
 	b, err := rd.Next()
 	require.NoError(t, err)
@@ -177,15 +104,15 @@ func TestReaderPendingTogether(t *testing.T) {
 	require.ErrorIs(t, err, ErrPending)
 	_, err = rd.Next()
 	require.ErrorIs(t, err, ErrPending, "Next again with nothing new")
-	src.buf = append(src.buf, ":1}\r"...)
+	src.Buf = append(src.Buf, ":1}\r"...)
 	_, err = rd.Next()
 	require.ErrorIs(t, err, ErrPending)
-	src.buf = append(src.buf, "\n"...)
+	src.Buf = append(src.Buf, "\n"...)
 	b, err = rd.Next()
 	require.NoError(t, err)
 	assert.Equal(t, `{"a":1}`, string(b))
 	assert.Equal(t, int64(4), rd.Offset())
-	src.buf, src.closed = []byte("x"), true
+	src.Buf, src.Closed = []byte("x"), true
 	b, err = rd.Next()
 	require.NoError(t, err)
 	assert.Equal(t, "x", string(b))
@@ -196,13 +123,13 @@ func TestReaderPendingTogether(t *testing.T) {
 // TestReaderPendingNoProgress checks that reads returning ErrPending and
 // nothing are not counted as empty reads (io.ErrNoProgress).
 func TestReaderPendingNoProgress(t *testing.T) {
-	src := &pendingSource{}
+	src := &pendingtest.Source{}
 	rd := NewReader(src, 0)
 	for range 300 {
 		_, err := rd.Next()
 		require.ErrorIs(t, err, ErrPending)
 	}
-	src.buf = []byte("a\n")
+	src.Buf = []byte("a\n")
 	b, err := rd.Next()
 	require.NoError(t, err)
 	assert.Equal(t, "a", string(b))
@@ -220,14 +147,14 @@ func TestReaderPendingNoAllocs(t *testing.T) {
 		fmt.Fprintf(&s, "{\"model\":\"m\",\"response\":\"tok%d\",\"done\":false}\n", i)
 	}
 	stream := s.Bytes()
-	src := &pendingSource{}
+	src := &pendingtest.Source{}
 	rd := NewReader(src, 0)
 	allocs := testing.AllocsPerRun(20, func() {
-		*src = pendingSource{}
+		*src = pendingtest.Source{}
 		rd.Reset(src, 0)
 		n := 0
 		for off := 0; off < len(stream); off += 7 {
-			src.buf = stream[off:min(off+7, len(stream))]
+			src.Buf = stream[off:min(off+7, len(stream))]
 			for {
 				_, err := rd.Next()
 				if err == ErrPending {

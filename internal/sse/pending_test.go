@@ -2,53 +2,20 @@ package sse
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"testing"
 
 	"github.com/servingbench/servingbench/internal/linebuf"
+	"github.com/servingbench/servingbench/internal/linebuf/pendingtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// pendingSource is a non-blocking source fed piece by piece: Read returns
-// the bytes it holds, (0, ErrPending) when it holds none and is not
-// closed, io.EOF once closed and empty. With together, the Read that
-// empties it returns ErrPending with its last bytes.
-type pendingSource struct {
-	buf      []byte
-	closed   bool
-	together bool
-}
-
-func (s *pendingSource) Read(p []byte) (int, error) {
-	if len(s.buf) == 0 {
-		if s.closed {
-			return 0, io.EOF
-		}
-		return 0, ErrPending
-	}
-	n := copy(p, s.buf)
-	s.buf = s.buf[n:]
-	if s.together && len(s.buf) == 0 && !s.closed {
-		return n, ErrPending
-	}
-	return n, nil
-}
 
 // event is what Next returned, with ErrorEvent and Offset after it.
 type event struct {
 	data    string
 	isError bool
 	off     int64
-}
-
-// errString names err and its type (nil for io.EOF), to compare ends.
-func errString(err error) string {
-	if err == io.EOF {
-		return "<nil>"
-	}
-	return fmt.Sprintf("%T %v", err, err)
 }
 
 // plainEvents reads stream through a blocking reader: its events and how
@@ -59,70 +26,29 @@ func plainEvents(stream []byte, max int) ([]event, string) {
 	for {
 		data, err := rd.Next()
 		if err != nil {
-			return evs, errString(err)
+			return evs, pendingtest.ErrString(err)
 		}
 		evs = append(evs, event{string(data), rd.ErrorEvent(), rd.Offset()})
 	}
 }
 
-// cut splits stream into pieces whose sizes cycle through pattern (0 to
-// 255 bytes each, empty pieces included); the rest is one piece when the
-// pattern is empty or all zero.
-func cut(stream, pattern []byte) [][]byte {
-	if bytes.Count(pattern, []byte{0}) == len(pattern) {
-		return [][]byte{stream}
-	}
-	var pieces [][]byte
-	for i := 0; len(stream) > 0; i++ {
-		n := min(int(pattern[i%len(pattern)]), len(stream))
-		pieces = append(pieces, stream[:n])
-		stream = stream[n:]
-	}
-	return pieces
-}
-
-// pendingEvents feeds pieces to a reader through a pendingSource, calling
+// pendingEvents feeds pieces to a reader through a pendingtest.Source, calling
 // Next until ErrPending after each, then closes the source and reads to
 // the end: the events and how it ended, as plainEvents gives them.
 func pendingEvents(t testing.TB, pieces [][]byte, max int, together bool) ([]event, string) {
-	src := &pendingSource{together: together}
+	src := &pendingtest.Source{Together: together}
 	rd := NewReader(src, max)
 	var evs []event
-	total := 0
-	for _, p := range pieces {
-		total += len(p)
-	}
-	next := func() (stop bool, end string) {
-		for range total + 2 {
-			data, err := rd.Next()
-			if err == ErrPending {
-				if rd.ErrorEvent() {
-					t.Fatal("ErrorEvent true after ErrPending")
-				}
-				return false, ""
-			}
-			if err != nil {
-				return true, errString(err)
-			}
+	end := pendingtest.Feed(t, src, pieces, func() error {
+		data, err := rd.Next()
+		switch {
+		case err == ErrPending && rd.ErrorEvent():
+			t.Fatal("ErrorEvent true after ErrPending")
+		case err == nil:
 			evs = append(evs, event{string(data), rd.ErrorEvent(), rd.Offset()})
 		}
-		t.Fatalf("Next did not stop after %d calls", total+2)
-		return true, ""
-	}
-	for _, p := range pieces {
-		src.buf = append(src.buf, p...)
-		if stop, end := next(); stop {
-			return evs, end
-		}
-		if len(src.buf) > 0 {
-			t.Fatalf("ErrPending with %d bytes unread", len(src.buf))
-		}
-	}
-	src.closed = true
-	stop, end := next()
-	if !stop {
-		t.Fatal("ErrPending from a closed source")
-	}
+		return err
+	})
 	return evs, end
 }
 
@@ -130,7 +56,7 @@ func pendingEvents(t testing.TB, pieces [][]byte, max int, together bool) ([]eve
 // bytes returned with ErrPending, with plainEvents.
 func checkPending(t testing.TB, stream, pattern []byte, max int) {
 	want, wantEnd := plainEvents(stream, max)
-	pieces := cut(stream, pattern)
+	pieces := pendingtest.Cut(stream, pattern)
 	for _, together := range []bool{false, true} {
 		got, end := pendingEvents(t, pieces, max, together)
 		if end != wantEnd || len(got) != len(want) {
@@ -181,7 +107,7 @@ func TestReaderPendingSplits(t *testing.T) {
 // ErrPending together: the bytes are scanned before Next reports
 // ErrPending, which is not sticky.
 func TestReaderPendingTogether(t *testing.T) {
-	src := &pendingSource{buf: []byte("data: a\n\nerror: b\ndata: "), together: true}
+	src := &pendingtest.Source{Buf: []byte("data: a\n\nerror: b\ndata: "), Together: true}
 	rd := NewReader(src, 0)
 	data, err := rd.Next()
 	require.NoError(t, err)
@@ -191,16 +117,16 @@ func TestReaderPendingTogether(t *testing.T) {
 	assert.False(t, rd.ErrorEvent())
 	_, err = rd.Next()
 	require.ErrorIs(t, err, ErrPending, "Next again with nothing new")
-	src.buf = append(src.buf, "c\r"...)
+	src.Buf = append(src.Buf, "c\r"...)
 	_, err = rd.Next()
 	require.ErrorIs(t, err, ErrPending)
-	src.buf = append(src.buf, "\n\r\n"...)
+	src.Buf = append(src.Buf, "\n\r\n"...)
 	data, err = rd.Next()
 	require.NoError(t, err)
 	assert.Equal(t, "b\nc", string(data))
 	assert.True(t, rd.ErrorEvent())
 	assert.Equal(t, int64(len("data: a\n\nerror: ")), rd.Offset())
-	src.closed = true
+	src.Closed = true
 	_, err = rd.Next()
 	assert.ErrorIs(t, err, io.EOF)
 }
@@ -208,13 +134,13 @@ func TestReaderPendingTogether(t *testing.T) {
 // TestReaderPendingNoProgress checks that reads returning ErrPending and
 // nothing are not counted as empty reads (io.ErrNoProgress).
 func TestReaderPendingNoProgress(t *testing.T) {
-	src := &pendingSource{}
+	src := &pendingtest.Source{}
 	rd := NewReader(src, 0)
 	for range 300 {
 		_, err := rd.Next()
 		require.ErrorIs(t, err, ErrPending)
 	}
-	src.buf = []byte("data: a\n\n")
+	src.Buf = []byte("data: a\n\n")
 	data, err := rd.Next()
 	require.NoError(t, err)
 	assert.Equal(t, "a", string(data))
@@ -228,15 +154,15 @@ func TestErrPendingShared(t *testing.T) {
 // returning to ErrPending after each, without allocating.
 func TestReaderPendingNoAllocs(t *testing.T) {
 	stream := fixtureStreams(t)["vllm-completions.sse"]
-	src := &pendingSource{}
+	src := &pendingtest.Source{}
 	rd := NewReader(src, 0)
 	var c Chunk
 	allocs := testing.AllocsPerRun(50, func() {
-		*src = pendingSource{}
+		*src = pendingtest.Source{}
 		rd.Reset(src, 0)
 		events := 0
 		for off := 0; off < len(stream); off += 7 {
-			src.buf = stream[off:min(off+7, len(stream))]
+			src.Buf = stream[off:min(off+7, len(stream))]
 			for {
 				data, err := rd.Next()
 				if err == ErrPending {
