@@ -6,7 +6,7 @@
 //
 // A Client sends one request and measures it. StreamClient is the one
 // streaming HTTP client: an engine (client.go, stream.go, prewarm.go,
-// transport.go: transport, timing, resends, timeouts, SSE and NDJSON
+// transport.go, fast.go: transports, timing, resends, timeouts, SSE and NDJSON
 // framing, limits,
 // API-key masking, typed errors; count.go: token counts) and a protocol
 // adapter per API (protocol.go says what an adapter is and how the native
@@ -42,6 +42,15 @@
 // (vllm bench serve's --ready-check-timeout-sec: Config.ReadyCheck) and
 // Warmups sends further untimed requests (its --num-warmups:
 // Config.Warmups).
+//
+// On Linux, requests to a plain http:// server that no proxy applies to
+// go through the client's own poller transport (fast.go, internal/h1):
+// one goroutine reads every connection once per readiness, with the
+// kernel's receive time, and decodes the framing, the messages and the
+// JSON inline, at a fraction of net/http's cost per streamed chunk and
+// with the same request bytes, keep-alive, resends and errors. HTTPS,
+// proxies, OpenAIConfig.HTTPClient, other systems and the environment
+// variable SERVINGBENCH_TRANSPORT=net/http use net/http.
 //
 // # Definitions
 //
