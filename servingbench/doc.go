@@ -47,8 +47,10 @@
 // go through the client's own poller transport (fast.go, internal/h1):
 // one goroutine reads every connection once per readiness, with the
 // kernel's receive time, and decodes the framing, the messages and the
-// JSON inline, at a fraction of net/http's cost per streamed chunk and
-// with the same request bytes, keep-alive, resends and errors. HTTPS,
+// JSON inline (about two thirds of net/http's CPU per streamed chunk in
+// BenchmarkPacedStreams, with a tenth of its client lag at 1,024 streams),
+// sending the same request bytes, with the same keep-alive, resends and
+// errors. HTTPS,
 // proxies, OpenAIConfig.HTTPClient, other systems and the environment
 // variable SERVINGBENCH_TRANSPORT=net/http use net/http.
 //
