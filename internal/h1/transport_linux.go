@@ -26,9 +26,9 @@ const Supported = true
 
 // Limits of a response.
 const (
-	// maxHeadBytes bounds a response head (net/http's default
-	// MaxResponseHeaderBytes is 10 MB; streaming servers send well under
-	// a kilobyte).
+	// maxHeadBytes bounds a response's heads, its 1xx ones included
+	// (net/http's default MaxResponseHeaderBytes is 10 MB; streaming
+	// servers send well under a kilobyte).
 	maxHeadBytes = 1 << 20
 	// maxDrain bounds what is read of a body only to reuse its
 	// connection, as net/http's own drain before reuse does.
@@ -247,6 +247,7 @@ type exchange struct {
 	state   int
 	framing int
 	remain  int64 // of a Content-Length body
+	skipped int   // bytes of the 1xx heads skipped, counted in maxHeadBytes
 	drained int
 	keep    bool // the connection may be reused after the body
 	// Set before done is signalled, read after.
@@ -485,7 +486,7 @@ func (c *conn) feedLocked(ex *exchange, p []byte, read time.Time, arrival int64)
 			resp, used, err := parseHead(c.head)
 			switch {
 			case err == errShortHead:
-				if len(c.head) > maxHeadBytes {
+				if ex.skipped+len(c.head) > maxHeadBytes {
 					c.closeLocked()
 					c.finishLocked(fmt.Errorf("h1: response head longer than %d bytes", maxHeadBytes))
 				}
@@ -499,6 +500,9 @@ func (c *conn) feedLocked(ex *exchange, p []byte, read time.Time, arrival int64)
 				c.finishLocked(errors.New("h1: unexpected 101 Switching Protocols"))
 				return
 			case resp.StatusCode < 200:
+				// Skipped, as net/http skips them, within the limit it
+				// puts on all the heads of a response.
+				ex.skipped += used
 				c.head = c.head[:copy(c.head, c.head[used:])]
 				continue
 			}

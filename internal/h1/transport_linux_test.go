@@ -206,6 +206,7 @@ func TestMalformed(t *testing.T) {
 		{"status line", "HTTP/1.1 OK\r\n\r\n", "malformed response head"},
 		{"chunk size", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunked body"},
 		{"switching protocols", "HTTP/1.1 101 Switching Protocols\r\n\r\n", "101"},
+		{"endless 1xx", strings.Repeat("HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n", 40000), "longer than"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := rawServer(t, func(c net.Conn, req *http.Request) { io.WriteString(c, tc.reply) })
