@@ -84,7 +84,8 @@ func (s *captureServer) requests() [][]byte {
 }
 
 // TestFastRequestBytes: the poller client puts on the wire exactly the
-// bytes net/http's client does for the same request, with an API key,
+// bytes net/http's client does for the same request (and the same
+// prewarm GET), with an API key,
 // headers of the caller's (a User-Agent and a Host among them), and on a
 // connection closed after it.
 func TestFastRequestBytes(t *testing.T) {
@@ -93,7 +94,7 @@ func TestFastRequestBytes(t *testing.T) {
 	}
 	for _, fresh := range []bool{false, true} {
 		t.Run(fmt.Sprintf("fresh=%v", fresh), func(t *testing.T) {
-			var wire [2][]byte
+			var wire, get [2][]byte
 			for i, transport := range []string{"", "net/http"} {
 				t.Setenv(transportEnv, transport)
 				srv := newCaptureServer(t)
@@ -109,11 +110,14 @@ func TestFastRequestBytes(t *testing.T) {
 				c.Send(context.Background(), &Request{Prompt: "hello", MaxTokens: 4}, &res)
 				require.NoError(t, res.Err)
 				require.Len(t, res.Events, 1)
+				require.NoError(t, c.Prewarm(context.Background(), 1))
 				reqs := srv.requests()
-				require.Len(t, reqs, 1)
-				wire[i] = reqs[0]
+				require.Len(t, reqs, 2)
+				wire[i], get[i] = reqs[0], reqs[1]
 			}
 			assert.Equal(t, string(wire[1]), string(wire[0]), "the poller client's request, against net/http's")
+			assert.Equal(t, string(get[1]), string(get[0]), "the poller client's prewarm GET, against net/http's")
+			assert.Contains(t, string(get[0]), "GET /base/v1/models HTTP/1.1\r\n")
 			assert.Contains(t, string(wire[0]), "POST /base/v1/completions HTTP/1.1\r\nHost: api.example\r\n")
 		})
 	}
