@@ -527,12 +527,9 @@ func (c *conn) feedLocked(ex *exchange, p []byte, read time.Time, arrival int64)
 		c.endLocked(ex, len(p) > 0)
 		return
 	}
+	// The data decoded before a framing error is handed on first, as
+	// net/http's body reader returns it before the error.
 	data, rest, ended, err := c.decode(ex, p)
-	if err != nil {
-		c.closeLocked()
-		c.finishLocked(err)
-		return
-	}
 	if len(data) > 0 {
 		switch ex.state {
 		case stateBody:
@@ -548,7 +545,12 @@ func (c *conn) feedLocked(ex *exchange, p []byte, read time.Time, arrival int64)
 			}
 		}
 	}
-	if ended {
+	switch {
+	case err != nil:
+		c.closeLocked()
+		c.finishLocked(err)
+		return
+	case ended:
 		c.endLocked(ex, len(rest) > 0)
 		return
 	}
@@ -590,7 +592,7 @@ func (c *conn) decode(ex *exchange, p []byte) (data, rest []byte, ended bool, er
 	case framingChunked:
 		nd, ns, err := c.dec.Decode(p, p)
 		if err != nil {
-			return nil, nil, false, fmt.Errorf("h1: chunked body: %w", err)
+			return p[:nd], nil, false, fmt.Errorf("h1: chunked body: %w", err)
 		}
 		return p[:nd], p[ns:], c.dec.Done(), nil
 	case framingLength:

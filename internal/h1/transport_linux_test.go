@@ -19,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/servingbench/servingbench/internal/chunked"
 )
 
 // recorder is a Handler that keeps what it was handed, and acts as told
@@ -341,4 +343,18 @@ func TestDialError(t *testing.T) {
 	var op *net.OpError
 	require.True(t, errors.As(err, &op), "%v", err)
 	assert.Equal(t, "dial", op.Op)
+}
+
+// TestDataBeforeFramingError: the body bytes decoded before a framing
+// error in the same read are handed on before the exchange fails, as
+// net/http's body reader returns them before its error.
+func TestDataBeforeFramingError(t *testing.T) {
+	a := rawServer(t, func(c net.Conn, req *http.Request) {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\naXX")
+	})
+	rec := &recorder{}
+	_, err := newTransport(t, a).Do(context.Background(), head("/", 0, false), nil, Pooled, rec)
+	var se *chunked.SyntaxError
+	require.ErrorAs(t, err, &se)
+	assert.Equal(t, "a", string(rec.body))
 }
