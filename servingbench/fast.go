@@ -72,20 +72,20 @@ func newFastClient(c *StreamClient) *fastClient {
 	if err != nil {
 		return nil
 	}
-	ua := "Go-http-client/1.1" // net/http's default
-	if v := c.header.Get("User-Agent"); v != "" {
-		ua = v
-	}
 	f := &fastClient{t: t}
-	f.start = []byte("POST " + u.RequestURI() + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: " + ua + "\r\n")
+	f.start = []byte("POST " + u.RequestURI() + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: " + userAgent(c.header) + "\r\n")
 	f.fields = appendFields(nil, c.header)
-	getUA := "Go-http-client/1.1"
-	if v := c.getHeader.Get("User-Agent"); v != "" {
-		getUA = v
-	}
-	f.get = []byte("GET " + prewarmPath(c) + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: " + getUA + "\r\n")
+	f.get = []byte("GET " + prewarmPath(c) + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: " + userAgent(c.getHeader) + "\r\n")
 	f.get = appendFields(f.get, c.getHeader)
 	return f
+}
+
+// userAgent is the User-Agent net/http sends with h: h's, or its default.
+func userAgent(h http.Header) string {
+	if v := h.Get("User-Agent"); v != "" {
+		return v
+	}
+	return "Go-http-client/1.1"
 }
 
 // prewarmPath is the request URI of the prewarm's GET BaseURL/v1/models.
@@ -222,19 +222,14 @@ func (fx *fastExchange) clear() {
 func (fx *fastExchange) Header(resp *http.Response) h1.Action {
 	fx.resp = resp
 	c, st := fx.c, fx.st
-	if resp.StatusCode != http.StatusOK || !c.proto.framing.accepts(resp.Header.Get("Content-Type")) {
+	if !c.streams(resp.StatusCode, resp.Header) {
 		fx.mode = fastExcerpt
 		return h1.Continue
 	}
 	fx.mode = fastStream
 	st.tr = timedBody{timed: true, floor: fx.res.Sent, watch: fx.watch}
 	fx.src = pushSource{}
-	st.readFrom(&fx.src, c.maxLine)
-	st.dec.reset()
-	st.text = st.text[:0]
-	st.finish = st.finish[:0]
-	st.split.reset()
-	st.startConsume()
+	st.begin(&fx.src, c.maxLine)
 	return h1.Continue
 }
 
@@ -242,12 +237,9 @@ func (fx *fastExchange) Header(resp *http.Response) h1.Action {
 // complete messages are consumed now, sharing the read's time.
 func (fx *fastExchange) Body(p []byte, read time.Time, arrival int64) h1.Action {
 	if fx.mode == fastExcerpt {
-		limit := fx.c.excerptLen()
-		fx.excerpt = append(fx.excerpt, p[:min(len(p), limit-len(fx.excerpt))]...)
-		if len(fx.excerpt) < limit {
-			return h1.Continue
-		}
-		return h1.Drain
+		var a h1.Action
+		fx.excerpt, a = fx.c.appendExcerpt(fx.excerpt, p)
+		return a
 	}
 	st := fx.st
 	st.tr.mark(read, arrival)
@@ -305,13 +297,15 @@ func connMode(fresh bool) h1.Mode {
 	return h1.Pooled
 }
 
-// excerptLen is how much of an error body is read for its excerpt (see
-// readExcerpt).
-func (c *StreamClient) excerptLen() int {
-	if len(c.secrets) > 0 {
-		return maxBodyExcerpt + len(c.secrets[0])
+// appendExcerpt appends to excerpt the bytes of p an error body's excerpt
+// needs (as much as readExcerpt reads), and says whether more are wanted.
+func (c *StreamClient) appendExcerpt(excerpt, p []byte) ([]byte, h1.Action) {
+	limit := c.excerptLen()
+	excerpt = append(excerpt, p[:min(len(p), limit-len(excerpt))]...)
+	if len(excerpt) < limit {
+		return excerpt, h1.Continue
 	}
-	return maxBodyExcerpt + 1
+	return excerpt, h1.Drain
 }
 
 // sendFast sends st.body through the poller client and measures the
@@ -342,11 +336,7 @@ func (c *StreamClient) sendFast(parent, ctx context.Context, st *stream, watch *
 		return failure
 	case fastExcerpt:
 		res.Done = time.Now()
-		body := excerpt(c.maskKey(fx.excerpt))
-		if fx.resp.StatusCode != http.StatusOK {
-			return &HTTPError{StatusCode: fx.resp.StatusCode, Body: body, RetryAfter: fx.resp.Header.Get("Retry-After")}
-		}
-		return &ContentTypeError{ContentType: fx.resp.Header.Get("Content-Type"), Body: body}
+		return responseError(fx.resp.StatusCode, fx.resp.Header, excerpt(c.maskKey(fx.excerpt)))
 	}
 	if !fx.over {
 		// The body ended, or the exchange failed, before the stream did:
@@ -365,23 +355,7 @@ func (c *StreamClient) sendFast(parent, ctx context.Context, st *stream, watch *
 	if fx.rerr != nil {
 		failure = c.classify(parent, ctx, fx.rerr, len(res.Events), true)
 	}
-	if st.tr.kernel() {
-		res.Arrival = ArrivalKernel
-	} else {
-		res.Lags = nil
-	}
-	if failure != nil {
-		c.countFailed(req, res, st.usage)
-		return failure
-	}
-	if c.cfg.KeepText {
-		res.Text = string(st.text)
-	}
-	c.count(req, res, st.usage, st)
-	if len(res.Events) == 0 {
-		return &NoTokensError{FinishReason: string(st.finish)}
-	}
-	return nil
+	return c.conclude(st, req, res, failure)
 }
 
 // prewarmHandler reads a prewarm GET's response: its status, and an
@@ -398,12 +372,9 @@ func (h *prewarmHandler) Header(resp *http.Response) h1.Action {
 }
 
 func (h *prewarmHandler) Body(p []byte, _ time.Time, _ int64) h1.Action {
-	limit := h.c.excerptLen()
-	h.excerpt = append(h.excerpt, p[:min(len(p), limit-len(h.excerpt))]...)
-	if len(h.excerpt) < limit {
-		return h1.Continue
-	}
-	return h1.Drain
+	var a h1.Action
+	h.excerpt, a = h.c.appendExcerpt(h.excerpt, p)
+	return a
 }
 
 // prewarmFast is one prewarm GET through the poller client: the same

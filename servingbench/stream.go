@@ -155,47 +155,62 @@ func saturate(lag time.Duration) uint32 {
 // read consumes the response and fills res; it returns the request's error.
 func (c *StreamClient) read(parent, ctx context.Context, cancel context.CancelCauseFunc, resp *http.Response,
 	st *stream, watch *idleWatch, req *Request, res *Result) error {
-	if resp.StatusCode != http.StatusOK {
+	if !c.streams(resp.StatusCode, resp.Header) {
 		body := c.readExcerpt(resp.Body)
 		drainClose(resp.Body)
 		res.Done = time.Now()
-		return &HTTPError{StatusCode: resp.StatusCode, Body: body, RetryAfter: resp.Header.Get("Retry-After")}
-	}
-	if ct := resp.Header.Get("Content-Type"); !c.proto.framing.accepts(ct) {
-		body := c.readExcerpt(resp.Body)
-		drainClose(resp.Body)
-		res.Done = time.Now()
-		return &ContentTypeError{ContentType: ct, Body: body}
+		return responseError(resp.StatusCode, resp.Header, body)
 	}
 	st.tr = timedBody{r: resp.Body, rx: st.rx, timed: st.rx != nil, floor: res.Sent, watch: watch}
-	st.reset(c.maxLine)
-	st.dec.reset()
-	st.text = st.text[:0]
-	st.finish = st.finish[:0]
-	st.split.reset()
-	usage, failure := c.consume(parent, ctx, st, res)
+	st.begin(&st.tr, c.maxLine)
+	failure := c.consume(parent, ctx, st, res)
 	res.Done = time.Now()
+	if failure != nil {
+		cancel(failure) // abort the connection rather than drain a broken stream
+		resp.Body.Close()
+	} else {
+		// The stream is complete: read the end of the body so the
+		// connection is reused.
+		t := time.AfterFunc(drainGrace, func() { cancel(errDrainTimeout) })
+		drainClose(resp.Body)
+		t.Stop()
+	}
+	return c.conclude(st, req, res, failure)
+}
+
+// streams reports whether a response with status and header is the
+// stream: 200 with the framing's content type.
+func (c *StreamClient) streams(status int, header http.Header) bool {
+	return status == http.StatusOK && c.proto.framing.accepts(header.Get("Content-Type"))
+}
+
+// responseError is the error of a response that is not the stream (see
+// streams), with its body's excerpt.
+func responseError(status int, header http.Header, body string) error {
+	if status != http.StatusOK {
+		return &HTTPError{StatusCode: status, Body: body, RetryAfter: header.Get("Retry-After")}
+	}
+	return &ContentTypeError{ContentType: header.Get("Content-Type"), Body: body}
+}
+
+// conclude completes res once its stream was consumed, through either
+// transport: the source of its event times, its token counts (those of
+// the server, or the tokenizer's), its text, and its error, failure or a
+// stream without token events.
+func (c *StreamClient) conclude(st *stream, req *Request, res *Result, failure error) error {
 	if st.tr.kernel() {
 		res.Arrival = ArrivalKernel
 	} else {
 		res.Lags = nil
 	}
 	if failure != nil {
-		c.countFailed(req, res, usage)
-		cancel(failure) // abort the connection rather than drain a broken stream
-		resp.Body.Close()
+		c.countFailed(req, res, st.usage)
 		return failure
 	}
-	// The stream is complete: read the end of the body so the connection is
-	// reused.
-	t := time.AfterFunc(drainGrace, func() { cancel(errDrainTimeout) })
-	drainClose(resp.Body)
-	t.Stop()
-
 	if c.cfg.KeepText {
 		res.Text = string(st.text)
 	}
-	c.count(req, res, usage, st)
+	c.count(req, res, st.usage, st)
 	if len(res.Events) == 0 {
 		return &NoTokensError{FinishReason: string(st.finish)}
 	}
@@ -203,23 +218,29 @@ func (c *StreamClient) read(parent, ctx context.Context, cancel context.CancelCa
 }
 
 // consume reads the messages of the stream into res.Events and st (text,
-// finish reason) until its end; it returns the counts the server reported
-// and the request's error.
-func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Result) (usage usageCounts, failure error) {
-	st.startConsume()
+// finish reason, the counts the server reported) until its end; it
+// returns the request's error.
+func (c *StreamClient) consume(parent, ctx context.Context, st *stream, res *Result) error {
 	for {
 		data, err := st.next()
 		if over, failure, rerr := c.message(st, res, data, err); over {
 			if rerr != nil {
 				failure = c.classify(parent, ctx, rerr, len(res.Events), true)
 			}
-			return st.usage, failure
+			return failure
 		}
 	}
 }
 
-// startConsume readies st's message state for a new response.
-func (st *stream) startConsume() {
+// begin readies st for the stream of a new response, read from r: the
+// framing's reader, the decoder, the text, finish reason and reasoning
+// split, and the message state (see message).
+func (st *stream) begin(r io.Reader, maxLine int) {
+	st.readFrom(r, maxLine)
+	st.dec.reset()
+	st.text = st.text[:0]
+	st.finish = st.finish[:0]
+	st.split.reset()
 	st.usage, st.finished = usageCounts{}, false
 }
 
@@ -390,13 +411,18 @@ func (w *idleWatch) stop() {
 // secret that starts inside the excerpt could reach, so that no part of
 // it survives the cut.
 func (c *StreamClient) readExcerpt(r io.Reader) string {
-	longest := 1
-	if len(c.secrets) > 0 {
-		longest = len(c.secrets[0])
-	}
-	buf := make([]byte, maxBodyExcerpt+longest)
+	buf := make([]byte, c.excerptLen())
 	n, _ := io.ReadFull(r, buf)
 	return excerpt(c.maskKey(buf[:n]))
+}
+
+// excerptLen is how much of an error body is read for its excerpt: as
+// far as a secret that starts inside the excerpt could reach.
+func (c *StreamClient) excerptLen() int {
+	if len(c.secrets) > 0 {
+		return maxBodyExcerpt + len(c.secrets[0])
+	}
+	return maxBodyExcerpt + 1
 }
 
 // maskKey overwrites every occurrence of the API key, and of the values
