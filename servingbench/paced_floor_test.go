@@ -51,7 +51,7 @@ func (f *floorClient) Send(ctx context.Context, req *Request, res *Result) {
 	head := fmt.Appendf(nil, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", f.path, f.host, len(body))
 	res.Events, res.Lags, res.Arrival = res.Events[:0], res.Lags[:0], ArrivalKernel
 	res.Sent = time.Now()
-	h := &floorHandler{res: res}
+	h := &floorHandler{res: res, tr: timedBody{timed: true, floor: res.Sent}}
 	_, err := f.t.Do(ctx, head, body, h1.Pooled, h)
 	res.Done = time.Now()
 	switch {
@@ -59,15 +59,15 @@ func (f *floorClient) Send(ctx context.Context, req *Request, res *Result) {
 		res.Err = err
 	case h.status != http.StatusOK:
 		res.Err = fmt.Errorf("status %d", h.status)
-	case h.unstamped:
+	case !h.tr.kernel():
 		res.Arrival = ArrivalRead
 	}
 }
 
 type floorHandler struct {
-	res       *Result
-	status    int
-	unstamped bool
+	res    *Result
+	status int
+	tr     timedBody
 }
 
 var floorEvent = []byte("data: {")
@@ -77,17 +77,13 @@ func (h *floorHandler) Header(resp *http.Response) h1.Action {
 	return h1.Continue
 }
 
+// Body stamps the read as the engine does (timedBody.mark) and takes an
+// event for each "data: {" in it.
 func (h *floorHandler) Body(p []byte, read time.Time, arrival int64) h1.Action {
-	at, lag := read, time.Duration(0)
-	if arrival == 0 {
-		h.unstamped = true
-	} else {
-		lag = max(0, time.Duration(read.UnixNano()-arrival))
-		at = read.Add(-lag)
-	}
+	h.tr.mark(read, arrival)
 	for n := bytes.Count(p, floorEvent); n > 0; n-- {
-		h.res.Events = append(h.res.Events, at.Sub(h.res.Sent))
-		h.res.Lags = append(h.res.Lags, saturate(lag))
+		h.res.Events = append(h.res.Events, h.tr.at.Sub(h.res.Sent))
+		h.res.Lags = append(h.res.Lags, saturate(h.tr.lag))
 	}
 	return h1.Continue
 }
