@@ -45,7 +45,8 @@
 //
 // On Linux, requests to a plain http:// server that no proxy applies to
 // go through the client's own poller transport (fast.go, internal/h1):
-// one goroutine reads every connection once per readiness, with the
+// a poller goroutine for each CPU the client may run on reads each of its
+// connections once per readiness, with the
 // kernel's receive time, and decodes the framing, the messages and the
 // JSON inline (about two thirds of net/http's CPU per streamed chunk in
 // BenchmarkPacedStreams, with a tenth of its client lag at 1,024 streams),

@@ -1,14 +1,16 @@
 // Package h1 is a streaming HTTP/1.1 client for plain TCP whose responses
-// are read by one poller goroutine for all connections, with the kernel's
-// receive time of every read (internal/rxtime).
+// are read by poller goroutines, each serving many connections, with the
+// kernel's receive time of every read (internal/rxtime). There are as
+// many pollers as CPUs the client may run on (its affinity mask, at most
+// GOMAXPROCS): one for a client confined to one core.
 //
 // A goroutine-per-connection client (net/http) pays, for every small
 // chunk a streaming server flushes, a goroutine wake-up through the
 // runtime's network poller, a read that finds the bytes, and a read that
 // finds nothing and parks again. Here the connections' descriptors are
 // taken out of the runtime's poller and watched by an epoll instance of
-// our own, which the runtime watches in turn: one goroutine reads each
-// connection once per readiness, decodes the framing in place and hands
+// our own, which the runtime watches in turn: the poller's goroutine
+// reads each of its connections once per readiness, decodes the framing in place and hands
 // the body's bytes to the request's Handler, on the same goroutine, so
 // that a chunk costs one recvmsg and no goroutine switch.
 //

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -55,10 +56,16 @@ type Transport struct {
 	maxIdle     int
 	idleTimeout time.Duration
 
-	mu     sync.Mutex
-	idle   []*conn
+	mu      sync.Mutex
+	idle    []*conn
+	pollers []pollerSlot // see register
+}
+
+// pollerSlot is one of a Transport's pollers, started by the first
+// connection registered with it and stopped when the last one leaves.
+type pollerSlot struct {
 	p      *poller
-	nconns int // registered with p; p stops when it falls to 0
+	nconns int
 }
 
 // New returns a Transport for addr ("host:port") that dials with d, keeps
@@ -189,37 +196,74 @@ func (t *Transport) dial(ctx context.Context) (*conn, error) {
 	return c, nil
 }
 
+// register adds c to the poller with the fewest connections among as
+// many as there are CPUs the client can run on (cpus), so that the
+// reads and handlers of many connections are spread over those CPUs, as
+// net/http's goroutines are, where one goroutine would leave all but one
+// idle; a client confined to one CPU keeps one poller, whose wake-ups
+// take every connection ready by then.
 func (t *Transport) register(c *conn) error {
+	n := cpus()
 	t.mu.Lock()
-	if t.p == nil {
+	for len(t.pollers) < n {
+		t.pollers = append(t.pollers, pollerSlot{})
+	}
+	i := 0
+	for j := range n {
+		if t.pollers[j].nconns < t.pollers[i].nconns {
+			i = j
+		}
+	}
+	slot := &t.pollers[i]
+	if slot.p == nil {
 		p, err := newPoller()
 		if err != nil {
 			t.mu.Unlock()
 			return err
 		}
-		t.p = p
+		slot.p = p
 	}
-	t.nconns++
-	c.p = t.p
+	slot.nconns++
+	c.p = slot.p
 	t.mu.Unlock()
 	if err := c.p.add(c); err != nil {
-		t.unregistered()
+		t.unregistered(c.p)
 		return err
 	}
 	return nil
 }
 
-// unregistered counts a connection out; the last one stops the poller.
-func (t *Transport) unregistered() {
+// cpus is usableCPUs; tests replace it.
+var cpus = usableCPUs
+
+// usableCPUs is the number of CPUs the calling thread may run on (its
+// affinity mask, which taskset and cgroup cpusets narrow), at most
+// GOMAXPROCS, and at least 1.
+func usableCPUs() int {
+	n := runtime.GOMAXPROCS(0)
+	var set unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &set); err == nil {
+		n = min(n, set.Count())
+	}
+	return max(1, n)
+}
+
+// unregistered counts a connection of p out; the last one stops p.
+func (t *Transport) unregistered(p *poller) {
 	t.mu.Lock()
-	t.nconns--
-	var p *poller
-	if t.nconns == 0 {
-		p, t.p = t.p, nil
+	var stop *poller
+	for i := range t.pollers {
+		if slot := &t.pollers[i]; slot.p == p {
+			slot.nconns--
+			if slot.nconns == 0 {
+				stop, slot.p = p, nil
+			}
+			break
+		}
 	}
 	t.mu.Unlock()
-	if p != nil {
-		p.stop()
+	if stop != nil {
+		stop.stop()
 	}
 }
 
@@ -402,7 +446,7 @@ func (c *conn) closeLocked() {
 	} else {
 		unix.Close(c.fd)
 	}
-	c.t.unregistered()
+	c.t.unregistered(c.p)
 }
 
 // finishLocked ends c's exchange with err; a connection kept open is

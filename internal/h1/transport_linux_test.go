@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/servingbench/servingbench/internal/chunked"
 )
@@ -262,10 +263,88 @@ func TestCancel(t *testing.T) {
 	info, err := tr.Do(ctx, head("/", 0, false), nil, Pooled, rec)
 	require.ErrorIs(t, err, context.Canceled)
 	assert.True(t, info.Responded)
+	conns, running := tr.registered()
+	assert.Equal(t, make([]int, len(conns)), conns, "the cancelled exchange's connection is closed")
+	assert.Zero(t, running, "a poller runs on without connections")
+}
+
+// TestUsableCPUs: the CPUs a poller client spreads its connections over
+// are those of the thread's affinity mask, at most GOMAXPROCS.
+func TestUsableCPUs(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var all unix.CPUSet
+	require.NoError(t, unix.SchedGetaffinity(0, &all))
+	assert.Equal(t, min(all.Count(), runtime.GOMAXPROCS(0)), usableCPUs())
+
+	defer runtime.SetDefaultGOMAXPROCS()
+	runtime.GOMAXPROCS(1)
+	assert.Equal(t, 1, usableCPUs(), "GOMAXPROCS 1")
+	runtime.GOMAXPROCS(64)
+	assert.Equal(t, all.Count(), usableCPUs(), "GOMAXPROCS above the CPUs")
+
+	var one unix.CPUSet
+	for cpu := range 1024 {
+		if all.IsSet(cpu) {
+			one.Set(cpu)
+			break
+		}
+	}
+	require.NoError(t, unix.SchedSetaffinity(0, &one))
+	defer unix.SchedSetaffinity(0, &all)
+	assert.Equal(t, 1, usableCPUs(), "a thread pinned to one CPU (taskset -c N)")
+}
+
+// registered returns the number of connections of each of tr's pollers
+// and how many pollers are running.
+func (tr *Transport) registered() (conns []int, running int) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
-	assert.Zero(t, tr.nconns, "the connection stays open")
-	assert.Nil(t, tr.p, "the poller runs on without connections")
+	for _, s := range tr.pollers {
+		conns = append(conns, s.nconns)
+		if s.p != nil {
+			running++
+		}
+	}
+	return conns, running
+}
+
+// TestPollersSpread: connections open at once are spread evenly over the
+// pollers, one a usable CPU, and each poller stops when its last
+// connection closes.
+func TestPollersSpread(t *testing.T) {
+	cpus = func() int { return 3 }
+	defer func() { cpus = usableCPUs }()
+	release := make(chan struct{})
+	a := rawServer(t, func(c net.Conn, req *http.Request) {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n")
+		<-release
+		io.WriteString(c, "0\r\n\r\n")
+	})
+	tr := newTransport(t, a)
+	const n = 6
+	var started, wg sync.WaitGroup
+	started.Add(n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			var once sync.Once
+			rec := &recorder{onBody: func() { once.Do(started.Done) }}
+			_, errs[i] = tr.Do(context.Background(), head("/", 0, false), nil, Once, rec)
+		})
+	}
+	started.Wait() // every exchange is reading its body
+	conns, running := tr.registered()
+	assert.Equal(t, []int{2, 2, 2}, conns, "connections per poller")
+	assert.Equal(t, 3, running)
+	close(release)
+	wg.Wait()
+	for i, err := range errs {
+		assert.NoError(t, err, "exchange %d", i)
+	}
+	conns, running = tr.registered()
+	assert.Equal(t, []int{0, 0, 0}, conns, "Once connections are closed after their exchange")
+	assert.Zero(t, running, "pollers stopped with their last connection")
 }
 
 // TestLargeRequest writes a body larger than the socket buffers to a
@@ -295,9 +374,8 @@ func TestIdleClosedByServer(t *testing.T) {
 	_, err := tr.Do(context.Background(), head("/", 0, false), nil, Pooled, &recorder{})
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
-		tr.mu.Lock()
-		defer tr.mu.Unlock()
-		return tr.nconns == 0
+		conns, _ := tr.registered()
+		return conns[0] == 0
 	}, 10*time.Second, time.Millisecond, "the closed idle connection is still registered")
 	info, err := tr.Do(context.Background(), head("/", 0, false), nil, Pooled, &recorder{})
 	require.NoError(t, err)
