@@ -44,14 +44,13 @@
 // Config.Warmups).
 //
 // On Linux, requests to a plain http:// server that no proxy applies to
-// go through the client's own poller transport (fast.go, internal/h1):
-// a poller goroutine for each CPU the client may run on reads each of its
-// connections once per readiness, with the
-// kernel's receive time, and decodes the framing, the messages and the
-// JSON inline (about two thirds of net/http's CPU per streamed chunk in
-// BenchmarkPacedStreams, with a tenth of its client lag at 1,024 streams),
-// sending the same request bytes, with the same keep-alive, resends and
-// errors. HTTPS,
+// go through the client's own poller transport (fast.go, internal/h1): a
+// poller goroutine for each CPU the client may run on reads each of its
+// connections once per readiness, with the kernel's receive time, and
+// decodes the framing, the messages and the JSON inline (about two thirds
+// of net/http's CPU per streamed chunk in BenchmarkPacedStreams, with a
+// fourth or less of its client lag at 1,024 streams), sending the same
+// request bytes, with the same keep-alive, resends and errors. HTTPS,
 // proxies, OpenAIConfig.HTTPClient, other systems and the environment
 // variable SERVINGBENCH_TRANSPORT=net/http use net/http.
 //
