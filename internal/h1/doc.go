@@ -8,11 +8,12 @@
 // chunk a streaming server flushes, a goroutine wake-up through the
 // runtime's network poller, a read that finds the bytes, and a read that
 // finds nothing and parks again. Here the connections' descriptors are
-// taken out of the runtime's poller and watched by an epoll instance of
-// our own, which the runtime watches in turn: the poller's goroutine
-// reads each of its connections once per readiness, decodes the framing in place and hands
-// the body's bytes to the request's Handler, on the same goroutine, so
-// that a chunk costs one recvmsg and no goroutine switch.
+// taken out of the runtime's poller and watched by a poller's epoll
+// instance, which the runtime watches in turn: the poller's goroutine
+// reads each of its connections once per readiness, decodes the framing
+// in place and hands the body's bytes to the request's Handler, on the
+// same goroutine, so that a chunk costs one recvmsg and no goroutine
+// switch.
 //
 // What it speaks: HTTP/1.1 requests with a body, responses with
 // Content-Length, chunked or close-delimited bodies (1xx responses
